@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the whole pipeline on one machine: an embedded single-node KRaft broker, the generator,
+# scorer and selector stages, publishes the bundled sample prompts twice (N=1 and Best-of-8) and
+# prints each aligned response with its reward. Last line:
+#   summary: prompts=P responses=R mean_reward_n1=X mean_reward_bon8=Y
+# Extra arguments go to org.alignstream.local.RunLocal (try --help).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ops/lib.sh
+build_local_classpath
+exec java $ALIGNSTREAM_JAVA_OPTS -cp "$ALIGNSTREAM_CP" org.alignstream.local.RunLocal "$@"
