@@ -13,17 +13,19 @@ public final class BradleyTerry {
 
     private final double[] weights;
     private final double[] lossHistory;
+    private final boolean converged;
 
     public BradleyTerry(double[] weights) {
-        this(weights, new double[0]);
+        this(weights, new double[0], true);
     }
 
-    private BradleyTerry(double[] weights, double[] lossHistory) {
+    private BradleyTerry(double[] weights, double[] lossHistory, boolean converged) {
         if (weights.length == 0) {
             throw new IllegalArgumentException("weights must not be empty");
         }
         this.weights = weights.clone();
         this.lossHistory = lossHistory;
+        this.converged = converged;
     }
 
     /** Fits on pairs where {@code chosen[i]} is preferred over {@code rejected[i]}. */
@@ -35,7 +37,7 @@ public final class BradleyTerry {
         double[][] deltas = differences(chosen, rejected);
         Logistic.requireL2(l2);
         Lbfgs.Result result = optimizer.minimize(objective(deltas, l2), new double[deltas[0].length]);
-        return new BradleyTerry(result.x(), result.valueHistory());
+        return new BradleyTerry(result.x(), result.valueHistory(), result.converged());
     }
 
     /** f_chosen - f_rejected for each pair, after validating shapes. */
@@ -116,6 +118,11 @@ public final class BradleyTerry {
 
     public int dimension() {
         return weights.length;
+    }
+
+    /** Whether L-BFGS met its convergence test in the fit (true for models built directly). */
+    public boolean converged() {
+        return converged;
     }
 
     /** Objective values after each L-BFGS iteration of the fit (empty for models built directly). */

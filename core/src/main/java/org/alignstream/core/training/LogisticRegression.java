@@ -16,18 +16,20 @@ public final class LogisticRegression {
     private final double[] weights;
     private final double bias;
     private final double[] lossHistory;
+    private final boolean converged;
 
     public LogisticRegression(double[] weights, double bias) {
-        this(weights, bias, new double[0]);
+        this(weights, bias, new double[0], true);
     }
 
-    private LogisticRegression(double[] weights, double bias, double[] lossHistory) {
+    private LogisticRegression(double[] weights, double bias, double[] lossHistory, boolean converged) {
         if (weights.length == 0) {
             throw new IllegalArgumentException("weights must not be empty");
         }
         this.weights = weights.clone();
         this.bias = bias;
         this.lossHistory = lossHistory;
+        this.converged = converged;
     }
 
     /** Fits with {@link Lbfgs#defaults()}. Labels must be 0 or 1. */
@@ -42,7 +44,7 @@ public final class LogisticRegression {
         double[] p = result.x();
         double[] w = new double[d];
         System.arraycopy(p, 0, w, 0, d);
-        return new LogisticRegression(w, p[d], result.valueHistory());
+        return new LogisticRegression(w, p[d], result.valueHistory(), result.converged());
     }
 
     /** The training objective as a function of packed parameters {@code [w, b]}. */
@@ -115,6 +117,11 @@ public final class LogisticRegression {
 
     public int dimension() {
         return weights.length;
+    }
+
+    /** Whether L-BFGS met its convergence test in the fit (true for models built directly). */
+    public boolean converged() {
+        return converged;
     }
 
     /** Objective values after each L-BFGS iteration of the fit (empty for models built directly). */

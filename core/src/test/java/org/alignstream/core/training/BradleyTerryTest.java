@@ -60,6 +60,7 @@ class BradleyTerryTest {
             rejected[i] = aWins ? b : a;
         }
         BradleyTerry model = BradleyTerry.fit(chosen, rejected, 1e-6);
+        assertThat(model.converged()).isTrue();
         assertThat(LogisticRegressionTest.cosine(model.weights(), trueW)).isGreaterThan(0.99);
         assertThat(model.weights()[2]).isCloseTo(-2.0, within(0.25));
         double[] history = model.lossHistory();

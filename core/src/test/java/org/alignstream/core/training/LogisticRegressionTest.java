@@ -61,6 +61,7 @@ class LogisticRegressionTest {
             y[i] = rnd.nextDouble() < p ? 1 : 0;
         }
         LogisticRegression model = LogisticRegression.fit(x, y, 1e-6);
+        assertThat(model.converged()).isTrue();
         assertThat(cosine(model.weights(), trueW)).isGreaterThan(0.99);
         assertThat(model.bias()).isCloseTo(trueB, within(0.2));
         assertThat(model.weights()[0]).isCloseTo(2.0, within(0.25));

@@ -81,8 +81,15 @@ public final class RewardHeadOnnx {
         for (OnnxMl.TensorProto t : model.getGraph().getInitializerList()) {
             initializers.put(t.getName(), t);
         }
-        float[] w = floats(initializers, WEIGHTS, source);
-        float[] b = floats(initializers, BIAS, source);
+        List<OnnxMl.NodeProto> gemms = model.getGraph().getNodeList().stream()
+                .filter(n -> n.getOpType().equals("Gemm")).toList();
+        if (gemms.size() != 1 || gemms.get(0).getInputCount() != 3 || !gemms.get(0).getInput(0).equals(INPUT)) {
+            throw new IllegalArgumentException("reward head " + source + " is not a linear Gemm(" + INPUT
+                    + ", weights, bias) graph; it was not written by RewardHeadOnnx");
+        }
+        OnnxMl.NodeProto gemm = gemms.get(0);
+        float[] w = floats(initializers, gemm.getInput(1), source);
+        float[] b = floats(initializers, gemm.getInput(2), source);
         if (b.length != 1) {
             throw new IllegalArgumentException("reward head " + source + ": bias has " + b.length + " values, expected 1");
         }

@@ -16,16 +16,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 class OrtSessionsTest {
 
-    static Path fixture(String name) throws Exception {
-        return Path.of(OrtSessionsTest.class.getResource("/reward-fixture/" + name).toURI());
-    }
-
     @Test
     void cpuIsTheDefaultAndOpensModels() throws Exception {
         OrtSessions sessions = new OrtSessions(OnnxDevice.parse("cpu"), 1);
         assertThat(sessions.device()).isEqualTo(OnnxDevice.CPU);
-        try (OrtSession fromPath = sessions.open(fixture("tiny-classifier/model.onnx"));
-             OrtSession fromBytes = sessions.open(Files.readAllBytes(fixture("two-logits.onnx")))) {
+        try (OrtSession fromPath = sessions.open(Fixtures.fixture("tiny-classifier/model.onnx"));
+             OrtSession fromBytes = sessions.open(Files.readAllBytes(Fixtures.fixture("two-logits.onnx")))) {
             assertThat(fromPath.getInputNames()).containsExactlyInAnyOrder("input_ids", "attention_mask", "token_type_ids");
             assertThat(fromBytes.getOutputNames()).containsExactly("logits");
         }
@@ -60,7 +56,7 @@ class OrtSessionsTest {
         assertThatThrownBy(() -> sessions.open(corrupt))
                 .isInstanceOf(OnnxModelException.class)
                 .hasMessageContaining("Cannot load ONNX model " + corrupt.toAbsolutePath() + " on cpu");
-        byte[] truncated = java.util.Arrays.copyOf(Files.readAllBytes(fixture("two-logits.onnx")), 3000);
+        byte[] truncated = java.util.Arrays.copyOf(Files.readAllBytes(Fixtures.fixture("two-logits.onnx")), 3000);
         assertThatThrownBy(() -> sessions.open(truncated, "truncated.onnx"))
                 .isInstanceOf(OnnxModelException.class)
                 .hasMessageContaining("Cannot load ONNX model truncated.onnx (3000 bytes) on cpu");
@@ -72,7 +68,7 @@ class OrtSessionsTest {
 
     @Test
     void modelCheckListsWhatWasFound() throws Exception {
-        try (OrtSession session = OrtSessions.cpu(1).open(fixture("no-token-types.onnx"))) {
+        try (OrtSession session = OrtSessions.cpu(1).open(Fixtures.fixture("no-token-types.onnx"))) {
             OnnxModelCheck.requireInputs(session, "tiny", List.of("input_ids", "attention_mask"), List.of("token_type_ids"));
             OnnxModelCheck.requireOutputs(session, "tiny", List.of("logits"));
             assertThat(OnnxModelCheck.shape(session, "tiny", "logits")).containsExactly(-1, 1);
