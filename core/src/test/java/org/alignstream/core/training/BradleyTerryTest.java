@@ -1,0 +1,91 @@
+package org.alignstream.core.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class BradleyTerryTest {
+
+    @Test
+    void gradientMatchesCentralFiniteDifferences() {
+        Random rnd = new Random(11);
+        double[][] deltas = LogisticRegressionTest.gaussian(rnd, 25, 4);
+        double[] w = {0.8, -0.3, 1.1, -2.0};
+        double l2 = 0.1;
+        double[] analytic = new double[4];
+        BradleyTerry.lossAndGradient(w, deltas, l2, analytic);
+        double h = 1e-6;
+        for (int k = 0; k < w.length; k++) {
+            double[] plus = w.clone();
+            double[] minus = w.clone();
+            plus[k] += h;
+            minus[k] -= h;
+            double numeric = (BradleyTerry.loss(plus, deltas, l2) - BradleyTerry.loss(minus, deltas, l2)) / (2 * h);
+            assertThat(analytic[k]).as("dL/dw[%d]", k).isCloseTo(numeric, within(1e-7));
+        }
+    }
+
+    @Test
+    void lossEqualsBruteForceNegativeLogLikelihood() {
+        double[][] chosen = {{1, 0}, {0, 2}};
+        double[][] rejected = {{0, 1}, {1, 1}};
+        double[] w = {0.5, -1};
+        double expected = 0;
+        for (int i = 0; i < 2; i++) {
+            double rc = w[0] * chosen[i][0] + w[1] * chosen[i][1];
+            double rr = w[0] * rejected[i][0] + w[1] * rejected[i][1];
+            expected -= Math.log(1 / (1 + Math.exp(-(rc - rr))));
+        }
+        expected = expected / 2 + 0.5 * 0.3 * (0.25 + 1);
+        double[][] deltas = BradleyTerry.differences(chosen, rejected);
+        assertThat(BradleyTerry.loss(w, deltas, 0.3)).isCloseTo(expected, within(1e-12));
+    }
+
+    @Test
+    void fitRecoversKnownRewardDirection() {
+        Random rnd = new Random(13);
+        double[] trueW = {1.5, 0.0, -2.0, 1.0};
+        int n = 3000;
+        double[][] chosen = new double[n][];
+        double[][] rejected = new double[n][];
+        for (int i = 0; i < n; i++) {
+            double[] a = LogisticRegressionTest.gaussian(rnd, 1, 4)[0];
+            double[] b = LogisticRegressionTest.gaussian(rnd, 1, 4)[0];
+            double pA = Logistic.sigmoid(Lbfgs.dot(trueW, a) - Lbfgs.dot(trueW, b));
+            boolean aWins = rnd.nextDouble() < pA;
+            chosen[i] = aWins ? a : b;
+            rejected[i] = aWins ? b : a;
+        }
+        BradleyTerry model = BradleyTerry.fit(chosen, rejected, 1e-6);
+        assertThat(model.converged()).isTrue();
+        assertThat(LogisticRegressionTest.cosine(model.weights(), trueW)).isGreaterThan(0.99);
+        assertThat(model.weights()[2]).isCloseTo(-2.0, within(0.25));
+        double[] history = model.lossHistory();
+        for (int i = 1; i < history.length; i++) {
+            assertThat(history[i]).isLessThanOrEqualTo(history[i - 1]);
+        }
+        assertThat(history[history.length - 1]).isLessThan(history[0]);
+        assertThat(model.pairwiseAccuracy(chosen, rejected)).isGreaterThan(0.8);
+    }
+
+    @Test
+    void predictIsAntisymmetric() {
+        BradleyTerry model = new BradleyTerry(new double[] {1, 2});
+        double[] a = {0.5, 1};
+        double[] b = {1, -1};
+        assertThat(model.reward(a)).isCloseTo(2.5, within(1e-12));
+        assertThat(model.predict(a, b)).isCloseTo(1 / (1 + Math.exp(-(2.5 - -1))), within(1e-12));
+        assertThat(model.predict(a, b) + model.predict(b, a)).isCloseTo(1.0, within(1e-12));
+    }
+
+    @Test
+    void rejectsMismatchedPairs() {
+        assertThatThrownBy(() -> BradleyTerry.fit(new double[][] {{1, 2}}, new double[][] {{1, 2}, {3, 4}}, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chosen has 1 rows but rejected has 2");
+        assertThatThrownBy(() -> BradleyTerry.fit(new double[][] {{1, 2}}, new double[][] {{1}}, 0))
+                .hasMessageContaining("chosen has 2 features but rejected has 1");
+    }
+}

@@ -1,0 +1,102 @@
+package org.alignstream.inference.reward;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reward = linear head over sentence-encoder features: the MiniLM-L6-v2 int8 encoder
+ * ({@link MeanPoolingEncoder}: mean pooling over the attention mask, L2 normalisation, 384
+ * dimensions) followed by a {@link RewardHead} ONNX graph run in its own session. Scoring N
+ * responses makes one encoder call and one head call.
+ *
+ * <p>{@link #id()}, {@link #version()} and {@link #kind()} come from the head's metadata.
+ */
+public final class EncoderRewardModel implements RewardModel {
+
+    private final MeanPoolingEncoder encoder;
+    private final RewardHead head;
+    private final ScoredText scoredText;
+
+    /** Takes ownership of both; fails if the head's feature size or encoder name does not match. */
+    public EncoderRewardModel(MeanPoolingEncoder encoder, RewardHead head, ScoredText scoredText) {
+        HeadMetadata m = head.metadata();
+        if (m.featureDim() != encoder.dimension() || !m.encoder().equals(encoder.name())) {
+            String message = "reward head " + m.id() + " v" + m.version() + " expects " + m.featureDim()
+                    + " features from encoder '" + m.encoder() + "' but the encoder is '" + encoder.name() + "' with "
+                    + encoder.dimension() + " dimensions";
+            head.close();
+            encoder.close();
+            throw new IllegalArgumentException(message);
+        }
+        this.encoder = encoder;
+        this.head = head;
+        this.scoredText = scoredText;
+    }
+
+    @Override
+    public String id() {
+        return head.metadata().id();
+    }
+
+    @Override
+    public String version() {
+        return head.metadata().version();
+    }
+
+    @Override
+    public String kind() {
+        return head.metadata().kind();
+    }
+
+    public ScoredText scoredText() {
+        return scoredText;
+    }
+
+    public MeanPoolingEncoder encoder() {
+        return encoder;
+    }
+
+    @Override
+    public double[] score(String prompt, List<String> responses) {
+        ScoredText.requireInputs(prompt, responses);
+        if (responses.isEmpty()) {
+            return new double[0];
+        }
+        return head.score(encoder.encode(texts(prompt, responses)));
+    }
+
+    /** Encoder features (what the head sees) of raw texts; used by head training. */
+    public float[][] features(List<String> texts) {
+        return encoder.encode(texts);
+    }
+
+    @Override
+    public float[][] embed(List<String> texts) {
+        return encoder.encode(texts);
+    }
+
+    @Override
+    public boolean hasEmbeddings() {
+        return true;
+    }
+
+    private List<String> texts(String prompt, List<String> responses) {
+        if (scoredText == ScoredText.RESPONSE) {
+            return responses;
+        }
+        List<String> joined = new ArrayList<>(responses.size());
+        for (String r : responses) {
+            joined.add(prompt + " " + r);
+        }
+        return joined;
+    }
+
+    @Override
+    public void close() {
+        try {
+            head.close();
+        } finally {
+            encoder.close();
+        }
+    }
+}

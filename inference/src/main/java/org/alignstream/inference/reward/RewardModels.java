@@ -1,0 +1,145 @@
+package org.alignstream.inference.reward;
+
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.alignstream.inference.onnx.OnnxDevice;
+import org.alignstream.inference.onnx.OnnxModelException;
+import org.alignstream.inference.onnx.OrtSessions;
+
+/** Builds the reward models alignstream ships or loads from disk. */
+public final class RewardModels {
+
+    /** Classpath location of the shipped sentiment head (from {@code models/reward-sentiment/head.onnx}). */
+    public static final String SENTIMENT_HEAD_RESOURCE = "alignstream/models/reward-sentiment/head.onnx";
+    /** File names recognised by {@link #fromDirectory}. */
+    public static final String CLASSIFIER_MODEL_FILE = "model.onnx";
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+    public static final String HEAD_FILE = "head.onnx";
+
+    private RewardModels() {
+    }
+
+    /**
+     * The default reward: sentiment of the response (log-odds of "positive"), MiniLM-L6-v2 int8
+     * features and the shipped linear head.
+     */
+    public static EncoderRewardModel defaultSentiment(OnnxDevice device, int threads) {
+        byte[] head = MeanPoolingEncoder.readResource(SENTIMENT_HEAD_RESOURCE);
+        return miniLmWithHead(new OrtSessions(device, threads), head, "classpath:" + SENTIMENT_HEAD_RESOURCE,
+                ScoredText.RESPONSE);
+    }
+
+    /** MiniLM-L6-v2 int8 features plus a custom head file written by {@link RewardHeadOnnx}. */
+    public static EncoderRewardModel miniLmWithHead(OnnxDevice device, int threads, Path headFile, ScoredText scoredText) {
+        return miniLmWithHead(new OrtSessions(device, threads), readFile(headFile), headFile.toString(), scoredText);
+    }
+
+    private static EncoderRewardModel miniLmWithHead(OrtSessions sessions, byte[] headBytes, String source,
+            ScoredText scoredText) {
+        RewardHead head = RewardHead.load(sessions, headBytes, source);
+        MeanPoolingEncoder encoder;
+        try {
+            encoder = MeanPoolingEncoder.miniLm(sessions);
+        } catch (RuntimeException e) {
+            head.close();
+            throw e;
+        }
+        return new EncoderRewardModel(encoder, head, scoredText);
+    }
+
+    /**
+     * Loads a reward model directory:
+     * <ul>
+     *   <li>{@code model.onnx} + {@code tokenizer.json}: a Hugging Face sequence-classification
+     *       export ({@link SequenceClassifierRewardModel}); its id is the metadata property
+     *       {@value HeadMetadata#KEY_ID} or else the directory name, its version the property
+     *       {@value HeadMetadata#KEY_VERSION} or else the first 12 hex digits of the model's SHA-256;</li>
+     *   <li>{@code head.onnx}: a head over MiniLM-L6-v2 int8 features ({@link EncoderRewardModel}).</li>
+     * </ul>
+     */
+    public static RewardModel fromDirectory(Path directory, OnnxDevice device, int threads, ScoredText scoredText) {
+        if (!Files.isDirectory(directory)) {
+            throw new IllegalArgumentException("reward model directory not found: " + directory.toAbsolutePath());
+        }
+        Path model = directory.resolve(CLASSIFIER_MODEL_FILE);
+        Path tokenizer = directory.resolve(TOKENIZER_FILE);
+        Path head = directory.resolve(HEAD_FILE);
+        if (Files.isRegularFile(model)) {
+            if (!Files.isRegularFile(tokenizer)) {
+                throw new IllegalArgumentException("reward model directory " + directory.toAbsolutePath() + " has "
+                        + CLASSIFIER_MODEL_FILE + " but no " + TOKENIZER_FILE);
+            }
+            return sequenceClassifier(directory, model, tokenizer, new OrtSessions(device, threads), scoredText);
+        }
+        if (Files.isRegularFile(head)) {
+            return miniLmWithHead(device, threads, head, scoredText);
+        }
+        throw new IllegalArgumentException("reward model directory " + directory.toAbsolutePath() + " holds neither "
+                + CLASSIFIER_MODEL_FILE + " + " + TOKENIZER_FILE + " nor " + HEAD_FILE + " (found " + list(directory) + ")");
+    }
+
+    private static SequenceClassifierRewardModel sequenceClassifier(Path directory, Path model, Path tokenizerFile,
+            OrtSessions sessions, ScoredText scoredText) {
+        byte[] bytes = readFile(model);
+        BatchTokenizer tokenizer = BatchTokenizer.fromFile(tokenizerFile, MeanPoolingEncoder.MINILM_MAX_TOKENS);
+        OrtSession session;
+        Map<String, String> metadata;
+        try {
+            session = sessions.open(bytes, model.toString());
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+        try {
+            metadata = session.getMetadata().getCustomMetadata();
+        } catch (OrtException e) {
+            try {
+                session.close();
+            } catch (OrtException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            tokenizer.close();
+            throw new OnnxModelException("Cannot read metadata of " + model + ": " + e.getMessage(), e);
+        }
+        String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
+        String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
+        return new SequenceClassifierRewardModel(id, version, session, tokenizer, scoredText);
+    }
+
+    static String sha256Prefix(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 unavailable", e);
+        }
+    }
+
+    private static byte[] readFile(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("model file not found: " + file.toAbsolutePath());
+        }
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read " + file.toAbsolutePath(), e);
+        }
+    }
+
+    private static List<String> list(Path directory) {
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot list " + directory.toAbsolutePath(), e);
+        }
+    }
+}
