@@ -122,21 +122,23 @@ public final class TokenSampler {
         return support.ids[support.size - 1]; // u within rounding error of 1
     }
 
-    /** Sampling from the whole softmax(logits / T) without allocating: two passes over the vocabulary. */
+    /** Sampling from the whole softmax(logits / T): one exp pass into a scratch array, then a linear walk. */
     private static int sampleFull(float[] logits, int best, double temperature, double u) {
         double max = logits[best] / temperature;
+        double[] weights = new double[logits.length];
         double sum = 0.0;
-        for (float x : logits) {
-            sum += Math.exp(x / temperature - max);
+        for (int i = 0; i < logits.length; i++) {
+            weights[i] = Math.exp(logits[i] / temperature - max);
+            sum += weights[i];
         }
         double target = u * sum;
         double cumulative = 0.0;
-        int last = -1;
+        int last = best;
         for (int i = 0; i < logits.length; i++) {
-            if (logits[i] == Float.NEGATIVE_INFINITY) {
+            if (weights[i] == 0.0) {
                 continue;
             }
-            cumulative += Math.exp(logits[i] / temperature - max);
+            cumulative += weights[i];
             last = i;
             if (target < cumulative) {
                 return i;
