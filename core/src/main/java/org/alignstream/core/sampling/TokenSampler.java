@@ -122,6 +122,38 @@ public final class TokenSampler {
         return support.ids[support.size - 1]; // u within rounding error of 1
     }
 
+    /**
+     * A sampled token together with its log-probability under the unmodified distribution
+     * ({@code log softmax(logits)[token]}, before temperature and truncation).
+     */
+    public record Draw(int token, double rawLogprob) {
+    }
+
+    /**
+     * {@link #sample} plus {@link #logSoftmaxAt} of the drawn token, sharing one pass over the vocabulary in
+     * the common case of plain sampling (temperature 1, no top-k, no top-p). Draws exactly what {@link #sample}
+     * would draw from the same generator state.
+     */
+    public static Draw sampleWithLogprob(float[] logits, SamplingParams params, RandomGenerator rng) {
+        Objects.requireNonNull(params, "params");
+        Objects.requireNonNull(rng, "rng");
+        boolean truncated = (params.topK() > 0 && params.topK() < logits.length) || params.topP() < 1.0;
+        if (params.temperature() != 1.0 || truncated) {
+            int token = sample(logits, params, rng);
+            return new Draw(token, logSoftmaxAt(logits, token));
+        }
+        int best = argmax(logits);
+        float max = logits[best];
+        double[] weights = new double[logits.length];
+        double sum = 0.0;
+        for (int i = 0; i < logits.length; i++) {
+            weights[i] = Math.exp(logits[i] / 1.0 - max); // same arithmetic as sampleFull with T = 1
+            sum += weights[i];
+        }
+        int token = walk(weights, sum, best, rng.nextDouble());
+        return new Draw(token, (logits[token] - (double) max) - Math.log(sum));
+    }
+
     /** Sampling from the whole softmax(logits / T): one exp pass into a scratch array, then a linear walk. */
     private static int sampleFull(float[] logits, int best, double temperature, double u) {
         double max = logits[best] / temperature;
@@ -131,10 +163,15 @@ public final class TokenSampler {
             weights[i] = Math.exp(logits[i] / temperature - max);
             sum += weights[i];
         }
+        return walk(weights, sum, best, u);
+    }
+
+    /** Inverse-CDF walk: the first index whose cumulative weight exceeds {@code u * sum}. */
+    private static int walk(double[] weights, double sum, int fallback, double u) {
         double target = u * sum;
         double cumulative = 0.0;
-        int last = best;
-        for (int i = 0; i < logits.length; i++) {
+        int last = fallback;
+        for (int i = 0; i < weights.length; i++) {
             if (weights[i] == 0.0) {
                 continue;
             }

@@ -225,6 +225,23 @@ class TokenSamplerTest {
     }
 
     @Test
+    void sampleWithLogprobDrawsTheSameTokenAsSampleAndTheRawLogprob() {
+        SplittableRandom rnd = new SplittableRandom(21);
+        SamplingParams[] cases = {SamplingParams.UNMODIFIED, SamplingParams.GREEDY, SamplingParams.ofTemperature(0.7),
+            new SamplingParams(1.0, 10, 1.0), new SamplingParams(1.0, 0, 0.8), new SamplingParams(1.5, 30, 0.95)};
+        for (int trial = 0; trial < 50; trial++) {
+            float[] logits = randomLogits(rnd, 300, trial % 3);
+            double[] raw = TokenSampler.logSoftmax(logits);
+            for (SamplingParams params : cases) {
+                int expected = TokenSampler.sample(logits, params, Seeds.forStep(trial, 0, 0));
+                TokenSampler.Draw draw = TokenSampler.sampleWithLogprob(logits, params, Seeds.forStep(trial, 0, 0));
+                assertThat(draw.token()).as("%s", params).isEqualTo(expected);
+                assertThat(draw.rawLogprob()).isCloseTo(raw[expected], within(1e-12));
+            }
+        }
+    }
+
+    @Test
     void logSoftmaxIsStableAndNormalised() {
         float[] logits = {1000f, 1001f, 999f};
         double[] lp = TokenSampler.logSoftmax(logits);

@@ -161,9 +161,10 @@ public final class CandidateGenerator {
                         continue;
                     }
                     SplittableRandom rng = Seeds.forStep(seed, streams[i], step);
-                    int token = TokenSampler.sample(logits[i], params, rng);
+                    TokenSampler.Draw draw = TokenSampler.sampleWithLogprob(logits[i], params, rng);
+                    int token = draw.token();
                     tokens[i][lengths[i]] = token;
-                    logprobs[i][lengths[i]] = (float) TokenSampler.logSoftmaxAt(logits[i], token);
+                    logprobs[i][lengths[i]] = (float) draw.rawLogprob();
                     lengths[i]++;
                     if (token == eosTokenId) {
                         finished[i] = true;

@@ -25,7 +25,9 @@ import java.util.Objects;
  * <p>{@link #encode} gives the raw token ids of a text without special tokens, as a causal language model
  * consumes them; {@link #encodeBatch} gives a padded batch for encoder models with special tokens, truncation
  * and padding as chosen in {@link EncodeOptions}. Truncation and padding configured inside tokenizer.json are
- * ignored: they are always decided by the caller. Thread-safe; close it to free the native tokenizer.
+ * ignored: they are always decided by the caller. The native tokenizer is only read after loading, but DJL
+ * does not document it as thread-safe: give each thread its own instance if in doubt. Close it to free the
+ * native tokenizer.
  */
 public final class HfTokenizer implements AutoCloseable {
 
