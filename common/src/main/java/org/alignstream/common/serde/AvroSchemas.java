@@ -51,8 +51,9 @@ public final class AvroSchemas {
     this.current = Collections.unmodifiableMap(current);
     this.history = List.copyOf(history);
     this.store = new SchemaStore.Cache();
-    current.values().forEach(store::addSchema);
+    // history first, so that for an unchanged schema the store returns the current one (same fingerprint)
     history.forEach(v -> store.addSchema(v.schema()));
+    current.values().forEach(store::addSchema);
   }
 
   private static final class Holder {
