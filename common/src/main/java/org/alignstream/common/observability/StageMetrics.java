@@ -3,6 +3,11 @@ package org.alignstream.common.observability;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
@@ -159,6 +164,17 @@ public final class StageMetrics {
   /** Total seconds spent in calls of {@code model} so far. */
   public double inferenceSeconds(String model) {
     return inferenceSeconds.labelValues(stage, model).getSum();
+  }
+
+  /** Everything in {@link #registry()} (including bridged Kafka Streams metrics) in Prometheus text format. */
+  public String scrapeText() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      PrometheusTextFormatWriter.create().write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   /** Times one model call; closing it twice records it once. */
