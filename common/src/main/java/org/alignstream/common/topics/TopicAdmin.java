@@ -56,7 +56,8 @@ public final class TopicAdmin {
     }
     List<NewTopic> topics = unique.stream().map(n -> new NewTopic(n, partitions, replicationFactor)).toList();
     CreateTopicsResult result = admin.createTopics(topics);
-    Map<String, KafkaFuture<Void>> futures = new LinkedHashMap<>(result.values());
+    Map<String, KafkaFuture<Void>> futures = new LinkedHashMap<>();
+    unique.forEach(name -> futures.put(name, result.values().get(name)));
     Set<String> created = new LinkedHashSet<>();
     for (Map.Entry<String, KafkaFuture<Void>> e : futures.entrySet()) {
       try {
