@@ -1,0 +1,202 @@
+package org.alignstream.common.observability;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * Prometheus metrics of one stage, on the stage's own {@link PrometheusRegistry} (so several stages can run in one JVM
+ * and each exports only its own). Every series carries the label {@code stage}.
+ *
+ * <ul>
+ *   <li>{@code alignstream_records_in_total}: records read from the input topic</li>
+ *   <li>{@code alignstream_records_out_total}: records written to output topics</li>
+ *   <li>{@code alignstream_dead_letters_total{reason_class}}: records sent to dead-letters, by kind of failure</li>
+ *   <li>{@code alignstream_batch_size}: histogram of batch sizes passed to a model</li>
+ *   <li>{@code alignstream_inference_seconds{model}}: histogram of model call durations</li>
+ * </ul>
+ *
+ * {@code SafeStage} counts records in/out and dead letters itself; stages call {@link #observeBatch(int)} and
+ * {@link #startInference(String)} around model calls:
+ *
+ * <pre>{@code
+ * try (StageMetrics.Timer t = metrics.startInference("minilm-reward")) {
+ *   scores = model.score(batch);
+ * }
+ * }</pre>
+ */
+public final class StageMetrics {
+
+  /** Bucket bounds of {@code alignstream_batch_size}. */
+  static final double[] BATCH_SIZE_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+  /** Bucket bounds of {@code alignstream_inference_seconds}, 0.5 ms to 30 s. */
+  static final double[] INFERENCE_BUCKETS =
+      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+  private final String stage;
+  private final PrometheusRegistry registry;
+  private final Counter recordsIn;
+  private final Counter recordsOut;
+  private final Counter deadLetters;
+  private final Histogram batchSize;
+  private final Histogram inferenceSeconds;
+
+  /** Metrics of {@code stage} on a new registry of their own. */
+  public StageMetrics(String stage) {
+    this(stage, new PrometheusRegistry());
+  }
+
+  /** Metrics of {@code stage} registered on {@code registry} (which must not hold another StageMetrics). */
+  public StageMetrics(String stage, PrometheusRegistry registry) {
+    this.stage = requireText(stage, "stage");
+    this.registry = Objects.requireNonNull(registry, "registry");
+    recordsIn = Counter.builder().name("alignstream_records_in_total")
+        .help("Records read from the stage's input topic").labelNames("stage").register(registry);
+    recordsOut = Counter.builder().name("alignstream_records_out_total")
+        .help("Records written by the stage to its output topics").labelNames("stage").register(registry);
+    deadLetters = Counter.builder().name("alignstream_dead_letters_total")
+        .help("Records the stage sent to the dead-letters topic, by kind of failure")
+        .labelNames("stage", "reason_class").register(registry);
+    batchSize = Histogram.builder().name("alignstream_batch_size").help("Number of items per model batch")
+        .classicUpperBounds(BATCH_SIZE_BUCKETS).labelNames("stage").register(registry);
+    inferenceSeconds = Histogram.builder().name("alignstream_inference_seconds")
+        .help("Duration of model calls in seconds").classicUpperBounds(INFERENCE_BUCKETS)
+        .labelNames("stage", "model").register(registry);
+    // touch the unlabelled-by-reason series so they are exported as 0 from the start
+    recordsIn.labelValues(stage);
+    recordsOut.labelValues(stage);
+    batchSize.labelValues(stage);
+  }
+
+  private static String requireText(String value, String what) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(what + " must not be blank");
+    }
+    return value;
+  }
+
+  /** The stage name (value of the {@code stage} label). */
+  public String stage() {
+    return stage;
+  }
+
+  /** The registry these metrics (and e.g. the Kafka Streams bridge) are registered on. */
+  public PrometheusRegistry registry() {
+    return registry;
+  }
+
+  /** Counts one record read. */
+  public void recordIn() {
+    recordsIn.labelValues(stage).inc();
+  }
+
+  /** Counts one record written. */
+  public void recordOut() {
+    recordsOut.labelValues(stage).inc();
+  }
+
+  /** Counts {@code n} records written. */
+  public void recordsOut(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("records out must be >= 0, was " + n);
+    }
+    recordsOut.labelValues(stage).inc(n);
+  }
+
+  /** Counts one dead letter of the given kind of failure (keep the set of kinds small, e.g. decode, invalid, error). */
+  public void deadLetter(String reasonClass) {
+    deadLetters.labelValues(stage, requireText(reasonClass, "reasonClass")).inc();
+  }
+
+  /** Records the size of one model batch. */
+  public void observeBatch(int size) {
+    if (size < 0) {
+      throw new IllegalArgumentException("batch size must be >= 0, was " + size);
+    }
+    batchSize.labelValues(stage).observe(size);
+  }
+
+  /** Records the duration of one model call. */
+  public void observeInference(String model, double seconds) {
+    if (!(seconds >= 0)) {
+      throw new IllegalArgumentException("inference seconds must be >= 0, was " + seconds);
+    }
+    inferenceSeconds.labelValues(stage, requireText(model, "model")).observe(seconds);
+  }
+
+  /** Starts timing a model call; {@link Timer#close()} records the elapsed time. */
+  public Timer startInference(String model) {
+    requireText(model, "model");
+    return new Timer(this, model, System.nanoTime());
+  }
+
+  /** Records in so far. */
+  public double recordsIn() {
+    return recordsIn.labelValues(stage).get();
+  }
+
+  /** Records out so far. */
+  public double recordsOut() {
+    return recordsOut.labelValues(stage).get();
+  }
+
+  /** Dead letters of one kind so far. */
+  public double deadLetters(String reasonClass) {
+    return deadLetters.labelValues(stage, reasonClass).get();
+  }
+
+  /** Number of batches observed so far. */
+  public long batches() {
+    return batchSize.labelValues(stage).getCount();
+  }
+
+  /** Number of model calls of {@code model} observed so far. */
+  public long inferences(String model) {
+    return inferenceSeconds.labelValues(stage, model).getCount();
+  }
+
+  /** Total seconds spent in calls of {@code model} so far. */
+  public double inferenceSeconds(String model) {
+    return inferenceSeconds.labelValues(stage, model).getSum();
+  }
+
+  /** Everything in {@link #registry()} (including bridged Kafka Streams metrics) in Prometheus text format. */
+  public String scrapeText() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      PrometheusTextFormatWriter.create().write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  /** Times one model call; closing it twice records it once. */
+  public static final class Timer implements AutoCloseable {
+    private final StageMetrics metrics;
+    private final String model;
+    private final long startNanos;
+    private boolean closed;
+
+    private Timer(StageMetrics metrics, String model, long startNanos) {
+      this.metrics = metrics;
+      this.model = model;
+      this.startNanos = startNanos;
+    }
+
+    /** Records the elapsed time (only the first call records). */
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        metrics.observeInference(model, (System.nanoTime() - startNanos) / 1e9);
+      }
+    }
+  }
+}
