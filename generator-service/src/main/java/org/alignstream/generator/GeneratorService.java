@@ -1,0 +1,81 @@
+package org.alignstream.generator;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.StreamsCommand;
+import org.alignstream.common.topics.Topics;
+import org.apache.kafka.streams.Topology;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** generator-service: prompts → candidates, with a causal LM on ONNX Runtime. */
+@Command(name = "generator-service", description = "Samples N candidate responses per prompt (prompts -> candidates).")
+public final class GeneratorService extends StreamsCommand {
+
+    @Option(names = "--model-dir", paramLabel = "DIR",
+            description = "Directory with model.onnx (decoder with past key values), tokenizer.json and config.json; default: the bundled lm-austen")
+    Path modelDir;
+
+    @Option(names = "--intra-op-threads", defaultValue = "1", description = "ONNX Runtime threads per inference call (default: ${DEFAULT-VALUE})")
+    int intraOpThreads;
+
+    @Option(names = "--prepend-bos", defaultValue = "true", arity = "0..1", fallbackValue = "true",
+            description = "Start each prompt with the end-of-text token (default: ${DEFAULT-VALUE})")
+    boolean prependBos;
+
+    @Option(names = "--max-n", defaultValue = "64", description = "Largest n accepted (default: ${DEFAULT-VALUE})")
+    int maxN;
+
+    @Option(names = "--max-new-tokens", defaultValue = "256", description = "Largest max_new_tokens accepted (default: ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Option(names = "--max-prompt-chars", defaultValue = "4000", description = "Longest prompt accepted, in characters (default: ${DEFAULT-VALUE})")
+    int maxPromptChars;
+
+    @Option(names = "--max-top-k", defaultValue = "1000", description = "Largest top_k accepted (default: ${DEFAULT-VALUE})")
+    int maxTopK;
+
+    private LmCandidateSampler sampler;
+
+    @Override
+    protected void onStart() {
+        sampler = LmCandidateSampler.load(modelDir, intraOpThreads, prependBos);
+    }
+
+    @Override
+    protected Topology buildTopology(StageMetrics metrics) {
+        return GeneratorTopology.build(limits(), sampler, metrics);
+    }
+
+    RequestLimits limits() {
+        return new RequestLimits(maxN, maxNewTokens, maxPromptChars, maxTopK);
+    }
+
+    @Override
+    protected void onClose() {
+        if (sampler != null) {
+            sampler.close();
+        }
+    }
+
+    @Override
+    protected String defaultApplicationId() {
+        return "alignstream-generator";
+    }
+
+    @Override
+    protected String stageName() {
+        return GeneratorTopology.STAGE;
+    }
+
+    @Override
+    protected Collection<String> topics() {
+        return List.of(Topics.PROMPTS, Topics.CANDIDATES);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(new GeneratorService(), args));
+    }
+}

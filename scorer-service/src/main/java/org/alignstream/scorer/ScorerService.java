@@ -1,0 +1,82 @@
+package org.alignstream.scorer;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.StreamsCommand;
+import org.alignstream.common.topics.Topics;
+import org.alignstream.inference.onnx.OnnxDevice;
+import org.alignstream.inference.reward.RewardModel;
+import org.alignstream.inference.reward.RewardModels;
+import org.alignstream.inference.reward.ScoredText;
+import org.apache.kafka.streams.Topology;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** scorer-service: candidates → scored-candidates, with a reward model on ONNX Runtime. */
+@Command(name = "scorer-service", description = "Scores every candidate with a reward model (candidates -> scored-candidates).")
+public final class ScorerService extends StreamsCommand {
+
+    @Option(names = "--reward-model-dir", paramLabel = "DIR",
+            description = "A Hugging Face sequence-classification export (model.onnx with one logit + tokenizer.json) "
+                    + "or a directory with head.onnx over MiniLM features; default: the bundled positive-sentiment head")
+    Path rewardModelDir;
+
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|cuda:N",
+            description = "ONNX Runtime device (default: ${DEFAULT-VALUE}); cuda needs the onnxruntime_gpu build (mvn -Pcuda)")
+    String device;
+
+    @Option(names = "--intra-op-threads", defaultValue = "1", description = "ONNX Runtime threads per inference call (default: ${DEFAULT-VALUE})")
+    int intraOpThreads;
+
+    @Option(names = "--scored-text", defaultValue = "RESPONSE", paramLabel = "RESPONSE|PROMPT_AND_RESPONSE",
+            description = "What the reward model reads (default: ${DEFAULT-VALUE})")
+    ScoredText scoredText;
+
+    private RewardModel rewardModel;
+
+    @Override
+    protected void onStart() {
+        OnnxDevice onnxDevice = OnnxDevice.parse(device);
+        rewardModel = rewardModelDir == null
+                ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads)
+                : RewardModels.fromDirectory(rewardModelDir, onnxDevice, intraOpThreads, scoredText);
+    }
+
+    @Override
+    protected Topology buildTopology(StageMetrics metrics) {
+        return ScorerTopology.build(rewardModel, metrics);
+    }
+
+    @Override
+    protected void onClose() throws Exception {
+        if (rewardModel != null) {
+            rewardModel.close();
+        }
+    }
+
+    /** The loaded reward model (after start). */
+    public RewardModel rewardModel() {
+        return rewardModel;
+    }
+
+    @Override
+    protected String defaultApplicationId() {
+        return "alignstream-scorer";
+    }
+
+    @Override
+    protected String stageName() {
+        return ScorerTopology.STAGE;
+    }
+
+    @Override
+    protected Collection<String> topics() {
+        return List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(new ScorerService(), args));
+    }
+}
