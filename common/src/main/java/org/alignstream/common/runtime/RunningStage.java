@@ -50,6 +50,11 @@ public final class RunningStage implements AutoCloseable {
     this.http = http;
   }
 
+  /** The stage's name (generator, scorer, selector, ...). */
+  public String name() {
+    return stage;
+  }
+
   /** Called by the state listener. */
   void onStateChange(State newState, State oldState) {
     LOG.info("stage {}: Kafka Streams {} -> {}", stage, oldState, newState);

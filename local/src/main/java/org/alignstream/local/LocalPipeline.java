@@ -1,0 +1,102 @@
+package org.alignstream.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.alignstream.common.runtime.RunningStage;
+import org.alignstream.common.runtime.StreamsCommand;
+import org.alignstream.generator.GeneratorService;
+import org.alignstream.scorer.ScorerService;
+import org.alignstream.selector.SelectorService;
+
+/**
+ * The three stages (generator, scorer, selector) started in this JVM against one broker, each as its own
+ * Kafka Streams application exactly as its own main would run it. For the local run, the integration
+ * tests and the benchmarks; in production each stage runs as its own process.
+ */
+public final class LocalPipeline implements AutoCloseable {
+    private final Path stateRoot;
+    private final List<RunningStage> stages = new ArrayList<>();
+    private GeneratorService generator;
+    private ScorerService scorer;
+
+    private LocalPipeline(Path stateRoot) {
+        this.stateRoot = stateRoot;
+    }
+
+    /**
+     * Starts all three stages and waits until each is RUNNING.
+     *
+     * @param bootstrapServers the broker
+     * @param commonArgs flags given to every stage (e.g. {@code --commit-interval-ms=50})
+     */
+    public static LocalPipeline start(String bootstrapServers, String... commonArgs) {
+        return start(bootstrapServers, List.of(commonArgs), List.of(), List.of());
+    }
+
+    /** As {@link #start(String, String...)}, with extra flags for the generator and the scorer. */
+    public static LocalPipeline start(String bootstrapServers, List<String> commonArgs, List<String> generatorArgs,
+                                      List<String> scorerArgs) {
+        LocalPipeline p;
+        try {
+            p = new LocalPipeline(Files.createTempDirectory("alignstream-local-state"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            p.generator = new GeneratorService();
+            p.scorer = new ScorerService();
+            p.startStage(p.generator, bootstrapServers, commonArgs, generatorArgs);
+            p.startStage(p.scorer, bootstrapServers, commonArgs, scorerArgs);
+            p.startStage(new SelectorService(), bootstrapServers, commonArgs, List.of());
+            for (RunningStage s : p.stages) {
+                s.awaitRunning(Duration.ofSeconds(120));
+            }
+            return p;
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    private void startStage(StreamsCommand cmd, String bootstrapServers, List<String> commonArgs, List<String> own) {
+        List<String> args = new ArrayList<>();
+        args.add("--bootstrap-servers=" + bootstrapServers);
+        args.add("--state-dir=" + stateRoot.resolve(cmd.getClass().getSimpleName()));
+        args.addAll(commonArgs);
+        args.addAll(own);
+        StreamsCommand.parse(cmd, args.toArray(String[]::new));
+        stages.add(cmd.start());
+    }
+
+    public List<RunningStage> stages() {
+        return List.copyOf(stages);
+    }
+
+    public ScorerService scorer() {
+        return scorer;
+    }
+
+    public GeneratorService generator() {
+        return generator;
+    }
+
+    @Override
+    public void close() {
+        for (int i = stages.size() - 1; i >= 0; i--) {
+            stages.get(i).close();
+        }
+        stages.clear();
+        try (Stream<Path> files = Files.walk(stateRoot)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort: a temp directory
+        }
+    }
+}
