@@ -1,6 +1,7 @@
 package org.alignstream.generator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.onnxruntime.OrtException;
 import java.util.Arrays;
@@ -145,6 +146,21 @@ class LmCandidateSamplerTest {
             assertThat(noBos.sample(PROMPT, strategy(1, 1.0, 5L)).promptTokenIds())
                     .isEqualTo(Arrays.stream(plain).boxed().toList());
         }
+    }
+
+    @Test
+    void requestBeyondTheModelsContextIsRejectedNamingThePositions() {
+        int contextLength = sampler.generator().model().config().maxPositions().orElseThrow();
+        int promptLength = sampler.promptIds(PROMPT).length;
+        int tooMany = contextLength - promptLength + 2; // one more than fits (the last token is never fed back)
+        Strategy tooLong = Strategy.newBuilder(strategy(2, 1.0, 1L)).setMaxNewTokens(tooMany).build();
+        assertThatThrownBy(() -> sampler.sample(PROMPT, tooLong))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxNewTokens " + tooMany)
+                .hasMessageContaining("the model has " + contextLength);
+        // exactly what fits is accepted
+        Strategy fits = Strategy.newBuilder(tooLong).setMaxNewTokens(tooMany - 1).setTemperature(0.0).build();
+        assertThat(sampler.sample(PROMPT, fits).candidates()).hasSize(2);
     }
 
     @Test
