@@ -1,0 +1,257 @@
+package org.alignstream.generator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Consumer;
+import org.alignstream.avro.Candidate;
+import org.alignstream.avro.CandidateSet;
+import org.alignstream.avro.DeadLetter;
+import org.alignstream.avro.ModelRef;
+import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.Strategy;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.common.stage.DeadLetters;
+import org.alignstream.common.stage.SafeStage;
+import org.alignstream.common.topics.Topics;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class GeneratorTopologyTest {
+
+    private static final AvroSerde<PromptRequest> PROMPTS = AvroSerde.of(PromptRequest.class);
+    private static final AvroSerde<CandidateSet> CANDIDATES = AvroSerde.of(CandidateSet.class);
+    private static final RequestLimits LIMITS = new RequestLimits(16, 64, 200, 100);
+
+    /**
+     * A sampler whose output is a known function of the request: candidate i of prompt p is "p #i" with token ids
+     * {i, i + 1, ..., i + len - 1} (len = min(3, max_new_tokens)), each token with logprob -(t + 1) / 4. The prompt's
+     * "token ids" are its first characters' code points. It sleeps 3 ms per call so the stage timing is measurable, and
+     * throws for the prompt "explode".
+     */
+    static final class FakeSampler implements CandidateSampler {
+        static final ModelRef MODEL = new ModelRef("fake-lm", "abc123");
+        final List<String> prompts = new ArrayList<>();
+        final List<Strategy> strategies = new ArrayList<>();
+
+        @Override
+        public Sampled sample(String prompt, Strategy strategy) {
+            prompts.add(prompt);
+            strategies.add(strategy);
+            if (prompt.equals("explode")) {
+                throw new IllegalStateException("out of GPU memory");
+            }
+            try {
+                Thread.sleep(3);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return expected(prompt, strategy);
+        }
+
+        static Sampled expected(String prompt, Strategy strategy) {
+            List<Candidate> candidates = new ArrayList<>();
+            int len = Math.min(3, strategy.getMaxNewTokens());
+            for (int i = 0; i < strategy.getN(); i++) {
+                List<Integer> ids = new ArrayList<>();
+                List<Float> logprobs = new ArrayList<>();
+                for (int t = 0; t < len; t++) {
+                    ids.add(i + t);
+                    logprobs.add(-(t + 1) / 4f);
+                }
+                candidates.add(new Candidate(i, prompt + " #" + i, ids, logprobs, "length"));
+            }
+            List<Integer> promptIds = prompt.codePoints().limit(4).boxed().toList();
+            return new Sampled(promptIds, candidates);
+        }
+
+        @Override
+        public ModelRef model() {
+            return MODEL;
+        }
+    }
+
+    private final StageMetrics metrics = new StageMetrics(GeneratorTopology.STAGE);
+    private final FakeSampler sampler = new FakeSampler();
+    private TopologyTestDriver driver;
+    private TestInputTopic<byte[], byte[]> prompts;
+    private TestOutputTopic<byte[], byte[]> candidates;
+    private TestOutputTopic<byte[], byte[]> deadLetters;
+
+    @BeforeEach
+    void start() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "generator-topology-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        driver = new TopologyTestDriver(GeneratorTopology.build(LIMITS, sampler, metrics), props);
+        prompts = driver.createInputTopic(Topics.PROMPTS, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+        candidates = driver.createOutputTopic(Topics.CANDIDATES, Serdes.ByteArray().deserializer(),
+                Serdes.ByteArray().deserializer());
+        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, Serdes.ByteArray().deserializer(),
+                Serdes.ByteArray().deserializer());
+    }
+
+    @AfterEach
+    void close() {
+        driver.close();
+    }
+
+    private static byte[] key(String k) {
+        return k.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static PromptRequest request(String id, String prompt, int n) {
+        return PromptRequest.newBuilder()
+                .setId(id)
+                .setPrompt(prompt)
+                .setStrategy(Strategy.newBuilder().setMethod("best_of_n").setN(n).setMaxNewTokens(16)
+                        .setTemperature(0.7).setTopK(20).setTopP(0.95).setSeed(99).build())
+                .setCreatedAtMs(1_700_000_000_000L)
+                .build();
+    }
+
+    private static PromptRequest request(String id, Consumer<Strategy> change) {
+        PromptRequest r = request(id, "She was", 2);
+        change.accept(r.getStrategy());
+        return r;
+    }
+
+    @Test
+    void goodRequestGivesOneCandidateSetWithTheSameKey() {
+        PromptRequest request = request("r1", "It is a truth universally acknowledged", 5);
+        prompts.pipeInput(key("r1"), PROMPTS.encode(request));
+
+        KeyValue<byte[], byte[]> out = candidates.readKeyValue();
+        assertThat(candidates.isEmpty()).isTrue();
+        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(out.key).isEqualTo(key("r1"));
+        CandidateSet set = CANDIDATES.decode(out.value);
+        assertThat(set.getRequest()).isEqualTo(request);
+        assertThat(set.getCandidates()).hasSize(5)
+                .isEqualTo(FakeSampler.expected(request.getPrompt(), request.getStrategy()).candidates());
+        assertThat(set.getCandidates()).extracting(Candidate::getIndex).containsExactly(0, 1, 2, 3, 4);
+        assertThat(set.getPromptTokenIds()).containsExactly((int) 'I', (int) 't', (int) ' ', (int) 'i');
+        assertThat(set.getGeneratorModel()).isEqualTo(new ModelRef("fake-lm", "abc123"));
+        assertThat(set.getTimingsMs()).containsOnlyKeys(GeneratorTopology.STAGE);
+        // the fake sleeps 3 ms; the timing must cover the sampler call, and not be absurdly large
+        assertThat(set.getTimingsMs().get(GeneratorTopology.STAGE)).isBetween(2.5, 5_000.0);
+
+        assertThat(sampler.prompts).containsExactly(request.getPrompt());
+        assertThat(sampler.strategies).containsExactly(request.getStrategy());
+        assertThat(metrics.recordsIn()).isEqualTo(1);
+        assertThat(metrics.recordsOut()).isEqualTo(1);
+        assertThat(metrics.inferences("fake-lm")).isEqualTo(1);
+        assertThat(metrics.inferenceSeconds("fake-lm")).isGreaterThanOrEqualTo(0.0025);
+        assertThat(metrics.batches()).isEqualTo(1);
+    }
+
+    private record Bad(String key, byte[] value, String reasonClass, String reasonFragment) {
+    }
+
+    @Test
+    void badRecordsGoToDeadLettersWithTheirReasonAndBytesAndGoodOnesStillPass() {
+        byte[] good = PROMPTS.encode(request("ok-1", "She was", 3));
+        byte[] truncated = Arrays.copyOf(good, good.length - 4);
+        byte[] otherType = CANDIDATES.encode(CandidateSet.newBuilder()
+                .setRequest(request("c", "x", 1)).setPromptTokenIds(List.of(1)).setCandidates(List.of())
+                .setGeneratorModel(new ModelRef("m", "1")).build());
+        List<Bad> bad = List.of(
+                new Bad("garbage", "definitely not avro".getBytes(StandardCharsets.UTF_8), SafeStage.DECODE,
+                        "not Avro single-object encoding"),
+                new Bad("truncated", truncated, SafeStage.DECODE, "truncated or corrupt"),
+                new Bad("other-type", otherType, SafeStage.DECODE,
+                        "wrong record type, the bytes hold a org.alignstream.avro.CandidateSet"),
+                new Bad("empty-prompt", PROMPTS.encode(request("empty-prompt", "", 2)), SafeStage.INVALID,
+                        "prompt is empty"),
+                new Bad("n0", PROMPTS.encode(request("n0", s -> s.setN(0))), SafeStage.INVALID,
+                        "n must be between 1 and 16, was 0"),
+                new Bad("n10000", PROMPTS.encode(request("n10000", s -> s.setN(10_000))), SafeStage.INVALID,
+                        "n must be between 1 and 16, was 10000"),
+                new Bad("method", PROMPTS.encode(request("method", s -> s.setMethod("tq_star"))), SafeStage.INVALID,
+                        "unknown method 'tq_star'"),
+                new Bad("nan-temp", PROMPTS.encode(request("nan-temp", s -> s.setTemperature(Double.NaN))),
+                        SafeStage.INVALID, "temperature must be finite and >= 0 (0 = greedy), was NaN"),
+                new Bad("explode", PROMPTS.encode(request("explode", "explode", 2)), SafeStage.ERROR,
+                        "IllegalStateException: out of GPU memory"));
+
+        long offset = 0;
+        Map<String, DeadLetter> byKey = new HashMap<>();
+        for (Bad b : bad) {
+            prompts.pipeInput(key(b.key()), b.value());
+            assertThat(candidates.isEmpty()).as(b.key()).isTrue();
+            KeyValue<byte[], byte[]> kv = deadLetters.readKeyValue();
+            assertThat(deadLetters.isEmpty()).as(b.key()).isTrue();
+            assertThat(kv.key).as(b.key()).isEqualTo(key(b.key()));
+            DeadLetter dl = DeadLetters.serde().decode(kv.value);
+            assertThat(dl.getReason()).as(b.key()).contains(b.reasonFragment());
+            assertThat(dl.getStage()).isEqualTo(GeneratorTopology.STAGE);
+            assertThat(dl.getSourceTopic()).isEqualTo(Topics.PROMPTS);
+            assertThat(dl.getSourceOffset()).isEqualTo(offset++);
+            assertThat(DeadLetters.bytes(dl.getOriginalKey())).isEqualTo(key(b.key()));
+            assertThat(DeadLetters.bytes(dl.getOriginalValue())).as(b.key()).isEqualTo(b.value());
+            byKey.put(b.key(), dl);
+        }
+        assertThat(byKey.get("n0").getReason()).isEqualTo("invalid PromptRequest: n must be between 1 and 16, was 0");
+        assertThat(byKey.get("explode").getReason()).startsWith("stage generator failed on a PromptRequest");
+        assertThat(byKey.get("explode").getErrorClass()).isEqualTo(IllegalStateException.class.getName());
+
+        prompts.pipeInput(key("ok-1"), good);
+        KeyValue<byte[], byte[]> out = candidates.readKeyValue();
+        assertThat(out.key).isEqualTo(key("ok-1"));
+        assertThat(CANDIDATES.decode(out.value).getCandidates()).hasSize(3);
+        assertThat(deadLetters.isEmpty()).isTrue();
+
+        // invalid requests never reach the model; the throwing one and the good one do
+        assertThat(sampler.prompts).containsExactly("explode", "She was");
+        assertThat(metrics.recordsIn()).isEqualTo(bad.size() + 1);
+        assertThat(metrics.recordsOut()).isEqualTo(1);
+        assertThat(metrics.deadLetters(SafeStage.DECODE)).isEqualTo(3);
+        assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(5);
+        assertThat(metrics.deadLetters(SafeStage.ERROR)).isEqualTo(1);
+        assertThat(metrics.inferences("fake-lm")).isEqualTo(1);
+    }
+
+    @Test
+    void tombstoneGoesToDeadLetters() {
+        prompts.pipeInput(key("gone"), (byte[]) null);
+        DeadLetter dl = DeadLetters.serde().decode(deadLetters.readValue());
+        assertThat(dl.getReason()).contains("null").contains("PromptRequest");
+        assertThat(dl.getOriginalValue()).isNull();
+        assertThat(candidates.isEmpty()).isTrue();
+        assertThat(metrics.deadLetters(SafeStage.NULL_INPUT)).isEqualTo(1);
+    }
+
+    @Test
+    void manyRequestsKeepTheirKeysAndOrder() {
+        for (int i = 1; i <= 6; i++) {
+            prompts.pipeInput(key("k" + i), PROMPTS.encode(request("k" + i, "prompt " + i, i)));
+        }
+        List<KeyValue<byte[], byte[]>> out = candidates.readKeyValuesToList();
+        assertThat(out).hasSize(6);
+        for (int i = 1; i <= 6; i++) {
+            KeyValue<byte[], byte[]> kv = out.get(i - 1);
+            assertThat(new String(kv.key, StandardCharsets.UTF_8)).isEqualTo("k" + i);
+            CandidateSet set = CANDIDATES.decode(kv.value);
+            String prompt = "prompt " + i;
+            assertThat(set.getRequest().getId()).isEqualTo("k" + i);
+            assertThat(set.getCandidates()).hasSize(i)
+                    .allSatisfy(c -> assertThat(c.getText()).startsWith(prompt + " #"));
+        }
+        assertThat(metrics.recordsOut()).isEqualTo(6);
+        assertThat(metrics.batches()).isEqualTo(6);
+    }
+}

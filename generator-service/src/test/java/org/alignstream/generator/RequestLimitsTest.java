@@ -1,0 +1,148 @@
+package org.alignstream.generator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.Strategy;
+import org.alignstream.common.stage.InvalidRecordException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class RequestLimitsTest {
+
+    /** Small limits so the boundaries are easy to hit: n ≤ 8, max_new_tokens ≤ 64, prompt ≤ 100 chars, top_k ≤ 50. */
+    private static final RequestLimits LIMITS = new RequestLimits(8, 64, 100, 50);
+
+    /** A request inside every limit; each case below breaks exactly one rule of it. */
+    private static PromptRequest valid() {
+        return PromptRequest.newBuilder()
+                .setId("req-1")
+                .setPrompt("It is a truth universally acknowledged")
+                .setStrategy(Strategy.newBuilder()
+                        .setMethod("best_of_n")
+                        .setN(4)
+                        .setMaxNewTokens(32)
+                        .setTopK(10)
+                        .setTemperature(0.8)
+                        .setTopP(0.9)
+                        .setBeta(0.5)
+                        .setSeed(7)
+                        .build())
+                .setCreatedAtMs(1L)
+                .build();
+    }
+
+    private static PromptRequest with(Consumer<PromptRequest> change) {
+        PromptRequest r = valid();
+        change.accept(r);
+        return r;
+    }
+
+    private static PromptRequest withStrategy(Consumer<Strategy> change) {
+        PromptRequest r = valid();
+        change.accept(r.getStrategy());
+        return r;
+    }
+
+    static Stream<Arguments> invalidRequests() {
+        return Stream.of(
+                Arguments.of("empty prompt", with(r -> r.setPrompt("")), "prompt is empty"),
+                Arguments.of("blank prompt", with(r -> r.setPrompt(" \t\n")), "prompt is empty"),
+                Arguments.of("empty id", with(r -> r.setId("")), "request id is empty"),
+                Arguments.of("blank id", with(r -> r.setId("   ")), "request id is empty"),
+                Arguments.of("too-long prompt", with(r -> r.setPrompt("x".repeat(101))),
+                        "prompt has 101 characters, the limit is 100"),
+                Arguments.of("missing strategy", with(r -> r.setStrategy(null)), "strategy is missing"),
+                Arguments.of("unknown method", withStrategy(s -> s.setMethod("rbon_kl")),
+                        "unknown method 'rbon_kl', expected one of [best_of_n]"),
+                Arguments.of("n = 0", withStrategy(s -> s.setN(0)), "n must be between 1 and 8, was 0"),
+                Arguments.of("n < 0", withStrategy(s -> s.setN(-3)), "n must be between 1 and 8, was -3"),
+                Arguments.of("n > max", withStrategy(s -> s.setN(9)), "n must be between 1 and 8, was 9"),
+                Arguments.of("max_new_tokens = 0", withStrategy(s -> s.setMaxNewTokens(0)),
+                        "max_new_tokens must be between 1 and 64, was 0"),
+                Arguments.of("max_new_tokens > max", withStrategy(s -> s.setMaxNewTokens(65)),
+                        "max_new_tokens must be between 1 and 64, was 65"),
+                Arguments.of("top_k < 0", withStrategy(s -> s.setTopK(-1)),
+                        "top_k must be between 0 (off) and 50, was -1"),
+                Arguments.of("top_k > max", withStrategy(s -> s.setTopK(51)),
+                        "top_k must be between 0 (off) and 50, was 51"),
+                Arguments.of("temperature NaN", withStrategy(s -> s.setTemperature(Double.NaN)),
+                        "temperature must be finite and >= 0 (0 = greedy), was NaN"),
+                Arguments.of("temperature negative", withStrategy(s -> s.setTemperature(-0.1)),
+                        "temperature must be finite and >= 0 (0 = greedy), was -0.1"),
+                Arguments.of("temperature infinite", withStrategy(s -> s.setTemperature(Double.POSITIVE_INFINITY)),
+                        "temperature must be finite and >= 0 (0 = greedy), was Infinity"),
+                Arguments.of("top_p 0", withStrategy(s -> s.setTopP(0.0)), "top_p must be in (0, 1], was 0.0"),
+                Arguments.of("top_p negative", withStrategy(s -> s.setTopP(-0.5)), "top_p must be in (0, 1], was -0.5"),
+                Arguments.of("top_p > 1", withStrategy(s -> s.setTopP(1.0001)), "top_p must be in (0, 1], was 1.0001"),
+                Arguments.of("top_p NaN", withStrategy(s -> s.setTopP(Double.NaN)), "top_p must be in (0, 1], was NaN"),
+                Arguments.of("beta +infinite", withStrategy(s -> s.setBeta(Double.POSITIVE_INFINITY)),
+                        "beta must be finite, was Infinity"),
+                Arguments.of("beta -infinite", withStrategy(s -> s.setBeta(Double.NEGATIVE_INFINITY)),
+                        "beta must be finite, was -Infinity"),
+                Arguments.of("beta NaN", withStrategy(s -> s.setBeta(Double.NaN)), "beta must be finite, was NaN"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("invalidRequests")
+    void rejectsWithAMessageNamingTheField(String rule, PromptRequest request, String expectedMessage) {
+        assertThatThrownBy(() -> LIMITS.validate(request))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessage(expectedMessage);
+    }
+
+    @Test
+    void validRequestPasses() {
+        assertThatCode(() -> LIMITS.validate(valid())).doesNotThrowAnyException();
+    }
+
+    static Stream<Arguments> boundaryRequests() {
+        return Stream.of(
+                Arguments.of("prompt of exactly the limit", with(r -> r.setPrompt("y".repeat(100)))),
+                Arguments.of("n = 1", withStrategy(s -> s.setN(1))),
+                Arguments.of("n = max", withStrategy(s -> s.setN(8))),
+                Arguments.of("max_new_tokens = 1", withStrategy(s -> s.setMaxNewTokens(1))),
+                Arguments.of("max_new_tokens = max", withStrategy(s -> s.setMaxNewTokens(64))),
+                Arguments.of("top_k = 0 (off)", withStrategy(s -> s.setTopK(0))),
+                Arguments.of("top_k = max", withStrategy(s -> s.setTopK(50))),
+                Arguments.of("temperature 0 (greedy)", withStrategy(s -> s.setTemperature(0.0))),
+                Arguments.of("top_p = 1 (off)", withStrategy(s -> s.setTopP(1.0))),
+                Arguments.of("tiny top_p", withStrategy(s -> s.setTopP(Double.MIN_VALUE))),
+                Arguments.of("negative beta", withStrategy(s -> s.setBeta(-2.0))));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("boundaryRequests")
+    void valuesOnTheBoundaryPass(String rule, PromptRequest request) {
+        assertThatCode(() -> LIMITS.validate(request)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void namesTheFirstViolatedRule() {
+        PromptRequest twoFaults = withStrategy(s -> {
+            s.setN(0);
+            s.setTopP(0.0);
+        });
+        assertThatThrownBy(() -> LIMITS.validate(twoFaults)).hasMessageStartingWith("n must be");
+    }
+
+    @Test
+    void limitsComeFromTheRecordComponents() {
+        RequestLimits wide = new RequestLimits(10_000, 64, 100, 50);
+        PromptRequest big = withStrategy(s -> s.setN(10_000));
+        assertThatCode(() -> wide.validate(big)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> LIMITS.validate(big)).hasMessage("n must be between 1 and 8, was 10000");
+    }
+
+    @Test
+    void defaults() {
+        assertThat(RequestLimits.defaults()).isEqualTo(new RequestLimits(64, 256, 4000, 1000));
+        assertThat(RequestLimits.METHODS).containsExactly("best_of_n");
+    }
+}

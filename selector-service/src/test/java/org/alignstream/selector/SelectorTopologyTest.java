@@ -1,0 +1,247 @@
+package org.alignstream.selector;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.alignstream.avro.AlignedResponse;
+import org.alignstream.avro.Candidate;
+import org.alignstream.avro.DeadLetter;
+import org.alignstream.avro.ModelRef;
+import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.ScoredCandidateSet;
+import org.alignstream.avro.Strategy;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.common.stage.DeadLetters;
+import org.alignstream.common.stage.SafeStage;
+import org.alignstream.common.topics.Topics;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class SelectorTopologyTest {
+
+    private static final AvroSerde<ScoredCandidateSet> SCORED = AvroSerde.of(ScoredCandidateSet.class);
+    private static final AvroSerde<AlignedResponse> ALIGNED = AvroSerde.of(AlignedResponse.class);
+    private static final ModelRef LM = new ModelRef("lm-austen", "0123456789ab");
+    private static final ModelRef RM = new ModelRef("sentiment", "feedbeef0001");
+    private static final long CREATED = 1_700_000_000_000L;
+
+    private final StageMetrics metrics = new StageMetrics(SelectorTopology.STAGE);
+    private final AtomicLong clock = new AtomicLong(CREATED + 250);
+    private TopologyTestDriver driver;
+    private TestInputTopic<byte[], byte[]> input;
+    private TestOutputTopic<byte[], byte[]> output;
+    private TestOutputTopic<byte[], byte[]> deadLetters;
+
+    @BeforeEach
+    void start() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "selector-topology-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        driver = new TopologyTestDriver(SelectorTopology.build(metrics, clock::get), props);
+        input = driver.createInputTopic(Topics.SCORED_CANDIDATES, Serdes.ByteArray().serializer(),
+                Serdes.ByteArray().serializer());
+        output = driver.createOutputTopic(Topics.ALIGNED_RESPONSES, Serdes.ByteArray().deserializer(),
+                Serdes.ByteArray().deserializer());
+        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, Serdes.ByteArray().deserializer(),
+                Serdes.ByteArray().deserializer());
+    }
+
+    @AfterEach
+    void close() {
+        driver.close();
+    }
+
+    private static byte[] key(String k) {
+        return k.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Candidate i has text "candidate i of id" and token ids {1000 + i, 2000 + i, 3000 + i}. */
+    private static ScoredCandidateSet scored(String id, String method, int candidates, List<Double> rewards,
+                                             long createdAtMs) {
+        List<Candidate> list = new ArrayList<>();
+        for (int i = 0; i < candidates; i++) {
+            list.add(new Candidate(i, "candidate " + i + " of " + id, List.of(1000 + i, 2000 + i, 3000 + i),
+                    List.of(-0.1f, -0.2f, -0.3f), "length"));
+        }
+        PromptRequest request = PromptRequest.newBuilder().setId(id).setPrompt("prompt of " + id)
+                .setStrategy(Strategy.newBuilder().setMethod(method).setN(Math.max(1, candidates)).build())
+                .setCreatedAtMs(createdAtMs).build();
+        return ScoredCandidateSet.newBuilder()
+                .setRequest(request)
+                .setPromptTokenIds(List.of(4095, 5))
+                .setCandidates(list)
+                .setRewards(rewards)
+                .setGeneratorModel(LM)
+                .setRewardModel(RM)
+                .setTimingsMs(Map.of("generator", 40.0, "scorer", 7.5))
+                .build();
+    }
+
+    private static ScoredCandidateSet scored(String id, List<Double> rewards) {
+        return scored(id, "best_of_n", rewards.size(), rewards, CREATED);
+    }
+
+    /** Brute-force Best-of-N: the first index of the largest non-NaN reward; 0 if all are NaN. */
+    private static int bruteForceArgmax(List<Double> rewards) {
+        int best = -1;
+        for (int i = 0; i < rewards.size(); i++) {
+            double r = rewards.get(i);
+            if (Double.isNaN(r)) {
+                continue;
+            }
+            boolean beatsAll = true;
+            for (int j = 0; j < rewards.size(); j++) {
+                double o = rewards.get(j);
+                if (!Double.isNaN(o) && (o > r || (o == r && j < i))) {
+                    beatsAll = false;
+                    break;
+                }
+            }
+            if (beatsAll) {
+                best = i;
+            }
+        }
+        return best < 0 ? 0 : best;
+    }
+
+    private AlignedResponse select(String id, ScoredCandidateSet set) {
+        input.pipeInput(key(id), SCORED.encode(set));
+        KeyValue<byte[], byte[]> kv = output.readKeyValue();
+        assertThat(kv.key).isEqualTo(key(id));
+        return ALIGNED.decode(kv.value);
+    }
+
+    @Test
+    void bestOfNPicksTheArgmaxOfRandomRewards() {
+        Random random = new Random(20240611L);
+        int records = 300;
+        for (int r = 0; r < records; r++) {
+            int n = 1 + random.nextInt(16);
+            List<Double> rewards = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                double x = switch (r % 3) {
+                    case 0 -> random.nextGaussian() * 3;
+                    case 1 -> random.nextInt(3) - 1.0;          // many ties
+                    default -> random.nextInt(10) == 0 ? Double.NaN : random.nextGaussian(); // some NaN
+                };
+                rewards.add(x);
+            }
+            String id = "r" + r;
+            AlignedResponse a = select(id, scored(id, rewards));
+            int expected = bruteForceArgmax(rewards);
+            assertThat(a.getChosenIndex()).as("rewards %s", rewards).isEqualTo(expected);
+            assertThat(a.getText()).isEqualTo("candidate " + expected + " of " + id);
+            assertThat(a.getReward()).isEqualTo(rewards.get(expected));
+            assertThat(a.getCandidateRewards()).isEqualTo(rewards);
+            assertThat(a.getN()).isEqualTo(n);
+        }
+        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(metrics.recordsIn()).isEqualTo(records);
+        assertThat(metrics.recordsOut()).isEqualTo(records);
+    }
+
+    @Test
+    void everyFieldIsCopiedFromTheChosenCandidateAndTheSet() {
+        List<Double> rewards = List.of(0.5, 2.25, -1.0, 2.0);
+        ScoredCandidateSet set = scored("full", rewards);
+        AlignedResponse a = select("full", set);
+
+        assertThat(a.getId()).isEqualTo("full");
+        assertThat(a.getPrompt()).isEqualTo("prompt of full");
+        assertThat(a.getChosenIndex()).isEqualTo(1);
+        assertThat(a.getText()).isEqualTo("candidate 1 of full");
+        assertThat(a.getReward()).isEqualTo(2.25);
+        assertThat(a.getCandidateRewards()).containsExactly(0.5, 2.25, -1.0, 2.0);
+        assertThat(a.getMethod()).isEqualTo("best_of_n");
+        assertThat(a.getN()).isEqualTo(4);
+        assertThat(a.getTokenIds()).containsExactly(1001, 2001, 3001);
+        assertThat(a.getGeneratorModel()).isEqualTo(LM);
+        assertThat(a.getRewardModel()).isEqualTo(RM);
+        assertThat(a.getCreatedAtMs()).isEqualTo(CREATED);
+        assertThat(a.getTimingsMs()).containsOnlyKeys("generator", "scorer", SelectorTopology.STAGE, "end_to_end")
+                .containsEntry("generator", 40.0)
+                .containsEntry("scorer", 7.5)
+                .containsEntry("end_to_end", 250.0);
+        assertThat(a.getTimingsMs().get(SelectorTopology.STAGE)).isBetween(0.0, 5_000.0);
+    }
+
+    @Test
+    void singleCandidateIsPassedThrough() {
+        AlignedResponse a = select("one", scored("one", List.of(-3.5)));
+        assertThat(a.getChosenIndex()).isZero();
+        assertThat(a.getN()).isEqualTo(1);
+        assertThat(a.getText()).isEqualTo("candidate 0 of one");
+        assertThat(a.getReward()).isEqualTo(-3.5);
+        assertThat(a.getCandidateRewards()).containsExactly(-3.5);
+        assertThat(a.getTokenIds()).containsExactly(1000, 2000, 3000);
+    }
+
+    @Test
+    void endToEndIsMeasuredWithTheInjectedClockAtProcessingTime() {
+        clock.set(CREATED + 1_234);
+        assertThat(select("a", scored("a", List.of(1.0, 2.0))).getTimingsMs()).containsEntry("end_to_end", 1_234.0);
+        clock.set(CREATED + 98_765);
+        assertThat(select("b", scored("b", List.of(1.0, 2.0))).getTimingsMs()).containsEntry("end_to_end", 98_765.0);
+        // no creation time (0, the schema default): no end-to-end figure rather than a meaningless one
+        AlignedResponse unknown = select("c", scored("c", "best_of_n", 2, List.of(1.0, 2.0), 0L));
+        assertThat(unknown.getTimingsMs()).doesNotContainKey("end_to_end").containsKey(SelectorTopology.STAGE);
+        assertThat(unknown.getCreatedAtMs()).isZero();
+    }
+
+    private DeadLetter readDeadLetter(String id, byte[] value) {
+        KeyValue<byte[], byte[]> kv = deadLetters.readKeyValue();
+        assertThat(kv.key).isEqualTo(key(id));
+        DeadLetter dl = DeadLetters.serde().decode(kv.value);
+        assertThat(dl.getStage()).isEqualTo(SelectorTopology.STAGE);
+        assertThat(dl.getSourceTopic()).isEqualTo(Topics.SCORED_CANDIDATES);
+        assertThat(DeadLetters.bytes(dl.getOriginalValue())).isEqualTo(value);
+        return dl;
+    }
+
+    @Test
+    void badSetsGoToDeadLettersAndTheNextGoodOneIsSelected() {
+        byte[] fewerRewards = SCORED.encode(scored("fewer", "best_of_n", 3, List.of(1.0, 2.0), CREATED));
+        byte[] moreRewards = SCORED.encode(scored("more", "best_of_n", 1, List.of(1.0, 2.0), CREATED));
+        byte[] empty = SCORED.encode(scored("empty", "best_of_n", 0, List.of(), CREATED));
+        byte[] unknownMethod = SCORED.encode(scored("method", "rbon_kl", 2, List.of(1.0, 2.0), CREATED));
+        byte[] garbage = new byte[] {1, 2, 3};
+        input.pipeInput(key("fewer"), fewerRewards);
+        input.pipeInput(key("more"), moreRewards);
+        input.pipeInput(key("empty"), empty);
+        input.pipeInput(key("method"), unknownMethod);
+        input.pipeInput(key("garbage"), garbage);
+
+        assertThat(readDeadLetter("fewer", fewerRewards).getReason())
+                .isEqualTo("invalid ScoredCandidateSet: scored set for request fewer has 3 candidates and 2 rewards");
+        assertThat(readDeadLetter("more", moreRewards).getReason())
+                .contains("scored set for request more has 1 candidates and 2 rewards");
+        assertThat(readDeadLetter("empty", empty).getReason())
+                .contains("scored set for request empty has 0 candidates and 0 rewards");
+        assertThat(readDeadLetter("method", unknownMethod).getReason())
+                .isEqualTo("invalid ScoredCandidateSet: unknown method 'rbon_kl'");
+        assertThat(readDeadLetter("garbage", garbage).getReason()).contains("cannot decode ScoredCandidateSet");
+        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(output.isEmpty()).isTrue();
+
+        AlignedResponse good = select("good", scored("good", List.of(3.0, 1.0)));
+        assertThat(good.getChosenIndex()).isZero();
+        assertThat(metrics.recordsIn()).isEqualTo(6);
+        assertThat(metrics.recordsOut()).isEqualTo(1);
+        assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(4);
+        assertThat(metrics.deadLetters(SafeStage.DECODE)).isEqualTo(1);
+    }
+}
