@@ -41,6 +41,7 @@ public final class GeneratorService extends StreamsCommand {
 
     @Override
     protected void onStart() {
+        limits(); // rejects nonsensical limits before the model is loaded
         sampler = LmCandidateSampler.load(modelDir, intraOpThreads, prependBos);
     }
 

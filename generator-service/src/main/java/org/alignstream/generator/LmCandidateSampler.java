@@ -14,6 +14,7 @@ import java.util.List;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.Strategy;
+import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.core.sampling.SamplingParams;
 import org.alignstream.inference.lm.CandidateGenerator;
 import org.alignstream.inference.lm.CausalLm;
@@ -53,20 +54,33 @@ public final class LmCandidateSampler implements CandidateSampler, AutoCloseable
     public static LmCandidateSampler load(Path modelDir, int intraOpThreads, boolean prependBos) {
         try {
             if (modelDir == null) {
-                CausalLm lm = CausalLm.fromClasspath(DEFAULT_MODEL_RESOURCE, intraOpThreads);
-                HfTokenizer tok = HfTokenizer.fromClasspath(DEFAULT_MODEL_RESOURCE + "/tokenizer.json");
                 String version;
                 try (InputStream in = LmCandidateSampler.class.getClassLoader()
                         .getResourceAsStream(DEFAULT_MODEL_RESOURCE + "/model.onnx")) {
+                    if (in == null) {
+                        throw new IOException("the bundled model is missing from the classpath");
+                    }
                     version = sha256Prefix(in.readAllBytes());
                 }
-                return new LmCandidateSampler(tok, lm, new ModelRef("lm-austen", version), prependBos);
+                HfTokenizer tok = HfTokenizer.fromClasspath(DEFAULT_MODEL_RESOURCE + "/tokenizer.json");
+                try {
+                    CausalLm lm = CausalLm.fromClasspath(DEFAULT_MODEL_RESOURCE, intraOpThreads);
+                    return new LmCandidateSampler(tok, lm, new ModelRef("lm-austen", version), prependBos);
+                } catch (IOException | OrtException | RuntimeException e) {
+                    tok.close();
+                    throw e;
+                }
             }
             Path dir = Files.isDirectory(modelDir) ? modelDir : modelDir.getParent();
-            CausalLm lm = CausalLm.load(modelDir, intraOpThreads);
-            HfTokenizer tok = HfTokenizer.fromFile(dir.resolve("tokenizer.json"));
             String version = sha256Prefix(Files.readAllBytes(dir.resolve("model.onnx")));
-            return new LmCandidateSampler(tok, lm, new ModelRef(dir.getFileName().toString(), version), prependBos);
+            HfTokenizer tok = HfTokenizer.fromFile(dir.resolve("tokenizer.json"));
+            try {
+                CausalLm lm = CausalLm.load(modelDir, intraOpThreads);
+                return new LmCandidateSampler(tok, lm, new ModelRef(dir.getFileName().toString(), version), prependBos);
+            } catch (IOException | OrtException | RuntimeException e) {
+                tok.close();
+                throw e;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load language model from "
                     + (modelDir == null ? "classpath:" + DEFAULT_MODEL_RESOURCE : modelDir), e);
@@ -99,6 +113,9 @@ public final class LmCandidateSampler implements CandidateSampler, AutoCloseable
         List<GeneratedSequence> sequences;
         try {
             sequences = generator.sample(promptIds, strategy.getN(), params, strategy.getMaxNewTokens(), strategy.getSeed());
+        } catch (IllegalArgumentException e) {
+            // the request does not fit the model (e.g. prompt + max_new_tokens beyond its context): the user's to fix
+            throw new InvalidRecordException(e.getMessage());
         } catch (OrtException e) {
             throw new IllegalStateException("language model inference failed: " + e.getMessage(), e);
         }

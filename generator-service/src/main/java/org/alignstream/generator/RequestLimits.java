@@ -16,6 +16,21 @@ import org.alignstream.common.stage.InvalidRecordException;
  */
 public record RequestLimits(int maxN, int maxNewTokens, int maxPromptChars, int maxTopK) {
 
+    public RequestLimits {
+        requirePositive(maxN, "max n");
+        requirePositive(maxNewTokens, "max new tokens");
+        requirePositive(maxPromptChars, "max prompt chars");
+        if (maxTopK < 0) {
+            throw new IllegalArgumentException("max top-k must be >= 0, was " + maxTopK);
+        }
+    }
+
+    private static void requirePositive(int value, String what) {
+        if (value < 1) {
+            throw new IllegalArgumentException(what + " must be >= 1, was " + value);
+        }
+    }
+
     /** The methods this generator can serve. */
     public static final Set<String> METHODS = Set.of("best_of_n");
 

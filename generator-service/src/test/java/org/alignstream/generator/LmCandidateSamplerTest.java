@@ -154,8 +154,8 @@ class LmCandidateSamplerTest {
         int promptLength = sampler.promptIds(PROMPT).length;
         int tooMany = contextLength - promptLength + 2; // one more than fits (the last token is never fed back)
         Strategy tooLong = Strategy.newBuilder(strategy(2, 1.0, 1L)).setMaxNewTokens(tooMany).build();
-        assertThatThrownBy(() -> sampler.sample(PROMPT, tooLong))
-                .isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> sampler.sample(PROMPT, tooLong)) // the user's to fix: dead-lettered as invalid
+                .isInstanceOf(org.alignstream.common.stage.InvalidRecordException.class)
                 .hasMessageContaining("maxNewTokens " + tooMany)
                 .hasMessageContaining("the model has " + contextLength);
         // exactly what fits is accepted
