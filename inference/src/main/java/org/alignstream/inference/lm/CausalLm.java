@@ -1,6 +1,7 @@
 package org.alignstream.inference.lm;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -31,10 +32,16 @@ import java.util.regex.Pattern;
  *            past_key_values.{i}.key|value [B,H,P,D] float32, use_cache_branch [1] bool (merged decoders only)
  *   outputs: logits [B,S,V] float32, present.{i}.key|value [B,H,P+S,D] float32
  * </pre>
- * The number of layers, heads and the head size are read from the graph's {@code past_key_values.*} inputs;
+ * The number of layers, key/value heads and the head size are read from the graph's {@code past_key_values.*}
+ * inputs, never computed from config.json (with grouped-query attention the cache has fewer heads than the
+ * queries, and Llama-style configs may set a {@code head_dim} other than {@code hidden_size / heads});
  * {@code config.json} only supplies the EOS id and the context length ({@link LmConfig}). The first call of a
- * sequence uses a zero-length past. {@code forward} is thread-safe (ONNX Runtime sessions are); every
- * {@link KvCache} belongs to one caller.
+ * sequence uses a zero-length past; a merged decoder then gets {@code use_cache_branch = [false]}, later calls
+ * {@code [true]}, as Optimum's {@code ORTModelForCausalLM} (1.14 and later) feeds it. A graph without a
+ * {@code position_ids} input (GPT-2 exports before Optimum 1.14) numbers the new tokens from the past length
+ * itself, so {@link #forward} rejects positions that differ from that (e.g. left-padded rows) rather than
+ * dropping them. {@code forward} is thread-safe (ONNX Runtime sessions are); every {@link KvCache} belongs to
+ * one caller.
  */
 public final class CausalLm implements AutoCloseable {
 
@@ -130,6 +137,18 @@ public final class CausalLm implements AutoCloseable {
         this.hasAttentionMask = inputs.containsKey(ATTENTION_MASK);
         this.hasPositionIds = inputs.containsKey(POSITION_IDS);
         this.hasUseCacheBranch = inputs.containsKey(USE_CACHE_BRANCH);
+        if (hasUseCacheBranch) {
+            requireBoolFlag(inputs.get(USE_CACHE_BRANCH));
+        }
+    }
+
+    /** Optimum's merged decoders take {@code use_cache_branch} as a bool tensor of shape [1] (or a scalar). */
+    private static void requireBoolFlag(NodeInfo flag) {
+        if (!(flag.getInfo() instanceof TensorInfo info) || info.type != OnnxJavaType.BOOL
+                || info.getShape().length > 1 || (info.getShape().length == 1 && info.getShape()[0] > 1)) {
+            throw new IllegalArgumentException("input " + USE_CACHE_BRANCH + " must be a bool tensor of shape [1] as "
+                    + "in Optimum's merged decoders, got " + flag.getInfo());
+        }
     }
 
     /** Session options with {@code intraOpThreads} threads, one inter-op thread and all graph optimisations. */
@@ -239,6 +258,10 @@ public final class CausalLm implements AutoCloseable {
         return layers;
     }
 
+    /**
+     * Heads of the key/value cache (the graph's past inputs): with grouped-query attention (Llama 2 70B, Llama 3,
+     * Mistral) fewer than the query heads.
+     */
     public int numHeads() {
         return heads;
     }
@@ -258,6 +281,11 @@ public final class CausalLm implements AutoCloseable {
 
     public boolean hasAttentionMask() {
         return hasAttentionMask;
+    }
+
+    /** An Optimum merged decoder (one graph for the first and the cached steps, chosen by {@code use_cache_branch}). */
+    public boolean isMergedDecoder() {
+        return hasUseCacheBranch;
     }
 
     /** A zero-length cache for the first call on {@code batchSize} fresh sequences. */
@@ -280,7 +308,9 @@ public final class CausalLm implements AutoCloseable {
      * @param inputIds      {@code [B][S]} new tokens
      * @param attentionMask {@code [B][P+S]} 1 for real tokens (past and new), 0 for padding; {@code null}: all ones
      * @param positionIds   {@code [B][S]}; {@code null}: derived from the mask as Hugging Face does
-     *                      ({@code cumsum(mask) - 1}, padding positions set to 1)
+     *                      ({@code cumsum(mask) - 1}, padding positions set to 1). For a graph without a
+     *                      {@code position_ids} input the positions of real (mask 1) tokens must be
+     *                      {@code P .. P+S-1}, the ones such a graph uses, else this throws
      * @param past          the cache of the previous call, or {@code null} for a fresh batch (P = 0); it is not
      *                      closed here
      * @param allPositions  also return the logits of every input position
@@ -309,6 +339,9 @@ public final class CausalLm implements AutoCloseable {
         requireShape("attentionMask", mask, batch, total);
         long[][] positions = positionIds != null ? positionIds : positionsFromMask(mask, seq);
         requireShape("positionIds", positions, batch, seq);
+        if (!hasPositionIds) {
+            requirePositionsFromPastLength(positions, mask, pastLength, seq);
+        }
         checkTokenIds(inputIds);
         LongBuffer ids = direct(batch * seq);
         LongBuffer maskBuffer = direct(batch * total);
@@ -402,6 +435,24 @@ public final class CausalLm implements AutoCloseable {
             }
         }
         return positions;
+    }
+
+    /**
+     * A graph without {@code position_ids} (as transformers' GPT2Model traces with {@code position_ids=None})
+     * gives new token {@code s} position {@code pastLength + s} in every row; any other position of a real token
+     * would be silently ignored.
+     */
+    private static void requirePositionsFromPastLength(long[][] positions, long[][] mask, int pastLength, int seq) {
+        for (int b = 0; b < positions.length; b++) {
+            for (int s = 0; s < seq; s++) {
+                if (mask[b][pastLength + s] != 0 && positions[b][s] != pastLength + s) {
+                    throw new IllegalArgumentException("the model has no position_ids input and numbers new tokens "
+                            + "from the past length (" + pastLength + " .. " + (pastLength + seq - 1) + "), but row "
+                            + b + " token " + s + " needs position " + positions[b][s]
+                            + " (left padding or explicit positions need a model exported with position_ids)");
+                }
+            }
+        }
     }
 
     private static void requireShape(String name, long[][] rows, int batch, int width) {
