@@ -89,6 +89,20 @@ public final class PromptClient implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Keeps reading aligned-responses for {@code duration}, whatever arrives (e.g. to make sure no
+     * duplicate or late answer follows the expected ones); see {@link #received()}.
+     */
+    public void pollFor(Duration duration) {
+        producer.flush();
+        long deadline = System.nanoTime() + duration.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, AlignedResponse> rec : consumer.poll(Duration.ofMillis(100))) {
+                received.add(rec.value());
+            }
+        }
+    }
+
     /** Everything read from aligned-responses so far. */
     public List<AlignedResponse> received() {
         return List.copyOf(received);
