@@ -32,6 +32,7 @@ public final class DeadLetterWatch implements AutoCloseable {
         Map<String, Object> c = new HashMap<>(clientConfig);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a reader must not create the pipeline's topics
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "alignstream-dead-letter-watch-" + UUID.randomUUID());
         consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = new ArrayList<>();

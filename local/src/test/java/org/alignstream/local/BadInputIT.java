@@ -61,7 +61,8 @@ class BadInputIT {
     }
 
     private static PromptRequest good(String id, int i) {
-        return AlignmentChecks.request(id, SamplePrompts.load(null).get(i % 12), 2, 0.9, 0, 0.95, 8, 500L + i);
+        List<String> prompts = SamplePrompts.load(null);
+        return AlignmentChecks.request(id, prompts.get(i % prompts.size()), 2, 0.9, 0, 0.95, 8, 500L + i);
     }
 
     private static byte[] prompt(String id, UnaryOperator<Strategy.Builder> strategy, String promptText) {
