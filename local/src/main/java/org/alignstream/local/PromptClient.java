@@ -42,11 +42,18 @@ public final class PromptClient implements AutoCloseable {
         Map<String, Object> c = new java.util.HashMap<>(clientConfig);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a reader must not create the pipeline's topics
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "alignstream-client-" + UUID.randomUUID());
         consumer = new KafkaConsumer<>(c, new StringDeserializer(), AvroSerde.of(AlignedResponse.class).deserializer());
         List<TopicPartition> partitions = new ArrayList<>();
         for (PartitionInfo info : consumer.partitionsFor(Topics.ALIGNED_RESPONSES, Duration.ofSeconds(30))) {
             partitions.add(new TopicPartition(info.topic(), info.partition()));
+        }
+        if (partitions.isEmpty()) {
+            producer.close(Duration.ofSeconds(1));
+            consumer.close(Duration.ofSeconds(1));
+            throw new IllegalStateException("topic " + Topics.ALIGNED_RESPONSES + " does not exist on "
+                    + clientConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) + ": is the selector stage running?");
         }
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);
@@ -87,6 +94,20 @@ public final class PromptClient implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * Keeps reading aligned-responses for {@code duration}, whatever arrives (e.g. to make sure no
+     * duplicate or late answer follows the expected ones); see {@link #received()}.
+     */
+    public void pollFor(Duration duration) {
+        producer.flush();
+        long deadline = System.nanoTime() + duration.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, AlignedResponse> rec : consumer.poll(Duration.ofMillis(100))) {
+                received.add(rec.value());
+            }
+        }
     }
 
     /** Everything read from aligned-responses so far. */

@@ -1,0 +1,69 @@
+package org.alignstream.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.alignstream.avro.AlignedResponse;
+import org.alignstream.avro.ModelRef;
+import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.Strategy;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class AlignClientTest {
+    private static AlignedResponse response() {
+        return AlignedResponse.newBuilder().setId("r1").setPrompt("She was").setText(" very \"happy\"\nindeed")
+                .setReward(1.25).setChosenIndex(1).setCandidateRewards(List.of(-0.5, 1.25, 0.75)).setMethod("best_of_n")
+                .setN(3).setTokenIds(List.of(5, 6, 7)).setGeneratorModel(new ModelRef("lm-austen", "abc"))
+                .setRewardModel(new ModelRef("sentiment", "1"))
+                .setTimingsMs(Map.of("generator", 12.5, "scorer", 3.25, "selector", 0.5, "end_to_end", 40.0))
+                .setCreatedAtMs(1234).build();
+    }
+
+    @Test
+    void jsonIsAvroJsonThatReadsBackToTheSameResponse() throws Exception {
+        AlignedResponse r = response();
+        String json = AlignClient.toJson(r);
+        AlignedResponse back = new SpecificDatumReader<>(AlignedResponse.class)
+                .read(null, DecoderFactory.get().jsonDecoder(r.getSchema(), json));
+        assertThat(back).isEqualTo(r);
+        assertThat(json).contains("\"candidate_rewards\" : [ -0.5, 1.25, 0.75 ]");
+    }
+
+    @Test
+    void describeShowsTextRewardCandidateRewardsTimingsAndModels() {
+        String text = AlignClient.describe(response(), 42);
+        assertThat(text.lines()).containsExactly(
+                "id: r1 (method best_of_n, N=3, seed 42)",
+                "prompt: She was",
+                "text:  very \"happy\"",
+                "indeed",
+                "reward: +1.2500 (candidate 1 of 3)",
+                "candidate rewards: [-0.5000, +1.2500, +0.7500]",
+                "timings ms: end_to_end=40.0 generator=12.5 scorer=3.3 selector=0.5",
+                "models: generator lm-austen@abc, reward sentiment@1");
+    }
+
+    @Test
+    void optionsBecomeTheRequestAndDefaultsAreFilledIn() {
+        CommandLine cl = AlignClient.commandLine(Map.of("ALIGNSTREAM_N", "5"));
+        cl.parseArgs("--prompt", "Mr. Darcy", "--top-k", "7", "--seed", "9", "--beta", "0.5", "--id", "x");
+        AlignClient client = cl.getCommand();
+        PromptRequest req = client.request();
+        assertThat(req.getId()).isEqualTo("x");
+        assertThat(req.getPrompt()).isEqualTo("Mr. Darcy");
+        assertThat(req.getStrategy()).isEqualTo(Strategy.newBuilder().setMethod("best_of_n").setN(5).setTopK(7)
+                .setBeta(0.5).setTemperature(0.9).setTopP(0.95).setMaxNewTokens(32).setSeed(9).build());
+        assertThat(req.getCreatedAtMs()).isPositive();
+
+        CommandLine plain = AlignClient.commandLine(Map.of());
+        plain.parseArgs("--prompt", "Mr. Darcy");
+        PromptRequest random = ((AlignClient) plain.getCommand()).request();
+        assertThat(UUID.fromString(random.getId())).isNotNull();
+        assertThat(random.getStrategy().getN()).isEqualTo(8);
+    }
+}
