@@ -48,6 +48,8 @@ public final class KRaftBrokerProperties {
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("default.replication.factor", "1");
         p.put("num.partitions", "6");
+        // topics are created explicitly (with their partition counts); a typo must not create a 1-partition topic
+        p.put("auto.create.topics.enable", "false");
         p.put("group.initial.rebalance.delay.ms", "0");
         // the default 128 MiB log-cleaner buffer is most of an idle broker's heap
         p.put("log.cleaner.dedupe.buffer.size", "4194304");

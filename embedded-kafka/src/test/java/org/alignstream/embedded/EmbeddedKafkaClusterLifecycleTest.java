@@ -51,6 +51,7 @@ class EmbeddedKafkaClusterLifecycleTest {
     void restartKeepsPortsAndDataAndAppliesBrokerOverrides() throws Exception {
         try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.builder()
                 .brokerProperty("num.partitions", "3")
+                .brokerProperty("auto.create.topics.enable", "true") // off by default
                 .start()) {
             String bootstrap = kafka.bootstrapServers();
             // auto-created by the producer, so it gets the overridden default partition count
