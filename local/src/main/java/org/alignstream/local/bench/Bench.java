@@ -218,7 +218,7 @@ public final class Bench implements Callable<Integer> {
                     SteadyRate rate = bench.throughput("bon-" + rep, s.e2ePrompts(), s.e2eWarmup(), timeout);
                     rates.add(rate.perSecond());
                     System.out.printf(Locale.ROOT, "  throughput rep %d: %d responses in %.2f s after warm-up: %.2f prompts/s%n",
-                            rep + 1, rate.units(), rate.seconds(), rate.perSecond());
+                            rep + 1, rate.outputs(), rate.seconds(), rate.perSecond());
                 }
                 return new Ratio("bon" + n + "_prompts_per_s", Stats.median(rates));
             }

@@ -79,21 +79,22 @@ final class GeneratorBench implements AutoCloseable {
         producer.flush();
         List<TopicTail.Received<CandidateSet>> out = tail.take(prompts, timeout);
         List<SteadyRate.Arrival> arrivals = new ArrayList<>(out.size());
-        double modelMs = 0;
-        for (int i = 0; i < out.size(); i++) {
-            CandidateSet set = out.get(i).value();
+        for (TopicTail.Received<CandidateSet> r : out) {
             long tokens = 0;
-            for (Candidate c : set.getCandidates()) {
+            for (Candidate c : r.value().getCandidates()) {
                 tokens += c.getTokenIds().size();
             }
-            arrivals.add(new SteadyRate.Arrival(out.get(i).nanos(), tokens));
-            if (i >= warmup) {
-                modelMs += set.getTimingsMs().getOrDefault("generator", 0.0);
-            }
+            arrivals.add(new SteadyRate.Arrival(r.nanos(), tokens));
         }
         SteadyRate rate = SteadyRate.of(arrivals, warmup);
-        int timed = prompts - warmup;
+        double modelMs = 0;
+        for (int i = 0; i < out.size(); i++) {
+            if (SteadyRate.counted(arrivals, warmup, i)) {
+                modelMs += out.get(i).value().getTimingsMs().getOrDefault("generator", 0.0);
+            }
+        }
         double cpuMs = (out.get(out.size() - 1).cpuNanos() - out.get(warmup - 1).cpuNanos()) / 1e6;
+        int timed = rate.outputs();
         return new PairedRun.Measurement(rate.perSecond(), rate.seconds() * 1000 / timed, modelMs / timed,
                 cpuMs / timed);
     }
