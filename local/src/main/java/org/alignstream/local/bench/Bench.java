@@ -41,6 +41,10 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--repetitions", paramLabel = "R", description = "Interleaved bare/pipeline repetitions (default: 3, quick: 2)")
     Integer repetitions;
 
+    @Option(names = "--warmup-rounds", paramLabel = "W",
+            description = "Untimed bare + pipeline rounds before the repetitions (default: 1, quick: 1)")
+    Integer warmupRounds;
+
     @Option(names = "--scorer-records", paramLabel = "M", description = "Candidate sets per scorer measurement (default: 240, quick: 80)")
     Integer scorerRecords;
 
@@ -96,10 +100,13 @@ public final class Bench implements Callable<Integer> {
     int timeoutSeconds;
 
     /** Sizes after applying {@code --quick} and explicit flags. */
-    record Sizes(int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
+    record Sizes(int warmupRounds, int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
                  int generatorWarmup, int e2ePrompts, int e2eWarmup, int latencyRequests) {
         Sizes {
             positive(repetitions, "--repetitions");
+            if (warmupRounds < 0) {
+                throw new IllegalArgumentException("--warmup-rounds must be >= 0, was " + warmupRounds);
+            }
             positive(candidatePool, "--candidate-pool");
             positive(latencyRequests, "--latency-requests");
             warmup(scorerWarmup, scorerRecords, "--scorer-warmup", "--scorer-records");
@@ -122,7 +129,7 @@ public final class Bench implements Callable<Integer> {
     }
 
     Sizes sizes() {
-        return new Sizes(pick(repetitions, 3, 2), pick(scorerRecords, 240, 80), pick(scorerWarmup, 24, 10),
+        return new Sizes(pick(warmupRounds, 1, 1), pick(repetitions, 3, 2), pick(scorerRecords, 240, 80), pick(scorerWarmup, 24, 10),
                 pick(candidatePool, 48, 16), pick(generatorPrompts, 60, 20), pick(generatorWarmup, 6, 4),
                 pick(e2ePrompts, 60, 20), pick(e2eWarmup, 6, 4), pick(latencyRequests, 40, 12));
     }
@@ -171,7 +178,7 @@ public final class Bench implements Callable<Integer> {
         List<CandidateSet> pool = workload.candidateSets(sampler, s.candidatePool());
         try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start();
              ScorerBench bench = new ScorerBench(kafka.clientConfig(), pool, args)) {
-            PairedRun run = PairedRun.run(s.repetitions(),
+            PairedRun run = PairedRun.run(s.warmupRounds(), s.repetitions(),
                     rep -> bench.bare(s.scorerRecords(), s.scorerWarmup()),
                     rep -> bench.pipeline(rep, s.scorerRecords(), s.scorerWarmup(), timeout), "seq/s",
                     profileThreads ? s.scorerRecords() : 0);
@@ -188,7 +195,7 @@ public final class Bench implements Callable<Integer> {
                 s.generatorWarmup());
         try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start();
              GeneratorBench bench = new GeneratorBench(kafka.clientConfig(), workload, sampler, args)) {
-            PairedRun run = PairedRun.run(s.repetitions(),
+            PairedRun run = PairedRun.run(s.warmupRounds(), s.repetitions(),
                     rep -> bench.bare(s.generatorPrompts(), s.generatorWarmup()),
                     rep -> bench.pipeline(rep, s.generatorPrompts(), s.generatorWarmup(), timeout), "tok/s",
                     profileThreads ? s.generatorPrompts() : 0);
@@ -205,7 +212,9 @@ public final class Bench implements Callable<Integer> {
             Map<String, Object> client = kafka.clientConfig();
             List<String> modelArgs = List.of("--intra-op-threads=" + intraOpThreads);
             try (EndToEndBench bench = new EndToEndBench(client, workload, stageArgs, modelArgs)) {
-                bench.latency(3, timeout); // warm-up
+                // warm-up (not counted): a burst through all stages, then a few single requests
+                bench.throughput("warmup", Math.min(s.e2ePrompts(), 2 * s.e2eWarmup() + 8), s.e2eWarmup(), timeout);
+                bench.latency(3, timeout);
                 EndToEndBench.Latency latency = bench.latency(s.latencyRequests(), timeout);
                 System.out.printf(Locale.ROOT, "latency at low load (%d sequential requests): median %.0f ms, p95 %.0f ms%n",
                         s.latencyRequests(), Stats.median(latency.endToEndMs()),

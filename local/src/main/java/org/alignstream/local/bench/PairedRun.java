@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * Repetitions of a bare measurement and a pipeline measurement of the same work, interleaved (bare first in even
- * repetitions, pipeline first in odd ones) so that noise on a shared machine hits both alike. The ratio is the median of
- * the per-repetition ratios pipeline/bare.
+ * repetitions, pipeline first in odd ones) so that noise on a shared machine hits both alike, after untimed warm-up
+ * rounds of both (the first pass through the broker and client code runs while the JIT compiles it, which a
+ * long-running stage has long finished). The ratio is the median of the per-repetition ratios pipeline/bare.
  */
 final class PairedRun {
 
@@ -30,11 +31,18 @@ final class PairedRun {
     private final List<Double> ratios = new ArrayList<>();
 
     /**
+     * @param warmupRounds   untimed rounds (bare, then pipeline) before the repetitions
      * @param profileRecords if above 0, prints each measurement's CPU time per thread group divided by this many records
      */
-    static PairedRun run(int repetitions, Measure bareRun, Measure pipelineRun, String unit, int profileRecords)
-            throws Exception {
+    static PairedRun run(int warmupRounds, int repetitions, Measure bareRun, Measure pipelineRun, String unit,
+                         int profileRecords) throws Exception {
         PairedRun r = new PairedRun();
+        for (int w = 0; w < warmupRounds; w++) {
+            Measurement b = bareRun.run(repetitions + w);
+            Measurement p = pipelineRun.run(repetitions + w);
+            System.out.printf(java.util.Locale.ROOT, "  warm-up round %d (not counted): bare %.1f %s, pipeline %.1f %s%n",
+                    w + 1, b.rate(), unit, p.rate(), unit);
+        }
         for (int rep = 0; rep < repetitions; rep++) {
             Measurement b;
             Measurement p;

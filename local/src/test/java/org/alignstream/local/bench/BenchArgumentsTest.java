@@ -19,7 +19,7 @@ class BenchArgumentsTest {
     @Test
     void fullSizesByDefault() {
         Bench b = parse();
-        assertThat(b.sizes()).isEqualTo(new Bench.Sizes(3, 240, 24, 48, 60, 6, 60, 6, 40));
+        assertThat(b.sizes()).isEqualTo(new Bench.Sizes(1, 3, 240, 24, 48, 60, 6, 60, 6, 40));
         assertThat(b.sections).isEqualTo(EnumSet.allOf(Bench.Section.class));
         assertThat(b.stageArgs).isEmpty();
         assertThat(b.n).isEqualTo(8);
@@ -30,7 +30,7 @@ class BenchArgumentsTest {
     @Test
     void quickShrinksSizesButExplicitFlagsWin() {
         Bench b = parse("--quick", "--scorer-records=100", "--repetitions", "4");
-        assertThat(b.sizes()).isEqualTo(new Bench.Sizes(4, 100, 10, 16, 20, 4, 20, 4, 12));
+        assertThat(b.sizes()).isEqualTo(new Bench.Sizes(1, 4, 100, 10, 16, 20, 4, 20, 4, 12));
     }
 
     @Test
@@ -47,6 +47,7 @@ class BenchArgumentsTest {
         assertThatThrownBy(b::sizes).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("--scorer-warmup must be at least 1 and less than --scorer-records (10), was 10");
         assertThatThrownBy(() -> parse("--repetitions=0").sizes()).hasMessageContaining("--repetitions must be >= 1");
+        assertThatThrownBy(() -> parse("--warmup-rounds=-1").sizes()).hasMessageContaining("--warmup-rounds must be >= 0");
     }
 
     @Test
