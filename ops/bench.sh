@@ -5,7 +5,7 @@
 #   ratio scorer_pipeline_vs_bare=X
 #   ratio generator_pipeline_vs_bare=Y
 #   ratio bon8_prompts_per_s=Z
-# Full run about 6 minutes on 2 cores; `ops/bench.sh --quick` about 2. Extra arguments go to
+# Full run about 4 minutes on 2 cores; `ops/bench.sh --quick` (a smoke run) about 1.5. Extra arguments go to
 # org.alignstream.local.bench.Bench (try --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -31,7 +31,7 @@ public final class Bench implements Callable<Integer> {
     /** The parts of the benchmark. */
     enum Section { scorer, generator, e2e }
 
-    @Option(names = "--quick", description = "Smaller sizes (about 2 minutes instead of about 6); explicit sizes still win")
+    @Option(names = "--quick", description = "Smaller sizes (about 1.5 minutes instead of about 4; a smoke run); explicit sizes still win")
     boolean quick;
 
     @Option(names = "--sections", split = ",", paramLabel = "SECTION",
