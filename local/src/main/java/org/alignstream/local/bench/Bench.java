@@ -1,0 +1,240 @@
+package org.alignstream.local.bench;
+
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.alignstream.avro.CandidateSet;
+import org.alignstream.embedded.EmbeddedKafkaCluster;
+import org.alignstream.generator.LmCandidateSampler;
+import org.alignstream.local.SamplePrompts;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The performance benchmark ({@code ops/bench.sh}, see docs/BENCHMARKS.md). Each stage runs as its own Kafka Streams
+ * application on an embedded broker, exactly as its service main runs it, and is compared with the same model calls in
+ * a bare loop in the same run (ratios, because the machine is shared and noisy). Ends with {@code ratio NAME=VALUE}
+ * lines: {@code scorer_pipeline_vs_bare}, {@code generator_pipeline_vs_bare} and {@code bon8_prompts_per_s} (the
+ * last is a rate).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Throughput of the running stages against bare model loops, and end-to-end Best-of-N figures.")
+public final class Bench implements Callable<Integer> {
+
+    /** The parts of the benchmark. */
+    enum Section { scorer, generator, e2e }
+
+    @Option(names = "--quick", description = "Smaller sizes (about 1.5 minutes instead of about 4; a smoke run); explicit sizes still win")
+    boolean quick;
+
+    @Option(names = "--sections", split = ",", paramLabel = "SECTION",
+            description = "Which parts to run, comma-separated: ${COMPLETION-CANDIDATES} (default: all)")
+    Set<Section> sections = EnumSet.allOf(Section.class);
+
+    @Option(names = "--repetitions", paramLabel = "R", description = "Interleaved bare/pipeline repetitions (default: 3, quick: 2)")
+    Integer repetitions;
+
+    @Option(names = "--warmup-rounds", paramLabel = "W",
+            description = "Untimed bare + pipeline rounds before the repetitions (default: 1, quick: 1)")
+    Integer warmupRounds;
+
+    @Option(names = "--scorer-records", paramLabel = "M", description = "Candidate sets per scorer measurement (default: 240, quick: 80)")
+    Integer scorerRecords;
+
+    @Option(names = "--scorer-warmup", paramLabel = "K", description = "Leading scorer records that only start the clock (default: 24, quick: 10)")
+    Integer scorerWarmup;
+
+    @Option(names = "--candidate-pool", paramLabel = "S", description = "Distinct candidate sets sampled up front and cycled (default: 48, quick: 16)")
+    Integer candidatePool;
+
+    @Option(names = "--generator-prompts", paramLabel = "P", description = "Prompts per generator measurement (default: 60, quick: 20)")
+    Integer generatorPrompts;
+
+    @Option(names = "--generator-warmup", paramLabel = "K", description = "Leading generator outputs that only start the clock (default: 6, quick: 4)")
+    Integer generatorWarmup;
+
+    @Option(names = "--e2e-prompts", paramLabel = "P", description = "Prompts per end-to-end throughput measurement (default: 60, quick: 20)")
+    Integer e2ePrompts;
+
+    @Option(names = "--e2e-warmup", paramLabel = "K", description = "Leading responses that only start the clock (default: 6, quick: 4)")
+    Integer e2eWarmup;
+
+    @Option(names = "--latency-requests", paramLabel = "L", description = "Sequential requests for the latency figures (default: 40, quick: 12)")
+    Integer latencyRequests;
+
+    @Option(names = "--n", defaultValue = "8", description = "Candidates per prompt (default: ${DEFAULT-VALUE})")
+    int n;
+
+    @Option(names = "--max-new-tokens", defaultValue = "32", description = "(default: ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0.9", description = "(default: ${DEFAULT-VALUE})")
+    double temperature;
+
+    @Option(names = "--top-p", defaultValue = "0.95", description = "(default: ${DEFAULT-VALUE})")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Base seed; request i uses seed + i (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--intra-op-threads", defaultValue = "1",
+            description = "ONNX Runtime threads, for the stages and the bare loops alike (default: ${DEFAULT-VALUE})")
+    int intraOpThreads;
+
+    @Option(names = "--stage-arg", paramLabel = "FLAG",
+            description = "Extra flag for every stage, repeatable, e.g. --stage-arg=--commit-interval-ms=50 (default: none: the stages' own defaults)")
+    List<String> stageArgs = new ArrayList<>();
+
+    @Option(names = "--profile-threads",
+            description = "Print the CPU time per thread group (stream thread, producer, broker, ...) of each measurement")
+    boolean profileThreads;
+
+    @Option(names = "--timeout-s", defaultValue = "600", description = "Give up waiting for outputs after this long (default: ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    /** Sizes after applying {@code --quick} and explicit flags. */
+    record Sizes(int warmupRounds, int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
+                 int generatorWarmup, int e2ePrompts, int e2eWarmup, int latencyRequests) {
+        Sizes {
+            positive(repetitions, "--repetitions");
+            if (warmupRounds < 0) {
+                throw new IllegalArgumentException("--warmup-rounds must be >= 0, was " + warmupRounds);
+            }
+            positive(candidatePool, "--candidate-pool");
+            positive(latencyRequests, "--latency-requests");
+            warmup(scorerWarmup, scorerRecords, "--scorer-warmup", "--scorer-records");
+            warmup(generatorWarmup, generatorPrompts, "--generator-warmup", "--generator-prompts");
+            warmup(e2eWarmup, e2ePrompts, "--e2e-warmup", "--e2e-prompts");
+        }
+
+        private static void positive(int value, String flag) {
+            if (value < 1) {
+                throw new IllegalArgumentException(flag + " must be >= 1, was " + value);
+            }
+        }
+
+        private static void warmup(int warmup, int total, String warmupFlag, String totalFlag) {
+            if (warmup < 1 || warmup >= total) {
+                throw new IllegalArgumentException(warmupFlag + " must be at least 1 and less than " + totalFlag + " ("
+                        + total + "), was " + warmup);
+            }
+        }
+    }
+
+    Sizes sizes() {
+        return new Sizes(pick(warmupRounds, 1, 1), pick(repetitions, 3, 2), pick(scorerRecords, 240, 80), pick(scorerWarmup, 24, 10),
+                pick(candidatePool, 48, 16), pick(generatorPrompts, 60, 20), pick(generatorWarmup, 6, 4),
+                pick(e2ePrompts, 60, 20), pick(e2eWarmup, 6, 4), pick(latencyRequests, 40, 12));
+    }
+
+    private int pick(Integer explicit, int full, int quickValue) {
+        return explicit != null ? explicit : quick ? quickValue : full;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Sizes s = sizes();
+        if (n < 1 || maxNewTokens < 1) {
+            throw new IllegalArgumentException("--n and --max-new-tokens must be >= 1");
+        }
+        Workload workload = new Workload(SamplePrompts.load(null), n, maxNewTokens, temperature, topP, seed);
+        Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        List<String> modelStageArgs = new ArrayList<>(stageArgs);
+        modelStageArgs.add("--intra-op-threads=" + intraOpThreads);
+        System.out.printf(Locale.ROOT, "alignstream bench %s: %d cores seen by the JVM, %s %s, Java %s%n", LocalDate.now(),
+                Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
+                System.getProperty("java.version"));
+        System.out.printf(Locale.ROOT, "workload: %d sample prompts cycled, N=%d, max_new_tokens=%d, temperature=%s, "
+                        + "top_p=%s, intra-op threads=%d, stage flags=%s%n%s%n", workload.prompts().size(), n,
+                maxNewTokens, temperature, topP, intraOpThreads, stageArgs.isEmpty() ? "(defaults)" : stageArgs, s);
+        List<Ratio> ratios = new ArrayList<>();
+        try (LmCandidateSampler sampler = LmCandidateSampler.load(null, intraOpThreads, true)) {
+            if (sections.contains(Section.scorer)) {
+                ratios.add(scorer(s, workload, sampler, modelStageArgs, timeout));
+            }
+            if (sections.contains(Section.generator)) {
+                ratios.add(generator(s, workload, sampler, modelStageArgs, timeout));
+            }
+        }
+        if (sections.contains(Section.e2e)) {
+            ratios.add(endToEnd(s, workload, timeout));
+        }
+        System.out.println();
+        ratios.forEach(r -> System.out.println(r.line()));
+        return 0;
+    }
+
+    private Ratio scorer(Sizes s, Workload workload, LmCandidateSampler sampler, List<String> args, Duration timeout)
+            throws Exception {
+        System.out.printf(Locale.ROOT, "%n== scorer: candidate sequences/s, stage vs bare RewardModel.score "
+                + "(%d sets of %d, first %d warm-up)%n", s.scorerRecords(), n, s.scorerWarmup());
+        List<CandidateSet> pool = workload.candidateSets(sampler, s.candidatePool());
+        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start();
+             ScorerBench bench = new ScorerBench(kafka.clientConfig(), pool, args)) {
+            PairedRun run = PairedRun.run(s.warmupRounds(), s.repetitions(),
+                    rep -> bench.bare(s.scorerRecords(), s.scorerWarmup()),
+                    rep -> bench.pipeline(rep, s.scorerRecords(), s.scorerWarmup(), timeout), "seq/s",
+                    profileThreads ? s.scorerRecords() : 0);
+            System.out.printf(Locale.ROOT, "scorer: median bare %.1f seq/s, median pipeline %.1f seq/s%n",
+                    run.bareRate(), run.pipelineRate());
+            return new Ratio("scorer_pipeline_vs_bare", run.ratio());
+        }
+    }
+
+    private Ratio generator(Sizes s, Workload workload, LmCandidateSampler sampler, List<String> args, Duration timeout)
+            throws Exception {
+        System.out.printf(Locale.ROOT, "%n== generator: tokens/s, stage vs bare CandidateGenerator.sample "
+                + "(%d prompts, N=%d, max_new_tokens=%d, first %d warm-up)%n", s.generatorPrompts(), n, maxNewTokens,
+                s.generatorWarmup());
+        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start();
+             GeneratorBench bench = new GeneratorBench(kafka.clientConfig(), workload, sampler, args)) {
+            PairedRun run = PairedRun.run(s.warmupRounds(), s.repetitions(),
+                    rep -> bench.bare(s.generatorPrompts(), s.generatorWarmup()),
+                    rep -> bench.pipeline(rep, s.generatorPrompts(), s.generatorWarmup(), timeout), "tok/s",
+                    profileThreads ? s.generatorPrompts() : 0);
+            System.out.printf(Locale.ROOT, "generator: median bare %.1f tokens/s, median pipeline %.1f tokens/s%n",
+                    run.bareRate(), run.pipelineRate());
+            return new Ratio("generator_pipeline_vs_bare", run.ratio());
+        }
+    }
+
+    private Ratio endToEnd(Sizes s, Workload workload, Duration timeout) {
+        System.out.printf(Locale.ROOT, "%n== end to end (generator + scorer + selector), Best-of-%d, %d new tokens%n",
+                n, maxNewTokens);
+        try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start()) {
+            Map<String, Object> client = kafka.clientConfig();
+            List<String> modelArgs = List.of("--intra-op-threads=" + intraOpThreads);
+            try (EndToEndBench bench = new EndToEndBench(client, workload, stageArgs, modelArgs)) {
+                // warm-up (not counted): a burst through all stages, then a few single requests
+                bench.throughput("warmup", Math.min(s.e2ePrompts(), 2 * s.e2eWarmup() + 8), s.e2eWarmup(), timeout);
+                bench.latency(3, timeout);
+                EndToEndBench.Latency latency = bench.latency(s.latencyRequests(), timeout);
+                System.out.printf(Locale.ROOT, "latency at low load (%d sequential requests): median %.0f ms, p95 %.0f ms%n",
+                        s.latencyRequests(), Stats.median(latency.endToEndMs()),
+                        Stats.percentile(latency.endToEndMs(), 95));
+                latency.timingsMs().forEach((stage, values) -> System.out.printf(Locale.ROOT,
+                        "  timings_ms %-10s median %7.1f  p95 %7.1f%n", stage, Stats.median(values),
+                        Stats.percentile(values, 95)));
+                List<Double> rates = new ArrayList<>();
+                for (int rep = 0; rep < s.repetitions(); rep++) {
+                    SteadyRate rate = bench.throughput("bon-" + rep, s.e2ePrompts(), s.e2eWarmup(), timeout);
+                    rates.add(rate.perSecond());
+                    System.out.printf(Locale.ROOT, "  throughput rep %d: %d responses in %.2f s after warm-up: %.2f prompts/s%n",
+                            rep + 1, rate.outputs(), rate.seconds(), rate.perSecond());
+                }
+                return new Ratio("bon" + n + "_prompts_per_s", Stats.median(rates));
+            }
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Bench()).execute(args));
+    }
+}

@@ -1,0 +1,112 @@
+package org.alignstream.local.bench;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.alignstream.avro.Candidate;
+import org.alignstream.avro.CandidateSet;
+import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.ScoredCandidateSet;
+import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.common.topics.Topics;
+import org.alignstream.inference.reward.RewardModel;
+import org.alignstream.scorer.ScorerService;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Candidate sequences per second: the running scorer stage (its own Kafka Streams application, as ScorerService runs)
+ * against the same reward model calls ({@link RewardModel#score}, one batch per candidate set) in a bare loop. Both use
+ * the stage's own loaded reward model, so the ONNX session and its thread count are the same.
+ */
+final class ScorerBench implements AutoCloseable {
+    private final List<CandidateSet> pool;
+    private final BenchStage stage;
+    private final RewardModel rewardModel;
+    private final KafkaProducer<String, CandidateSet> producer;
+    private final TopicTail<ScoredCandidateSet> tail;
+
+    ScorerBench(Map<String, Object> clientConfig, List<CandidateSet> pool, List<String> stageArgs) {
+        this.pool = List.copyOf(pool);
+        ScorerService service = new ScorerService();
+        stage = BenchStage.start(service, (String) clientConfig.get("bootstrap.servers"), stageArgs);
+        rewardModel = service.rewardModel();
+        Map<String, Object> p = new java.util.HashMap<>(clientConfig);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        producer = new KafkaProducer<>(p, new StringSerializer(), AvroSerde.of(CandidateSet.class).serializer());
+        tail = new TopicTail<>(clientConfig, Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class).deserializer());
+    }
+
+    /** Record {@code i} of a repetition: the pool cycled, with its own request id. */
+    private CandidateSet record(int rep, int i) {
+        CandidateSet set = pool.get(i % pool.size());
+        PromptRequest request = PromptRequest.newBuilder(set.getRequest()).setId("scorer-" + rep + "-" + i).build();
+        return CandidateSet.newBuilder(set).setRequest(request).build();
+    }
+
+    PairedRun.Measurement bare(int records, int warmup) {
+        long sequences = 0;
+        double modelSeconds = 0;
+        long start = 0;
+        long cpuStart = 0;
+        for (int i = 0; i < records; i++) {
+            if (i == warmup) {
+                start = System.nanoTime();
+                cpuStart = ProcessCpu.nanos();
+            }
+            CandidateSet set = pool.get(i % pool.size());
+            List<String> texts = new ArrayList<>(set.getCandidates().size());
+            for (Candidate c : set.getCandidates()) {
+                texts.add(c.getText());
+            }
+            long t0 = System.nanoTime();
+            double[] rewards = rewardModel.score(set.getRequest().getPrompt(), texts);
+            if (i >= warmup) {
+                modelSeconds += (System.nanoTime() - t0) / 1e9;
+                sequences += rewards.length;
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuMs = (ProcessCpu.nanos() - cpuStart) / 1e6;
+        int timed = records - warmup;
+        return new PairedRun.Measurement(sequences / seconds, seconds * 1000 / timed, modelSeconds * 1000 / timed,
+                cpuMs / timed);
+    }
+
+    PairedRun.Measurement pipeline(int rep, int records, int warmup, Duration timeout) {
+        for (int i = 0; i < records; i++) {
+            CandidateSet set = record(rep, i);
+            producer.send(new ProducerRecord<>(Topics.CANDIDATES, set.getRequest().getId(), set));
+        }
+        producer.flush();
+        List<TopicTail.Received<ScoredCandidateSet>> out = tail.take(records, timeout);
+        List<SteadyRate.Arrival> arrivals = new ArrayList<>(out.size());
+        for (TopicTail.Received<ScoredCandidateSet> r : out) {
+            arrivals.add(new SteadyRate.Arrival(r.nanos(), r.value().getRewards().size()));
+        }
+        SteadyRate rate = SteadyRate.of(arrivals, warmup);
+        double modelMs = 0;
+        for (int i = 0; i < out.size(); i++) {
+            if (SteadyRate.counted(arrivals, warmup, i)) {
+                modelMs += out.get(i).value().getTimingsMs().getOrDefault("scorer", 0.0);
+            }
+        }
+        double cpuMs = (out.get(out.size() - 1).cpuNanos() - out.get(warmup - 1).cpuNanos()) / 1e6;
+        int timed = rate.outputs();
+        return new PairedRun.Measurement(rate.perSecond(), rate.seconds() * 1000 / timed, modelMs / timed,
+                cpuMs / timed);
+    }
+
+    @Override
+    public void close() {
+        try {
+            tail.close();
+            producer.close(Duration.ofSeconds(10));
+        } finally {
+            stage.close();
+        }
+    }
+}

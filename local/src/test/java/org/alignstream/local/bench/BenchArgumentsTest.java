@@ -1,0 +1,58 @@
+package org.alignstream.local.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class BenchArgumentsTest {
+
+    private static Bench parse(String... args) {
+        Bench bench = new Bench();
+        new CommandLine(bench).parseArgs(args);
+        return bench;
+    }
+
+    @Test
+    void fullSizesByDefault() {
+        Bench b = parse();
+        assertThat(b.sizes()).isEqualTo(new Bench.Sizes(1, 3, 240, 24, 48, 60, 6, 60, 6, 40));
+        assertThat(b.sections).isEqualTo(EnumSet.allOf(Bench.Section.class));
+        assertThat(b.stageArgs).isEmpty();
+        assertThat(b.n).isEqualTo(8);
+        assertThat(b.maxNewTokens).isEqualTo(32);
+        assertThat(b.intraOpThreads).isEqualTo(1);
+    }
+
+    @Test
+    void quickShrinksSizesButExplicitFlagsWin() {
+        Bench b = parse("--quick", "--scorer-records=100", "--repetitions", "4");
+        assertThat(b.sizes()).isEqualTo(new Bench.Sizes(1, 4, 100, 10, 16, 20, 4, 20, 4, 12));
+    }
+
+    @Test
+    void sectionsAndRepeatableStageFlags() {
+        Bench b = parse("--sections=scorer,e2e", "--stage-arg=--commit-interval-ms=50",
+                "--stage-arg=--processing-guarantee=at_least_once");
+        assertThat(b.sections).containsExactlyInAnyOrder(Bench.Section.scorer, Bench.Section.e2e);
+        assertThat(b.stageArgs).isEqualTo(List.of("--commit-interval-ms=50", "--processing-guarantee=at_least_once"));
+    }
+
+    @Test
+    void rejectsAWarmUpAsLargeAsTheRun() {
+        Bench b = parse("--scorer-records=10", "--scorer-warmup=10");
+        assertThatThrownBy(b::sizes).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("--scorer-warmup must be at least 1 and less than --scorer-records (10), was 10");
+        assertThatThrownBy(() -> parse("--repetitions=0").sizes()).hasMessageContaining("--repetitions must be >= 1");
+        assertThatThrownBy(() -> parse("--warmup-rounds=-1").sizes()).hasMessageContaining("--warmup-rounds must be >= 0");
+    }
+
+    @Test
+    void rejectsAnUnknownSection() {
+        assertThatThrownBy(() -> parse("--sections=selector")).isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("selector");
+    }
+}
