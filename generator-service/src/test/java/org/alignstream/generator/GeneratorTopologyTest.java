@@ -1,5 +1,6 @@
 package org.alignstream.generator;
 
+import static org.alignstream.common.testing.StageTestDriver.key;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -8,7 +9,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.function.Consumer;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.CandidateSet;
@@ -20,13 +20,9 @@ import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.DeadLetters;
 import org.alignstream.common.stage.SafeStage;
+import org.alignstream.common.testing.StageTestDriver;
 import org.alignstream.common.topics.Topics;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,31 +83,17 @@ class GeneratorTopologyTest {
 
     private final StageMetrics metrics = new StageMetrics(GeneratorTopology.STAGE);
     private final FakeSampler sampler = new FakeSampler();
-    private TopologyTestDriver driver;
-    private TestInputTopic<byte[], byte[]> prompts;
-    private TestOutputTopic<byte[], byte[]> candidates;
-    private TestOutputTopic<byte[], byte[]> deadLetters;
+    private StageTestDriver driver;
 
     @BeforeEach
     void start() {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "generator-topology-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(GeneratorTopology.build(LIMITS, sampler, metrics), props);
-        prompts = driver.createInputTopic(Topics.PROMPTS, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
-        candidates = driver.createOutputTopic(Topics.CANDIDATES, Serdes.ByteArray().deserializer(),
-                Serdes.ByteArray().deserializer());
-        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, Serdes.ByteArray().deserializer(),
-                Serdes.ByteArray().deserializer());
+        driver = new StageTestDriver(GeneratorTopology.build(LIMITS, sampler, metrics), GeneratorTopology.STAGE,
+                Topics.PROMPTS, Topics.CANDIDATES);
     }
 
     @AfterEach
     void close() {
         driver.close();
-    }
-
-    private static byte[] key(String k) {
-        return k.getBytes(StandardCharsets.UTF_8);
     }
 
     private static PromptRequest request(String id, String prompt, int n) {
@@ -133,13 +115,11 @@ class GeneratorTopologyTest {
     @Test
     void goodRequestGivesOneCandidateSetWithTheSameKey() {
         PromptRequest request = request("r1", "It is a truth universally acknowledged", 5);
-        prompts.pipeInput(key("r1"), PROMPTS.encode(request));
+        driver.pipe("r1", PROMPTS.encode(request));
 
-        KeyValue<byte[], byte[]> out = candidates.readKeyValue();
-        assertThat(candidates.isEmpty()).isTrue();
-        assertThat(deadLetters.isEmpty()).isTrue();
-        assertThat(out.key).isEqualTo(key("r1"));
-        CandidateSet set = CANDIDATES.decode(out.value);
+        CandidateSet set = driver.readOutput("r1", CANDIDATES);
+        assertThat(driver.output().isEmpty()).isTrue();
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
         assertThat(set.getRequest()).isEqualTo(request);
         assertThat(set.getCandidates()).hasSize(5)
                 .isEqualTo(FakeSampler.expected(request.getPrompt(), request.getStrategy()).candidates());
@@ -191,29 +171,22 @@ class GeneratorTopologyTest {
         long offset = 0;
         Map<String, DeadLetter> byKey = new HashMap<>();
         for (Bad b : bad) {
-            prompts.pipeInput(key(b.key()), b.value());
-            assertThat(candidates.isEmpty()).as(b.key()).isTrue();
-            KeyValue<byte[], byte[]> kv = deadLetters.readKeyValue();
-            assertThat(deadLetters.isEmpty()).as(b.key()).isTrue();
-            assertThat(kv.key).as(b.key()).isEqualTo(key(b.key()));
-            DeadLetter dl = DeadLetters.serde().decode(kv.value);
+            driver.pipe(b.key(), b.value());
+            assertThat(driver.output().isEmpty()).as(b.key()).isTrue();
+            DeadLetter dl = driver.readDeadLetter(b.key(), b.value());
+            assertThat(driver.deadLetters().isEmpty()).as(b.key()).isTrue();
             assertThat(dl.getReason()).as(b.key()).contains(b.reasonFragment());
-            assertThat(dl.getStage()).isEqualTo(GeneratorTopology.STAGE);
-            assertThat(dl.getSourceTopic()).isEqualTo(Topics.PROMPTS);
             assertThat(dl.getSourceOffset()).isEqualTo(offset++);
             assertThat(DeadLetters.bytes(dl.getOriginalKey())).isEqualTo(key(b.key()));
-            assertThat(DeadLetters.bytes(dl.getOriginalValue())).as(b.key()).isEqualTo(b.value());
             byKey.put(b.key(), dl);
         }
         assertThat(byKey.get("n0").getReason()).isEqualTo("invalid PromptRequest: n must be between 1 and 16, was 0");
         assertThat(byKey.get("explode").getReason()).startsWith("stage generator failed on a PromptRequest");
         assertThat(byKey.get("explode").getErrorClass()).isEqualTo(IllegalStateException.class.getName());
 
-        prompts.pipeInput(key("ok-1"), good);
-        KeyValue<byte[], byte[]> out = candidates.readKeyValue();
-        assertThat(out.key).isEqualTo(key("ok-1"));
-        assertThat(CANDIDATES.decode(out.value).getCandidates()).hasSize(3);
-        assertThat(deadLetters.isEmpty()).isTrue();
+        driver.pipe("ok-1", good);
+        assertThat(driver.readOutput("ok-1", CANDIDATES).getCandidates()).hasSize(3);
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
 
         // invalid requests never reach the model; the throwing one and the good one do
         assertThat(sampler.prompts).containsExactly("explode", "She was");
@@ -227,20 +200,20 @@ class GeneratorTopologyTest {
 
     @Test
     void tombstoneGoesToDeadLetters() {
-        prompts.pipeInput(key("gone"), (byte[]) null);
-        DeadLetter dl = DeadLetters.serde().decode(deadLetters.readValue());
+        driver.pipe("gone", null);
+        DeadLetter dl = DeadLetters.serde().decode(driver.deadLetters().readValue());
         assertThat(dl.getReason()).contains("null").contains("PromptRequest");
         assertThat(dl.getOriginalValue()).isNull();
-        assertThat(candidates.isEmpty()).isTrue();
+        assertThat(driver.output().isEmpty()).isTrue();
         assertThat(metrics.deadLetters(SafeStage.NULL_INPUT)).isEqualTo(1);
     }
 
     @Test
     void manyRequestsKeepTheirKeysAndOrder() {
         for (int i = 1; i <= 6; i++) {
-            prompts.pipeInput(key("k" + i), PROMPTS.encode(request("k" + i, "prompt " + i, i)));
+            driver.pipe("k" + i, PROMPTS.encode(request("k" + i, "prompt " + i, i)));
         }
-        List<KeyValue<byte[], byte[]>> out = candidates.readKeyValuesToList();
+        List<KeyValue<byte[], byte[]>> out = driver.output().readKeyValuesToList();
         assertThat(out).hasSize(6);
         for (int i = 1; i <= 6; i++) {
             KeyValue<byte[], byte[]> kv = out.get(i - 1);

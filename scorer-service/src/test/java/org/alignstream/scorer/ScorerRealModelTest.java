@@ -3,23 +3,17 @@ package org.alignstream.scorer;
 import static org.alignstream.scorer.ScorerTopologyTest.CANDIDATES;
 import static org.alignstream.scorer.ScorerTopologyTest.SCORED;
 import static org.alignstream.scorer.ScorerTopologyTest.candidateSet;
-import static org.alignstream.scorer.ScorerTopologyTest.key;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import java.util.Properties;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.ScoredCandidateSet;
 import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.testing.StageTestDriver;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.onnx.OnnxDevice;
 import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.inference.reward.RewardModels;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,18 +43,12 @@ class ScorerRealModelTest {
                 "What a wonderful, delightful day! I am so happy and grateful, everything was lovely.",
                 "It was a day.");
         StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "scorer-real-model-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         ScoredCandidateSet scored;
-        try (TopologyTestDriver driver = new TopologyTestDriver(ScorerTopology.build(rewardModel, metrics), props)) {
-            TestInputTopic<byte[], byte[]> in = driver.createInputTopic(Topics.CANDIDATES,
-                    Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
-            TestOutputTopic<byte[], byte[]> out = driver.createOutputTopic(Topics.SCORED_CANDIDATES,
-                    Serdes.ByteArray().deserializer(), Serdes.ByteArray().deserializer());
-            in.pipeInput(key("day"), CANDIDATES.encode(candidateSet("day", prompt, texts)));
-            scored = SCORED.decode(out.readValue());
-            assertThat(out.isEmpty()).isTrue();
+        try (StageTestDriver driver = new StageTestDriver(ScorerTopology.build(rewardModel, metrics),
+                ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES)) {
+            driver.pipe("day", CANDIDATES.encode(candidateSet("day", prompt, texts)));
+            scored = SCORED.decode(driver.output().readValue());
+            assertThat(driver.output().isEmpty()).isTrue();
         }
 
         List<Double> rewards = scored.getRewards();

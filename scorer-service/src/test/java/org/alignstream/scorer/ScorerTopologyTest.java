@@ -1,12 +1,12 @@
 package org.alignstream.scorer;
 
+import static org.alignstream.common.testing.StageTestDriver.key;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.DeadLetter;
@@ -16,16 +16,11 @@ import org.alignstream.avro.ScoredCandidateSet;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
-import org.alignstream.common.stage.DeadLetters;
 import org.alignstream.common.stage.SafeStage;
+import org.alignstream.common.testing.StageTestDriver;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.reward.RewardModel;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -90,32 +85,17 @@ class ScorerTopologyTest {
 
     private final StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
     private final LengthRewardModel rewardModel = new LengthRewardModel();
-    private TopologyTestDriver driver;
-    private TestInputTopic<byte[], byte[]> input;
-    private TestOutputTopic<byte[], byte[]> output;
-    private TestOutputTopic<byte[], byte[]> deadLetters;
+    private StageTestDriver driver;
 
     @BeforeEach
     void start() {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "scorer-topology-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(ScorerTopology.build(rewardModel, metrics), props);
-        input = driver.createInputTopic(Topics.CANDIDATES, Serdes.ByteArray().serializer(),
-                Serdes.ByteArray().serializer());
-        output = driver.createOutputTopic(Topics.SCORED_CANDIDATES, Serdes.ByteArray().deserializer(),
-                Serdes.ByteArray().deserializer());
-        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, Serdes.ByteArray().deserializer(),
-                Serdes.ByteArray().deserializer());
+        driver = new StageTestDriver(ScorerTopology.build(rewardModel, metrics), ScorerTopology.STAGE, Topics.CANDIDATES,
+                Topics.SCORED_CANDIDATES);
     }
 
     @AfterEach
     void close() {
         driver.close();
-    }
-
-    static byte[] key(String k) {
-        return k.getBytes(StandardCharsets.UTF_8);
     }
 
     /** A candidate set whose candidate i has text {@code texts[i]} and token ids {i, 100 + i}. */
@@ -140,13 +120,11 @@ class ScorerTopologyTest {
     @Test
     void rewardsAlignedWithCandidatesAndModelStamped() {
         CandidateSet set = candidateSet("r1", "She was", List.of("a", "bbbb", "cc"));
-        input.pipeInput(key("r1"), CANDIDATES.encode(set));
+        driver.pipe("r1", CANDIDATES.encode(set));
 
-        KeyValue<byte[], byte[]> kv = output.readKeyValue();
-        assertThat(output.isEmpty()).isTrue();
-        assertThat(deadLetters.isEmpty()).isTrue();
-        assertThat(kv.key).isEqualTo(key("r1"));
-        ScoredCandidateSet scored = SCORED.decode(kv.value);
+        ScoredCandidateSet scored = driver.readOutput("r1", SCORED);
+        assertThat(driver.output().isEmpty()).isTrue();
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
         assertThat(scored.getRewards()).containsExactly(1.0, 4.0, 2.0);
         assertThat(scored.getCandidates()).isEqualTo(set.getCandidates());
         assertThat(scored.getRequest()).isEqualTo(set.getRequest());
@@ -171,9 +149,9 @@ class ScorerTopologyTest {
             for (int i = 0; i < r; i++) {
                 texts.add("x".repeat(i + r));
             }
-            input.pipeInput(key("k" + r), CANDIDATES.encode(candidateSet("k" + r, "prompt " + r, texts)));
+            driver.pipe("k" + r, CANDIDATES.encode(candidateSet("k" + r, "prompt " + r, texts)));
         }
-        List<KeyValue<byte[], byte[]>> out = output.readKeyValuesToList();
+        List<KeyValue<byte[], byte[]>> out = driver.output().readKeyValuesToList();
         assertThat(out).hasSize(records);
         assertThat(rewardModel.batches).hasSize(records);
         assertThat(rewardModel.batches.stream().map(List::size).toList()).containsExactly(1, 2, 3, 4, 5, 6);
@@ -193,23 +171,13 @@ class ScorerTopologyTest {
         assertThat(metrics.recordsOut()).isEqualTo(records);
     }
 
-    private DeadLetter readDeadLetter(String expectedKey, byte[] expectedValue) {
-        KeyValue<byte[], byte[]> kv = deadLetters.readKeyValue();
-        assertThat(kv.key).isEqualTo(key(expectedKey));
-        DeadLetter dl = DeadLetters.serde().decode(kv.value);
-        assertThat(dl.getStage()).isEqualTo(ScorerTopology.STAGE);
-        assertThat(dl.getSourceTopic()).isEqualTo(Topics.CANDIDATES);
-        assertThat(DeadLetters.bytes(dl.getOriginalValue())).isEqualTo(expectedValue);
-        return dl;
-    }
-
     @Test
     void emptyCandidateListGoesToDeadLettersWithoutAModelCall() {
         byte[] empty = CANDIDATES.encode(candidateSet("empty", "She was", List.of()));
-        input.pipeInput(key("empty"), empty);
-        DeadLetter dl = readDeadLetter("empty", empty);
+        driver.pipe("empty", empty);
+        DeadLetter dl = driver.readDeadLetter("empty", empty);
         assertThat(dl.getReason()).isEqualTo("invalid CandidateSet: candidate set for request empty has no candidates");
-        assertThat(output.isEmpty()).isTrue();
+        assertThat(driver.output().isEmpty()).isTrue();
         assertThat(rewardModel.batches).isEmpty();
         assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(1);
     }
@@ -219,22 +187,20 @@ class ScorerTopologyTest {
         byte[] exploding = CANDIDATES.encode(candidateSet("boom", "explode", List.of("a", "b")));
         byte[] tooFew = CANDIDATES.encode(candidateSet("few", "short", List.of("a", "bb", "ccc")));
         byte[] garbage = "not a candidate set".getBytes(StandardCharsets.UTF_8);
-        input.pipeInput(key("boom"), exploding);
-        input.pipeInput(key("few"), tooFew);
-        input.pipeInput(key("garbage"), garbage);
-        input.pipeInput(key("good"), CANDIDATES.encode(candidateSet("good", "She was", List.of("abc", "de"))));
+        driver.pipe("boom", exploding);
+        driver.pipe("few", tooFew);
+        driver.pipe("garbage", garbage);
+        driver.pipe("good", CANDIDATES.encode(candidateSet("good", "She was", List.of("abc", "de"))));
 
-        assertThat(readDeadLetter("boom", exploding).getReason())
+        assertThat(driver.readDeadLetter("boom", exploding).getReason())
                 .isEqualTo("stage scorer failed on a CandidateSet: IllegalStateException: reward model session is closed");
-        assertThat(readDeadLetter("few", tooFew).getReason())
+        assertThat(driver.readDeadLetter("few", tooFew).getReason())
                 .contains("reward model returned 2 rewards for 3 candidates");
-        assertThat(readDeadLetter("garbage", garbage).getReason()).contains("cannot decode CandidateSet");
-        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(driver.readDeadLetter("garbage", garbage).getReason()).contains("cannot decode CandidateSet");
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
 
-        KeyValue<byte[], byte[]> kv = output.readKeyValue();
-        assertThat(kv.key).isEqualTo(key("good"));
-        assertThat(SCORED.decode(kv.value).getRewards()).containsExactly(3.0, 2.0);
-        assertThat(output.isEmpty()).isTrue();
+        assertThat(driver.readOutput("good", SCORED).getRewards()).containsExactly(3.0, 2.0);
+        assertThat(driver.output().isEmpty()).isTrue();
 
         assertThat(metrics.recordsIn()).isEqualTo(4);
         assertThat(metrics.recordsOut()).isEqualTo(1);

@@ -2,31 +2,22 @@ package org.alignstream.selector;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.Candidate;
-import org.alignstream.avro.DeadLetter;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.ScoredCandidateSet;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
-import org.alignstream.common.stage.DeadLetters;
 import org.alignstream.common.stage.SafeStage;
+import org.alignstream.common.testing.StageTestDriver;
 import org.alignstream.common.topics.Topics;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.TestOutputTopic;
-import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,32 +32,17 @@ class SelectorTopologyTest {
 
     private final StageMetrics metrics = new StageMetrics(SelectorTopology.STAGE);
     private final AtomicLong clock = new AtomicLong(CREATED + 250);
-    private TopologyTestDriver driver;
-    private TestInputTopic<byte[], byte[]> input;
-    private TestOutputTopic<byte[], byte[]> output;
-    private TestOutputTopic<byte[], byte[]> deadLetters;
+    private StageTestDriver driver;
 
     @BeforeEach
     void start() {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "selector-topology-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(SelectorTopology.build(metrics, clock::get), props);
-        input = driver.createInputTopic(Topics.SCORED_CANDIDATES, Serdes.ByteArray().serializer(),
-                Serdes.ByteArray().serializer());
-        output = driver.createOutputTopic(Topics.ALIGNED_RESPONSES, Serdes.ByteArray().deserializer(),
-                Serdes.ByteArray().deserializer());
-        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, Serdes.ByteArray().deserializer(),
-                Serdes.ByteArray().deserializer());
+        driver = new StageTestDriver(SelectorTopology.build(metrics, clock::get), SelectorTopology.STAGE,
+                Topics.SCORED_CANDIDATES, Topics.ALIGNED_RESPONSES);
     }
 
     @AfterEach
     void close() {
         driver.close();
-    }
-
-    private static byte[] key(String k) {
-        return k.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Candidate i has text "candidate i of id" and token ids {1000 + i, 2000 + i, 3000 + i}. */
@@ -119,10 +95,8 @@ class SelectorTopologyTest {
     }
 
     private AlignedResponse select(String id, ScoredCandidateSet set) {
-        input.pipeInput(key(id), SCORED.encode(set));
-        KeyValue<byte[], byte[]> kv = output.readKeyValue();
-        assertThat(kv.key).isEqualTo(key(id));
-        return ALIGNED.decode(kv.value);
+        driver.pipe(id, SCORED.encode(set));
+        return driver.readOutput(id, ALIGNED);
     }
 
     @Test
@@ -149,7 +123,7 @@ class SelectorTopologyTest {
             assertThat(a.getCandidateRewards()).isEqualTo(rewards);
             assertThat(a.getN()).isEqualTo(n);
         }
-        assertThat(deadLetters.isEmpty()).isTrue();
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
         assertThat(metrics.recordsIn()).isEqualTo(records);
         assertThat(metrics.recordsOut()).isEqualTo(records);
     }
@@ -202,16 +176,6 @@ class SelectorTopologyTest {
         assertThat(unknown.getCreatedAtMs()).isZero();
     }
 
-    private DeadLetter readDeadLetter(String id, byte[] value) {
-        KeyValue<byte[], byte[]> kv = deadLetters.readKeyValue();
-        assertThat(kv.key).isEqualTo(key(id));
-        DeadLetter dl = DeadLetters.serde().decode(kv.value);
-        assertThat(dl.getStage()).isEqualTo(SelectorTopology.STAGE);
-        assertThat(dl.getSourceTopic()).isEqualTo(Topics.SCORED_CANDIDATES);
-        assertThat(DeadLetters.bytes(dl.getOriginalValue())).isEqualTo(value);
-        return dl;
-    }
-
     @Test
     void badSetsGoToDeadLettersAndTheNextGoodOneIsSelected() {
         byte[] fewerRewards = SCORED.encode(scored("fewer", "best_of_n", 3, List.of(1.0, 2.0), CREATED));
@@ -219,23 +183,23 @@ class SelectorTopologyTest {
         byte[] empty = SCORED.encode(scored("empty", "best_of_n", 0, List.of(), CREATED));
         byte[] unknownMethod = SCORED.encode(scored("method", "rbon_kl", 2, List.of(1.0, 2.0), CREATED));
         byte[] garbage = new byte[] {1, 2, 3};
-        input.pipeInput(key("fewer"), fewerRewards);
-        input.pipeInput(key("more"), moreRewards);
-        input.pipeInput(key("empty"), empty);
-        input.pipeInput(key("method"), unknownMethod);
-        input.pipeInput(key("garbage"), garbage);
+        driver.pipe("fewer", fewerRewards);
+        driver.pipe("more", moreRewards);
+        driver.pipe("empty", empty);
+        driver.pipe("method", unknownMethod);
+        driver.pipe("garbage", garbage);
 
-        assertThat(readDeadLetter("fewer", fewerRewards).getReason())
+        assertThat(driver.readDeadLetter("fewer", fewerRewards).getReason())
                 .isEqualTo("invalid ScoredCandidateSet: scored set for request fewer has 3 candidates and 2 rewards");
-        assertThat(readDeadLetter("more", moreRewards).getReason())
+        assertThat(driver.readDeadLetter("more", moreRewards).getReason())
                 .contains("scored set for request more has 1 candidates and 2 rewards");
-        assertThat(readDeadLetter("empty", empty).getReason())
+        assertThat(driver.readDeadLetter("empty", empty).getReason())
                 .contains("scored set for request empty has 0 candidates and 0 rewards");
-        assertThat(readDeadLetter("method", unknownMethod).getReason())
+        assertThat(driver.readDeadLetter("method", unknownMethod).getReason())
                 .isEqualTo("invalid ScoredCandidateSet: unknown method 'rbon_kl'");
-        assertThat(readDeadLetter("garbage", garbage).getReason()).contains("cannot decode ScoredCandidateSet");
-        assertThat(deadLetters.isEmpty()).isTrue();
-        assertThat(output.isEmpty()).isTrue();
+        assertThat(driver.readDeadLetter("garbage", garbage).getReason()).contains("cannot decode ScoredCandidateSet");
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
+        assertThat(driver.output().isEmpty()).isTrue();
 
         AlignedResponse good = select("good", scored("good", List.of(3.0, 1.0)));
         assertThat(good.getChosenIndex()).isZero();
