@@ -94,14 +94,18 @@ public final class LmCandidateSampler implements CandidateSampler, AutoCloseable
         return model;
     }
 
-    /** The prompt as token ids, as the model sees it. */
+    /**
+     * The prompt as token ids, as the model sees it: with {@code prependBos}, the model's
+     * {@code bos_token_id} (config.json) first, else its end-of-text token (GPT-2 convention).
+     */
     public int[] promptIds(String prompt) {
         int[] ids = tokenizer.encode(prompt);
-        if (!prependBos || generator.eosTokenId() < 0) {
+        int bos = lm.config().bosTokenId().orElse(generator.eosTokenId());
+        if (!prependBos || bos < 0) {
             return ids;
         }
         int[] withBos = new int[ids.length + 1];
-        withBos[0] = generator.eosTokenId();
+        withBos[0] = bos;
         System.arraycopy(ids, 0, withBos, 1, ids.length);
         return withBos;
     }

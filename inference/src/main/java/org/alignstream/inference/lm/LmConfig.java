@@ -16,11 +16,13 @@ import java.util.OptionalInt;
  * @param eosTokenId   {@code eos_token_id} (the first one if it is a list)
  * @param maxPositions {@code n_positions}, else {@code max_position_embeddings}: the context length
  * @param vocabSize    {@code vocab_size}
+ * @param bosTokenId   {@code bos_token_id}: the token a text starts with, if the model has one
  */
-public record LmConfig(OptionalInt eosTokenId, OptionalInt maxPositions, OptionalInt vocabSize) {
+public record LmConfig(OptionalInt eosTokenId, OptionalInt maxPositions, OptionalInt vocabSize, OptionalInt bosTokenId) {
 
     /** Nothing known. */
-    public static final LmConfig EMPTY = new LmConfig(OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty());
+    public static final LmConfig EMPTY = new LmConfig(OptionalInt.empty(), OptionalInt.empty(), OptionalInt.empty(),
+            OptionalInt.empty());
 
     /** Parses the text of a config.json. */
     public static LmConfig parse(String json) {
@@ -34,7 +36,8 @@ public record LmConfig(OptionalInt eosTokenId, OptionalInt maxPositions, Optiona
         if (positions.isEmpty()) {
             positions = intField(root, "max_position_embeddings");
         }
-        return new LmConfig(intField(root, "eos_token_id"), positions, intField(root, "vocab_size"));
+        return new LmConfig(intField(root, "eos_token_id"), positions, intField(root, "vocab_size"),
+                intField(root, "bos_token_id"));
     }
 
     /** Reads a config.json file. */
