@@ -1,10 +1,8 @@
 package org.alignstream.local.bench;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.alignstream.avro.Candidate;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.common.serde.AvroSerde;
@@ -78,25 +76,9 @@ final class GeneratorBench implements AutoCloseable {
         }
         producer.flush();
         List<TopicTail.Received<CandidateSet>> out = tail.take(prompts, timeout);
-        List<SteadyRate.Arrival> arrivals = new ArrayList<>(out.size());
-        for (TopicTail.Received<CandidateSet> r : out) {
-            long tokens = 0;
-            for (Candidate c : r.value().getCandidates()) {
-                tokens += c.getTokenIds().size();
-            }
-            arrivals.add(new SteadyRate.Arrival(r.nanos(), tokens));
-        }
-        SteadyRate rate = SteadyRate.of(arrivals, warmup);
-        double modelMs = 0;
-        for (int i = 0; i < out.size(); i++) {
-            if (SteadyRate.counted(arrivals, warmup, i)) {
-                modelMs += out.get(i).value().getTimingsMs().getOrDefault("generator", 0.0);
-            }
-        }
-        double cpuMs = (out.get(out.size() - 1).cpuNanos() - out.get(warmup - 1).cpuNanos()) / 1e6;
-        int timed = rate.outputs();
-        return new PairedRun.Measurement(rate.perSecond(), rate.seconds() * 1000 / timed, modelMs / timed,
-                cpuMs / timed);
+        return PairedRun.Measurement.ofOutputs(out, warmup,
+                set -> set.getCandidates().stream().mapToLong(c -> c.getTokenIds().size()).sum(),
+                CandidateSet::getTimingsMs, "generator");
     }
 
     @Override

@@ -2,6 +2,9 @@ package org.alignstream.local.bench;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * Repetitions of a bare measurement and a pipeline measurement of the same work, interleaved (bare first in even
@@ -20,6 +23,31 @@ final class PairedRun {
      * @param cpuMs       CPU milliseconds per record used by the whole process (all threads, broker included)
      */
     record Measurement(double rate, double wallMs, double modelMs, double cpuMs) {
+
+        /**
+         * The pipeline's measurement from the outputs a stage wrote: the steady rate after {@code warmup} outputs
+         * (see {@link SteadyRate}), the stage's own model time from each output's {@code timings_ms[stage]}, and the
+         * process CPU between the warm-up's last output and the last one.
+         *
+         * @param units what one output counts for (sequences scored, tokens generated)
+         */
+        static <V> Measurement ofOutputs(List<TopicTail.Received<V>> out, int warmup, ToLongFunction<V> units,
+                                         Function<V, Map<String, Double>> timingsMs, String stage) {
+            List<SteadyRate.Arrival> arrivals = new ArrayList<>(out.size());
+            for (TopicTail.Received<V> r : out) {
+                arrivals.add(new SteadyRate.Arrival(r.nanos(), units.applyAsLong(r.value())));
+            }
+            SteadyRate rate = SteadyRate.of(arrivals, warmup);
+            double modelMs = 0;
+            for (int i = 0; i < out.size(); i++) {
+                if (SteadyRate.counted(arrivals, warmup, i)) {
+                    modelMs += timingsMs.apply(out.get(i).value()).getOrDefault(stage, 0.0);
+                }
+            }
+            double cpuMs = (out.get(out.size() - 1).cpuNanos() - out.get(warmup - 1).cpuNanos()) / 1e6;
+            int timed = rate.outputs();
+            return new Measurement(rate.perSecond(), rate.seconds() * 1000 / timed, modelMs / timed, cpuMs / timed);
+        }
     }
 
     interface Measure {

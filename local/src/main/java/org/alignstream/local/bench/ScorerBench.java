@@ -83,21 +83,8 @@ final class ScorerBench implements AutoCloseable {
         }
         producer.flush();
         List<TopicTail.Received<ScoredCandidateSet>> out = tail.take(records, timeout);
-        List<SteadyRate.Arrival> arrivals = new ArrayList<>(out.size());
-        for (TopicTail.Received<ScoredCandidateSet> r : out) {
-            arrivals.add(new SteadyRate.Arrival(r.nanos(), r.value().getRewards().size()));
-        }
-        SteadyRate rate = SteadyRate.of(arrivals, warmup);
-        double modelMs = 0;
-        for (int i = 0; i < out.size(); i++) {
-            if (SteadyRate.counted(arrivals, warmup, i)) {
-                modelMs += out.get(i).value().getTimingsMs().getOrDefault("scorer", 0.0);
-            }
-        }
-        double cpuMs = (out.get(out.size() - 1).cpuNanos() - out.get(warmup - 1).cpuNanos()) / 1e6;
-        int timed = rate.outputs();
-        return new PairedRun.Measurement(rate.perSecond(), rate.seconds() * 1000 / timed, modelMs / timed,
-                cpuMs / timed);
+        return PairedRun.Measurement.ofOutputs(out, warmup, set -> set.getRewards().size(),
+                ScoredCandidateSet::getTimingsMs, "scorer");
     }
 
     @Override
