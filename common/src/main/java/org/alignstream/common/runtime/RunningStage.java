@@ -9,6 +9,8 @@ import java.util.concurrent.TimeUnit;
 import org.alignstream.common.observability.HealthServer;
 import org.alignstream.common.observability.KafkaStreamsMetricsBridge;
 import org.alignstream.common.observability.StageMetrics;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KafkaStreams.State;
 import org.slf4j.Logger;
@@ -29,6 +31,7 @@ public final class RunningStage implements AutoCloseable {
   private final StageMetrics metrics;
   private final KafkaStreamsMetricsBridge bridge;
   private final Duration closeTimeout;
+  private final boolean leaveGroupOnClose;
   private final Runnable onClose;
   private final Object lock = new Object();
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -36,11 +39,13 @@ public final class RunningStage implements AutoCloseable {
   private boolean closed;
   private volatile boolean failed;
 
-  RunningStage(String stage, KafkaStreams streams, StageMetrics metrics, Duration closeTimeout, Runnable onClose) {
+  RunningStage(String stage, KafkaStreams streams, StageMetrics metrics, Duration closeTimeout,
+      boolean leaveGroupOnClose, Runnable onClose) {
     this.stage = stage;
     this.streams = streams;
     this.metrics = metrics;
     this.closeTimeout = closeTimeout;
+    this.leaveGroupOnClose = leaveGroupOnClose;
     this.onClose = onClose;
     this.bridge = KafkaStreamsMetricsBridge.of(streams);
     metrics.registry().register(bridge);
@@ -126,7 +131,12 @@ public final class RunningStage implements AutoCloseable {
     return metrics;
   }
 
-  /** Closes Kafka Streams (waiting up to the close timeout), the HTTP server, then the command's resources. */
+  /**
+   * Closes Kafka Streams (waiting up to the close timeout), the HTTP server, then the command's resources. Unless the
+   * stage is a static group member, Kafka Streams leaves its consumer group, so the partitions are reassigned at once
+   * (under the classic protocol a member that just closes keeps them until its session times out, 45 s by default,
+   * and a restarted instance waits that long before it runs).
+   */
   @Override
   public void close() {
     synchronized (lock) {
@@ -137,7 +147,9 @@ public final class RunningStage implements AutoCloseable {
     }
     LOG.info("stage {}: closing", stage);
     try {
-      if (!streams.close(closeTimeout)) {
+      CloseOptions options = CloseOptions.timeout(closeTimeout).withGroupMembershipOperation(
+          leaveGroupOnClose ? GroupMembershipOperation.LEAVE_GROUP : GroupMembershipOperation.REMAIN_IN_GROUP);
+      if (!streams.close(options)) {
         LOG.warn("stage {}: Kafka Streams did not close within {}", stage, closeTimeout);
       }
     } finally {

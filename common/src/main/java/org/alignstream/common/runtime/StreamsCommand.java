@@ -17,6 +17,7 @@ import org.alignstream.common.stage.DeadLetterProcessingExceptionHandler;
 import org.alignstream.common.stage.DeadLetterProductionExceptionHandler;
 import org.alignstream.common.topics.TopicAdmin;
 import org.alignstream.common.topics.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -213,7 +214,8 @@ public abstract class StreamsCommand implements Callable<Integer> {
       Topology topology = Objects.requireNonNull(buildTopology(metrics), "buildTopology returned null");
       LOG.info("stage {} topology:\n{}", stageName(), topology.describe());
       streams = new KafkaStreams(topology, props);
-      running = new RunningStage(stageName(), streams, metrics, Duration.ofMillis(closeTimeoutMs), this::closeQuietly);
+      running = new RunningStage(stageName(), streams, metrics, Duration.ofMillis(closeTimeoutMs),
+          !isStaticMember(props), this::closeQuietly);
       RunningStage r = running;
       streams.setStateListener(r::onStateChange);
       streams.setUncaughtExceptionHandler(e -> {
@@ -239,6 +241,19 @@ public abstract class StreamsCommand implements Callable<Integer> {
       throw e instanceof IllegalStateException ? e
           : new IllegalStateException("stage " + stageName() + " could not start: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether the configuration makes the stage a static group member ({@code group.instance.id}, possibly with a
+   * {@code consumer.} or {@code main.consumer.} prefix); a static member stays in its group on close so that it gets
+   * its tasks back without a rebalance when it returns within the session timeout.
+   */
+  static boolean isStaticMember(Properties props) {
+    String key = ConsumerConfig.GROUP_INSTANCE_ID_CONFIG;
+    return props.stringPropertyNames().stream()
+        .filter(k -> k.equals(key) || k.endsWith("." + key))
+        .map(props::getProperty)
+        .anyMatch(v -> v != null && !v.isBlank());
   }
 
   private void closeQuietly() {

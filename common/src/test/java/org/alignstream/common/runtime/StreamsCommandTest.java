@@ -245,6 +245,20 @@ class StreamsCommandTest {
   }
 
   @Test
+  void onlyAStaticGroupMemberStaysInItsGroupOnClose() {
+    assertThat(StreamsCommand.isStaticMember(parse(Map.of()).streamsProperties(null))).isFalse();
+    assertThat(StreamsCommand.isStaticMember(parse(Map.of(), "-c", "max.poll.records=10").streamsProperties(null)))
+        .isFalse();
+    for (String key : new String[] {"group.instance.id", "consumer.group.instance.id",
+        "main.consumer.group.instance.id"}) {
+      assertThat(StreamsCommand.isStaticMember(parse(Map.of(), "-c", key + "=echo-1").streamsProperties(null)))
+          .as(key).isTrue();
+      assertThat(StreamsCommand.isStaticMember(parse(Map.of(), "-c", key + "= ").streamsProperties(null)))
+          .as(key + " blank").isFalse();
+    }
+  }
+
+  @Test
   void startsWithoutABrokerServesHealthAndMetricsAndClosesCleanly(@TempDir Path stateDir) throws Exception {
     EchoCommand c = parse(Map.of(), "--bootstrap-servers", "127.0.0.1:1", "--create-topics=false",
         "--state-dir", stateDir.toString(), "--close-timeout-ms", "10000");
