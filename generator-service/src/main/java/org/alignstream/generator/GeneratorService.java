@@ -11,12 +11,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** generator-service: prompts → candidates, with a causal LM on ONNX Runtime. */
-@Command(name = "generator-service", description = "Samples N candidate responses per prompt (prompts -> candidates).")
+@Command(name = "generator-service", description = "Samples N candidate responses per prompt, or the candidates of a decoding round "
+        + "(prompts, decode-steps -> candidates).")
 public final class GeneratorService extends StreamsCommand {
 
     @Option(names = "--model-dir", paramLabel = "DIR",
             description = "Directory with model.onnx (decoder with past key values), tokenizer.json and config.json; default: the bundled lm-austen")
     Path modelDir;
+
+    @Option(names = "--baseline-model-dir", paramLabel = "DIR",
+            description = "Transfer Q* baseline model rho_BL (same layout and tokenizer as --model-dir); default: the bundled "
+                    + "lm-austen-bon16 (Best-of-16 distilled) when the main model is the bundled one")
+    Path baselineModelDir;
+
+    @Option(names = "--max-rollout-length", defaultValue = "64",
+            description = "Largest Transfer Q* rollout_length accepted (default: ${DEFAULT-VALUE})")
+    int maxRolloutLength;
 
     @Option(names = "--intra-op-threads", defaultValue = "1", description = "ONNX Runtime threads per inference call (default: ${DEFAULT-VALUE})")
     int intraOpThreads;
@@ -43,15 +53,18 @@ public final class GeneratorService extends StreamsCommand {
     protected void onStart() {
         limits(); // rejects nonsensical limits before the model is loaded
         sampler = LmCandidateSampler.load(modelDir, intraOpThreads, prependBos);
+        if (baselineModelDir != null || (modelDir == null && LmCandidateSampler.bundledBaselineAvailable())) {
+            sampler.loadBaseline(baselineModelDir, intraOpThreads);
+        }
     }
 
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
-        return GeneratorTopology.build(limits(), sampler, metrics);
+        return GeneratorTopology.build(limits(), sampler, sampler, metrics);
     }
 
     RequestLimits limits() {
-        return new RequestLimits(maxN, maxNewTokens, maxPromptChars, maxTopK);
+        return new RequestLimits(maxN, maxNewTokens, maxPromptChars, maxTopK, maxRolloutLength);
     }
 
     @Override
@@ -73,7 +86,7 @@ public final class GeneratorService extends StreamsCommand {
 
     @Override
     protected Collection<String> topics() {
-        return List.of(Topics.PROMPTS, Topics.CANDIDATES);
+        return List.of(Topics.PROMPTS, Topics.DECODE_STEPS, Topics.CANDIDATES);
     }
 
     public static void main(String[] args) {

@@ -11,11 +11,16 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Arrays;
 import org.alignstream.avro.Candidate;
+import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ModelRef;
+import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.sampling.SamplingParams;
+import org.alignstream.core.sampling.Seeds;
 import org.alignstream.inference.lm.CandidateGenerator;
 import org.alignstream.inference.lm.CausalLm;
 import org.alignstream.inference.lm.GeneratedSequence;
@@ -26,15 +31,19 @@ import org.alignstream.inference.tokenizer.HfTokenizer;
  * are sampled in one batch (prompt prefilled once, then batched decoding), reproducibly from the
  * request's seed.
  */
-public final class LmCandidateSampler implements CandidateSampler, AutoCloseable {
+public final class LmCandidateSampler implements CandidateSampler, StepProposer, AutoCloseable {
     /** Classpath location of the bundled default model (see models/lm-austen/MODEL_CARD.md). */
     public static final String DEFAULT_MODEL_RESOURCE = "alignstream/models/lm-austen";
+    /** Classpath location of the bundled Transfer Q* baseline model (see models/lm-austen-bon16/MODEL_CARD.md). */
+    public static final String DEFAULT_BASELINE_RESOURCE = "alignstream/models/lm-austen-bon16";
 
     private final HfTokenizer tokenizer;
     private final CausalLm lm;
     private final CandidateGenerator generator;
     private final ModelRef model;
     private final boolean prependBos;
+    private CandidateGenerator baseline;
+    private ModelRef baselineModel;
 
     LmCandidateSampler(HfTokenizer tokenizer, CausalLm lm, ModelRef model, boolean prependBos) {
         this.tokenizer = tokenizer;
@@ -52,40 +61,95 @@ public final class LmCandidateSampler implements CandidateSampler, AutoCloseable
      * @param prependBos start every prompt with the end-of-text token, as the model saw documents begin in training
      */
     public static LmCandidateSampler load(Path modelDir, int intraOpThreads, boolean prependBos) {
+        HfTokenizer tok = modelDir == null
+                ? tokenizer(() -> HfTokenizer.fromClasspath(DEFAULT_MODEL_RESOURCE + "/tokenizer.json"), modelDir)
+                : tokenizer(() -> HfTokenizer.fromFile(directory(modelDir).resolve("tokenizer.json")), modelDir);
+        try {
+            LoadedLm lm = loadLm(modelDir, DEFAULT_MODEL_RESOURCE, "lm-austen", intraOpThreads);
+            return new LmCandidateSampler(tok, lm.lm(), lm.ref(), prependBos);
+        } catch (RuntimeException e) {
+            tok.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Loads the Transfer Q* baseline model rho_BL: a decoder export in the same layout as the main model, sharing its
+     * tokenizer (same vocabulary). {@code baselineDir == null} loads the bundled {@code lm-austen-bon16}.
+     *
+     * @return this sampler
+     */
+    public LmCandidateSampler loadBaseline(Path baselineDir, int intraOpThreads) {
+        if (baseline != null) {
+            throw new IllegalStateException("a baseline model is already loaded");
+        }
+        LoadedLm loaded = loadLm(baselineDir, DEFAULT_BASELINE_RESOURCE, "lm-austen-bon16", intraOpThreads);
+        if (loaded.lm().vocabSize() != lm.vocabSize()) {
+            int vocab = loaded.lm().vocabSize();
+            closeQuietly(loaded.lm());
+            throw new IllegalArgumentException("the baseline model's vocabulary has " + vocab
+                    + " tokens but the language model's has " + lm.vocabSize() + ": they must share a tokenizer");
+        }
+        baseline = new CandidateGenerator(loaded.lm(), generator.eosTokenId(),
+                org.alignstream.inference.lm.PromptOverflow.REJECT);
+        baselineModel = loaded.ref();
+        return this;
+    }
+
+    /** Whether the bundled baseline model is on the classpath. */
+    public static boolean bundledBaselineAvailable() {
+        return LmCandidateSampler.class.getClassLoader().getResource(DEFAULT_BASELINE_RESOURCE + "/model.onnx") != null;
+    }
+
+    private record LoadedLm(CausalLm lm, ModelRef ref) {
+    }
+
+    private interface TokenizerLoader {
+        HfTokenizer load() throws IOException;
+    }
+
+    private static HfTokenizer tokenizer(TokenizerLoader loader, Path modelDir) {
+        try {
+            return loader.load();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot load the tokenizer of "
+                    + (modelDir == null ? "classpath:" + DEFAULT_MODEL_RESOURCE : modelDir), e);
+        }
+    }
+
+    private static Path directory(Path modelDir) {
+        return Files.isDirectory(modelDir) ? modelDir : modelDir.getParent();
+    }
+
+    /** A decoder from a directory (or model file), or from the classpath resource when {@code modelDir} is null. */
+    private static LoadedLm loadLm(Path modelDir, String resource, String resourceName, int intraOpThreads) {
         try {
             if (modelDir == null) {
                 String version;
-                try (InputStream in = LmCandidateSampler.class.getClassLoader()
-                        .getResourceAsStream(DEFAULT_MODEL_RESOURCE + "/model.onnx")) {
+                try (InputStream in = LmCandidateSampler.class.getClassLoader().getResourceAsStream(resource + "/model.onnx")) {
                     if (in == null) {
-                        throw new IOException("the bundled model is missing from the classpath");
+                        throw new IOException("the bundled model " + resource + " is missing from the classpath");
                     }
                     version = sha256Prefix(in.readAllBytes());
                 }
-                HfTokenizer tok = HfTokenizer.fromClasspath(DEFAULT_MODEL_RESOURCE + "/tokenizer.json");
-                try {
-                    CausalLm lm = CausalLm.fromClasspath(DEFAULT_MODEL_RESOURCE, intraOpThreads);
-                    return new LmCandidateSampler(tok, lm, new ModelRef("lm-austen", version), prependBos);
-                } catch (IOException | OrtException | RuntimeException e) {
-                    tok.close();
-                    throw e;
-                }
+                return new LoadedLm(CausalLm.fromClasspath(resource, intraOpThreads), new ModelRef(resourceName, version));
             }
-            Path dir = Files.isDirectory(modelDir) ? modelDir : modelDir.getParent();
+            Path dir = directory(modelDir);
             String version = sha256Prefix(Files.readAllBytes(dir.resolve("model.onnx")));
-            HfTokenizer tok = HfTokenizer.fromFile(dir.resolve("tokenizer.json"));
-            try {
-                CausalLm lm = CausalLm.load(modelDir, intraOpThreads);
-                return new LmCandidateSampler(tok, lm, new ModelRef(dir.getFileName().toString(), version), prependBos);
-            } catch (IOException | OrtException | RuntimeException e) {
-                tok.close();
-                throw e;
-            }
+            return new LoadedLm(CausalLm.load(modelDir, intraOpThreads), new ModelRef(dir.getFileName().toString(), version));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load language model from "
-                    + (modelDir == null ? "classpath:" + DEFAULT_MODEL_RESOURCE : modelDir), e);
+                    + (modelDir == null ? "classpath:" + resource : modelDir), e);
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime cannot load the language model: " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(CausalLm lm) {
+        try {
+            lm.close();
+        } catch (OrtException | RuntimeException ignored) {
+            // already failing
         }
     }
 
@@ -126,25 +190,9 @@ public final class LmCandidateSampler implements CandidateSampler, AutoCloseable
         List<Candidate> candidates = new ArrayList<>(sequences.size());
         for (int i = 0; i < sequences.size(); i++) {
             GeneratedSequence s = sequences.get(i);
-            List<Integer> ids = new ArrayList<>(s.tokenIds().length);
-            List<Float> logprobs = new ArrayList<>(s.logprobs().length);
-            for (int t = 0; t < s.tokenIds().length; t++) {
-                ids.add(s.tokenIds()[t]);
-                logprobs.add(s.logprobs()[t]);
-            }
-            candidates.add(Candidate.newBuilder()
-                    .setIndex(i)
-                    .setText(tokenizer.decode(s.tokenIds(), true))
-                    .setTokenIds(ids)
-                    .setLogprobs(logprobs)
-                    .setFinishReason(s.finishReason())
-                    .build());
+            candidates.add(candidate(i, new int[0], s.tokenIds(), s.logprobs(), new int[0], s.finishReason()));
         }
-        List<Integer> promptList = new ArrayList<>(promptIds.length);
-        for (int id : promptIds) {
-            promptList.add(id);
-        }
-        return new Sampled(promptList, candidates);
+        return new Sampled(toList(promptIds), candidates);
     }
 
     /** Tokens generated per second is the generator's throughput figure; exposed for benchmarks. */
@@ -165,7 +213,150 @@ public final class LmCandidateSampler implements CandidateSampler, AutoCloseable
     }
 
     @Override
+    public ModelRef baselineModel() {
+        return baselineModel;
+    }
+
+    @Override
+    public DecodeState start(PromptRequest request) {
+        int[] promptIds = promptIds(request.getPrompt());
+        try {
+            generator.fitPrompt(promptIds, request.getStrategy().getMaxNewTokens());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRecordException(e.getMessage());
+        }
+        return DecodeState.newBuilder()
+                .setRequest(request)
+                .setPromptTokenIds(toList(promptIds))
+                .setTokenIds(new ArrayList<>())
+                .setLogprobs(new ArrayList<>())
+                .setGeneratorModel(model)
+                .setBaselineModel(AlignmentMethod.TQ_STAR.wireName().equals(request.getStrategy().getMethod())
+                        ? baselineModel : null)
+                .build();
+    }
+
+    @Override
+    public List<Candidate> propose(DecodeState state) {
+        Strategy s = state.getRequest().getStrategy();
+        AlignmentMethod method = AlignmentMethod.of(s.getMethod()).filter(AlignmentMethod::stepwise).orElseThrow(() ->
+                new InvalidRecordException("'" + s.getMethod() + "' is not a stepwise method"));
+        int[] response = toArray(state.getTokenIds());
+        int[] context = concat(toArray(state.getPromptTokenIds()), response);
+        int remaining = s.getMaxNewTokens() - response.length;
+        if (remaining < 1) {
+            throw new InvalidRecordException("the response already has max_new_tokens = " + s.getMaxNewTokens() + " tokens");
+        }
+        SamplingParams params = new SamplingParams(s.getTemperature(), method.tokenwise() ? 0 : s.getTopK(), s.getTopP());
+        try {
+            List<Candidate> candidates = new ArrayList<>();
+            switch (method) {
+                case ARGS, PARGS -> {
+                    CandidateGenerator.TopTokens top = generator.nextTokens(context, s.getTopK());
+                    for (int i = 0; i < top.tokenIds().length; i++) {
+                        candidates.add(tokenCandidate(i, response, top, new int[0]));
+                    }
+                }
+                case TQ_STAR -> {
+                    if (baseline == null) {
+                        throw new InvalidRecordException("tq_star needs a baseline model and none is loaded "
+                                + "(--baseline-model-dir)");
+                    }
+                    CandidateGenerator.TopTokens top = generator.nextTokens(context, s.getTopK());
+                    int rolloutLength = Math.min(s.getRolloutLength(), remaining - 1);
+                    List<GeneratedSequence> rollouts = rolloutLength < 1 ? null
+                            : baseline.rollouts(context, top.tokenIds(), params, rolloutLength,
+                                    Seeds.forRound(s.getSeed(), state.getRound()));
+                    for (int i = 0; i < top.tokenIds().length; i++) {
+                        candidates.add(tokenCandidate(i, response, top,
+                                rollouts == null ? new int[0] : rollouts.get(i).tokenIds()));
+                    }
+                }
+                case BLOCKWISE -> {
+                    int blockSize = Math.min(s.getBlockSize(), remaining);
+                    // stream i, response position t: the randomness of Best-of-N, so M = max_new_tokens is Best-of-N
+                    int[] streams = new int[s.getN()];
+                    Arrays.setAll(streams, i -> i);
+                    List<GeneratedSequence> blocks = generator.sample(context, streams, params, blockSize, s.getSeed(),
+                            response.length);
+                    for (int i = 0; i < blocks.size(); i++) {
+                        GeneratedSequence block = blocks.get(i);
+                        candidates.add(candidate(i, response, block.tokenIds(), block.logprobs(), new int[0],
+                                block.finishReason()));
+                    }
+                }
+                default -> throw new IllegalStateException("unhandled stepwise method " + method);
+            }
+            return candidates;
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRecordException(e.getMessage());
+        } catch (OrtException e) {
+            throw new IllegalStateException("language model inference failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The candidate appending the i-th top token; finished if that token is EOS. */
+    private Candidate tokenCandidate(int i, int[] response, CandidateGenerator.TopTokens top, int[] rollout) {
+        int token = top.tokenIds()[i];
+        return candidate(i, response, new int[] {token}, new float[] {(float) top.logprobs()[i]}, rollout,
+                token == generator.eosTokenId() ? GeneratedSequence.EOS : GeneratedSequence.LENGTH);
+    }
+
+    /** A candidate appending {@code tokens} to {@code response}; its text includes the rollout, which is never appended. */
+    private Candidate candidate(int index, int[] response, int[] tokens, float[] logprobs, int[] rollout,
+                                String finishReason) {
+        int[] extended = concat(response, tokens);
+        List<Float> lp = new ArrayList<>(logprobs.length);
+        for (float f : logprobs) {
+            lp.add(f);
+        }
+        return Candidate.newBuilder()
+                .setIndex(index)
+                .setText(tokenizer.decode(rollout.length == 0 ? extended : concat(extended, rollout), true))
+                .setTokenIds(toList(tokens))
+                .setLogprobs(lp)
+                .setFinishReason(finishReason)
+                .setRolloutTokenIds(toList(rollout))
+                .setResponseText(rollout.length == 0 ? null : tokenizer.decode(extended, true))
+                .build();
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static int[] toArray(List<Integer> ids) {
+        int[] out = new int[ids.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ids.get(i);
+        }
+        return out;
+    }
+
+    private static List<Integer> toList(int[] ids) {
+        List<Integer> out = new ArrayList<>(ids.length);
+        for (int id : ids) {
+            out.add(id);
+        }
+        return out;
+    }
+
+    @Override
     public void close() {
+        try {
+            if (baseline != null) {
+                baseline.model().close();
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("cannot close the baseline model session", e);
+        } finally {
+            closeMain();
+        }
+    }
+
+    private void closeMain() {
         try {
             lm.close();
         } catch (OrtException e) {

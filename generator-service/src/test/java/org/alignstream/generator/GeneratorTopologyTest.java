@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.DeadLetter;
+import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
@@ -69,7 +70,7 @@ class GeneratorTopologyTest {
                     ids.add(i + t);
                     logprobs.add(-(t + 1) / 4f);
                 }
-                candidates.add(new Candidate(i, prompt + " #" + i, ids, logprobs, "length"));
+                candidates.add(new Candidate(i, prompt + " #" + i, ids, logprobs, "length", List.of(), null));
             }
             List<Integer> promptIds = prompt.codePoints().limit(4).boxed().toList();
             return new Sampled(promptIds, candidates);
@@ -81,13 +82,54 @@ class GeneratorTopologyTest {
         }
     }
 
+    /**
+     * A proposer whose round-r candidates are tokens {100 r + i} for i < top_k, each with logprob -(i + 1), text
+     * "round r token i"; the prompt's token ids are {4095, prompt length}.
+     */
+    static final class FakeProposer implements StepProposer {
+        static final ModelRef MODEL = new ModelRef("fake-lm", "abc123");
+        final List<DecodeState> proposed = new ArrayList<>();
+
+        @Override
+        public DecodeState start(PromptRequest request) {
+            return DecodeState.newBuilder().setRequest(request)
+                    .setPromptTokenIds(List.of(4095, request.getPrompt().length()))
+                    .setTokenIds(new ArrayList<>()).setLogprobs(new ArrayList<>()).setGeneratorModel(MODEL).build();
+        }
+
+        @Override
+        public List<Candidate> propose(DecodeState state) {
+            proposed.add(state);
+            List<Candidate> out = new ArrayList<>();
+            for (int i = 0; i < state.getRequest().getStrategy().getTopK(); i++) {
+                out.add(Candidate.newBuilder().setIndex(i).setText("round " + state.getRound() + " token " + i)
+                        .setTokenIds(List.of(100 * state.getRound() + i)).setLogprobs(List.of(-(i + 1f)))
+                        .setFinishReason("length").build());
+            }
+            return out;
+        }
+
+        @Override
+        public ModelRef model() {
+            return MODEL;
+        }
+
+        @Override
+        public ModelRef baselineModel() {
+            return null;
+        }
+    }
+
+    private static final StepProposer NO_STEPS = new FakeProposer();
+    private static final AvroSerde<DecodeState> STATES = AvroSerde.of(DecodeState.class);
+
     private final StageMetrics metrics = new StageMetrics(GeneratorTopology.STAGE);
     private final FakeSampler sampler = new FakeSampler();
     private StageTestDriver driver;
 
     @BeforeEach
     void start() {
-        driver = new StageTestDriver(GeneratorTopology.build(LIMITS, sampler, metrics), GeneratorTopology.STAGE,
+        driver = new StageTestDriver(GeneratorTopology.build(LIMITS, sampler, NO_STEPS, metrics), GeneratorTopology.STAGE,
                 Topics.PROMPTS, Topics.CANDIDATES);
     }
 
@@ -161,8 +203,8 @@ class GeneratorTopologyTest {
                         "n must be between 1 and 16, was 0"),
                 new Bad("n10000", PROMPTS.encode(request("n10000", s -> s.setN(10_000))), SafeStage.INVALID,
                         "n must be between 1 and 16, was 10000"),
-                new Bad("method", PROMPTS.encode(request("method", s -> s.setMethod("tq_star"))), SafeStage.INVALID,
-                        "unknown method 'tq_star'"),
+                new Bad("method", PROMPTS.encode(request("method", s -> s.setMethod("mcts"))), SafeStage.INVALID,
+                        "unknown method 'mcts'"),
                 new Bad("nan-temp", PROMPTS.encode(request("nan-temp", s -> s.setTemperature(Double.NaN))),
                         SafeStage.INVALID, "temperature must be finite and >= 0 (0 = greedy), was NaN"),
                 new Bad("explode", PROMPTS.encode(request("explode", "explode", 2)), SafeStage.ERROR,
@@ -196,6 +238,54 @@ class GeneratorTopologyTest {
         assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(5);
         assertThat(metrics.deadLetters(SafeStage.ERROR)).isEqualTo(1);
         assertThat(metrics.inferences("fake-lm")).isEqualTo(1);
+    }
+
+    @Test
+    void stepwiseRequestStartsItsFirstRoundAndDecodeStepsContinue() {
+        FakeProposer proposer = new FakeProposer();
+        driver.close();
+        driver = new StageTestDriver(GeneratorTopology.build(LIMITS, sampler, proposer, metrics),
+                GeneratorTopology.STAGE, Topics.PROMPTS, Topics.CANDIDATES);
+        PromptRequest request = request("s1", s -> {
+            s.setMethod("args");
+            s.setTopK(3);
+            s.setMaxNewTokens(4);
+        });
+        driver.pipe("s1", PROMPTS.encode(request));
+        CandidateSet first = driver.readOutput("s1", CANDIDATES);
+        assertThat(first.getDecodeState()).isNotNull();
+        assertThat(first.getDecodeState().getRound()).isZero();
+        assertThat(first.getDecodeState().getTokenIds()).isEmpty();
+        assertThat(first.getPromptTokenIds()).containsExactly(4095, 7);
+        assertThat(first.getCandidates()).extracting(Candidate::getTokenIds)
+                .containsExactly(List.of(0), List.of(1), List.of(2));
+        assertThat(sampler.prompts).isEmpty(); // stepwise requests never sample whole responses
+
+        DecodeState next = DecodeState.newBuilder(first.getDecodeState()).setTokenIds(List.of(1))
+                .setLogprobs(List.of(-2f)).setRound(1).build();
+        driver.pipe(Topics.DECODE_STEPS, "s1", STATES.encode(next));
+        CandidateSet second = driver.readOutput("s1", CANDIDATES);
+        assertThat(second.getDecodeState()).isEqualTo(next);
+        assertThat(second.getCandidates()).extracting(Candidate::getTokenIds)
+                .containsExactly(List.of(100), List.of(101), List.of(102));
+        assertThat(proposer.proposed).hasSize(2);
+
+        // a finished, overfull or unreadable state is dead-lettered with the decode-steps topic as its source
+        byte[] finished = STATES.encode(DecodeState.newBuilder(next).setFinished(true).build());
+        driver.pipe(Topics.DECODE_STEPS, "s1", finished);
+        assertThat(driver.readDeadLetter(Topics.DECODE_STEPS, "s1", finished).getReason())
+                .isEqualTo("invalid DecodeState: request s1: the decoding is already finished");
+        byte[] full = STATES.encode(DecodeState.newBuilder(next).setTokenIds(List.of(1, 2, 3, 4))
+                .setLogprobs(List.of(-1f, -1f, -1f, -1f)).build());
+        driver.pipe(Topics.DECODE_STEPS, "s1", full);
+        assertThat(driver.readDeadLetter(Topics.DECODE_STEPS, "s1", full).getReason())
+                .contains("already has 4 tokens, max_new_tokens is 4");
+        byte[] garbage = "not a state".getBytes(StandardCharsets.UTF_8);
+        driver.pipe(Topics.DECODE_STEPS, "s1", garbage);
+        assertThat(driver.readDeadLetter(Topics.DECODE_STEPS, "s1", garbage).getReason())
+                .contains("not Avro single-object encoding");
+        assertThat(driver.output().isEmpty()).isTrue();
+        assertThat(proposer.proposed).hasSize(2);
     }
 
     @Test

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
@@ -59,8 +61,53 @@ class RequestLimitsTest {
                 Arguments.of("too-long prompt", with(r -> r.setPrompt("x".repeat(101))),
                         "prompt has 101 characters, the limit is 100"),
                 Arguments.of("missing strategy", with(r -> r.setStrategy(null)), "strategy is missing"),
-                Arguments.of("unknown method", withStrategy(s -> s.setMethod("rbon_kl")),
-                        "unknown method 'rbon_kl', expected one of [best_of_n]"),
+                Arguments.of("unknown method", withStrategy(s -> s.setMethod("mcts")),
+                        "unknown method 'mcts', expected one of [best_of_n, rbon_kl, rbon_wd, args, pargs, blockwise, tq_star]"),
+                Arguments.of("args with k = 0", withStrategy(s -> {
+                    s.setMethod("args");
+                    s.setTopK(0);
+                }), "args needs top_k >= 1 (the k next tokens scored per step), was 0"),
+                Arguments.of("pargs with k = 0", withStrategy(s -> {
+                    s.setMethod("pargs");
+                    s.setTopK(0);
+                }), "pargs needs top_k >= 1 (the k next tokens scored per step), was 0"),
+                Arguments.of("blockwise with M = 0", withStrategy(s -> s.setMethod("blockwise")),
+                        "blockwise needs block_size M between 1 and max_new_tokens (32), was 0"),
+                Arguments.of("blockwise with M > max_new_tokens", withStrategy(s -> {
+                    s.setMethod("blockwise");
+                    s.setBlockSize(33);
+                }), "blockwise needs block_size M between 1 and max_new_tokens (32), was 33"),
+                Arguments.of("tq_star without rollout", withStrategy(s -> s.setMethod("tq_star")),
+                        "tq_star needs rollout_length L between 1 and 64, was 0"),
+                Arguments.of("tq_star rollout > max", withStrategy(s -> {
+                    s.setMethod("tq_star");
+                    s.setRolloutLength(65);
+                }), "tq_star needs rollout_length L between 1 and 64, was 65"),
+                Arguments.of("tq_star unknown transfer", withStrategy(s -> {
+                    s.setMethod("tq_star");
+                    s.setRolloutLength(4);
+                    s.setTransfer("sideways");
+                }), "transfer must be 'direct' or 'indirect', was 'sideways'"),
+                Arguments.of("tq_star indirect without baseline reward", withStrategy(s -> {
+                    s.setMethod("tq_star");
+                    s.setRolloutLength(4);
+                    s.setTransfer("indirect");
+                }), "indirect transfer needs baseline_reward_model: the reward the baseline model was aligned to"),
+                Arguments.of("tq_star indirect with alpha 0", withStrategy(s -> {
+                    s.setMethod("tq_star");
+                    s.setRolloutLength(4);
+                    s.setTransfer("indirect");
+                    s.setBaselineRewardModel("sentiment");
+                    s.setBeta(0.0);
+                }), "indirect transfer needs beta (alpha) > 0, was 0.0"),
+                Arguments.of("rbon_kl with negative beta", withStrategy(s -> {
+                    s.setMethod("rbon_kl");
+                    s.setBeta(-1.0);
+                }), "rbon_kl needs beta >= 0, was -1.0"),
+                Arguments.of("args with beta NaN", withStrategy(s -> {
+                    s.setMethod("args");
+                    s.setBeta(Double.NaN);
+                }), "beta must be finite, was NaN"),
                 Arguments.of("n = 0", withStrategy(s -> s.setN(0)), "n must be between 1 and 8, was 0"),
                 Arguments.of("n < 0", withStrategy(s -> s.setN(-3)), "n must be between 1 and 8, was -3"),
                 Arguments.of("n > max", withStrategy(s -> s.setN(9)), "n must be between 1 and 8, was 9"),
@@ -114,7 +161,26 @@ class RequestLimitsTest {
                 Arguments.of("temperature 0 (greedy)", withStrategy(s -> s.setTemperature(0.0))),
                 Arguments.of("top_p = 1 (off)", withStrategy(s -> s.setTopP(1.0))),
                 Arguments.of("tiny top_p", withStrategy(s -> s.setTopP(Double.MIN_VALUE))),
-                Arguments.of("negative beta", withStrategy(s -> s.setBeta(-2.0))));
+                Arguments.of("negative beta", withStrategy(s -> s.setBeta(-2.0))),
+                Arguments.of("every method by name", withStrategy(s -> s.setMethod("rbon_wd"))),
+                Arguments.of("args k = 1", withStrategy(s -> {
+                    s.setMethod("args");
+                    s.setTopK(1);
+                })),
+                Arguments.of("blockwise M = max_new_tokens (Best-of-N)", withStrategy(s -> {
+                    s.setMethod("blockwise");
+                    s.setBlockSize(32);
+                })),
+                Arguments.of("blockwise M = 1 (tokenwise)", withStrategy(s -> {
+                    s.setMethod("blockwise");
+                    s.setBlockSize(1);
+                })),
+                Arguments.of("tq_star L = max, indirect", withStrategy(s -> {
+                    s.setMethod("tq_star");
+                    s.setRolloutLength(64);
+                    s.setTransfer("indirect");
+                    s.setBaselineRewardModel("sentiment");
+                })));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -143,6 +209,39 @@ class RequestLimitsTest {
     @Test
     void defaults() {
         assertThat(RequestLimits.defaults()).isEqualTo(new RequestLimits(64, 256, 4000, 1000));
-        assertThat(RequestLimits.METHODS).containsExactly("best_of_n");
+        assertThat(RequestLimits.METHODS)
+                .containsExactly("best_of_n", "rbon_kl", "rbon_wd", "args", "pargs", "blockwise", "tq_star");
+    }
+
+    private static DecodeState state(Consumer<DecodeState> change) {
+        PromptRequest request = withStrategy(s -> {
+            s.setMethod("args");
+            s.setMaxNewTokens(4);
+        });
+        DecodeState state = DecodeState.newBuilder().setRequest(request).setPromptTokenIds(List.of(4095, 7))
+                .setTokenIds(List.of(1, 2)).setLogprobs(List.of(-0.5f, -0.25f)).setRound(2).build();
+        change.accept(state);
+        return state;
+    }
+
+    @Test
+    void decodingStatesAreChecked() {
+        assertThatCode(() -> LIMITS.validate(state(s -> { }))).doesNotThrowAnyException();
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setFinished(true))))
+                .isInstanceOf(InvalidRecordException.class).hasMessage("request req-1: the decoding is already finished");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> {
+            s.setTokenIds(List.of(1, 2, 3, 4));
+            s.setLogprobs(List.of(-1f, -1f, -1f, -1f));
+        }))).hasMessage("request req-1: decoding state already has 4 tokens, max_new_tokens is 4");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setLogprobs(List.of(-1f)))))
+                .hasMessage("request req-1: decoding state has 2 tokens but 1 log-probabilities");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setPromptTokenIds(List.of()))))
+                .hasMessage("request req-1: decoding state has no prompt tokens");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setRound(-1))))
+                .hasMessage("request req-1: round must be >= 0, was -1");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.getRequest().getStrategy().setMethod("best_of_n"))))
+                .hasMessage("request req-1: best_of_n is not a stepwise method");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.getRequest().getStrategy().setTopK(0))))
+                .hasMessageContaining("args needs top_k >= 1");
     }
 }

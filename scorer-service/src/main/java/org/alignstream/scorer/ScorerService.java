@@ -1,6 +1,7 @@
 package org.alignstream.scorer;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import org.alignstream.common.observability.StageMetrics;
@@ -34,31 +35,53 @@ public final class ScorerService extends StreamsCommand {
             description = "What the reward model reads (default: ${DEFAULT-VALUE})")
     ScoredText scoredText;
 
-    private RewardModel rewardModel;
+    @Option(names = "--extra-reward-model-dir", paramLabel = "DIR",
+            description = "Another reward model to serve (same formats as --reward-model-dir), chosen by a request's "
+                    + "reward_model id; repeatable")
+    List<Path> extraRewardModelDirs = new ArrayList<>();
+
+    @Option(names = "--bundled-extras", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Also serve the bundled partial-sequence sentiment model (sentiment-partial, for PARGS) "
+                    + "(default: ${DEFAULT-VALUE})")
+    boolean bundledExtras;
+
+    private RewardModelRegistry models;
 
     @Override
     protected void onStart() {
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
-        rewardModel = rewardModelDir == null
+        RewardModel rewardModel = rewardModelDir == null
                 ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads)
                 : RewardModels.fromDirectory(rewardModelDir, onnxDevice, intraOpThreads, scoredText);
+        models = new RewardModelRegistry(rewardModel);
+        for (Path dir : extraRewardModelDirs) {
+            models.add(RewardModels.fromDirectory(dir, onnxDevice, intraOpThreads, scoredText));
+        }
+        if (bundledExtras && !models.ids().contains(RewardModels.PARTIAL_SENTIMENT_ID)) {
+            models.add(RewardModels.defaultSentimentPartial(onnxDevice, intraOpThreads));
+        }
     }
 
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
-        return ScorerTopology.build(rewardModel, metrics);
+        return ScorerTopology.build(models, metrics);
     }
 
     @Override
     protected void onClose() throws Exception {
-        if (rewardModel != null) {
-            rewardModel.close();
+        if (models != null) {
+            models.close();
         }
     }
 
-    /** The loaded reward model (after start). */
+    /** The default reward model (after start). */
     public RewardModel rewardModel() {
-        return rewardModel;
+        return models.defaultModel();
+    }
+
+    /** Every reward model served (after start). */
+    public RewardModelRegistry rewardModels() {
+        return models;
     }
 
     @Override

@@ -9,7 +9,8 @@ import org.apache.kafka.streams.Topology;
 import picocli.CommandLine.Command;
 
 /** selector-service: scored-candidates → aligned-responses. */
-@Command(name = "selector-service", description = "Chooses one candidate per prompt (scored-candidates -> aligned-responses).")
+@Command(name = "selector-service", description = "Chooses one candidate per prompt or per decoding round "
+        + "(scored-candidates -> aligned-responses, decode-steps).")
 public final class SelectorService extends StreamsCommand {
 
     @Override
@@ -29,7 +30,7 @@ public final class SelectorService extends StreamsCommand {
 
     @Override
     protected Collection<String> topics() {
-        return List.of(Topics.SCORED_CANDIDATES, Topics.ALIGNED_RESPONSES);
+        return List.of(Topics.SCORED_CANDIDATES, Topics.ALIGNED_RESPONSES, Topics.DECODE_STEPS);
     }
 
     public static void main(String[] args) {

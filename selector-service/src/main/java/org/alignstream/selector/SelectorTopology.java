@@ -6,19 +6,32 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.Candidate;
+import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ScoredCandidateSet;
+import org.alignstream.avro.Strategy;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.common.stage.SafeStage;
+import org.alignstream.common.stage.StageOutput;
 import org.alignstream.common.topics.Topics;
+import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.selection.BestOfN;
+import org.alignstream.core.selection.RegularizedBestOfN;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 
-/** scored-candidates → aligned-responses: chooses one candidate by the request's method. */
+/**
+ * scored-candidates → aligned-responses | decode-steps. A whole-response method (best_of_n, rbon_kl, rbon_wd) chooses
+ * one of the N candidates and answers. A stepwise method (args, pargs, blockwise, tq_star) chooses this round's
+ * extension ({@link StepSelector}); when the response is complete (end of text or max_new_tokens) it answers, else it
+ * sends the new {@link DecodeState} to decode-steps for the generator's next round.
+ */
 public final class SelectorTopology {
     public static final String STAGE = "selector";
+
+    private static final AvroSerde<AlignedResponse> RESPONSES = AvroSerde.of(AlignedResponse.class);
+    private static final AvroSerde<DecodeState> STEPS = AvroSerde.of(DecodeState.class);
 
     private SelectorTopology() {
     }
@@ -29,24 +42,76 @@ public final class SelectorTopology {
 
     public static Topology build(StageMetrics metrics, LongSupplier clock) {
         StreamsBuilder builder = new StreamsBuilder();
-        SafeStage.add(builder, STAGE, Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class),
-                Topics.ALIGNED_RESPONSES, AvroSerde.of(AlignedResponse.class),
-                set -> select(set, clock.getAsLong()), metrics);
+        SafeStage.addRouted(builder, STAGE, Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class),
+                set -> route(set, clock.getAsLong()), metrics);
         return builder.build();
     }
 
+    /** Where one scored set leads: an aligned response, or the next decoding round. */
+    public static List<StageOutput> route(ScoredCandidateSet set, long nowMs) {
+        if (set.getDecodeState() == null) {
+            return List.of(StageOutput.of(Topics.ALIGNED_RESPONSES, RESPONSES, select(set, nowMs)));
+        }
+        StepSelector.Step step = step(set);
+        return step.state().getFinished()
+                ? List.of(StageOutput.of(Topics.ALIGNED_RESPONSES, RESPONSES, respond(step, set, nowMs)))
+                : List.of(StageOutput.of(Topics.DECODE_STEPS, STEPS, step.state()));
+    }
+
+    /** One round of a stepwise method (the selector's own time included in the state's timings). */
+    public static StepSelector.Step step(ScoredCandidateSet set) {
+        long start = System.nanoTime();
+        StepSelector.Step step = StepSelector.next(set);
+        double ms = (System.nanoTime() - start) / 1e6;
+        step.state().getTimingsMs().merge(STAGE, ms, Double::sum);
+        return step;
+    }
+
+    /** The answer of a finished stepwise decoding. */
+    static AlignedResponse respond(StepSelector.Step step, ScoredCandidateSet set, long nowMs) {
+        DecodeState state = step.state();
+        Map<String, Double> timings = new HashMap<>(state.getTimingsMs());
+        long created = set.getRequest().getCreatedAtMs();
+        if (created > 0) {
+            timings.put("end_to_end", (double) (nowMs - created));
+        }
+        return AlignedResponse.newBuilder()
+                .setId(set.getRequest().getId())
+                .setPrompt(set.getRequest().getPrompt())
+                .setText(state.getText())
+                .setReward(state.getReward())
+                .setChosenIndex(step.chosenIndex())
+                .setCandidateRewards(step.roundRewards())
+                .setMethod(set.getRequest().getStrategy().getMethod())
+                .setN(set.getCandidates().size())
+                .setTokenIds(state.getTokenIds())
+                .setGeneratorModel(set.getGeneratorModel())
+                .setRewardModel(set.getRewardModel())
+                .setRewardModelKind(set.getRewardModelKind())
+                .setKl(state.getKl())
+                .setRounds(state.getRound())
+                .setRewardCalls(state.getRewardCalls())
+                .setBaselineModel(state.getBaselineModel())
+                .setTimingsMs(timings)
+                .setCreatedAtMs(created)
+                .build();
+    }
+
+    /** Whole-response selection among N complete candidates. */
     static AlignedResponse select(ScoredCandidateSet set, long nowMs) {
         long start = System.nanoTime();
         List<Candidate> candidates = set.getCandidates();
-        List<Double> rewards = set.getRewards();
-        if (candidates.isEmpty() || candidates.size() != rewards.size()) {
-            throw new InvalidRecordException("scored set for request " + set.getRequest().getId() + " has "
-                    + candidates.size() + " candidates and " + rewards.size() + " rewards");
-        }
-        String method = set.getRequest().getStrategy().getMethod();
-        int chosen = switch (method) {
-            case "best_of_n" -> BestOfN.select(rewards.stream().mapToDouble(Double::doubleValue).toArray());
-            default -> throw new InvalidRecordException("unknown method '" + method + "'");
+        double[] rewards = StepSelector.rewards(set);
+        Strategy s = set.getRequest().getStrategy();
+        String method = s.getMethod();
+        AlignmentMethod m = AlignmentMethod.of(method).filter(x -> !x.stepwise()).orElseThrow(() ->
+                new InvalidRecordException("unknown whole-response method '" + method + "' (a stepwise method needs a "
+                        + "decoding state)"));
+        int chosen = switch (m) {
+            case BEST_OF_N -> BestOfN.select(rewards);
+            case RBON_KL -> RegularizedBestOfN.selectKl(rewards, StepSelector.logProbRef(candidates), s.getBeta());
+            case RBON_WD -> RegularizedBestOfN.selectWasserstein(rewards, embeddings(set), s.getBeta());
+            default -> throw new IllegalStateException("unhandled method " + m);
         };
         Candidate c = candidates.get(chosen);
         Map<String, Double> timings = new HashMap<>(set.getTimingsMs());
@@ -59,16 +124,36 @@ public final class SelectorTopology {
                 .setId(set.getRequest().getId())
                 .setPrompt(set.getRequest().getPrompt())
                 .setText(c.getText())
-                .setReward(rewards.get(chosen))
+                .setReward(rewards[chosen])
                 .setChosenIndex(chosen)
-                .setCandidateRewards(rewards)
+                .setCandidateRewards(set.getRewards())
                 .setMethod(method)
                 .setN(candidates.size())
                 .setTokenIds(c.getTokenIds())
                 .setGeneratorModel(set.getGeneratorModel())
                 .setRewardModel(set.getRewardModel())
+                .setRewardModelKind(set.getRewardModelKind())
+                .setKl(BestOfN.klEstimate(candidates.size()))
+                .setRewardCalls(candidates.size())
                 .setTimingsMs(timings)
                 .setCreatedAtMs(created)
                 .build();
+    }
+
+    private static float[][] embeddings(ScoredCandidateSet set) {
+        List<List<Float>> rows = set.getEmbeddings();
+        if (rows.size() != set.getCandidates().size()) {
+            throw new InvalidRecordException("rbon_wd for request " + set.getRequest().getId() + " needs one embedding per "
+                    + "candidate, the scored set has " + rows.size() + " for " + set.getCandidates().size());
+        }
+        float[][] out = new float[rows.size()][];
+        for (int i = 0; i < out.length; i++) {
+            List<Float> row = rows.get(i);
+            out[i] = new float[row.size()];
+            for (int j = 0; j < out[i].length; j++) {
+                out[i][j] = row.get(j);
+            }
+        }
+        return out;
     }
 }

@@ -51,7 +51,7 @@ class SelectorTopologyTest {
         List<Candidate> list = new ArrayList<>();
         for (int i = 0; i < candidates; i++) {
             list.add(new Candidate(i, "candidate " + i + " of " + id, List.of(1000 + i, 2000 + i, 3000 + i),
-                    List.of(-0.1f, -0.2f, -0.3f), "length"));
+                    List.of(-0.1f, -0.2f, -0.3f), "length", List.of(), null));
         }
         PromptRequest request = PromptRequest.newBuilder().setId(id).setPrompt("prompt of " + id)
                 .setStrategy(Strategy.newBuilder().setMethod(method).setN(Math.max(1, candidates)).build())

@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * Dead-letter {@code reason_class} labels: {@code null_input}, {@code decode}, {@code invalid}, {@code error},
- * {@code null_output}, {@code encode}. Processor node names are derived from the stage name, so a builder may hold several
- * stages with different names.
+ * {@code null_output}, {@code encode}. Processor node names are derived from the stage name and the input topic, so a builder
+ * may hold several stages, or one stage reading several topics.
  */
 public final class SafeStage {
 
@@ -80,10 +80,11 @@ public final class SafeStage {
       throw new IllegalArgumentException("stageName must not be blank");
     }
     requireTopic(inputTopic, "inputTopic");
-    builder.stream(inputTopic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(stageName + "-source"))
-        .process(() -> new SafeStageProcessor<>(stageName, inputTopic, in, fn, metrics), Named.as(stageName + "-process"))
+    String node = stageName + "-" + inputTopic;
+    builder.stream(inputTopic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(node + "-source"))
+        .process(() -> new SafeStageProcessor<>(stageName, inputTopic, in, fn, metrics), Named.as(node + "-process"))
         .to((key, value, context) -> value.topic(),
-            Produced.with(Serdes.ByteArray(), Routed.SERDE).withName(stageName + "-sink"));
+            Produced.with(Serdes.ByteArray(), Routed.SERDE).withName(node + "-sink"));
   }
 
   private static void requireTopic(String topic, String what) {

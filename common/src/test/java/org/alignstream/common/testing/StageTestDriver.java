@@ -3,6 +3,8 @@ package org.alignstream.common.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Properties;
 import org.alignstream.avro.DeadLetter;
 import org.alignstream.common.serde.AvroSerde;
@@ -37,6 +39,8 @@ public final class StageTestDriver implements AutoCloseable {
     private final TestInputTopic<byte[], byte[]> input;
     private final TestOutputTopic<byte[], byte[]> output;
     private final TestOutputTopic<byte[], byte[]> deadLetters;
+    private final Map<String, TestInputTopic<byte[], byte[]>> otherInputs = new HashMap<>();
+    private final Map<String, TestOutputTopic<byte[], byte[]>> otherOutputs = new HashMap<>();
 
     /**
      * @param topology    the stage's topology
@@ -68,6 +72,28 @@ public final class StageTestDriver implements AutoCloseable {
         input.pipeInput(key(key), value);
     }
 
+    /** Pipes one record into another topic the stage reads (a stage with several inputs). */
+    public void pipe(String topic, String key, byte[] value) {
+        otherInputs.computeIfAbsent(topic, t -> driver.createInputTopic(t, Serdes.ByteArray().serializer(),
+                Serdes.ByteArray().serializer())).pipeInput(key(key), value);
+    }
+
+    /** Another topic the stage writes (a stage with several outputs). */
+    public TestOutputTopic<byte[], byte[]> output(String topic) {
+        if (topic.equals(Topics.DEAD_LETTERS)) {
+            return deadLetters;
+        }
+        return otherOutputs.computeIfAbsent(topic, t -> driver.createOutputTopic(t, Serdes.ByteArray().deserializer(),
+                Serdes.ByteArray().deserializer()));
+    }
+
+    /** Reads the next record of {@code topic}, asserts its key is {@code key(expectedKey)} and decodes its value. */
+    public <T extends SpecificRecord> T readOutput(String topic, String expectedKey, AvroSerde<T> serde) {
+        KeyValue<byte[], byte[]> kv = output(topic).readKeyValue();
+        assertThat(kv.key).as("key on %s", topic).isEqualTo(key(expectedKey));
+        return serde.decode(kv.value);
+    }
+
     /** Reads the next output record, asserts its key is {@code key(expectedKey)} and decodes its value. */
     public <T extends SpecificRecord> T readOutput(String expectedKey, AvroSerde<T> serde) {
         KeyValue<byte[], byte[]> kv = output.readKeyValue();
@@ -82,11 +108,16 @@ public final class StageTestDriver implements AutoCloseable {
      * @return the decoded dead letter, for assertions on its reason and the rest
      */
     public DeadLetter readDeadLetter(String expectedKey, byte[] expectedValue) {
+        return readDeadLetter(inputTopic, expectedKey, expectedValue);
+    }
+
+    /** {@link #readDeadLetter(String, byte[])} for a record read from {@code sourceTopic}. */
+    public DeadLetter readDeadLetter(String sourceTopic, String expectedKey, byte[] expectedValue) {
         KeyValue<byte[], byte[]> kv = deadLetters.readKeyValue();
         assertThat(kv.key).as("dead letter key for %s", expectedKey).isEqualTo(key(expectedKey));
         DeadLetter dl = DeadLetters.serde().decode(kv.value);
         assertThat(dl.getStage()).as("stage of the dead letter for %s", expectedKey).isEqualTo(stage);
-        assertThat(dl.getSourceTopic()).as("source topic of the dead letter for %s", expectedKey).isEqualTo(inputTopic);
+        assertThat(dl.getSourceTopic()).as("source topic of the dead letter for %s", expectedKey).isEqualTo(sourceTopic);
         assertThat(DeadLetters.bytes(dl.getOriginalValue())).as("original value of the dead letter for %s", expectedKey)
                 .isEqualTo(expectedValue);
         return dl;

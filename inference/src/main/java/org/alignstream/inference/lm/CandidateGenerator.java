@@ -82,6 +82,20 @@ public final class CandidateGenerator {
      */
     public List<GeneratedSequence> sample(int[] promptIds, int[] streams, SamplingParams params, int maxNewTokens,
                                           long seed) throws OrtException {
+        return sample(promptIds, streams, params, maxNewTokens, seed, 0);
+    }
+
+    /**
+     * {@link #sample(int[], int[], SamplingParams, int, long)} continuing a response of {@code firstStep} tokens: the
+     * token at response position {@code firstStep + t} of row {@code i} draws from
+     * {@link Seeds#forStep}{@code (seed, streams[i], firstStep + t)}. Randomness is indexed by position in the response,
+     * so sampling a response in blocks of M tokens gives, for M = the whole length, exactly the one-pass sample.
+     */
+    public List<GeneratedSequence> sample(int[] promptIds, int[] streams, SamplingParams params, int maxNewTokens,
+                                          long seed, int firstStep) throws OrtException {
+        if (firstStep < 0) {
+            throw new IllegalArgumentException("firstStep must be >= 0, got " + firstStep);
+        }
         Objects.requireNonNull(promptIds, "promptIds");
         Objects.requireNonNull(streams, "streams");
         Objects.requireNonNull(params, "params");
@@ -97,11 +111,85 @@ public final class CandidateGenerator {
             throw new IllegalArgumentException("maxNewTokens must be >= 1, got " + maxNewTokens);
         }
         int[] prompt = fitPrompt(promptIds, maxNewTokens);
-        return decode(prompt, streams, params, maxNewTokens, seed);
+        return decode(prompt, streams, params, maxNewTokens, seed, firstStep, null);
+    }
+
+    /**
+     * The {@code k} most likely next tokens after {@code context} under the model's raw distribution
+     * (log-softmax of the logits, temperature 1): the candidate set of tokenwise reward-guided decoding.
+     * Most likely first; equal logits in increasing token id. One forward pass over the whole context.
+     */
+    public TopTokens nextTokens(int[] context, int k) throws OrtException {
+        Objects.requireNonNull(context, "context");
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be >= 1, got " + k);
+        }
+        int[] prompt = fitPrompt(context, 1);
+        long[][] ids = new long[1][prompt.length];
+        for (int t = 0; t < prompt.length; t++) {
+            ids[0][t] = prompt[t];
+        }
+        float[] logits;
+        try (ForwardResult result = lm.forward(ids, null, null, null)) {
+            logits = result.lastLogits()[0];
+        }
+        if (k > logits.length) {
+            throw new IllegalArgumentException("k = " + k + " exceeds the vocabulary of " + logits.length + " tokens");
+        }
+        double[] logSoftmax = TokenSampler.logSoftmax(logits);
+        Integer[] order = new Integer[logits.length];
+        Arrays.setAll(order, i -> i);
+        Arrays.sort(order, (a, b) -> {
+            int byLogit = Float.compare(logits[b], logits[a]);
+            return byLogit != 0 ? byLogit : Integer.compare(a, b);
+        });
+        int[] tokens = new int[k];
+        double[] logprobs = new double[k];
+        for (int i = 0; i < k; i++) {
+            tokens[i] = order[i];
+            logprobs[i] = logSoftmax[order[i]];
+        }
+        return new TopTokens(tokens, logprobs);
+    }
+
+    /** The top-k next tokens and their raw log-probabilities, most likely first. */
+    public record TopTokens(int[] tokenIds, double[] logprobs) {
+    }
+
+    /**
+     * Rollouts (Transfer Q*): for each {@code firstTokens[i]}, the continuation of {@code context ∘ firstTokens[i]}
+     * sampled with {@code params} for up to {@code length} tokens, all rows in one batch (context prefilled once).
+     * Row {@code i} uses random stream {@code i}. The returned sequences hold the rollout only (not the first token);
+     * a first token equal to EOS gives an empty rollout.
+     */
+    public List<GeneratedSequence> rollouts(int[] context, int[] firstTokens, SamplingParams params, int length,
+                                            long seed) throws OrtException {
+        Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(firstTokens, "firstTokens");
+        Objects.requireNonNull(params, "params");
+        if (firstTokens.length == 0) {
+            throw new IllegalArgumentException("firstTokens must not be empty");
+        }
+        if (length < 1) {
+            throw new IllegalArgumentException("rollout length must be >= 1, got " + length);
+        }
+        for (int i = 0; i < firstTokens.length; i++) {
+            lm.checkTokenId(firstTokens[i], "firstTokens[" + i + "]");
+        }
+        int[] prompt = fitPrompt(context, length + 1);
+        int[] streams = new int[firstTokens.length];
+        Arrays.setAll(streams, i -> i);
+        List<GeneratedSequence> full = decode(prompt, streams, params, length + 1, seed, 0, firstTokens);
+        List<GeneratedSequence> out = new ArrayList<>(full.size());
+        for (GeneratedSequence s : full) {
+            out.add(new GeneratedSequence(Arrays.copyOfRange(s.tokenIds(), 1, s.length()),
+                    Arrays.copyOfRange(s.logprobs(), 1, s.length()), s.finishReason()));
+        }
+        return out;
     }
 
     /** The prompt after the context-length guard. */
-    int[] fitPrompt(int[] promptIds, int maxNewTokens) {
+    public int[] fitPrompt(int[] promptIds, int maxNewTokens) {
         if (promptIds.length == 0) {
             throw new IllegalArgumentException("promptIds must not be empty (start with the BOS/EOS token for an "
                     + "unconditional sample)");
@@ -126,8 +214,9 @@ public final class CandidateGenerator {
         return Arrays.copyOfRange(promptIds, promptIds.length - keep, promptIds.length);
     }
 
+    /** Batched decoding; with {@code forced}, row i's first token is {@code forced[i]} instead of a sample. */
     private List<GeneratedSequence> decode(int[] prompt, int[] streams, SamplingParams params, int maxNewTokens,
-                                           long seed) throws OrtException {
+                                           long seed, int firstStep, int[] forced) throws OrtException {
         int n = streams.length;
         int p = prompt.length;
         int padToken = eosTokenId >= 0 ? eosTokenId : 0;
@@ -160,11 +249,19 @@ public final class CandidateGenerator {
                     if (finished[i]) {
                         continue;
                     }
-                    SplittableRandom rng = Seeds.forStep(seed, streams[i], step);
-                    TokenSampler.Draw draw = TokenSampler.sampleWithLogprob(logits[i], params, rng);
-                    int token = draw.token();
+                    int token;
+                    double logprob;
+                    if (forced != null && step == 0) {
+                        token = forced[i];
+                        logprob = TokenSampler.logSoftmaxAt(logits[i], token);
+                    } else {
+                        SplittableRandom rng = Seeds.forStep(seed, streams[i], firstStep + step);
+                        TokenSampler.Draw draw = TokenSampler.sampleWithLogprob(logits[i], params, rng);
+                        token = draw.token();
+                        logprob = draw.rawLogprob();
+                    }
                     tokens[i][lengths[i]] = token;
-                    logprobs[i][lengths[i]] = (float) draw.rawLogprob();
+                    logprobs[i][lengths[i]] = (float) logprob;
                     lengths[i]++;
                     if (token == eosTokenId) {
                         finished[i] = true;

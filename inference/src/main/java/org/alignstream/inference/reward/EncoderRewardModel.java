@@ -65,6 +65,20 @@ public final class EncoderRewardModel implements RewardModel {
         return head.score(encoder.encode(texts(prompt, responses)));
     }
 
+    /** One encoder pass when the model reads the response alone: the head scores the very embeddings returned. */
+    @Override
+    public RewardsAndEmbeddings scoreAndEmbed(String prompt, List<String> responses) {
+        ScoredText.requireInputs(prompt, responses);
+        if (scoredText != ScoredText.RESPONSE) {
+            return RewardModel.super.scoreAndEmbed(prompt, responses);
+        }
+        if (responses.isEmpty()) {
+            return new RewardsAndEmbeddings(new double[0], new float[0][]);
+        }
+        float[][] features = encoder.encode(responses);
+        return new RewardsAndEmbeddings(head.score(features), features);
+    }
+
     /** Encoder features (what the head sees) of raw texts; used by head training. */
     public float[][] features(List<String> texts) {
         return encoder.encode(texts);

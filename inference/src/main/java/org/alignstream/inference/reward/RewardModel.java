@@ -47,6 +47,18 @@ public interface RewardModel extends AutoCloseable {
     /** Whether {@link #embed} is supported. */
     boolean hasEmbeddings();
 
+    /**
+     * Rewards of {@code responses} and the embeddings of the responses (as {@link #embed}), for diversity-aware
+     * selection. Models that embed what they score share one encoder pass between the two.
+     */
+    default RewardsAndEmbeddings scoreAndEmbed(String prompt, List<String> responses) {
+        return new RewardsAndEmbeddings(score(prompt, responses), embed(responses));
+    }
+
+    /** Rewards and embeddings, element i of each belonging to response i. */
+    record RewardsAndEmbeddings(double[] rewards, float[][] embeddings) {
+    }
+
     /** Frees native resources; no runtime exception for a normal close. */
     @Override
     void close();
