@@ -55,10 +55,10 @@ public final class RewardTiltedDistribution {
         for (double s : scores) {
             sum += Math.exp(s - max);
         }
-        double logSum = max + Math.log(sum);
+        double logSum = Math.log(sum);
         double[] out = new double[scores.length];
         for (int i = 0; i < scores.length; i++) {
-            out[i] = scores[i] - logSum;
+            out[i] = (scores[i] - max) - logSum; // not scores[i] - (max + logSum): keeps precision for large scores
         }
         return out;
     }
