@@ -15,6 +15,13 @@ import java.util.SplittableRandom;
  */
 public final class Seeds {
 
+    /**
+     * Stream id used for the selector's own randomness (never a candidate stream). Candidate streams are
+     * numbered from 0, so {@code SELECTION_STREAM} and {@code SELECTION_STREAM - 1} (used by {@link #forRound})
+     * are reserved.
+     */
+    public static final int SELECTION_STREAM = Integer.MAX_VALUE;
+
     private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
 
     /** Stream id used for the selector's own randomness (never a candidate stream). */
@@ -31,6 +38,18 @@ public final class Seeds {
     /** A fresh generator for {@code (seed, stream, step)}; {@code stream} and {@code step} must be >= 0. */
     public static SplittableRandom forStep(long seed, int stream, int step) {
         return new SplittableRandom(mix(seed, stream, step));
+    }
+
+    /**
+     * The seed of decoding round {@code round} of a request seeded {@code seed}: a pure function, distinct
+     * rounds give distinct seeds. It is {@code mix(seed, SELECTION_STREAM - 1, round)}, so it never equals the
+     * seed of a candidate stream's step under the same request seed.
+     */
+    public static long forRound(long seed, int round) {
+        if (round < 0) {
+            throw new IllegalArgumentException("round must be >= 0, got " + round);
+        }
+        return mix(seed, SELECTION_STREAM - 1, round);
     }
 
     /** The 64-bit generator seed derived from {@code (seed, stream, step)}. */

@@ -70,4 +70,41 @@ class SeedsTest {
         assertThatThrownBy(() -> Seeds.forStep(1, -1, 0)).hasMessageContaining("stream must be >= 0, got -1");
         assertThatThrownBy(() -> Seeds.forStep(1, 0, -2)).hasMessageContaining("step must be >= 0, got -2");
     }
+
+    @Test
+    void forRoundIsDeterministicAndDistinctAcrossRoundsAndSeeds() {
+        Set<Long> seeds = new HashSet<>();
+        long[] requestSeeds = {0, 1, -1, 42, Long.MIN_VALUE, Long.MAX_VALUE};
+        for (long seed : requestSeeds) {
+            for (int round = 0; round < 1000; round++) {
+                long s = Seeds.forRound(seed, round);
+                assertThat(Seeds.forRound(seed, round)).isEqualTo(s);
+                seeds.add(s);
+            }
+        }
+        assertThat(seeds).hasSize(requestSeeds.length * 1000);
+        assertThat(Seeds.forRound(7, Integer.MAX_VALUE)).isNotEqualTo(Seeds.forRound(7, 0));
+    }
+
+    @Test
+    void forRoundNeverCollidesWithACandidateStreamOrTheSelectionStream() {
+        Set<Long> roundSeeds = new HashSet<>();
+        for (int round = 0; round < 256; round++) {
+            roundSeeds.add(Seeds.forRound(42, round));
+        }
+        for (int stream = 0; stream < 256; stream++) {
+            for (int step = 0; step < 256; step++) {
+                assertThat(roundSeeds).doesNotContain(Seeds.mix(42, stream, step));
+            }
+        }
+        for (int step = 0; step < 256; step++) {
+            assertThat(roundSeeds).doesNotContain(Seeds.mix(42, Seeds.SELECTION_STREAM, step));
+        }
+    }
+
+    @Test
+    void negativeRoundIsRejected() {
+        assertThatThrownBy(() -> Seeds.forRound(1, -3)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("round must be >= 0, got -3");
+    }
 }

@@ -1,0 +1,136 @@
+package org.alignstream.core.decoding;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class ArgsTest {
+
+    private static double[] scores(double[] lp, double[] r, double w) {
+        double[] s = new double[lp.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = lp[i] + w * r[i];
+        }
+        return s;
+    }
+
+    /** softmax by its definition: exp(s_i) / sum_j exp(s_j) (the test's scores are small enough not to overflow). */
+    private static double[] softmax(double[] s) {
+        double z = 0;
+        for (double x : s) {
+            z += Math.exp(x);
+        }
+        double[] p = new double[s.length];
+        for (int i = 0; i < s.length; i++) {
+            p[i] = Math.exp(s[i]) / z;
+        }
+        return p;
+    }
+
+    @Test
+    void greedyIsTheArgmaxOfLogPiRefPlusWeightedRewardByExhaustiveCheck() {
+        SplittableRandom rnd = new SplittableRandom(43);
+        double[] weights = {0.0, 0.5, 1.0, 1.5, 2.0, 4.0, -1.0};
+        int tied = 0;
+        for (int trial = 0; trial < 5_000; trial++) {
+            int k = 1 + rnd.nextInt(10);
+            boolean ties = trial % 2 == 0;
+            double[] lp = ties ? Candidates.integers(rnd, k, 4) : Candidates.topKLogProbs(rnd, k);
+            if (ties) {
+                for (int i = 0; i < k; i++) {
+                    lp[i] = -lp[i]; // 0, -1, -2, -3
+                }
+            }
+            double[] r = ties ? Candidates.integers(rnd, k, 4) : Candidates.gaussians(rnd, k, 1.0);
+            double w = weights[trial % weights.length];
+            double[] s = scores(lp, r, w);
+            int expected = Candidates.firstMaximum(s);
+            StepChoice choice = Args.choose(lp, r, w, true, null);
+            assertThat(choice.index()).as("trial %d", trial).isEqualTo(expected);
+            assertThat(choice.probability(expected)).isEqualTo(1.0);
+            assertThat(choice.kl()).isEqualTo(-lp[expected]);
+            final double max = s[expected];
+            if (java.util.Arrays.stream(s).filter(x -> x == max).count() > 1) {
+                tied++;
+            }
+        }
+        assertThat(tied).isGreaterThan(500);
+    }
+
+    @Test
+    void stochasticFrequenciesMatchTheSoftmaxOfTheScore() {
+        SplittableRandom rnd = new SplittableRandom(47);
+        double[] weights = {1.0, 3.0};
+        for (int c = 0; c < weights.length; c++) {
+            int k = 8;
+            double[] lp = Candidates.topKLogProbs(rnd, k);
+            double[] r = Candidates.gaussians(rnd, k, 0.7);
+            double w = weights[c];
+            long[] counts = ChiSquare.frequencies(k, 200_000, 2000 + c, rng -> Args.choose(lp, r, w, false, rng).index());
+            double[] expected = softmax(scores(lp, r, w));
+            ChiSquare.Result result = ChiSquare.test(counts, expected);
+            assertThat(result.statistic()).as("w %s, %d dof", w, result.degreesOfFreedom())
+                    .isLessThan(result.critical());
+            // negative control: the reference model's own top-k distribution (w = 0) is rejected
+            assertThat(ChiSquare.test(counts, softmax(scores(lp, r, 0.0))).rejects()).isTrue();
+        }
+    }
+
+    @Test
+    void stochasticDistributionAndKlAreExact() {
+        SplittableRandom rnd = new SplittableRandom(53);
+        for (int trial = 0; trial < 500; trial++) {
+            int k = 1 + rnd.nextInt(10);
+            double[] lp = Candidates.topKLogProbs(rnd, k);
+            double[] r = Candidates.gaussians(rnd, k, 1.0);
+            double w = rnd.nextDouble() * 3;
+            StepChoice choice = Args.choose(lp, r, w, false, new SplittableRandom(trial));
+            double[] pi = softmax(scores(lp, r, w));
+            double kl = 0;
+            for (int i = 0; i < k; i++) {
+                kl += pi[i] * (Math.log(pi[i]) - lp[i]);
+            }
+            assertThat(choice.distribution()).containsExactly(pi, within(1e-12));
+            assertThat(choice.kl()).isCloseTo(kl, within(1e-10));
+        }
+    }
+
+    @Test
+    void samplingIsTheInverseCdfOfOneDraw() {
+        SplittableRandom rnd = new SplittableRandom(59);
+        double[] lp = Candidates.topKLogProbs(rnd, 6);
+        double[] r = Candidates.gaussians(rnd, 6, 1.0);
+        for (int seed = 0; seed < 200; seed++) {
+            StepChoice choice = Args.choose(lp, r, 1.0, false, new SplittableRandom(seed));
+            double u = new SplittableRandom(seed).nextDouble();
+            double cumulative = 0;
+            int expected = -1;
+            double[] pi = softmax(scores(lp, r, 1.0));
+            for (int i = 0; i < pi.length && expected < 0; i++) {
+                cumulative += pi[i];
+                if (u < cumulative) {
+                    expected = i;
+                }
+            }
+            assertThat(choice.index()).isEqualTo(expected < 0 ? pi.length - 1 : expected);
+        }
+    }
+
+    @Test
+    void invalidInputsAreRejectedWithClearMessages() {
+        SplittableRandom rng = new SplittableRandom(1);
+        assertThatThrownBy(() -> Args.choose(null, new double[] {1}, 1, true, rng))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ARGS needs at least one candidate");
+        assertThatThrownBy(() -> Args.choose(new double[] {-1}, null, 1, true, rng))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 log-probabilities but no rewards");
+        assertThatThrownBy(() -> Args.choose(new double[] {-1}, new double[] {1}, Double.NEGATIVE_INFINITY, true, rng))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ARGS: w must be finite, got -Infinity");
+        assertThatThrownBy(() -> Args.choose(new double[] {-1, -2}, new double[] {1, Double.NaN}, 1, false, rng))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ARGS: rewards[1] is NaN");
+        assertThatThrownBy(() -> Args.choose(new double[] {-1, 3}, new double[] {1, 1}, 1, false, rng))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("logProbRef[1] is 3.0");
+    }
+}
