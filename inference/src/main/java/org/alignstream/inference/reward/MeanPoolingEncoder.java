@@ -16,8 +16,9 @@ import org.alignstream.inference.onnx.OrtSessions;
 
 /**
  * Sentence embeddings from a BERT-style ONNX encoder, as sentence-transformers computes them for
- * all-MiniLM-L6-v2: the {@code last_hidden_state} averaged over the tokens the attention mask
- * keeps, then L2-normalised. One padded batch per ONNX call.
+ * all-MiniLM-L6-v2 and e5-small-v2: the {@code last_hidden_state} averaged over the tokens the
+ * attention mask keeps, then L2-normalised. One padded batch per ONNX call. An optional text
+ * prefix is prepended to every text before tokenisation (e5 expects {@code "query: "}).
  */
 public final class MeanPoolingEncoder implements AutoCloseable {
 
@@ -29,18 +30,42 @@ public final class MeanPoolingEncoder implements AutoCloseable {
     /** Token limit used for MiniLM (sentence-transformers uses 256; 128 covers our texts and halves the cost). */
     public static final int MINILM_MAX_TOKENS = 128;
 
+    /** Resource paths inside the langchain4j e5-small-v2 (int8) artifact (Xenova's {@code model_quantized.onnx}). */
+    public static final String E5_MODEL_RESOURCE = "e5-small-v2-q.onnx";
+    public static final String E5_TOKENIZER_RESOURCE = "e5-small-v2-q-tokenizer.json";
+    public static final String E5_NAME = "e5-small-v2-int8";
+    public static final int E5_DIMENSION = 384;
+    /** e5-small-v2's own limit (512 positions); batches are padded to their longest text only. */
+    public static final int E5_MAX_TOKENS = 512;
+    /**
+     * e5 models are trained with a {@code "query: "} or {@code "passage: "} prefix; for symmetric
+     * tasks such as classification features the e5 authors use {@code "query: "}.
+     */
+    public static final String E5_TEXT_PREFIX = "query: ";
+
     static final String LAST_HIDDEN_STATE = "last_hidden_state";
 
     private final String name;
     private final OrtSession session;
     private final BatchTokenizer tokenizer;
+    private final String textPrefix;
     private final int dimension;
 
-    /** Takes ownership of {@code session} and {@code tokenizer}. */
+    /** Takes ownership of {@code session} and {@code tokenizer}; no text prefix. */
     public MeanPoolingEncoder(String name, OrtSession session, BatchTokenizer tokenizer) {
+        this(name, session, tokenizer, "");
+    }
+
+    /**
+     * Takes ownership of {@code session} and {@code tokenizer}.
+     *
+     * @param textPrefix prepended to every text before tokenisation ({@code ""} for none)
+     */
+    public MeanPoolingEncoder(String name, OrtSession session, BatchTokenizer tokenizer, String textPrefix) {
         this.name = name;
         this.session = session;
         this.tokenizer = tokenizer;
+        this.textPrefix = textPrefix == null ? "" : textPrefix;
         try {
             OnnxModelCheck.requireInputs(session, name, List.of(TokenBatch.INPUT_IDS, TokenBatch.ATTENTION_MASK),
                     List.of(TokenBatch.TOKEN_TYPE_IDS));
@@ -60,16 +85,44 @@ public final class MeanPoolingEncoder implements AutoCloseable {
 
     /** all-MiniLM-L6-v2 (int8) from the langchain4j artifact on the classpath. */
     public static MeanPoolingEncoder miniLm(OrtSessions sessions) {
-        byte[] model = readResource(MINILM_MODEL_RESOURCE);
-        BatchTokenizer tokenizer = BatchTokenizer.fromClasspath(MINILM_TOKENIZER_RESOURCE, MINILM_MAX_TOKENS);
+        return fromClasspath(sessions, MINILM_NAME, MINILM_MODEL_RESOURCE, MINILM_TOKENIZER_RESOURCE, MINILM_MAX_TOKENS, "");
+    }
+
+    /**
+     * e5-small-v2 (int8) from the langchain4j artifact on the classpath: texts prefixed with
+     * {@value #E5_TEXT_PREFIX}, truncated to {@value #E5_MAX_TOKENS} tokens, mean pooling and L2
+     * normalisation (as langchain4j's {@code E5SmallV2QuantizedEmbeddingModel}, which uses mean
+     * pooling, and the e5 model card, which asks for the prefix), 384 dimensions.
+     */
+    public static MeanPoolingEncoder e5SmallV2(OrtSessions sessions) {
+        return fromClasspath(sessions, E5_NAME, E5_MODEL_RESOURCE, E5_TOKENIZER_RESOURCE, E5_MAX_TOKENS, E5_TEXT_PREFIX);
+    }
+
+    /**
+     * The shipped encoder called {@code name} ({@value #MINILM_NAME} or {@value #E5_NAME}), the
+     * name a reward head records in its metadata.
+     */
+    public static MeanPoolingEncoder forName(String name, OrtSessions sessions) {
+        return switch (name) {
+            case MINILM_NAME -> miniLm(sessions);
+            case E5_NAME -> e5SmallV2(sessions);
+            default -> throw new IllegalArgumentException("unknown encoder '" + name + "' (known: " + MINILM_NAME + ", "
+                    + E5_NAME + ")");
+        };
+    }
+
+    private static MeanPoolingEncoder fromClasspath(OrtSessions sessions, String name, String modelResource,
+            String tokenizerResource, int maxTokens, String textPrefix) {
+        byte[] model = readResource(modelResource);
+        BatchTokenizer tokenizer = BatchTokenizer.fromClasspath(tokenizerResource, maxTokens);
         OrtSession session;
         try {
-            session = sessions.open(model, "classpath:" + MINILM_MODEL_RESOURCE);
+            session = sessions.open(model, "classpath:" + modelResource);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
         }
-        return new MeanPoolingEncoder(MINILM_NAME, session, tokenizer);
+        return new MeanPoolingEncoder(name, session, tokenizer, textPrefix);
     }
 
     static byte[] readResource(String resource) {
@@ -87,7 +140,12 @@ public final class MeanPoolingEncoder implements AutoCloseable {
         return name;
     }
 
-    /** Embedding size (384 for MiniLM). */
+    /** Prepended to every text before tokenisation ({@code ""} for none). */
+    public String textPrefix() {
+        return textPrefix;
+    }
+
+    /** Embedding size (384 for MiniLM and e5-small-v2). */
     public int dimension() {
         return dimension;
     }
@@ -101,7 +159,8 @@ public final class MeanPoolingEncoder implements AutoCloseable {
         if (texts.isEmpty()) {
             return new float[0][];
         }
-        TokenBatch batch = tokenizer.encode(texts);
+        TokenBatch batch = tokenizer.encode(textPrefix.isEmpty() ? texts
+                : texts.stream().map(t -> t == null ? null : textPrefix + t).toList());
         try (OrtSession.Result result = batch.run(session, Set.of(LAST_HIDDEN_STATE))) {
             OnnxValue value = result.get(0);
             if (!(value instanceof OnnxTensor tensor)) {

@@ -14,13 +14,19 @@ public interface RewardModel extends AutoCloseable {
     /** Model kind for full-sequence rewards, scoring a complete response. */
     String FULL_SEQUENCE = "full-sequence";
 
+    /**
+     * Model kind for partial-sequence rewards, trained to score prefixes of a response consistently
+     * (for guided decoding that scores unfinished text, e.g. PARGS, Rashid et al. 2024).
+     */
+    String PARTIAL_SEQUENCE = "partial-sequence";
+
     /** Reward name, e.g. {@code sentiment}. */
     String id();
 
     /** Version of the weights in use. */
     String version();
 
-    /** What is scored, e.g. {@link #FULL_SEQUENCE}. */
+    /** What is scored, e.g. {@link #FULL_SEQUENCE} or {@link #PARTIAL_SEQUENCE}. */
     String kind();
 
     /**

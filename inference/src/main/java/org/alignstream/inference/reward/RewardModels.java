@@ -21,6 +21,10 @@ public final class RewardModels {
 
     /** Classpath location of the shipped sentiment head (from {@code models/reward-sentiment/head.onnx}). */
     public static final String SENTIMENT_HEAD_RESOURCE = "alignstream/models/reward-sentiment/head.onnx";
+    /** Classpath location of the partial-sequence sentiment head ({@code models/reward-sentiment-partial/head.onnx}). */
+    public static final String SENTIMENT_PARTIAL_HEAD_RESOURCE = "alignstream/models/reward-sentiment-partial/head.onnx";
+    /** Classpath location of the gold (evaluation-only) sentiment head ({@code models/reward-gold/head.onnx}). */
+    public static final String GOLD_SENTIMENT_HEAD_RESOURCE = "alignstream/models/reward-gold/head.onnx";
     /** File names recognised by {@link #fromDirectory}. */
     public static final String CLASSIFIER_MODEL_FILE = "model.onnx";
     public static final String TOKENIZER_FILE = "tokenizer.json";
@@ -37,6 +41,51 @@ public final class RewardModels {
         byte[] head = MeanPoolingEncoder.readResource(SENTIMENT_HEAD_RESOURCE);
         return miniLmWithHead(new OrtSessions(device, threads), head, "classpath:" + SENTIMENT_HEAD_RESOURCE,
                 ScoredText.RESPONSE);
+    }
+
+    /**
+     * The partial-sequence sentiment reward ({@code sentiment-partial}, kind
+     * {@value RewardModel#PARTIAL_SEQUENCE}): a Bradley-Terry head over MiniLM-L6-v2 int8 features,
+     * trained on equal-length prefixes of positive / negative sentence pairs so that unfinished
+     * responses are scored consistently (for PARGS-style guided decoding). Reads the response.
+     */
+    public static EncoderRewardModel defaultSentimentPartial(OnnxDevice device, int threads) {
+        byte[] head = MeanPoolingEncoder.readResource(SENTIMENT_PARTIAL_HEAD_RESOURCE);
+        return withHead(new OrtSessions(device, threads), head, "classpath:" + SENTIMENT_PARTIAL_HEAD_RESOURCE,
+                ScoredText.RESPONSE);
+    }
+
+    /**
+     * The gold sentiment reward ({@code gold-sentiment}), for EVALUATION only: a logistic head
+     * over e5-small-v2 int8 features, a different encoder from the proxy {@link #defaultSentiment},
+     * so that optimising the proxy can be checked against a related but independent judge. Reads
+     * the response.
+     */
+    public static EncoderRewardModel goldSentiment(OnnxDevice device, int threads) {
+        byte[] head = MeanPoolingEncoder.readResource(GOLD_SENTIMENT_HEAD_RESOURCE);
+        return withHead(new OrtSessions(device, threads), head, "classpath:" + GOLD_SENTIMENT_HEAD_RESOURCE,
+                ScoredText.RESPONSE);
+    }
+
+    /**
+     * A head file written by {@link RewardHeadOnnx} together with the shipped encoder its metadata
+     * names ({@link MeanPoolingEncoder#forName}).
+     */
+    public static EncoderRewardModel withHead(OnnxDevice device, int threads, Path headFile, ScoredText scoredText) {
+        return withHead(new OrtSessions(device, threads), readFile(headFile), headFile.toString(), scoredText);
+    }
+
+    private static EncoderRewardModel withHead(OrtSessions sessions, byte[] headBytes, String source,
+            ScoredText scoredText) {
+        RewardHead head = RewardHead.load(sessions, headBytes, source);
+        MeanPoolingEncoder encoder;
+        try {
+            encoder = MeanPoolingEncoder.forName(head.metadata().encoder(), sessions);
+        } catch (RuntimeException e) {
+            head.close();
+            throw e;
+        }
+        return new EncoderRewardModel(encoder, head, scoredText);
     }
 
     /** MiniLM-L6-v2 int8 features plus a custom head file written by {@link RewardHeadOnnx}. */
@@ -64,7 +113,8 @@ public final class RewardModels {
      *       export ({@link SequenceClassifierRewardModel}); its id is the metadata property
      *       {@value HeadMetadata#KEY_ID} or else the directory name, its version the property
      *       {@value HeadMetadata#KEY_VERSION} or else the first 12 hex digits of the model's SHA-256;</li>
-     *   <li>{@code head.onnx}: a head over MiniLM-L6-v2 int8 features ({@link EncoderRewardModel}).</li>
+     *   <li>{@code head.onnx}: a head over the features of the shipped encoder its metadata names
+     *       (MiniLM-L6-v2 int8 or e5-small-v2 int8; {@link EncoderRewardModel}).</li>
      * </ul>
      */
     public static RewardModel fromDirectory(Path directory, OnnxDevice device, int threads, ScoredText scoredText) {
@@ -82,7 +132,7 @@ public final class RewardModels {
             return sequenceClassifier(directory, model, tokenizer, new OrtSessions(device, threads), scoredText);
         }
         if (Files.isRegularFile(head)) {
-            return miniLmWithHead(device, threads, head, scoredText);
+            return withHead(device, threads, head, scoredText);
         }
         throw new IllegalArgumentException("reward model directory " + directory.toAbsolutePath() + " holds neither "
                 + CLASSIFIER_MODEL_FILE + " + " + TOKENIZER_FILE + " nor " + HEAD_FILE + " (found " + list(directory) + ")");

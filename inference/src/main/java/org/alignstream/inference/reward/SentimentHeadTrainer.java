@@ -12,17 +12,22 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.alignstream.core.training.LogisticRegression;
+import org.alignstream.inference.onnx.OnnxDevice;
 import org.alignstream.inference.onnx.OrtSessions;
 
 /**
- * Trains the default sentiment reward head: MiniLM-L6-v2 int8 features of labelled sentences,
- * an L2-regularised {@link LogisticRegression} (L2 chosen by k-fold cross-validation on the
- * training part), written as {@code head.onnx} plus {@code training.json}. The reward is the
- * logistic regression's log-odds that the text is positive.
+ * Trains a positive-sentiment reward head: encoder features (MiniLM-L6-v2 int8 by default, or
+ * e5-small-v2 int8 for the gold model) of labelled sentences, an L2-regularised
+ * {@link LogisticRegression} (L2 chosen by k-fold cross-validation on the training part), written
+ * as {@code head.onnx} plus {@code training.json}. The reward is the logistic regression's
+ * log-odds that the text is positive. With {@code --compare-head} the report also holds the
+ * agreement between this head and another one on the held-out sentences.
  *
  * <pre>
  * SentimentHeadTrainer --data models/reward-sentiment/sentences.tsv --out models/reward-sentiment
  *                      [--seed 42] [--version 1] [--folds 5] [--threads 1]
+ *                      [--encoder all-MiniLM-L6-v2-int8|e5-small-v2-int8] [--id sentiment]
+ *                      [--compare-head models/reward-sentiment/head.onnx]
  * </pre>
  */
 public final class SentimentHeadTrainer {
@@ -32,23 +37,30 @@ public final class SentimentHeadTrainer {
     /** Texts per encoder call, in training and evaluation alike (int8 activations are quantised per batch). */
     public static final int BATCH = 16;
     static final double[] L2_GRID = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1};
+    /** System property the ops scripts set to name themselves in {@code training.json}. */
+    static final String COMMAND_PROPERTY = "alignstream.command";
+    private static final String USAGE = "SentimentHeadTrainer --data FILE.tsv --out DIR [--seed N] [--version V]"
+            + " [--folds K] [--threads T] [--encoder NAME] [--id ID] [--compare-head HEAD.onnx]";
 
     private SentimentHeadTrainer() {
     }
 
     public static void main(String[] args) throws IOException {
-        Map<String, String> options = parseArgs(args);
-        Path data = Path.of(require(options, "data"));
-        Path out = Path.of(require(options, "out"));
+        Map<String, String> options = parseArgs(args, USAGE);
+        Path data = Path.of(require(options, "data", USAGE));
+        Path out = Path.of(require(options, "out", USAGE));
         long seed = Long.parseLong(options.getOrDefault("seed", "42"));
         String version = options.getOrDefault("version", "1");
         int folds = Integer.parseInt(options.getOrDefault("folds", "5"));
         int threads = Integer.parseInt(options.getOrDefault("threads", "1"));
+        String encoderName = options.getOrDefault("encoder", MeanPoolingEncoder.MINILM_NAME);
+        String rewardId = options.getOrDefault("id", REWARD_ID);
+        Path compareHead = options.containsKey("compare-head") ? Path.of(options.get("compare-head")) : null;
 
         LabelledSentences all = LabelledSentences.load(data);
         LabelledSentences.Split split = all.split(seed, TRAIN_FRACTION);
         OrtSessions sessions = OrtSessions.cpu(threads);
-        MeanPoolingEncoder encoder = MeanPoolingEncoder.miniLm(sessions);
+        MeanPoolingEncoder encoder = MeanPoolingEncoder.forName(encoderName, sessions);
         long start = System.nanoTime();
         double[][] trainX = features(encoder, split.train().sentences());
         int[] trainY = split.train().labels();
@@ -64,7 +76,7 @@ public final class SentimentHeadTrainer {
             }
         }
         LogisticRegression fitted = LogisticRegression.fit(trainX, trainY, bestL2);
-        HeadMetadata metadata = new HeadMetadata(REWARD_ID, version, RewardModel.FULL_SEQUENCE,
+        HeadMetadata metadata = new HeadMetadata(rewardId, version, RewardModel.FULL_SEQUENCE,
                 encoder.dimension(), encoder.name());
         byte[] headBytes = RewardHeadOnnx.write(new LinearHead(fitted.weights(), fitted.bias(), metadata));
         Files.createDirectories(out);
@@ -75,14 +87,22 @@ public final class SentimentHeadTrainer {
                 RewardHead.load(sessions, headBytes, headFile.toString()), ScoredText.RESPONSE)) {
             int trainCorrect = correct(model, split.train());
             int heldOutCorrect = correct(model, split.heldOut());
+            Map<String, Object> agreement = null;
+            if (compareHead != null) {
+                try (EncoderRewardModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
+                        ScoredText.RESPONSE)) {
+                    agreement = agreement(model, other, split.heldOut());
+                    agreement.put("head_file", relative(out, compareHead));
+                }
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
             Map<String, Object> report = new LinkedHashMap<>();
-            report.put("reward_id", REWARD_ID);
+            report.put("reward_id", rewardId);
             report.put("version", version);
             report.put("kind", RewardModel.FULL_SEQUENCE);
             report.put("encoder", encoder.name());
             report.put("feature_dim", encoder.dimension());
-            report.put("data_file", data.getFileName().toString());
+            report.put("data_file", relative(out, data));
             report.put("data_sha256_prefix", RewardModels.sha256Prefix(Files.readAllBytes(data)));
             report.put("sentences", all.size());
             report.put("seed", seed);
@@ -103,16 +123,62 @@ public final class SentimentHeadTrainer {
             report.put("lbfgs_iterations", fitted.lossHistory().length - 1);
             report.put("lbfgs_converged", String.valueOf(fitted.converged()));
             report.put("final_objective", fitted.lossHistory()[fitted.lossHistory().length - 1]);
+            if (agreement != null) {
+                report.put("heldout_agreement_with_" + agreement.get("reward_id"), agreement);
+            }
             report.put("trained_on", LocalDate.now(ZoneOffset.UTC).toString());
             report.put("seconds", Math.round(seconds * 10) / 10.0);
-            report.put("command", "ops/reward-sentiment/train-head.sh (java ... " + SentimentHeadTrainer.class.getName()
-                    + " " + String.join(" ", args) + ")");
+            report.put("command", command("ops/reward-sentiment/train-head.sh", SentimentHeadTrainer.class, args));
             Files.writeString(out.resolve("training.json"), Json.write(report) + "\n", StandardCharsets.UTF_8);
             System.out.printf(Locale.ROOT, "chosen l2=%g  train accuracy=%.4f (%d/%d)  held-out accuracy=%.4f (%d/%d)%n",
                     bestL2, (double) trainCorrect / split.train().size(), trainCorrect, split.train().size(),
                     (double) heldOutCorrect / split.heldOut().size(), heldOutCorrect, split.heldOut().size());
+            if (agreement != null) {
+                System.out.println("held-out agreement with " + agreement.get("reward_id") + ": " + agreement);
+            }
             System.out.println("wrote " + headFile + " and " + out.resolve("training.json"));
         }
+    }
+
+    /**
+     * How {@code model} and {@code other} agree on {@code data}, both scored in batches of
+     * {@link #BATCH}: Spearman correlation of the rewards (overall and within each label), the
+     * fraction of sentence pairs they order the same way, and the fraction of sentences whose
+     * sign (positive iff reward >= 0) they share; plus each model's correct count.
+     */
+    public static Map<String, Object> agreement(RewardModel model, RewardModel other, LabelledSentences data) {
+        double[] a = scores(model, data.sentences());
+        double[] b = scores(other, data.sentences());
+        int[] labels = data.labels();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("reward_id", other.id());
+        m.put("reward_version", other.version());
+        m.put("sentences", data.size());
+        m.put("spearman", RankAgreement.spearman(a, b));
+        m.put("spearman_within_positive", RankAgreement.spearman(select(a, labels, 1), select(b, labels, 1)));
+        m.put("spearman_within_negative", RankAgreement.spearman(select(a, labels, 0), select(b, labels, 0)));
+        m.put("pairwise_order_agreement", RankAgreement.pairwiseAgreement(a, b));
+        m.put("sign_agreement", RankAgreement.signAgreement(a, b));
+        m.put("this_correct", correct(a, labels));
+        m.put("other_correct", correct(b, labels));
+        return m;
+    }
+
+    private static double[] select(double[] values, int[] labels, int label) {
+        return java.util.stream.IntStream.range(0, values.length).filter(i -> labels[i] == label)
+                .mapToDouble(i -> values[i]).toArray();
+    }
+
+    /** {@code target} relative to {@code dir} with '/' separators (e.g. {@code sentences.tsv}). */
+    static String relative(Path dir, Path target) {
+        return dir.toAbsolutePath().normalize().relativize(target.toAbsolutePath().normalize()).toString()
+                .replace('\\', '/');
+    }
+
+    /** The command line recorded in a training report. */
+    static String command(String defaultScript, Class<?> trainer, String[] args) {
+        return System.getProperty(COMMAND_PROPERTY, defaultScript) + " (java ... " + trainer.getName() + " "
+                + String.join(" ", args) + ")";
     }
 
     /** Encoder features as doubles, computed in batches of {@link #BATCH}. */
@@ -130,20 +196,29 @@ public final class SentimentHeadTrainer {
         return x;
     }
 
+    /** Rewards of {@code texts} (prompt ""), scored through {@code model} in batches of {@link #BATCH}. */
+    public static double[] scores(RewardModel model, List<String> texts) {
+        double[] out = new double[texts.size()];
+        for (int from = 0; from < texts.size(); from += BATCH) {
+            double[] rewards = model.score("", texts.subList(from, Math.min(texts.size(), from + BATCH)));
+            System.arraycopy(rewards, 0, out, from, rewards.length);
+        }
+        return out;
+    }
+
     /**
      * Number of sentences whose predicted label (positive iff reward >= 0) is right, scoring
      * through the full ONNX reward model in batches of {@link #BATCH}.
      */
     public static int correct(RewardModel model, LabelledSentences data) {
-        int[] labels = data.labels();
+        return correct(scores(model, data.sentences()), data.labels());
+    }
+
+    private static int correct(double[] rewards, int[] labels) {
         int correct = 0;
-        for (int from = 0; from < data.size(); from += BATCH) {
-            List<String> batch = data.sentences().subList(from, Math.min(data.size(), from + BATCH));
-            double[] rewards = model.score("", batch);
-            for (int i = 0; i < rewards.length; i++) {
-                if ((rewards[i] >= 0 ? 1 : 0) == labels[from + i]) {
-                    correct++;
-                }
+        for (int i = 0; i < rewards.length; i++) {
+            if ((rewards[i] >= 0 ? 1 : 0) == labels[i]) {
+                correct++;
             }
         }
         return correct;
@@ -171,22 +246,21 @@ public final class SentimentHeadTrainer {
         return sum / folds;
     }
 
-    private static Map<String, String> parseArgs(String[] args) {
+    static Map<String, String> parseArgs(String[] args, String usage) {
         Map<String, String> options = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
-                throw new IllegalArgumentException("usage: SentimentHeadTrainer --data FILE.tsv --out DIR [--seed N]"
-                        + " [--version V] [--folds K] [--threads T]; bad argument '" + args[i] + "'");
+                throw new IllegalArgumentException("usage: " + usage + "; bad argument '" + args[i] + "'");
             }
             options.put(args[i].substring(2), args[++i]);
         }
         return options;
     }
 
-    private static String require(Map<String, String> options, String key) {
+    static String require(Map<String, String> options, String key, String usage) {
         String value = options.get(key);
         if (value == null) {
-            throw new IllegalArgumentException("missing --" + key + " (usage: SentimentHeadTrainer --data FILE.tsv --out DIR)");
+            throw new IllegalArgumentException("missing --" + key + " (usage: " + usage + ")");
         }
         return value;
     }
