@@ -7,7 +7,8 @@ import org.alignstream.core.selection.BestOfN;
 /**
  * The categorical distribution every stepwise method here reduces to: a reference distribution {@code q} over
  * k candidates tilted by a value, {@code pi_i ∝ q_i * exp(weight * value_i)}, i.e. {@code pi = softmax(score)}
- * with {@code score_i = log q_i + weight * value_i}. This is the closed form of the KL-regularised objective
+ * with {@code score_i = log q_i + weight * value_i}. For {@code weight > 0} this is the closed form of the
+ * KL-regularised objective
  * {@code max_pi E_pi[value] - (1/weight) KL(pi || q)}.
  *
  * <p>The maths is done once here:

@@ -56,6 +56,19 @@ final class Candidates {
         return r;
     }
 
+    /** Largest element-wise difference; fails on a length mismatch (cheap enough for thousands of trials). */
+    static double maxAbsDiff(double[] a, double[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        }
+        double max = 0.0;
+        for (int i = 0; i < a.length; i++) {
+            double d = Math.abs(a[i] - b[i]);
+            max = Double.isNaN(d) ? Double.POSITIVE_INFINITY : Math.max(max, d);
+        }
+        return max;
+    }
+
     /** Brute force: the first index that no other index strictly beats and no earlier index equals. */
     static int firstMaximum(double[] values) {
         for (int i = 0; i < values.length; i++) {
