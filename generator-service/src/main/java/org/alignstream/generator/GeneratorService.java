@@ -63,7 +63,13 @@ public final class GeneratorService extends StreamsCommand {
         return GeneratorTopology.build(limits(), sampler, sampler, metrics);
     }
 
-    RequestLimits limits() {
+    /** The loaded language model(s) (after start). */
+    public LmCandidateSampler sampler() {
+        return sampler;
+    }
+
+    /** The limits requests are checked against. */
+    public RequestLimits limits() {
         return new RequestLimits(maxN, maxNewTokens, maxPromptChars, maxTopK, maxRolloutLength);
     }
 

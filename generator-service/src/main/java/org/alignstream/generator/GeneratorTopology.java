@@ -43,7 +43,7 @@ public final class GeneratorTopology {
     }
 
     /** One prompt request to its candidate set (all N candidates, or the first round of a stepwise method). */
-    static CandidateSet generate(PromptRequest request, RequestLimits limits, CandidateSampler sampler,
+    public static CandidateSet generate(PromptRequest request, RequestLimits limits, CandidateSampler sampler,
                                  StepProposer proposer, StageMetrics metrics) {
         limits.validate(request);
         if (AlignmentMethod.of(request.getStrategy().getMethod()).orElseThrow().stepwise()) {

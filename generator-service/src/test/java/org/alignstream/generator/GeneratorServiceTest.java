@@ -98,6 +98,6 @@ class GeneratorServiceTest {
 
     @Test
     void topicsAreThoseItReadsAndWrites() {
-        assertThat(parse(Map.of()).topics()).isEqualTo(List.of(Topics.PROMPTS, Topics.CANDIDATES));
+        assertThat(parse(Map.of()).topics()).isEqualTo(List.of(Topics.PROMPTS, Topics.DECODE_STEPS, Topics.CANDIDATES));
     }
 }

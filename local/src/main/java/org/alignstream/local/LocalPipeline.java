@@ -43,6 +43,15 @@ public final class LocalPipeline implements AutoCloseable {
     /** As {@link #start(String, String...)}, with extra flags for the generator and the scorer. */
     public static LocalPipeline start(String bootstrapServers, List<String> commonArgs, List<String> generatorArgs,
                                       List<String> scorerArgs) {
+        return start(bootstrapServers, commonArgs, generatorArgs, scorerArgs, true);
+    }
+
+    /**
+     * As {@link #start(String, List, List, List)}; without the selector when {@code withSelector} is false (a test
+     * runs it as its own process, to kill it).
+     */
+    public static LocalPipeline start(String bootstrapServers, List<String> commonArgs, List<String> generatorArgs,
+                                      List<String> scorerArgs, boolean withSelector) {
         LocalPipeline p;
         try {
             p = new LocalPipeline(Files.createTempDirectory("alignstream-local-state"));
@@ -54,7 +63,9 @@ public final class LocalPipeline implements AutoCloseable {
             p.scorer = new ScorerService();
             p.startStage(p.generator, bootstrapServers, commonArgs, generatorArgs);
             p.startStage(p.scorer, bootstrapServers, commonArgs, scorerArgs);
-            p.startStage(new SelectorService(), bootstrapServers, commonArgs, List.of());
+            if (withSelector) {
+                p.startStage(new SelectorService(), bootstrapServers, commonArgs, List.of());
+            }
             for (RunningStage s : p.stages) {
                 s.awaitRunning(Duration.ofSeconds(120));
             }
@@ -85,6 +96,11 @@ public final class LocalPipeline implements AutoCloseable {
 
     public GeneratorService generator() {
         return generator;
+    }
+
+    /** The pipeline's computation in a bare loop, on the very models these stages loaded. */
+    public BareDecodingLoop bareLoop() {
+        return new BareDecodingLoop(generator.limits(), generator.sampler(), generator.sampler(), scorer.rewardModels());
     }
 
     @Override

@@ -45,6 +45,9 @@ public final class ScorerService extends StreamsCommand {
                     + "(default: ${DEFAULT-VALUE})")
     boolean bundledExtras;
 
+    /** Id of the bundled partial-sequence reward model served with {@code --bundled-extras}. */
+    public static final String PARTIAL_SENTIMENT_ID = "sentiment-partial";
+
     private RewardModelRegistry models;
 
     @Override
@@ -57,7 +60,8 @@ public final class ScorerService extends StreamsCommand {
         for (Path dir : extraRewardModelDirs) {
             models.add(RewardModels.fromDirectory(dir, onnxDevice, intraOpThreads, scoredText));
         }
-        if (bundledExtras && !models.ids().contains(RewardModels.PARTIAL_SENTIMENT_ID)) {
+        if (bundledExtras && !models.ids().contains(PARTIAL_SENTIMENT_ID)
+                && ScorerService.class.getClassLoader().getResource(RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE) != null) {
             models.add(RewardModels.defaultSentimentPartial(onnxDevice, intraOpThreads));
         }
     }
@@ -74,9 +78,9 @@ public final class ScorerService extends StreamsCommand {
         }
     }
 
-    /** The default reward model (after start). */
+    /** The default reward model (after start; null before or if loading failed). */
     public RewardModel rewardModel() {
-        return models.defaultModel();
+        return models == null ? null : models.defaultModel();
     }
 
     /** Every reward model served (after start). */

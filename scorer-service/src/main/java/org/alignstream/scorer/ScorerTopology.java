@@ -109,8 +109,8 @@ public final class ScorerTopology {
 
     private static void requireOnePerCandidate(double[] rewards, int candidates, RewardModel model) {
         if (rewards.length != candidates) {
-            throw new IllegalStateException("reward model " + model.id() + " returned " + rewards.length
-                    + " rewards for " + candidates + " candidates");
+            throw new IllegalStateException("reward model returned " + rewards.length + " rewards for " + candidates
+                    + " candidates (" + model.id() + ")");
         }
     }
 

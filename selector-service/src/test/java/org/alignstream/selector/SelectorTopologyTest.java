@@ -9,6 +9,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.Candidate;
+import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.ScoredCandidateSet;
@@ -181,7 +182,7 @@ class SelectorTopologyTest {
         byte[] fewerRewards = SCORED.encode(scored("fewer", "best_of_n", 3, List.of(1.0, 2.0), CREATED));
         byte[] moreRewards = SCORED.encode(scored("more", "best_of_n", 1, List.of(1.0, 2.0), CREATED));
         byte[] empty = SCORED.encode(scored("empty", "best_of_n", 0, List.of(), CREATED));
-        byte[] unknownMethod = SCORED.encode(scored("method", "rbon_kl", 2, List.of(1.0, 2.0), CREATED));
+        byte[] unknownMethod = SCORED.encode(scored("method", "mcts", 2, List.of(1.0, 2.0), CREATED));
         byte[] garbage = new byte[] {1, 2, 3};
         driver.pipe("fewer", fewerRewards);
         driver.pipe("more", moreRewards);
@@ -196,7 +197,8 @@ class SelectorTopologyTest {
         assertThat(driver.readDeadLetter("empty", empty).getReason())
                 .contains("scored set for request empty has 0 candidates and 0 rewards");
         assertThat(driver.readDeadLetter("method", unknownMethod).getReason())
-                .isEqualTo("invalid ScoredCandidateSet: unknown method 'rbon_kl'");
+                .isEqualTo("invalid ScoredCandidateSet: unknown whole-response method 'mcts' (a stepwise method needs a"
+                        + " decoding state)");
         assertThat(driver.readDeadLetter("garbage", garbage).getReason()).contains("cannot decode ScoredCandidateSet");
         assertThat(driver.deadLetters().isEmpty()).isTrue();
         assertThat(driver.output().isEmpty()).isTrue();
@@ -207,5 +209,113 @@ class SelectorTopologyTest {
         assertThat(metrics.recordsOut()).isEqualTo(1);
         assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(4);
         assertThat(metrics.deadLetters(SafeStage.DECODE)).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------------ RBoN and stepwise methods
+
+    @Test
+    void rbonKlAndWdChooseByTheirRegularisedObjective() {
+        // candidate logprobs are -0.1, -0.2, -0.3 each (sum -0.6): give candidate 1 a much likelier sequence
+        ScoredCandidateSet kl = scored("kl", "rbon_kl", 3, List.of(1.0, 0.9, 0.2), CREATED);
+        kl.getRequest().getStrategy().setBeta(1.0);
+        kl.getCandidates().get(1).setLogprobs(List.of(-0.01f, -0.01f, -0.01f));
+        AlignedResponse klAnswer = select("kl", kl);
+        assertThat(klAnswer.getChosenIndex()).isEqualTo(1); // 0.9 - 0.03 > 1.0 - 0.6
+        assertThat(klAnswer.getKl()).isCloseTo(Math.log(3) - 2.0 / 3, org.assertj.core.data.Offset.offset(1e-12));
+
+        // WD: candidates 1 and 2 are close to each other, 0 is far from both: objectives -0.27, 0.28, 0.20
+        ScoredCandidateSet wd = scored("wd", "rbon_wd", 3, List.of(1.0, 0.95, 0.8), CREATED);
+        wd.getRequest().getStrategy().setBeta(2.0);
+        wd.setEmbeddings(List.of(List.of(1f, 0f), List.of(0f, 1f), List.of(0.1f, 1f)));
+        assertThat(select("wd", wd).getChosenIndex()).isEqualTo(1);
+
+        byte[] noEmbeddings = SCORED.encode(scored("wd-bad", "rbon_wd", 3, List.of(1.0, 0.95, 0.9), CREATED));
+        driver.pipe("wd-bad", noEmbeddings);
+        assertThat(driver.readDeadLetter("wd-bad", noEmbeddings).getReason())
+                .contains("rbon_wd for request wd-bad needs one embedding per candidate, the scored set has 0 for 3");
+    }
+
+    private static final AvroSerde<DecodeState> STEPS = AvroSerde.of(DecodeState.class);
+
+    /** A scored round of an args request with 3 top tokens after a response of {@code done} tokens. */
+    private static ScoredCandidateSet round(String id, int done, int maxNewTokens, List<Double> rewards, String lastFinish) {
+        ScoredCandidateSet set = scored(id, "args", 3, rewards, CREATED);
+        Strategy s = set.getRequest().getStrategy();
+        s.setTopK(3);
+        s.setBeta(1.0);
+        s.setMaxNewTokens(maxNewTokens);
+        for (int i = 0; i < 3; i++) {
+            Candidate c = set.getCandidates().get(i);
+            c.setTokenIds(List.of(500 + i));
+            c.setLogprobs(List.of((float) Math.log(new double[] {0.5, 0.3, 0.2}[i])));
+            c.setFinishReason(i == 2 ? lastFinish : "length");
+        }
+        List<Integer> tokens = new ArrayList<>();
+        List<Float> logprobs = new ArrayList<>();
+        for (int t = 0; t < done; t++) {
+            tokens.add(7);
+            logprobs.add(-1f);
+        }
+        set.setDecodeState(DecodeState.newBuilder().setRequest(set.getRequest()).setPromptTokenIds(List.of(4095, 5))
+                .setTokenIds(tokens).setLogprobs(logprobs).setRound(done).setKl(0.25).setRewardCalls(3L * done)
+                .setGeneratorModel(LM).setTimingsMs(Map.of("generator", 1.0)).build());
+        return set;
+    }
+
+    @Test
+    void anUnfinishedRoundGoesBackToTheGeneratorWithTheChosenTokenAppended() {
+        ScoredCandidateSet set = round("step", 2, 8, List.of(0.0, 1.5, 0.1), "length");
+        byte[] bytes = SCORED.encode(set);
+        driver.pipe("step", bytes);
+        assertThat(driver.output().isEmpty()).isTrue();
+        DecodeState next = driver.readOutput(Topics.DECODE_STEPS, "step", STEPS);
+        // ARGS greedy: argmax log pi_ref + w r = (-0.69 + 0, -1.20 + 1.5, -1.61 + 0.1) -> index 1
+        assertThat(next.getTokenIds()).containsExactly(7, 7, 501);
+        assertThat(next.getLogprobs()).hasSize(3);
+        assertThat(next.getRound()).isEqualTo(3);
+        assertThat(next.getKl()).isCloseTo(0.25 - Math.log(0.3), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(next.getReward()).isEqualTo(1.5);
+        assertThat(next.getRewardCalls()).isEqualTo(9);
+        assertThat(next.getFinished()).isFalse();
+        assertThat(next.getText()).isEqualTo("candidate 1 of step");
+        assertThat(next.getTimingsMs()).containsEntry("generator", 41.0).containsEntry("scorer", 7.5)
+                .containsKey(SelectorTopology.STAGE);
+        // the same scored round always gives the same next state (a restarted selector continues identically)
+        assertThat(SelectorTopology.step(round("step", 2, 8, List.of(0.0, 1.5, 0.1), "length")).state().getTokenIds())
+                .isEqualTo(next.getTokenIds());
+    }
+
+    @Test
+    void aRoundThatEndsTheTextOrReachesMaxNewTokensAnswers() {
+        // the eos candidate wins
+        driver.pipe("eos", SCORED.encode(round("eos", 1, 8, List.of(0.0, 0.0, 5.0), "eos")));
+        AlignedResponse byEos = driver.readOutput("eos", ALIGNED);
+        assertThat(byEos.getTokenIds()).containsExactly(7, 502);
+        assertThat(byEos.getRounds()).isEqualTo(2);
+        assertThat(byEos.getReward()).isEqualTo(5.0);
+        assertThat(byEos.getKl()).isCloseTo(0.25 - Math.log(0.2), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(byEos.getMethod()).isEqualTo("args");
+        assertThat(byEos.getCandidateRewards()).containsExactly(0.0, 0.0, 5.0);
+        assertThat(byEos.getRewardCalls()).isEqualTo(6);
+        assertThat(byEos.getTimingsMs()).containsEntry("end_to_end", 250.0);
+        // the last allowed token
+        driver.pipe("len", SCORED.encode(round("len", 3, 4, List.of(2.0, 0.0, 0.0), "length")));
+        AlignedResponse byLength = driver.readOutput("len", ALIGNED);
+        assertThat(byLength.getTokenIds()).containsExactly(7, 7, 7, 500);
+        assertThat(byLength.getText()).isEqualTo("candidate 0 of len");
+        assertThat(driver.output(Topics.DECODE_STEPS).isEmpty()).isTrue();
+    }
+
+    @Test
+    void aStepwiseMethodWithoutStateOrAStateWithAWholeResponseMethodIsDeadLettered() {
+        byte[] noState = SCORED.encode(scored("nostate", "args", 2, List.of(1.0, 2.0), CREATED));
+        driver.pipe("nostate", noState);
+        assertThat(driver.readDeadLetter("nostate", noState).getReason())
+                .contains("unknown whole-response method 'args' (a stepwise method needs a decoding state)");
+        ScoredCandidateSet bon = round("bon", 1, 8, List.of(0.0, 1.0, 2.0), "length");
+        bon.getRequest().getStrategy().setMethod("best_of_n");
+        byte[] bonBytes = SCORED.encode(bon);
+        driver.pipe("bon", bonBytes);
+        assertThat(driver.readDeadLetter("bon", bonBytes).getReason()).contains("has a method that is not stepwise");
     }
 }

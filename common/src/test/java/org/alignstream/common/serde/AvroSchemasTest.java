@@ -8,6 +8,7 @@ import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.DeadLetter;
+import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.ScoredCandidateSet;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class AvroSchemasTest {
 
   static final List<Schema> GENERATED = List.of(AlignedResponse.getClassSchema(), Candidate.getClassSchema(),
-      CandidateSet.getClassSchema(), DeadLetter.getClassSchema(), ModelRef.getClassSchema(),
+      CandidateSet.getClassSchema(), DeadLetter.getClassSchema(), DecodeState.getClassSchema(), ModelRef.getClassSchema(),
       PromptRequest.getClassSchema(), ScoredCandidateSet.getClassSchema(), Strategy.getClassSchema());
 
   @Test

@@ -89,7 +89,7 @@ class SchemaEvolutionTest {
         withExtraField(old, new Schema.Field("priority", Schema.create(Schema.Type.INT), "default 0", 0)));
     assertThat(SchemaEvolutionCheck.missingSnapshots(current, schemas.history()))
         .containsExactly("PromptRequest (or a type nested in it) differs from its latest snapshot"
-            + " alignstream/schemas/history/PromptRequest.v1.avsc: snapshot it as history/PromptRequest.v2.avsc"
+            + " alignstream/schemas/history/PromptRequest.v2.avsc: snapshot it as history/PromptRequest.v3.avsc"
             + " (see schemas/README.md)");
   }
 

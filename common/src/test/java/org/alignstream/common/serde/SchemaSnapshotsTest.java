@@ -51,8 +51,8 @@ class SchemaSnapshotsTest {
     List<Path> written = SchemaSnapshots.snapshot(tmp);
 
     assertThat(written).extracting(p -> p.getFileName().toString())
-        .containsExactlyInAnyOrder("Candidate.v2.avsc", "CandidateSet.v2.avsc", "ScoredCandidateSet.v2.avsc");
-    Schema v2 = new SchemaParser().parse(tmp.resolve("history/CandidateSet.v2.avsc")).mainSchema();
+        .containsExactlyInAnyOrder("Candidate.v3.avsc", "CandidateSet.v3.avsc", "ScoredCandidateSet.v3.avsc");
+    Schema v2 = new SchemaParser().parse(tmp.resolve("history/CandidateSet.v3.avsc")).mainSchema();
     assertThat(v2.getField("candidates").schema().getElementType().getField("score_hint")).isNotNull();
     // running it again finds nothing more to do
     assertThat(SchemaSnapshots.snapshot(tmp)).isEmpty();

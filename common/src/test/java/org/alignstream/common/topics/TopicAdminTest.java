@@ -60,7 +60,7 @@ class TopicAdminTest {
     cluster.topics.add(Topics.PROMPTS);
     Set<String> created = TopicAdmin.ensureTopics(cluster.admin(), 6, (short) 1, Topics.ALL);
     assertThat(created).containsExactly(Topics.CANDIDATES, Topics.SCORED_CANDIDATES, Topics.ALIGNED_RESPONSES,
-        Topics.DEAD_LETTERS);
+        Topics.DECODE_STEPS, Topics.DEAD_LETTERS);
     assertThat(cluster.requests).allSatisfy(t -> {
       assertThat(t.numPartitions()).isEqualTo(6);
       assertThat(t.replicationFactor()).isEqualTo((short) 1);

@@ -24,15 +24,7 @@ public final class Seeds {
 
     private static final long GOLDEN_GAMMA = 0x9e3779b97f4a7c15L;
 
-    /** Stream id used for the selector's own randomness (never a candidate stream). */
-    public static final int SELECTION_STREAM = Integer.MAX_VALUE;
-
     private Seeds() {
-    }
-
-    /** The seed of decoding round {@code round} of a request seeded {@code seed}: distinct rounds, distinct seeds. */
-    public static long forRound(long seed, int round) {
-        return mix(seed, SELECTION_STREAM - 1, round);
     }
 
     /** A fresh generator for {@code (seed, stream, step)}; {@code stream} and {@code step} must be >= 0. */
