@@ -34,7 +34,7 @@ class GoldSentimentTest {
     @Test
     void loadsFromTheClasspathWithItsMetadataAndE5Encoder() {
         HeadMetadata m = RewardHeadOnnx.read(MeanPoolingEncoder.readResource(RewardModels.GOLD_SENTIMENT_HEAD_RESOURCE),
-                "gold head");
+                "gold head").metadata();
         assertThat(m).isEqualTo(new HeadMetadata("gold-sentiment", REPORT.string("version"), RewardModel.FULL_SEQUENCE,
                 384, MeanPoolingEncoder.E5_NAME));
         assertThat(gold.id()).isEqualTo("gold-sentiment");

@@ -39,8 +39,29 @@ class PartialSentimentHeadTest {
         List<PrefixPairs.Pair> pairs = PrefixPairs.all(heldOut);
         assertThat(texts).hasSize(REPORT.integer("heldout_prefix_texts"));
         assertThat(pairs).hasSize(REPORT.integer("heldout_pair_count"));
-        partialTallies = PrefixPairs.accuracyByBucket(heldOut, pairs, PrefixPairs.scoreTexts(partial, texts));
-        fullTallies = PrefixPairs.accuracyByBucket(heldOut, pairs, PrefixPairs.scoreTexts(full, texts));
+        // Both heads read the same MiniLM features: encode once (batches of 16, prefixTexts order, as
+        // PrefixPairs.scoreTexts does in the trainer) and apply each head, which is what score() does.
+        assertThat(full.encoder().name()).isEqualTo(partial.encoder().name());
+        float[][] features = new float[texts.size()][];
+        for (int from = 0; from < texts.size(); from += SentimentHeadTrainer.BATCH) {
+            List<String> batch = texts.subList(from, Math.min(texts.size(), from + SentimentHeadTrainer.BATCH));
+            float[][] f = partial.features(batch);
+            System.arraycopy(f, 0, features, from, f.length);
+            if (from == 0) {
+                assertThat(partial.score("", batch)).containsExactly(partial.head().score(f));
+                assertThat(full.score("", batch)).containsExactly(full.head().score(f));
+            }
+        }
+        partialTallies = PrefixPairs.accuracyByBucket(heldOut, pairs, byText(texts, partial.head().score(features)));
+        fullTallies = PrefixPairs.accuracyByBucket(heldOut, pairs, byText(texts, full.head().score(features)));
+    }
+
+    private static Map<String, Double> byText(List<String> texts, double[] scores) {
+        Map<String, Double> m = new java.util.HashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            m.put(texts.get(i), scores[i]);
+        }
+        return m;
     }
 
     @AfterAll
@@ -52,7 +73,7 @@ class PartialSentimentHeadTest {
     @Test
     void loadsFromTheClasspathWithItsMetadata() {
         HeadMetadata m = RewardHeadOnnx.read(MeanPoolingEncoder.readResource(RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE),
-                "partial head");
+                "partial head").metadata();
         assertThat(m).isEqualTo(new HeadMetadata("sentiment-partial", REPORT.string("version"),
                 RewardModel.PARTIAL_SEQUENCE, 384, MeanPoolingEncoder.MINILM_NAME));
         assertThat(RewardModel.PARTIAL_SEQUENCE).isEqualTo("partial-sequence");
