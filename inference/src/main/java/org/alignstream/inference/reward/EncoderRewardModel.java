@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reward = linear head over sentence-encoder features: the MiniLM-L6-v2 int8 encoder
- * ({@link MeanPoolingEncoder}: mean pooling over the attention mask, L2 normalisation, 384
- * dimensions) followed by a {@link RewardHead} ONNX graph run in its own session. Scoring N
+ * Reward = linear head over sentence-encoder features: the MiniLM-L6-v2 int8 encoder, or
+ * e5-small-v2 int8 for the gold model ({@link MeanPoolingEncoder}: mean pooling over the attention
+ * mask, L2 normalisation, 384 dimensions) followed by a {@link RewardHead} ONNX graph run in its
+ * own session. Scoring N
  * responses makes one encoder call and one head call.
  *
  * <p>{@link #id()}, {@link #version()} and {@link #kind()} come from the head's metadata.
@@ -54,6 +55,11 @@ public final class EncoderRewardModel implements RewardModel {
 
     public MeanPoolingEncoder encoder() {
         return encoder;
+    }
+
+    /** The head ({@link #score} is {@code head().score(encoder().encode(texts))}). */
+    RewardHead head() {
+        return head;
     }
 
     @Override
