@@ -1,5 +1,6 @@
 package org.alignstream.selector;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,8 @@ import org.alignstream.core.selection.BestOfN;
 import org.alignstream.core.selection.RegularizedBestOfN;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * scored-candidates → aligned-responses | decode-steps. A whole-response method (best_of_n, rbon_kl, rbon_wd) chooses
@@ -36,14 +39,36 @@ public final class SelectorTopology {
     private SelectorTopology() {
     }
 
+    /** How long the round guard remembers a request after its last round. */
+    public static final Duration DEFAULT_ROUND_RETENTION = Duration.ofHours(1);
+
     public static Topology build(StageMetrics metrics) {
-        return build(metrics, System::currentTimeMillis);
+        return build(metrics, System::currentTimeMillis, DEFAULT_ROUND_RETENTION);
     }
 
     public static Topology build(StageMetrics metrics, LongSupplier clock) {
+        return build(metrics, clock, DEFAULT_ROUND_RETENTION);
+    }
+
+    /**
+     * @param roundRetention how long a request's last round is remembered to turn away replays (at-least-once)
+     */
+    public static Topology build(StageMetrics metrics, LongSupplier clock, Duration roundRetention) {
         StreamsBuilder builder = new StreamsBuilder();
-        SafeStage.addRouted(builder, STAGE, Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class),
-                set -> route(set, clock.getAsLong()), metrics);
+        SafeStage.addRoutedPerTask(builder, STAGE, Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class),
+                context -> {
+                    KeyValueStore<String, String> store = context.getStateStore(RoundGuard.STORE);
+                    RoundGuard guard = new RoundGuard(store, roundRetention.toMillis());
+                    context.schedule(Duration.ofMinutes(1), PunctuationType.WALL_CLOCK_TIME, guard::purge);
+                    return set -> {
+                        if (!guard.admits(set)) {
+                            return List.of();
+                        }
+                        List<StageOutput> out = route(set, clock.getAsLong());
+                        guard.handled(set, context.currentSystemTimeMs());
+                        return out;
+                    };
+                }, metrics, RoundGuard.storeBuilder());
         return builder.build();
     }
 

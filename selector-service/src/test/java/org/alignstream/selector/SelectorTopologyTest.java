@@ -318,4 +318,28 @@ class SelectorTopologyTest {
         driver.pipe("bon", bonBytes);
         assertThat(driver.readDeadLetter("bon", bonBytes).getReason()).contains("has a method that is not stepwise");
     }
+
+    @Test
+    void aReplayedRoundIsTurnedAwaySoAtLeastOnceNeverForksADecoding() {
+        byte[] round2 = SCORED.encode(round("replay", 2, 8, List.of(0.0, 1.5, 0.1), "length"));
+        driver.pipe("replay", round2);
+        assertThat(driver.readOutput(Topics.DECODE_STEPS, "replay", STEPS).getRound()).isEqualTo(3);
+        driver.pipe("replay", round2); // e.g. re-read after a crash under at-least-once
+        assertThat(driver.output(Topics.DECODE_STEPS).isEmpty()).isTrue();
+        // the next round is handled; a replay of the final round after the answer is turned away too
+        byte[] round3 = SCORED.encode(round("replay", 3, 4, List.of(2.0, 0.0, 0.0), "length"));
+        driver.pipe("replay", round3);
+        assertThat(driver.readOutput("replay", ALIGNED).getTokenIds()).containsExactly(7, 7, 7, 500);
+        driver.pipe("replay", round3);
+        driver.pipe("replay", round2);
+        assertThat(driver.output().isEmpty()).isTrue();
+        assertThat(driver.output(Topics.DECODE_STEPS).isEmpty()).isTrue();
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
+        // whole-response sets are not guarded; other requests are unaffected
+        assertThat(select("other", scored("other", List.of(1.0, 2.0))).getChosenIndex()).isEqualTo(1);
+        // after the retention the request is forgotten
+        driver.advanceWallClockTime(SelectorTopology.DEFAULT_ROUND_RETENTION.plusMinutes(2));
+        driver.pipe("replay", round3);
+        assertThat(driver.readOutput("replay", ALIGNED).getTokenIds()).containsExactly(7, 7, 7, 500);
+    }
 }

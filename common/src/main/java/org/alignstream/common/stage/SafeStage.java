@@ -3,6 +3,7 @@ package org.alignstream.common.stage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroDecodeException;
 import org.alignstream.common.serde.AvroSerde;
@@ -19,6 +20,7 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.StoreBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,17 +74,35 @@ public final class SafeStage {
    */
   public static <I extends SpecificRecord> void addRouted(StreamsBuilder builder, String stageName, String inputTopic,
       AvroSerde<I> in, RoutingStageFunction<I> fn, StageMetrics metrics) {
+    Objects.requireNonNull(fn, "fn");
+    addRoutedPerTask(builder, stageName, inputTopic, in, context -> fn, metrics);
+  }
+
+  /**
+   * As {@link #addRouted(StreamsBuilder, String, String, AvroSerde, RoutingStageFunction, StageMetrics)}, with the
+   * function made per stream task from its {@link ProcessorContext}: for stages that keep state in the named
+   * {@code stores} (which are added to the builder and connected) or schedule punctuations.
+   */
+  public static <I extends SpecificRecord> void addRoutedPerTask(StreamsBuilder builder, String stageName,
+      String inputTopic, AvroSerde<I> in, Function<ProcessorContext<?, ?>, RoutingStageFunction<I>> fnPerTask, StageMetrics metrics,
+      StoreBuilder<?>... stores) {
     Objects.requireNonNull(builder, "builder");
     Objects.requireNonNull(in, "in");
-    Objects.requireNonNull(fn, "fn");
+    Objects.requireNonNull(fnPerTask, "fnPerTask");
     Objects.requireNonNull(metrics, "metrics");
     if (stageName == null || stageName.isBlank()) {
       throw new IllegalArgumentException("stageName must not be blank");
     }
     requireTopic(inputTopic, "inputTopic");
     String node = stageName + "-" + inputTopic;
+    String[] storeNames = new String[stores.length];
+    for (int i = 0; i < stores.length; i++) {
+      builder.addStateStore(stores[i]);
+      storeNames[i] = stores[i].name();
+    }
     builder.stream(inputTopic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(node + "-source"))
-        .process(() -> new SafeStageProcessor<>(stageName, inputTopic, in, fn, metrics), Named.as(node + "-process"))
+        .process(() -> new SafeStageProcessor<>(stageName, inputTopic, in, fnPerTask, metrics), Named.as(node + "-process"),
+            storeNames)
         .to((key, value, context) -> value.topic(),
             Produced.with(Serdes.ByteArray(), Routed.SERDE).withName(node + "-sink"));
   }
@@ -109,16 +129,18 @@ public final class SafeStage {
     private final String stage;
     private final String inputTopic;
     private final AvroSerde<I> in;
-    private final RoutingStageFunction<I> fn;
+    private final Function<ProcessorContext<?, ?>, RoutingStageFunction<I>> fnPerTask;
+    private RoutingStageFunction<I> fn;
     private final StageMetrics metrics;
     private final String typeName;
     private ProcessorContext<byte[], Routed> context;
 
-    SafeStageProcessor(String stage, String inputTopic, AvroSerde<I> in, RoutingStageFunction<I> fn, StageMetrics metrics) {
+    SafeStageProcessor(String stage, String inputTopic, AvroSerde<I> in,
+        Function<ProcessorContext<?, ?>, RoutingStageFunction<I>> fnPerTask, StageMetrics metrics) {
       this.stage = stage;
       this.inputTopic = inputTopic;
       this.in = in;
-      this.fn = fn;
+      this.fnPerTask = fnPerTask;
       this.metrics = metrics;
       this.typeName = in.type().getSimpleName();
     }
@@ -126,6 +148,7 @@ public final class SafeStage {
     @Override
     public void init(ProcessorContext<byte[], Routed> context) {
       this.context = context;
+      this.fn = Objects.requireNonNull(fnPerTask.apply(context), "the stage function for a task is null");
     }
 
     @Override
