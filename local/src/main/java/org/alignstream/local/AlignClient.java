@@ -61,13 +61,15 @@ public final class AlignClient implements Callable<Integer> {
     @Option(names = "--id", description = "Request id (default: a random UUID)")
     String id;
 
-    @Option(names = "--method", defaultValue = "best_of_n", description = "Alignment method (default: ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "best_of_n",
+            description = "best_of_n, rbon_kl, rbon_wd, args, pargs, blockwise or tq_star (default: ${DEFAULT-VALUE})")
     String method;
 
     @Option(names = "--n", defaultValue = "8", description = "Number of candidates N (default: ${DEFAULT-VALUE})")
     int n;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "Top-k filter, 0 = off (default: ${DEFAULT-VALUE})")
+    @Option(names = "--top-k", defaultValue = "0",
+            description = "Top-k filter, 0 = off; the k tokens scored per step for args, pargs, tq_star (default: ${DEFAULT-VALUE})")
     int topK;
 
     @Option(names = "--temperature", defaultValue = "0.9", description = "Sampling temperature, 0 = greedy (default: ${DEFAULT-VALUE})")
@@ -82,8 +84,28 @@ public final class AlignClient implements Callable<Integer> {
     @Option(names = "--seed", description = "Sampling seed; the same request and seed give the same response (default: random, printed)")
     Long seed;
 
-    @Option(names = "--beta", defaultValue = "0.0", description = "Regularisation strength of methods that use one (default: ${DEFAULT-VALUE})")
+    @Option(names = "--beta", defaultValue = "0.0",
+            description = "Regularisation strength (rbon_*), reward weight (args, pargs, blockwise) or alpha (tq_star) (default: ${DEFAULT-VALUE})")
     double beta;
+
+    @Option(names = "--block-size", defaultValue = "0", description = "blockwise: tokens per block M (default: ${DEFAULT-VALUE})")
+    int blockSize;
+
+    @Option(names = "--rollout-length", defaultValue = "0", description = "tq_star: rollout length L (default: ${DEFAULT-VALUE})")
+    int rolloutLength;
+
+    @Option(names = "--greedy", defaultValue = "true", arity = "0..1", fallbackValue = "true",
+            description = "Stepwise methods: take the best choice (true) or sample (false) (default: ${DEFAULT-VALUE})")
+    boolean greedy;
+
+    @Option(names = "--transfer", defaultValue = "direct", description = "tq_star: direct or indirect (default: ${DEFAULT-VALUE})")
+    String transfer;
+
+    @Option(names = "--reward-model", description = "Id of the reward model the scorer uses (default: the scorer's default)")
+    String rewardModel;
+
+    @Option(names = "--baseline-reward-model", description = "tq_star indirect: id of the reward the baseline model was aligned to")
+    String baselineRewardModel;
 
     @Option(names = "--timeout-s", defaultValue = "120", description = "How long to wait for the response (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
@@ -157,7 +179,9 @@ public final class AlignClient implements Callable<Integer> {
                 .setPrompt(prompt)
                 .setStrategy(Strategy.newBuilder()
                         .setMethod(method).setN(n).setTopK(topK).setBeta(beta).setTemperature(temperature)
-                        .setTopP(topP).setMaxNewTokens(maxNewTokens)
+                        .setTopP(topP).setMaxNewTokens(maxNewTokens).setBlockSize(blockSize)
+                        .setRolloutLength(rolloutLength).setGreedy(greedy).setTransfer(transfer)
+                        .setRewardModel(rewardModel).setBaselineRewardModel(baselineRewardModel)
                         .setSeed(seed != null ? seed : ThreadLocalRandom.current().nextLong())
                         .build())
                 .setCreatedAtMs(System.currentTimeMillis())
@@ -174,13 +198,16 @@ public final class AlignClient implements Callable<Integer> {
         return String.format(Locale.ROOT, "id: %s (method %s, N=%d, seed %d)%n"
                         + "prompt: %s%n"
                         + "text: %s%n"
-                        + "reward: %+.4f (candidate %d of %d)%n"
+                        + "reward: %+.4f (candidate %d of %d%s)%n"
                         + "candidate rewards: %s%n"
+                        + "KL estimate: %s, reward-model calls: %d%n"
                         + "timings ms: %s%n"
-                        + "models: generator %s@%s, reward %s@%s",
+                        + "models: generator %s@%s, reward %s@%s (%s)",
                 r.getId(), r.getMethod(), r.getN(), seed, r.getPrompt(), r.getText(), r.getReward(),
-                r.getChosenIndex(), r.getN(), rewards, timings, r.getGeneratorModel().getId(),
-                r.getGeneratorModel().getVersion(), r.getRewardModel().getId(), r.getRewardModel().getVersion());
+                r.getChosenIndex(), r.getN(), r.getRounds() > 0 ? " in the last of " + r.getRounds() + " rounds" : "",
+                rewards, r.getKl() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.getKl()), r.getRewardCalls(),
+                timings, r.getGeneratorModel().getId(), r.getGeneratorModel().getVersion(), r.getRewardModel().getId(),
+                r.getRewardModel().getVersion(), r.getRewardModelKind());
     }
 
     /** The response in Avro's JSON encoding. */

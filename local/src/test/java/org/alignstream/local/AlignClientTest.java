@@ -44,8 +44,39 @@ class AlignClientTest {
                 "indeed",
                 "reward: +1.2500 (candidate 1 of 3)",
                 "candidate rewards: [-0.5000, +1.2500, +0.7500]",
+                "KL estimate: -, reward-model calls: 0",
                 "timings ms: end_to_end=40.0 generator=12.5 scorer=3.3 selector=0.5",
-                "models: generator lm-austen@abc, reward sentiment@1");
+                "models: generator lm-austen@abc, reward sentiment@1 (full-sequence)");
+    }
+
+    @Test
+    void describeShowsRoundsAndKlOfAStepwiseResponse() {
+        AlignedResponse r = response();
+        r.setMethod("pargs");
+        r.setRounds(12);
+        r.setKl(1.23456);
+        r.setRewardCalls(120);
+        r.setRewardModelKind("partial-sequence");
+        assertThat(AlignClient.describe(r, 7).lines()).contains(
+                "reward: +1.2500 (candidate 1 of 3 in the last of 12 rounds)",
+                "KL estimate: 1.2346, reward-model calls: 120",
+                "models: generator lm-austen@abc, reward sentiment@1 (partial-sequence)");
+    }
+
+    @Test
+    void stepwiseOptionsBecomeTheStrategy() {
+        CommandLine cl = AlignClient.commandLine(Map.of());
+        cl.parseArgs("--prompt", "She was", "--method", "tq_star", "--top-k", "10", "--rollout-length", "8",
+                "--transfer", "indirect", "--baseline-reward-model", "sentiment", "--greedy", "false",
+                "--reward-model", "sentiment-partial", "--block-size", "4", "--seed", "1");
+        Strategy s = ((AlignClient) cl.getCommand()).request().getStrategy();
+        assertThat(s.getMethod()).isEqualTo("tq_star");
+        assertThat(s.getRolloutLength()).isEqualTo(8);
+        assertThat(s.getTransfer()).isEqualTo("indirect");
+        assertThat(s.getBaselineRewardModel()).isEqualTo("sentiment");
+        assertThat(s.getGreedy()).isFalse();
+        assertThat(s.getRewardModel()).isEqualTo("sentiment-partial");
+        assertThat(s.getBlockSize()).isEqualTo(4);
     }
 
     @Test
