@@ -207,4 +207,140 @@ class ScorerTopologyTest {
         assertThat(metrics.deadLetters(SafeStage.ERROR)).isEqualTo(2);
         assertThat(metrics.deadLetters(SafeStage.DECODE)).isEqualTo(1);
     }
+
+    // ------------------------------------------------------------------ several reward models
+
+    /** Reward = number of 'a's; kind partial-sequence; embeddings = (length, count of 'a'), from the same pass. */
+    static final class CountingModel implements RewardModel {
+        final List<List<String>> batches = new ArrayList<>();
+
+        @Override
+        public String id() {
+            return "count-a";
+        }
+
+        @Override
+        public String version() {
+            return "7";
+        }
+
+        @Override
+        public String kind() {
+            return "partial-sequence";
+        }
+
+        @Override
+        public double[] score(String prompt, List<String> responses) {
+            batches.add(List.copyOf(responses));
+            return responses.stream().mapToDouble(r -> r.chars().filter(c -> c == 'a').count()).toArray();
+        }
+
+        @Override
+        public RewardsAndEmbeddings scoreAndEmbed(String prompt, List<String> responses) {
+            double[] rewards = score(prompt, responses);
+            float[][] e = new float[responses.size()][];
+            for (int i = 0; i < e.length; i++) {
+                e[i] = new float[] {responses.get(i).length(), (float) rewards[i]};
+            }
+            return new RewardsAndEmbeddings(rewards, e);
+        }
+
+        @Override
+        public float[][] embed(List<String> texts) {
+            return scoreAndEmbed("", texts).embeddings();
+        }
+
+        @Override
+        public boolean hasEmbeddings() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
+    void aRequestChoosesItsRewardModelAndGetsEmbeddingsOrBaselineRewardsWhenItsMethodNeedsThem() {
+        CountingModel counting = new CountingModel();
+        driver.close();
+        driver = new StageTestDriver(ScorerTopology.build(new RewardModelRegistry(rewardModel).add(counting), metrics),
+                ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
+
+        // default model for a request that names none
+        driver.pipe("default", CANDIDATES.encode(candidateSet("default", "p", List.of("aa", "b"))));
+        ScoredCandidateSet byDefault = driver.readOutput("default", SCORED);
+        assertThat(byDefault.getRewardModel()).isEqualTo(new ModelRef("fake-length", "v3"));
+        assertThat(byDefault.getRewardModelKind()).isEqualTo(RewardModel.FULL_SEQUENCE);
+        assertThat(byDefault.getEmbeddings()).isEmpty();
+
+        // rbon_wd with the counting model: its rewards, kind and embeddings from one call
+        CandidateSet wd = candidateSet("wd", "p", List.of("aab", "b", "a"));
+        wd.getRequest().getStrategy().setMethod("rbon_wd");
+        wd.getRequest().getStrategy().setRewardModel("count-a");
+        driver.pipe("wd", CANDIDATES.encode(wd));
+        ScoredCandidateSet scoredWd = driver.readOutput("wd", SCORED);
+        assertThat(scoredWd.getRewards()).containsExactly(2.0, 0.0, 1.0);
+        assertThat(scoredWd.getRewardModelKind()).isEqualTo("partial-sequence");
+        assertThat(scoredWd.getEmbeddings()).containsExactly(List.of(3f, 2f), List.of(1f, 0f), List.of(1f, 1f));
+        assertThat(counting.batches).hasSize(1);
+
+        // rbon_wd with a model without embeddings is the request's error
+        CandidateSet wdNoEmbeddings = candidateSet("wd-no", "p", List.of("a", "b"));
+        wdNoEmbeddings.getRequest().getStrategy().setMethod("rbon_wd");
+        byte[] wdNoBytes = CANDIDATES.encode(wdNoEmbeddings);
+        driver.pipe("wd-no", wdNoBytes);
+        assertThat(driver.readDeadLetter("wd-no", wdNoBytes).getReason())
+                .contains("rbon_wd needs sentence embeddings and reward model 'fake-length' has none");
+
+        // indirect Transfer Q*: target rewards from count-a, baseline rewards from fake-length, state copied
+        CandidateSet tq = candidateSet("tq", "p", List.of("aaa", "bb"));
+        Strategy s = tq.getRequest().getStrategy();
+        s.setMethod("tq_star");
+        s.setTransfer("indirect");
+        s.setRewardModel("count-a");
+        s.setBaselineRewardModel("fake-length");
+        tq.setDecodeState(org.alignstream.avro.DecodeState.newBuilder().setRequest(tq.getRequest())
+                .setPromptTokenIds(List.of(1)).setTokenIds(List.of()).setLogprobs(List.of()).setRound(0).build());
+        driver.pipe("tq", CANDIDATES.encode(tq));
+        ScoredCandidateSet scoredTq = driver.readOutput("tq", SCORED);
+        assertThat(scoredTq.getRewards()).containsExactly(3.0, 0.0);
+        assertThat(scoredTq.getBaselineRewards()).containsExactly(3.0, 2.0);
+        assertThat(scoredTq.getDecodeState()).isEqualTo(tq.getDecodeState());
+
+        // an unknown reward model id is dead-lettered before any model call
+        CandidateSet unknown = candidateSet("unknown", "p", List.of("a"));
+        unknown.getRequest().getStrategy().setRewardModel("nope");
+        byte[] unknownBytes = CANDIDATES.encode(unknown);
+        int calls = counting.batches.size() + rewardModel.batches.size();
+        driver.pipe("unknown", unknownBytes);
+        assertThat(driver.readDeadLetter("unknown", unknownBytes).getReason())
+                .isEqualTo("invalid CandidateSet: unknown reward model 'nope'; this scorer serves [fake-length, count-a]");
+        assertThat(counting.batches.size() + rewardModel.batches.size()).isEqualTo(calls);
+        assertThat(driver.output().isEmpty()).isTrue();
+    }
+
+    @Test
+    void registryIdsAreUniqueAndItClosesEveryModel() {
+        List<String> closed = new ArrayList<>();
+        LengthRewardModel a = new LengthRewardModel() {
+            @Override
+            public void close() {
+                closed.add("a");
+            }
+        };
+        CountingModel b = new CountingModel() {
+            @Override
+            public void close() {
+                closed.add("b");
+            }
+        };
+        RewardModelRegistry registry = new RewardModelRegistry(a).add(b);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> registry.add(new CountingModel()))
+                .hasMessageContaining("two reward models have the id 'count-a'");
+        assertThat(registry.resolve(null)).isSameAs(a);
+        assertThat(registry.resolve("count-a")).isSameAs(b);
+        registry.close();
+        assertThat(closed).containsExactly("a", "b");
+    }
 }
