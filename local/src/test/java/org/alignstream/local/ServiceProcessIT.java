@@ -1,30 +1,25 @@
 package org.alignstream.local;
 
+import static org.alignstream.local.ServiceProcesses.awaitReady;
+import static org.alignstream.local.ServiceProcesses.freePort;
+import static org.alignstream.local.ServiceProcesses.get;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
+import org.alignstream.local.ServiceProcesses.Service;
+import org.alignstream.local.ServiceProcesses.ServiceProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,103 +47,35 @@ class ServiceProcessIT {
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(60);
     private static final Pattern ERROR_LINE = Pattern.compile("(^|\\s)ERROR\\s");
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    private static final List<ServiceProcess> LAUNCHED = new CopyOnWriteArrayList<>();
-    private static final Thread KILL_ON_EXIT = new Thread(ServiceProcessIT::killAll, "service-process-it-kill");
-
     private static EmbeddedKafkaCluster kafka;
-    private static Path workDir;
+    private static ServiceProcesses processes;
 
     /** Prints every launched process's log when a test fails. */
     @RegisterExtension
     static final TestWatcher PRINT_LOGS_ON_FAILURE = new TestWatcher() {
         @Override
         public void testFailed(ExtensionContext context, Throwable cause) {
-            for (ServiceProcess p : LAUNCHED) {
-                System.out.println("===== " + p.label + " (" + p.log + ") =====");
-                System.out.println(p.logText());
+            if (processes != null) {
+                processes.printLogs();
             }
         }
     };
 
-    /** A service's main class and stage name. */
-    enum Service {
-        GENERATOR("generator", "org.alignstream.generator.GeneratorService"),
-        SCORER("scorer", "org.alignstream.scorer.ScorerService"),
-        SELECTOR("selector", "org.alignstream.selector.SelectorService");
-
-        final String stage;
-        final String mainClass;
-
-        Service(String stage, String mainClass) {
-            this.stage = stage;
-            this.mainClass = mainClass;
-        }
-    }
-
-    /** One launched JVM: its process, the file its stdout and stderr go to, and its HTTP port (-1 if off). */
-    static final class ServiceProcess {
-        final String label;
-        final Process process;
-        final Path log;
-        final int port;
-
-        ServiceProcess(String label, Process process, Path log, int port) {
-            this.label = label;
-            this.process = process;
-            this.log = log;
-            this.port = port;
-        }
-
-        String logText() {
-            try {
-                return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "(no log)";
-            } catch (IOException e) {
-                return "(cannot read " + log + ": " + e + ")";
-            }
-        }
-
-        URI uri(String path) {
-            return URI.create("http://localhost:" + port + path);
-        }
-    }
-
     @BeforeAll
     static void startBroker() throws IOException {
-        Runtime.getRuntime().addShutdownHook(KILL_ON_EXIT); // if this JVM is killed, do not leave services behind
-        Path target = Path.of(System.getProperty("basedir", "."), "target");
-        Files.createDirectories(target);
-        workDir = Files.createTempDirectory(target, "service-process-it-");
         kafka = EmbeddedKafkaCluster.start();
+        processes = new ServiceProcesses("service-process-it-", kafka.bootstrapServers());
     }
 
     @AfterAll
     static void stopAll() {
         try {
-            killAll();
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(KILL_ON_EXIT);
-            } catch (IllegalStateException shuttingDown) {
-                // the hook is running
+            if (processes != null) {
+                processes.close();
             }
+        } finally {
             if (kafka != null) {
                 kafka.close();
-            }
-        }
-    }
-
-    /** SIGTERM to every process still alive, then SIGKILL to any that has not exited within 10 s. */
-    private static void killAll() {
-        LAUNCHED.stream().map(p -> p.process).filter(Process::isAlive).forEach(Process::destroy);
-        for (ServiceProcess p : LAUNCHED) {
-            try {
-                if (!p.process.waitFor(10, TimeUnit.SECONDS)) {
-                    p.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                p.process.destroyForcibly();
-                Thread.currentThread().interrupt();
             }
         }
     }
@@ -158,8 +85,8 @@ class ServiceProcessIT {
         Map<Service, Map<String, String>> env = new HashMap<>();
         Map<Service, ServiceProcess> running = new HashMap<>();
         for (Service s : Service.values()) {
-            env.put(s, environment(s, freePort()));
-            running.put(s, launch(s.stage + "-1", s, env.get(s)));
+            env.put(s, processes.environment(s, freePort()));
+            running.put(s, processes.launch(s.stage + "-1", s, env.get(s)));
         }
         for (Service s : Service.values()) {
             awaitReady(running.get(s), READY_TIMEOUT);
@@ -204,7 +131,7 @@ class ServiceProcessIT {
             PromptRequest whileDown = request("proc-while-down", 5);
             client.send(whileDown);
             client.flush();
-            ServiceProcess generator2 = launch("generator-2", Service.GENERATOR, env.get(Service.GENERATOR));
+            ServiceProcess generator2 = processes.launch("generator-2", Service.GENERATOR, env.get(Service.GENERATOR));
             running.put(Service.GENERATOR, generator2);
             awaitReady(generator2, RESTART_READY_TIMEOUT);
             PromptRequest afterRestart = request("proc-after-restart", 6);
@@ -234,9 +161,9 @@ class ServiceProcessIT {
 
     @Test
     void aBadOptionValueFromTheEnvironmentStopsTheServiceAtOnceNamingTheOption() throws Exception {
-        Map<String, String> env = environment(Service.SELECTOR, -1);
+        Map<String, String> env = processes.environment(Service.SELECTOR, -1);
         env.put("ALIGNSTREAM_PROCESSING_GUARANTEE", "bogus");
-        ServiceProcess p = launch("selector-bogus", Service.SELECTOR, env);
+        ServiceProcess p = processes.launch("selector-bogus", Service.SELECTOR, env);
         assertThat(p.process.waitFor(20, TimeUnit.SECONDS)).as("%s exits by itself", p.label).isTrue();
         assertThat(p.process.exitValue()).as("%s exit code", p.label).isEqualTo(1);
         assertThat(p.logText()).as("%s log", p.label)
@@ -248,70 +175,6 @@ class ServiceProcessIT {
     private static PromptRequest request(String id, int i) {
         List<String> prompts = SamplePrompts.load(null);
         return AlignmentChecks.request(id, prompts.get(i % prompts.size()), 2, 0.9, 0, 0.95, 6, 4200L + i);
-    }
-
-    /** The environment that configures a service: broker, HTTP port and its own state directory. */
-    private static Map<String, String> environment(Service s, int httpPort) throws IOException {
-        Map<String, String> env = new HashMap<>();
-        env.put("ALIGNSTREAM_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-        env.put("ALIGNSTREAM_HTTP_PORT", Integer.toString(httpPort));
-        env.put("ALIGNSTREAM_STATE_DIR", Files.createTempDirectory(workDir, s.stage + "-state-").toString());
-        return env;
-    }
-
-    /**
-     * Starts {@code java -cp <this JVM's classpath> <main class>} with only {@code -Dai.djl.offline=true} (and a heap
-     * limit), {@code OPT_OUT_TRACKING=true} and the given variables; no {@code ALIGNSTREAM_*} variable or JVM option is
-     * inherited from this JVM. Output (stdout and stderr) goes to {@code <label>.log} in the work directory.
-     */
-    private static ServiceProcess launch(String label, Service s, Map<String, String> env) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = List.of(java, "-Dai.djl.offline=true", "-Xmx512m", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), s.mainClass);
-        Path log = workDir.resolve(label + ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        Map<String, String> childEnv = pb.environment();
-        childEnv.keySet().removeIf(k -> k.startsWith("ALIGNSTREAM_"));
-        childEnv.remove("JAVA_TOOL_OPTIONS");
-        childEnv.remove("JDK_JAVA_OPTIONS");
-        childEnv.put("OPT_OUT_TRACKING", "true");
-        childEnv.putAll(env);
-        int port = Integer.parseInt(env.get("ALIGNSTREAM_HTTP_PORT"));
-        ServiceProcess p = new ServiceProcess(label, pb.start(), log, port);
-        LAUNCHED.add(p);
-        return p;
-    }
-
-    /** Polls {@code /health/ready} until it answers 200; fails at once if the process dies. */
-    private static void awaitReady(ServiceProcess p, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "no answer";
-        while (System.nanoTime() < deadline) {
-            if (!p.process.isAlive()) {
-                fail("%s exited with %d before it was ready", p.label, p.process.exitValue());
-            }
-            try {
-                HttpResponse<String> r = get(p, "/health/ready");
-                if (r.statusCode() == 200) {
-                    assertThat(r.body()).startsWith("READY RUNNING");
-                    return;
-                }
-                last = r.statusCode() + " " + r.body().strip();
-            } catch (UncheckedIOException notListeningYet) {
-                last = notListeningYet.getCause().toString();
-            }
-            Thread.sleep(200);
-        }
-        fail("%s not ready within %s; last /health/ready: %s", p.label, timeout, last);
-    }
-
-    private static HttpResponse<String> get(ServiceProcess p, String path) throws InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(p.uri(path)).timeout(Duration.ofSeconds(5)).GET().build();
-        try {
-            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** The value of {@code alignstream_records_in_total{stage="..."}} on the process's {@code /metrics}. */
@@ -338,12 +201,5 @@ class ServiceProcessIT {
         assertThat(log).as("%s log", p.label).contains("stage " + stage + ": closing", "stage " + stage + ": closed");
         assertThat(log.lines().filter(l -> ERROR_LINE.matcher(l).find()).toList())
                 .as("%s log lines with ERROR", p.label).isEmpty();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        }
     }
 }
