@@ -34,7 +34,7 @@ class ScorerTopologyTest {
      * Reward = length of the response text. Records every call (prompt and batch); throws for the prompt "explode" and
      * returns one reward too few for the prompt "short".
      */
-    static final class LengthRewardModel implements RewardModel {
+    static class LengthRewardModel implements RewardModel {
         final List<String> prompts = new ArrayList<>();
         final List<List<String>> batches = new ArrayList<>();
 
@@ -211,7 +211,7 @@ class ScorerTopologyTest {
     // ------------------------------------------------------------------ several reward models
 
     /** Reward = number of 'a's; kind partial-sequence; embeddings = (length, count of 'a'), from the same pass. */
-    static final class CountingModel implements RewardModel {
+    static class CountingModel implements RewardModel {
         final List<List<String>> batches = new ArrayList<>();
 
         @Override

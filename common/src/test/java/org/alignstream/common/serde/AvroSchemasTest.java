@@ -9,6 +9,11 @@ import org.alignstream.avro.Candidate;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.DeadLetter;
 import org.alignstream.avro.DecodeState;
+import org.alignstream.avro.EditEvent;
+import org.alignstream.avro.FeedbackEvent;
+import org.alignstream.avro.PreferenceEvent;
+import org.alignstream.avro.RewardModelVersion;
+import org.alignstream.avro.TokenCredit;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.ScoredCandidateSet;
@@ -19,7 +24,9 @@ import org.junit.jupiter.api.Test;
 class AvroSchemasTest {
 
   static final List<Schema> GENERATED = List.of(AlignedResponse.getClassSchema(), Candidate.getClassSchema(),
-      CandidateSet.getClassSchema(), DeadLetter.getClassSchema(), DecodeState.getClassSchema(), ModelRef.getClassSchema(),
+      CandidateSet.getClassSchema(), DeadLetter.getClassSchema(), DecodeState.getClassSchema(), EditEvent.getClassSchema(),
+      FeedbackEvent.getClassSchema(), ModelRef.getClassSchema(), PreferenceEvent.getClassSchema(),
+      RewardModelVersion.getClassSchema(), TokenCredit.getClassSchema(),
       PromptRequest.getClassSchema(), ScoredCandidateSet.getClassSchema(), Strategy.getClassSchema());
 
   @Test

@@ -87,10 +87,12 @@ class SchemaEvolutionTest {
     Schema old = PromptRequest.getClassSchema();
     current.put(old.getFullName(),
         withExtraField(old, new Schema.Field("priority", Schema.create(Schema.Type.INT), "default 0", 0)));
+    List<SchemaVersion> versions = schemas.history("PromptRequest");
+    int latest = versions.get(versions.size() - 1).version();
     assertThat(SchemaEvolutionCheck.missingSnapshots(current, schemas.history()))
         .containsExactly("PromptRequest (or a type nested in it) differs from its latest snapshot"
-            + " alignstream/schemas/history/PromptRequest.v2.avsc: snapshot it as history/PromptRequest.v3.avsc"
-            + " (see schemas/README.md)");
+            + " alignstream/schemas/history/PromptRequest.v" + latest + ".avsc: snapshot it as history/PromptRequest.v"
+            + (latest + 1) + ".avsc (see schemas/README.md)");
   }
 
   private static Function<byte[], Object> genericDecoder(Schema reader, Schema writer) {

@@ -48,13 +48,28 @@ class SchemaSnapshotsTest {
     assertThat(evolved).contains("score_hint");
     Files.writeString(candidate, evolved);
 
+    List<String> expected = List.of(next(tmp, "Candidate"), next(tmp, "CandidateSet"), next(tmp, "ScoredCandidateSet"));
+
     List<Path> written = SchemaSnapshots.snapshot(tmp);
 
-    assertThat(written).extracting(p -> p.getFileName().toString())
-        .containsExactlyInAnyOrder("Candidate.v3.avsc", "CandidateSet.v3.avsc", "ScoredCandidateSet.v3.avsc");
-    Schema v2 = new SchemaParser().parse(tmp.resolve("history/CandidateSet.v3.avsc")).mainSchema();
-    assertThat(v2.getField("candidates").schema().getElementType().getField("score_hint")).isNotNull();
+    assertThat(written).extracting(p -> p.getFileName().toString()).containsExactlyInAnyOrderElementsOf(expected);
+    Schema snapshot = new SchemaParser().parse(tmp.resolve("history/" + expected.get(1))).mainSchema();
+    assertThat(snapshot.getField("candidates").schema().getElementType().getField("score_hint")).isNotNull();
     // running it again finds nothing more to do
     assertThat(SchemaSnapshots.snapshot(tmp)).isEmpty();
+  }
+
+  /** The file name of the next history version of {@code name} in {@code schemasDir}, e.g. {@code Candidate.v4.avsc}. */
+  private static String next(Path schemasDir, String name) throws IOException {
+    int latest = 0;
+    try (var files = Files.list(schemasDir.resolve("history"))) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String file = f.getFileName().toString();
+        if (file.startsWith(name + ".v") && file.endsWith(".avsc")) {
+          latest = Math.max(latest, Integer.parseInt(file.substring(name.length() + 2, file.length() - 5)));
+        }
+      }
+    }
+    return name + ".v" + (latest + 1) + ".avsc";
   }
 }
