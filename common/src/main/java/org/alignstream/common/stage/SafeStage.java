@@ -107,6 +107,16 @@ public final class SafeStage {
             Produced.with(Serdes.ByteArray(), Routed.SERDE).withName(node + "-sink"));
   }
 
+  /**
+   * Writes {@code output} with {@code key} from a punctuation of a stage built with {@link #addRoutedPerTask} (its
+   * {@code context} is the one the per-task factory received); under exactly-once it is part of the task's transaction.
+   */
+  @SuppressWarnings("unchecked")
+  public static void emit(ProcessorContext<?, ?> context, StageOutput output, byte[] key, long timestampMs) {
+    ((ProcessorContext<byte[], Routed>) context).forward(
+        new Record<>(key, new Routed(output.topic(), output.encode()), timestampMs));
+  }
+
   private static void requireTopic(String topic, String what) {
     if (topic == null || topic.isBlank()) {
       throw new IllegalArgumentException(what + " must not be blank");

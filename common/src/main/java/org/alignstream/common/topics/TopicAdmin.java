@@ -54,7 +54,8 @@ public final class TopicAdmin {
     if (unique.isEmpty()) {
       return Set.of();
     }
-    List<NewTopic> topics = unique.stream().map(n -> new NewTopic(n, partitions, replicationFactor)).toList();
+    List<NewTopic> topics = unique.stream()
+        .map(n -> new NewTopic(n, partitions, replicationFactor).configs(Topics.configs(n))).toList();
     CreateTopicsResult result = admin.createTopics(topics);
     Map<String, KafkaFuture<Void>> futures = new LinkedHashMap<>();
     unique.forEach(name -> futures.put(name, result.values().get(name)));

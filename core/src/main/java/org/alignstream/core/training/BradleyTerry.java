@@ -60,6 +60,44 @@ public final class BradleyTerry {
         return deltas;
     }
 
+    /**
+     * Online refinement: Bradley-Terry with a Gaussian prior centred on {@code prior} (the weights in use) instead of on
+     * zero, i.e. minimises mean softplus(-(w . delta)) + l2/2 ||w - prior||^2. With little feedback the result stays
+     * near the serving model; with more it moves to what the feedback says.
+     */
+    public static BradleyTerry fitAround(double[] prior, double[][] chosen, double[][] rejected, double l2) {
+        double[][] deltas = differences(chosen, rejected);
+        Logistic.requireLength(prior, deltas[0].length, "prior");
+        Logistic.requireL2(l2);
+        int d = prior.length;
+        DifferentiableFunction f = new DifferentiableFunction() {
+            @Override
+            public int dimension() {
+                return d;
+            }
+
+            @Override
+            public double valueAndGradient(double[] offset, double[] gradient) {
+                double[] w = new double[d];
+                for (int j = 0; j < d; j++) {
+                    w[j] = prior[j] + offset[j];
+                }
+                double value = lossAndGradient(w, deltas, 0.0, gradient);
+                for (int j = 0; j < d; j++) {
+                    value += 0.5 * l2 * offset[j] * offset[j];
+                    gradient[j] += l2 * offset[j];
+                }
+                return value;
+            }
+        };
+        Lbfgs.Result r = Lbfgs.defaults().minimize(f, new double[d]);
+        double[] w = new double[d];
+        for (int j = 0; j < d; j++) {
+            w[j] = prior[j] + r.x()[j];
+        }
+        return new BradleyTerry(w, r.valueHistory(), r.converged());
+    }
+
     /** The training objective as a function of w, on precomputed differences f_chosen - f_rejected. */
     public static DifferentiableFunction objective(double[][] deltas, double l2) {
         Logistic.requireMatrix(deltas, "deltas");

@@ -88,4 +88,56 @@ class BradleyTerryTest {
         assertThatThrownBy(() -> BradleyTerry.fit(new double[][] {{1, 2}}, new double[][] {{1}}, 0))
                 .hasMessageContaining("chosen has 2 features but rejected has 1");
     }
+
+    @Test
+    void fitAroundAPriorStaysAtThePriorWithoutEvidenceAndMovesWithIt() {
+        double[] prior = {1.0, -0.5, 0.25};
+        // pairs that say feature 1 is good (the prior says bad)
+        Random rnd = new Random(5);
+        int n = 400;
+        double[][] chosen = new double[n][3];
+        double[][] rejected = new double[n][3];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < 3; j++) {
+                chosen[i][j] = rnd.nextGaussian();
+                rejected[i][j] = rnd.nextGaussian();
+            }
+            if (chosen[i][1] < rejected[i][1]) {
+                double[] t = chosen[i];
+                chosen[i] = rejected[i];
+                rejected[i] = t;
+            }
+        }
+        // a huge l2 pins the weights to the prior; a small one lets the data flip the sign of w[1]
+        BradleyTerry pinned = BradleyTerry.fitAround(prior, chosen, rejected, 1e6);
+        assertThat(pinned.weights()).containsExactly(new double[] {1.0, -0.5, 0.25}, within(1e-3));
+        BradleyTerry moved = BradleyTerry.fitAround(prior, chosen, rejected, 1e-3);
+        assertThat(moved.weights()[1]).isGreaterThan(1.0);
+        assertThat(moved.pairwiseAccuracy(chosen, rejected)).isGreaterThan(0.95);
+        // it minimises the prior-centred objective: no coordinate step improves it
+        double base = aroundLoss(moved.weights(), prior, chosen, rejected, 1e-3);
+        for (int j = 0; j < 3; j++) {
+            for (double step : new double[] {1e-3, -1e-3}) {
+                double[] w = moved.weights();
+                w[j] += step;
+                assertThat(aroundLoss(w, prior, chosen, rejected, 1e-3)).isGreaterThanOrEqualTo(base - 1e-9);
+            }
+        }
+    }
+
+    private static double aroundLoss(double[] w, double[] prior, double[][] chosen, double[][] rejected, double l2) {
+        double loss = 0;
+        for (int i = 0; i < chosen.length; i++) {
+            double margin = 0;
+            for (int j = 0; j < w.length; j++) {
+                margin += w[j] * (chosen[i][j] - rejected[i][j]);
+            }
+            loss += Math.log1p(Math.exp(-margin));
+        }
+        double penalty = 0;
+        for (int j = 0; j < w.length; j++) {
+            penalty += (w[j] - prior[j]) * (w[j] - prior[j]);
+        }
+        return loss / chosen.length + 0.5 * l2 * penalty;
+    }
 }

@@ -125,7 +125,7 @@ public final class MeanPoolingEncoder implements AutoCloseable {
         return new MeanPoolingEncoder(name, session, tokenizer, textPrefix);
     }
 
-    static byte[] readResource(String resource) {
+    public static byte[] readResource(String resource) {
         try (InputStream in = MeanPoolingEncoder.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
                 throw new OnnxModelException("resource not found on the classpath: " + resource);

@@ -1,0 +1,133 @@
+package org.alignstream.feedback;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.StreamsCommand;
+import org.alignstream.common.topics.Topics;
+import org.alignstream.inference.onnx.OnnxDevice;
+import org.alignstream.inference.onnx.OrtSessions;
+import org.alignstream.inference.reward.LinearHead;
+import org.alignstream.inference.reward.MeanPoolingEncoder;
+import org.alignstream.inference.reward.RewardHeadOnnx;
+import org.alignstream.inference.reward.RewardModels;
+import org.apache.kafka.streams.Topology;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** feedback-service: human preferences and edits → retrained reward models on {@code reward-models}. */
+@Command(name = "feedback-service",
+        description = "Retrains reward models online from streamed human feedback (feedback -> reward-models).")
+public final class FeedbackService extends StreamsCommand {
+
+    /** The feedback target served by default and the models trained from its examples. */
+    static final Map<String, List<TrainingLoop.Target>> TARGETS = Map.of("sentiment", List.of(
+            new TrainingLoop.Target("sentiment", false), new TrainingLoop.Target("sentiment-partial", true)));
+
+    @Option(names = "--retrain-every-events", defaultValue = "50",
+            description = "Retrain after this many new feedback examples (default: ${DEFAULT-VALUE})")
+    int everyEvents;
+
+    @Option(names = "--retrain-every-ms", defaultValue = "30000",
+            description = "... or this long after the last training when there is any new example (default: ${DEFAULT-VALUE})")
+    long everyMs;
+
+    @Option(names = "--holdout-percent", defaultValue = "20",
+            description = "Share of events held out for the validation gate, percent (default: ${DEFAULT-VALUE})")
+    int holdoutPercent;
+
+    @Option(names = "--gate-margin", defaultValue = "0.02",
+            description = "Largest drop in held-out pairwise accuracy a new version may have (default: ${DEFAULT-VALUE})")
+    double gateMargin;
+
+    @Option(names = "--prior-l2", defaultValue = "0.01",
+            description = "Strength of the prior around the serving weights (default: ${DEFAULT-VALUE})")
+    double priorL2;
+
+    @Option(names = "--max-text-chars", defaultValue = "4000",
+            description = "Longest prompt or response accepted, in characters (default: ${DEFAULT-VALUE})")
+    int maxTextChars;
+
+    @Option(names = "--intra-op-threads", defaultValue = "1",
+            description = "ONNX Runtime threads of the backbone (default: ${DEFAULT-VALUE})")
+    int intraOpThreads;
+
+    private MeanPoolingEncoder encoder;
+    private ExecutorService trainingExecutor;
+
+    @Override
+    protected void onStart() {
+        if (everyEvents < 1 || everyMs < 1) {
+            throw new IllegalArgumentException("--retrain-every-events and --retrain-every-ms must be >= 1");
+        }
+        encoder = MeanPoolingEncoder.miniLm(new OrtSessions(OnnxDevice.CPU, intraOpThreads));
+        trainingExecutor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "feedback-training");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    protected Topology buildTopology(StageMetrics metrics) {
+        Featurizer featurizer = new Featurizer() {
+            @Override
+            public float[][] features(List<String> texts) {
+                return encoder.encode(texts);
+            }
+
+            @Override
+            public String backbone() {
+                return encoder.name();
+            }
+        };
+        return FeedbackTopology.build(new ExampleBuilder(featurizer, TARGETS.keySet(), maxTextChars, holdoutPercent),
+                new RewardTrainer(priorL2, gateMargin), target -> TARGETS.getOrDefault(target, List.of()),
+                FeedbackService::bundledHead, trainingExecutor, everyEvents, everyMs, metrics);
+    }
+
+    /** The bundled head of a model id, the serving version before any feedback. */
+    static LinearHead bundledHead(String modelId) {
+        String resource = switch (modelId) {
+            case "sentiment" -> RewardModels.SENTIMENT_HEAD_RESOURCE;
+            case "sentiment-partial" -> RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE;
+            default -> throw new IllegalArgumentException("no bundled head for reward model '" + modelId + "'");
+        };
+        return RewardHeadOnnx.read(MeanPoolingEncoder.readResource(resource), "classpath:" + resource);
+    }
+
+    @Override
+    protected void onClose() throws Exception {
+        if (trainingExecutor != null) {
+            trainingExecutor.shutdownNow();
+            trainingExecutor.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        if (encoder != null) {
+            encoder.close();
+        }
+    }
+
+    @Override
+    protected String defaultApplicationId() {
+        return "alignstream-feedback";
+    }
+
+    @Override
+    protected String stageName() {
+        return FeedbackTopology.STAGE;
+    }
+
+    @Override
+    protected Collection<String> topics() {
+        return List.of(Topics.FEEDBACK, Topics.FEEDBACK_EXAMPLES, Topics.REWARD_MODELS);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(new FeedbackService(), args));
+    }
+}

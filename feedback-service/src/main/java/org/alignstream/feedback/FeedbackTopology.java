@@ -1,0 +1,66 @@
+package org.alignstream.feedback;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
+import org.alignstream.avro.FeedbackEvent;
+import org.alignstream.avro.TrainingExample;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.common.stage.SafeStage;
+import org.alignstream.common.stage.StageOutput;
+import org.alignstream.common.topics.Topics;
+import org.alignstream.inference.reward.LinearHead;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * feedback → feedback-examples → reward-models. The first step checks each event and computes the frozen backbone's
+ * features once ({@link ExampleBuilder}; scales out with the {@code feedback} partitions); it re-keys the example by
+ * the reward model it trains, so all examples of a model meet in one task. The second step keeps them in a
+ * changelogged store and retrains in the background ({@link TrainingLoop}), publishing the versions the validation
+ * gate lets through to the compacted {@code reward-models} topic. Bad events go to dead-letters.
+ */
+public final class FeedbackTopology {
+    public static final String STAGE = "feedback";
+
+    private FeedbackTopology() {
+    }
+
+    /** How often the training loop looks for due trainings and finished ones. */
+    static final Duration TICK = Duration.ofMillis(200);
+
+    public static Topology build(ExampleBuilder examples, RewardTrainer trainer,
+                                 Function<String, List<TrainingLoop.Target>> targets,
+                                 Function<String, LinearHead> bundledHead, ExecutorService executor, int everyEvents,
+                                 long everyMs, StageMetrics metrics) {
+        StreamsBuilder builder = new StreamsBuilder();
+        AvroSerde<TrainingExample> exampleSerde = AvroSerde.of(TrainingExample.class);
+        SafeStage.addRouted(builder, STAGE, Topics.FEEDBACK, AvroSerde.of(FeedbackEvent.class), event -> {
+            long start = System.nanoTime();
+            TrainingExample example = examples.build(event);
+            metrics.observeInference("feedback-features", (System.nanoTime() - start) / 1e9);
+            byte[] key = example.getRewardModel().getBytes(StandardCharsets.UTF_8);
+            return List.of(StageOutput.withKey(Topics.FEEDBACK_EXAMPLES, key, exampleSerde, example));
+        }, metrics);
+        SafeStage.addRoutedPerTask(builder, STAGE, Topics.FEEDBACK_EXAMPLES, exampleSerde, context -> {
+            KeyValueStore<String, byte[]> store = context.getStateStore(TrainingLoop.STORE);
+            TrainingLoop loop = new TrainingLoop(store, trainer, targets, bundledHead, executor,
+                    (output, key) -> SafeStage.emit(context, output, key, context.currentSystemTimeMs()),
+                    everyEvents, everyMs);
+            context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, loop::tick);
+            return example -> {
+                loop.add(example);
+                return List.of();
+            };
+        }, metrics, Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(TrainingLoop.STORE), Serdes.String(),
+                Serdes.ByteArray()));
+        return builder.build();
+    }
+}

@@ -1,0 +1,234 @@
+package org.alignstream.feedback;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
+import org.alignstream.avro.RewardModelVersion;
+import org.alignstream.avro.TrainingExample;
+import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.common.stage.StageOutput;
+import org.alignstream.common.topics.Topics;
+import org.alignstream.inference.reward.LinearHead;
+import org.alignstream.inference.reward.RewardHeadOnnx;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The feedback service's training state for one stream task: stores each new example (once per event id) in a
+ * changelogged store, counts the examples since the last published training, and on a wall-clock tick starts a
+ * retraining in the background every {@code everyEvents} examples or {@code everyMs} milliseconds, then publishes the
+ * versions the gate lets through (written by the stream thread, so under exactly-once a version is published with the
+ * offsets of the examples it was trained on... or not at all). A restart loses nothing: the examples and counters are in
+ * the store, and an interrupted training is started again.
+ *
+ * <p>Store keys: {@code ex:<model>:<event id>} → example, {@code pending:<model>} → examples not yet in a finished
+ * training, {@code served:<model>} → the last published version of a model.
+ */
+final class TrainingLoop {
+    static final String STORE = "feedback-training";
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
+    private static final AvroSerde<TrainingExample> EXAMPLES = AvroSerde.of(TrainingExample.class);
+    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+
+    /** How a trained head is published: {@code reward-models} with the key it should have. */
+    interface Publisher {
+        void publish(StageOutput output, byte[] key);
+    }
+
+    /** One model trained from a feedback target's examples. */
+    record Target(String modelId, boolean partial) {
+    }
+
+    private final KeyValueStore<String, byte[]> store;
+    private final RewardTrainer trainer;
+    private final Function<String, List<Target>> targets;
+    private final Function<String, LinearHead> bundledHead;
+    private final ExecutorService executor;
+    private final Publisher publisher;
+    private final int everyEvents;
+    private final long everyMs;
+    private final Map<String, Running> running = new HashMap<>();
+    private final Map<String, Long> lastStartMs = new HashMap<>();
+
+    private record Running(long pendingAtStart, CompletableFuture<List<Published>> result) {
+    }
+
+    private record Published(String modelId, RewardTrainer.Outcome outcome, RewardModelVersion version) {
+    }
+
+    /**
+     * @param targets     for a feedback target (the event's reward model id), the models trained from its examples
+     * @param bundledHead the head serving a model before any version was published (the bundled default)
+     */
+    TrainingLoop(KeyValueStore<String, byte[]> store, RewardTrainer trainer, Function<String, List<Target>> targets,
+                 Function<String, LinearHead> bundledHead, ExecutorService executor, Publisher publisher,
+                 int everyEvents, long everyMs) {
+        this.store = store;
+        this.trainer = trainer;
+        this.targets = targets;
+        this.bundledHead = bundledHead;
+        this.executor = executor;
+        this.publisher = publisher;
+        this.everyEvents = everyEvents;
+        this.everyMs = everyMs;
+    }
+
+    /** Stores a new example; a repeated event id is a duplicate and changes nothing. */
+    boolean add(TrainingExample example) {
+        String key = "ex:" + example.getRewardModel() + ":" + example.getEventId();
+        if (store.get(key) != null) {
+            LOG.debug("feedback event {} already stored; duplicate ignored", example.getEventId());
+            return false;
+        }
+        store.put(key, EXAMPLES.encode(example));
+        store.put("pending:" + example.getRewardModel(), longBytes(pending(example.getRewardModel()) + 1));
+        return true;
+    }
+
+    /** Starts due trainings and publishes finished ones. */
+    void tick(long nowMs) {
+        for (String model : new ArrayList<>(running.keySet())) {
+            Running r = running.get(model);
+            if (r.result().isDone()) {
+                running.remove(model);
+                finish(model, r, nowMs);
+            }
+        }
+        try (KeyValueIterator<String, byte[]> it = store.prefixScan("pending:", Serdes.String().serializer())) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                String model = kv.key.substring("pending:".length());
+                long pending = fromBytes(kv.value);
+                long last = lastStartMs.computeIfAbsent(model, m -> nowMs);
+                boolean due = pending >= everyEvents || (pending > 0 && nowMs - last >= everyMs);
+                if (due && !running.containsKey(model)) {
+                    start(model, pending, nowMs);
+                }
+            }
+        }
+    }
+
+    private void start(String feedbackModel, long pending, long nowMs) {
+        List<TrainingExample> examples = examples(feedbackModel);
+        Map<Target, LinearHead> serving = new HashMap<>();
+        Map<Target, Long> servingVersion = new HashMap<>();
+        for (Target t : targets.apply(feedbackModel)) {
+            RewardModelVersion served = served(t.modelId());
+            LinearHead head = served == null ? bundledHead.apply(t.modelId())
+                    : RewardHeadOnnx.read(served.getHeadOnnx().array(), t.modelId() + " v" + served.getVersion());
+            serving.put(t, head);
+            servingVersion.put(t, served == null ? parseVersion(head.metadata().version()) : served.getVersion());
+        }
+        lastStartMs.put(feedbackModel, nowMs);
+        LOG.info("retraining from {} feedback examples for {} ({} new)", examples.size(), feedbackModel, pending);
+        CompletableFuture<List<Published>> result = CompletableFuture.supplyAsync(() -> {
+            List<Published> out = new ArrayList<>();
+            for (Map.Entry<Target, LinearHead> e : serving.entrySet()) {
+                Target t = e.getKey();
+                long parent = servingVersion.get(t);
+                RewardTrainer.Outcome outcome = trainer.train(e.getValue(), examples, t.partial(), parent + 1);
+                out.add(new Published(t.modelId(), outcome, outcome == null || !outcome.decision().publish() ? null
+                        : version(outcome, parent, e.getValue())));
+            }
+            return out;
+        }, executor);
+        running.put(feedbackModel, new Running(pending, result));
+    }
+
+    private void finish(String feedbackModel, Running r, long nowMs) {
+        List<Published> results;
+        try {
+            results = r.result().join();
+        } catch (RuntimeException e) {
+            LOG.error("retraining for {} failed; the serving versions stay: {}", feedbackModel, e.toString(), e);
+            return; // pending stays: retried at the next tick that is due
+        }
+        for (Published p : results) {
+            if (p.outcome() == null) {
+                LOG.info("{}: not enough feedback yet (training or held-out examples missing)", p.modelId());
+            } else if (p.version() == null) {
+                LOG.warn("{}: new version rejected by the validation gate ({}): {}; figures {}", p.modelId(),
+                        p.outcome().decision().reason(), p.outcome().decision().message(), p.outcome().figures());
+            } else {
+                RewardModelVersion v = p.version();
+                v.setCreatedAtMs(nowMs);
+                store.put("served:" + p.modelId(), VERSIONS.encode(v));
+                publisher.publish(StageOutput.withKey(Topics.REWARD_MODELS, key(v), VERSIONS, v), key(v));
+                LOG.info("{}: published version {} ({}); figures {}", p.modelId(), v.getVersion(),
+                        p.outcome().decision().message(), p.outcome().figures());
+            }
+        }
+        store.put("pending:" + feedbackModel, longBytes(Math.max(0, pending(feedbackModel) - r.pendingAtStart())));
+    }
+
+    private static RewardModelVersion version(RewardTrainer.Outcome outcome, long parent, LinearHead serving) {
+        Map<String, Double> figures = new HashMap<>(outcome.figures());
+        return RewardModelVersion.newBuilder()
+                .setModelId(outcome.head().metadata().id())
+                .setVersion(parent + 1)
+                .setParentVersion(parent)
+                .setKind(outcome.head().metadata().kind())
+                .setBackbone(serving.metadata().encoder())
+                .setFigures(figures)
+                .setHeadOnnx(java.nio.ByteBuffer.wrap(RewardHeadOnnx.write(outcome.head())))
+                .build();
+    }
+
+    /** The record key of a version on {@code reward-models}: {@code <model id>@<version>} (compaction keeps each). */
+    static byte[] key(RewardModelVersion v) {
+        return (v.getModelId() + "@" + v.getVersion()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    List<TrainingExample> examples(String feedbackModel) {
+        List<TrainingExample> out = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = store.prefixScan("ex:" + feedbackModel + ":",
+                Serdes.String().serializer())) {
+            while (it.hasNext()) {
+                out.add(EXAMPLES.decode(it.next().value));
+            }
+        }
+        return out;
+    }
+
+    long pending(String feedbackModel) {
+        byte[] b = store.get("pending:" + feedbackModel);
+        return b == null ? 0 : fromBytes(b);
+    }
+
+    RewardModelVersion served(String modelId) {
+        byte[] b = store.get("served:" + modelId);
+        return b == null ? null : VERSIONS.decode(b);
+    }
+
+    /** Whether a training is in flight for a feedback target. */
+    boolean training(String feedbackModel) {
+        return running.containsKey(feedbackModel);
+    }
+
+    static long parseVersion(String version) {
+        try {
+            return Long.parseLong(Objects.requireNonNull(version));
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+
+    private static byte[] longBytes(long v) {
+        return Long.toString(v).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static long fromBytes(byte[] b) {
+        return Long.parseLong(new String(b, StandardCharsets.UTF_8));
+    }
+}
