@@ -99,7 +99,7 @@ class MinimalEditAlignmentTest {
     @Test
     void scriptIsValidAndCostsTheTextbookLevenshteinDistance() {
         Random rnd = new Random(2024);
-        for (int trial = 0; trial < 3000; trial++) {
+        for (int trial = 0; trial < 1000; trial++) {
             int[] original = randomTokens(rnd, rnd.nextInt(9), 1 + rnd.nextInt(4));
             int[] edited = randomTokens(rnd, rnd.nextInt(9), 1 + rnd.nextInt(4));
             MinimalEditAlignment a = MinimalEditAlignment.align(original, edited);
