@@ -3,6 +3,7 @@ package org.alignstream.feedback;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.alignstream.avro.EditEvent;
@@ -10,6 +11,7 @@ import org.alignstream.avro.FeedbackEvent;
 import org.alignstream.avro.PreferenceEvent;
 import org.alignstream.avro.TrainingExample;
 import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.core.feedback.FeedbackValidation;
 import org.alignstream.core.sampling.Seeds;
 import org.alignstream.inference.reward.PrefixPairs;
 
@@ -26,7 +28,7 @@ public final class ExampleBuilder {
 
     private final Featurizer featurizer;
     private final Set<String> trainable;
-    private final int maxTextChars;
+    private final FeedbackValidation rules;
     private final int holdoutPercent;
 
     /**
@@ -35,15 +37,12 @@ public final class ExampleBuilder {
      * @param holdoutPercent share of events (0..90) held out for the validation gate
      */
     public ExampleBuilder(Featurizer featurizer, Set<String> trainable, int maxTextChars, int holdoutPercent) {
-        if (maxTextChars < 1) {
-            throw new IllegalArgumentException("max text chars must be >= 1, was " + maxTextChars);
-        }
         if (holdoutPercent < 0 || holdoutPercent > 90) {
             throw new IllegalArgumentException("holdout percent must be within 0..90, was " + holdoutPercent);
         }
         this.featurizer = featurizer;
         this.trainable = Set.copyOf(trainable);
-        this.maxTextChars = maxTextChars;
+        this.rules = new FeedbackValidation(new FeedbackValidation.Limits(maxTextChars, maxTextChars));
         this.holdoutPercent = holdoutPercent;
     }
 
@@ -60,33 +59,22 @@ public final class ExampleBuilder {
         String source;
         String chosen;
         String rejected;
-        String prompt;
+        Optional<String> problem;
         if (event.getEvent() instanceof PreferenceEvent p) {
             source = "preference";
-            prompt = p.getPrompt();
             chosen = p.getChosen();
             rejected = p.getRejected();
-            check(id, "chosen", chosen);
-            check(id, "rejected", rejected);
-            if (chosen.strip().equals(rejected.strip())) {
-                throw new InvalidRecordException("feedback " + id + ": chosen and rejected are the same text");
-            }
+            problem = rules.checkPreference(p.getPrompt(), chosen, rejected);
         } else if (event.getEvent() instanceof EditEvent e) {
             source = "edit";
-            prompt = e.getPrompt();
             chosen = e.getEdited();
             rejected = e.getOriginal();
-            check(id, "original", rejected);
-            check(id, "edited", chosen);
-            if (chosen.strip().equals(rejected.strip())) {
-                throw new InvalidRecordException("feedback " + id + ": the edit leaves the response unchanged");
-            }
+            problem = rules.checkEdit(e.getPrompt(), rejected, chosen);
         } else {
             throw new InvalidRecordException("feedback " + id + " carries no preference or edit");
         }
-        if (prompt == null || prompt.length() > maxTextChars) {
-            throw new InvalidRecordException("feedback " + id + ": prompt is missing or longer than " + maxTextChars
-                    + " characters");
+        if (problem.isPresent()) {
+            throw new InvalidRecordException("feedback " + id + ": " + problem.get());
         }
         List<String> texts = new ArrayList<>();
         texts.add(chosen);
@@ -120,16 +108,6 @@ public final class ExampleBuilder {
     public boolean heldOut(String eventId) {
         long h = Seeds.mix64(java.util.Arrays.hashCode(eventId.getBytes(StandardCharsets.UTF_8)));
         return Math.floorMod(h, 100) < holdoutPercent;
-    }
-
-    private void check(String id, String what, String text) {
-        if (text == null || text.isBlank()) {
-            throw new InvalidRecordException("feedback " + id + ": " + what + " text is empty");
-        }
-        if (text.length() > maxTextChars) {
-            throw new InvalidRecordException("feedback " + id + ": " + what + " text has " + text.length()
-                    + " characters, the limit is " + maxTextChars);
-        }
     }
 
     /** Up to {@link #PREFIXES_PER_PAIR} distinct word counts t < min length, drawn from the event id. */

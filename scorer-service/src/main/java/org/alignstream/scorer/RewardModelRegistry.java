@@ -1,53 +1,153 @@
 package org.alignstream.scorer;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.inference.reward.RewardModel;
 
 /**
- * The reward models a scorer serves, by id. A request names one in {@code Strategy.reward_model} (null: the default,
- * the first model registered); Transfer Q* with indirect transfer also names the baseline's reward in
- * {@code Strategy.baseline_reward_model}. Owns the models: closing the registry closes them.
+ * The reward models a scorer serves, by id and version. A request names one in {@code Strategy.reward_model} (null:
+ * the default, the first model registered) and may pin a version ({@code Strategy.reward_model_version}; null: the
+ * newest); Transfer Q* with indirect transfer also names the baseline's reward. New versions arrive while the scorer
+ * runs ({@link #publish}): a version is swapped in atomically between batches (scoring runs under the read lock, the
+ * swap under the write lock), the last {@code keep} versions of each id stay available for pinned requests, and
+ * older ones are closed. The first model of each id (the one loaded at start) is never evicted: later versions may
+ * share its encoder. Owns the models: closing the registry closes them.
  */
 public final class RewardModelRegistry implements AutoCloseable {
 
-    private final Map<String, RewardModel> models = new LinkedHashMap<>();
+    /** Versions kept per id by default (for requests that pin one). */
+    public static final int DEFAULT_KEEP = 3;
+
+    private final Map<String, Deque<RewardModel>> models = new LinkedHashMap<>();
+    private final Map<String, RewardModel> bases = new LinkedHashMap<>();
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private final int keep;
 
     /** A registry whose default is {@code defaultModel}. */
     public RewardModelRegistry(RewardModel defaultModel) {
+        this(defaultModel, DEFAULT_KEEP);
+    }
+
+    public RewardModelRegistry(RewardModel defaultModel, int keep) {
+        if (keep < 1) {
+            throw new IllegalArgumentException("keep must be >= 1, was " + keep);
+        }
+        this.keep = keep;
         add(defaultModel);
     }
 
     /** Serves {@code model} under its id; ids must be unique. */
     public RewardModelRegistry add(RewardModel model) {
         Objects.requireNonNull(model, "model");
-        if (models.containsKey(model.id())) {
-            throw new IllegalArgumentException("two reward models have the id '" + model.id()
-                    + "'; each served model needs its own id");
+        lock.writeLock().lock();
+        try {
+            if (models.containsKey(model.id())) {
+                throw new IllegalArgumentException("two reward models have the id '" + model.id()
+                        + "'; each served model needs its own id");
+            }
+            Deque<RewardModel> versions = new ArrayDeque<>();
+            versions.addFirst(model);
+            models.put(model.id(), versions);
+            bases.put(model.id(), model);
+            return this;
+        } finally {
+            lock.writeLock().unlock();
         }
-        models.put(model.id(), model);
-        return this;
     }
 
-    /** The default model (the first registered). */
+    /**
+     * Makes {@code model} the newest version of its id (which must be served already), atomically between batches;
+     * the versions beyond the newest {@code keep} (except the base) are closed.
+     */
+    public void publish(RewardModel model) {
+        List<RewardModel> evicted = new ArrayList<>();
+        lock.writeLock().lock();
+        try {
+            Deque<RewardModel> versions = models.get(model.id());
+            if (versions == null) {
+                throw new IllegalArgumentException("reward model '" + model.id() + "' is not served here; served: " + ids());
+            }
+            versions.addFirst(model);
+            while (versions.size() > keep) {
+                RewardModel oldest = versions.removeLast();
+                if (oldest == bases.get(model.id())) {
+                    // keep the base: later versions share its encoder; put it back behind the others
+                    RewardModel next = versions.removeLast();
+                    versions.addLast(oldest);
+                    evicted.add(next);
+                } else {
+                    evicted.add(oldest);
+                }
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+        evicted.forEach(RewardModel::close);
+    }
+
+    /** Runs {@code work} while no version can be swapped or closed (scoring one batch). */
+    public <T> T read(Supplier<T> work) {
+        lock.readLock().lock();
+        try {
+            return work.get();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The default model's newest version. */
     public RewardModel defaultModel() {
-        return models.values().iterator().next();
+        return read(() -> models.values().iterator().next().peekFirst());
     }
 
-    /** The model with this id, or the default for {@code null}; an unknown id is the request's error. */
+    /** The newest version of {@code id}, or of the default for {@code null}; an unknown id is the request's error. */
     public RewardModel resolve(String id) {
-        if (id == null) {
-            return defaultModel();
-        }
-        RewardModel model = models.get(id);
-        if (model == null) {
-            throw new InvalidRecordException("unknown reward model '" + id + "'; this scorer serves " + ids());
-        }
-        return model;
+        return resolve(id, null);
+    }
+
+    /**
+     * The version {@code version} of {@code id} (null id: the default model; null version: its newest); an unknown id
+     * or a version not (or no longer) served is the request's error.
+     */
+    public RewardModel resolve(String id, String version) {
+        return read(() -> {
+            Deque<RewardModel> versions = id == null ? models.values().iterator().next() : models.get(id);
+            if (versions == null) {
+                throw new InvalidRecordException("unknown reward model '" + id + "'; this scorer serves " + ids());
+            }
+            if (version == null) {
+                return versions.peekFirst();
+            }
+            for (RewardModel m : versions) {
+                if (m.version().equals(version)) {
+                    return m;
+                }
+            }
+            throw new InvalidRecordException("reward model '" + versions.peekFirst().id() + "' version '" + version
+                    + "' is not served; served versions: " + versions.stream().map(RewardModel::version).toList());
+        });
+    }
+
+    /** The newest version of {@code id}, or null if {@code id} is not served. */
+    public String newestVersion(String id) {
+        return read(() -> {
+            Deque<RewardModel> versions = models.get(id);
+            return versions == null ? null : versions.peekFirst().version();
+        });
+    }
+
+    /** The model loaded at start for {@code id} (later versions may share its encoder), or null. */
+    public RewardModel base(String id) {
+        return read(() -> bases.get(id));
     }
 
     public List<String> ids() {
@@ -57,16 +157,24 @@ public final class RewardModelRegistry implements AutoCloseable {
     @Override
     public void close() {
         RuntimeException failure = null;
-        for (RewardModel model : models.values()) {
-            try {
-                model.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
+        lock.writeLock().lock();
+        try {
+            for (Deque<RewardModel> versions : models.values()) {
+                for (RewardModel model : versions) {
+                    try {
+                        model.close();
+                    } catch (RuntimeException e) {
+                        if (failure == null) {
+                            failure = e;
+                        } else {
+                            failure.addSuppressed(e);
+                        }
+                    }
                 }
             }
+            models.clear();
+        } finally {
+            lock.writeLock().unlock();
         }
         if (failure != null) {
             throw failure;

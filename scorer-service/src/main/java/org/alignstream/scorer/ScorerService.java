@@ -4,13 +4,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Properties;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.onnx.OnnxDevice;
+import org.alignstream.inference.onnx.OrtSessions;
 import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.inference.reward.RewardModels;
 import org.alignstream.inference.reward.ScoredText;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,7 +51,20 @@ public final class ScorerService extends StreamsCommand {
     /** Id of the bundled partial-sequence reward model served with {@code --bundled-extras}. */
     public static final String PARTIAL_SENTIMENT_ID = "sentiment-partial";
 
+    @Option(names = "--model-updates", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Hot-swap new reward-model versions published to reward-models (default: ${DEFAULT-VALUE})")
+    boolean modelUpdates;
+
+    @Option(names = "--keep-versions", defaultValue = "3",
+            description = "Versions of each reward model kept for requests that pin one (default: ${DEFAULT-VALUE})")
+    int keepVersions;
+
+    @Option(names = "--max-model-bytes", defaultValue = "8388608",
+            description = "Largest reward-model payload accepted from reward-models (default: ${DEFAULT-VALUE})")
+    long maxModelBytes;
+
     private RewardModelRegistry models;
+    private RewardModelUpdater updater;
 
     @Override
     protected void onStart() {
@@ -56,7 +72,7 @@ public final class ScorerService extends StreamsCommand {
         RewardModel rewardModel = rewardModelDir == null
                 ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads)
                 : RewardModels.fromDirectory(rewardModelDir, onnxDevice, intraOpThreads, scoredText);
-        models = new RewardModelRegistry(rewardModel);
+        models = new RewardModelRegistry(rewardModel, keepVersions);
         for (Path dir : extraRewardModelDirs) {
             models.add(RewardModels.fromDirectory(dir, onnxDevice, intraOpThreads, scoredText));
         }
@@ -67,12 +83,29 @@ public final class ScorerService extends StreamsCommand {
     }
 
     @Override
+    protected void afterTopics(Properties streamsProperties) {
+        if (modelUpdates) {
+            updater = new RewardModelUpdater(
+                    new StreamsConfig(streamsProperties).getRestoreConsumerConfigs("alignstream-scorer-model-updater"),
+                    models, new OrtSessions(OnnxDevice.parse(device), intraOpThreads), maxModelBytes);
+        }
+    }
+
+    /** The reward-model updater (after start; null with --model-updates=false). */
+    public RewardModelUpdater updater() {
+        return updater;
+    }
+
+    @Override
     protected Topology buildTopology(StageMetrics metrics) {
         return ScorerTopology.build(models, metrics);
     }
 
     @Override
     protected void onClose() throws Exception {
+        if (updater != null) {
+            updater.close();
+        }
         if (models != null) {
             models.close();
         }
@@ -100,7 +133,7 @@ public final class ScorerService extends StreamsCommand {
 
     @Override
     protected Collection<String> topics() {
-        return List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
+        return List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES, Topics.REWARD_MODELS);
     }
 
     public static void main(String[] args) {

@@ -47,14 +47,19 @@ public final class ScorerTopology {
         return score(set, new RewardModelRegistry(rewardModel), metrics);
     }
 
-    /** Scores one candidate set (one batch per reward model used). */
+    /** Scores one candidate set (one batch per reward model used); no version is swapped meanwhile. */
     public static ScoredCandidateSet score(CandidateSet set, RewardModelRegistry models, StageMetrics metrics) {
+        return models.read(() -> scoreWithVersionsFixed(set, models, metrics));
+    }
+
+    private static ScoredCandidateSet scoreWithVersionsFixed(CandidateSet set, RewardModelRegistry models,
+                                                             StageMetrics metrics) {
         List<Candidate> candidates = set.getCandidates();
         if (candidates == null || candidates.isEmpty()) {
             throw new InvalidRecordException("candidate set for request " + set.getRequest().getId() + " has no candidates");
         }
         Strategy strategy = set.getRequest().getStrategy();
-        RewardModel rewardModel = models.resolve(strategy.getRewardModel());
+        RewardModel rewardModel = models.resolve(strategy.getRewardModel(), strategy.getRewardModelVersion());
         AlignmentMethod method = AlignmentMethod.of(strategy.getMethod()).orElse(null);
         boolean indirect = method == AlignmentMethod.TQ_STAR && "indirect".equals(strategy.getTransfer());
         RewardModel baselineReward = indirect ? models.resolve(strategy.getBaselineRewardModel()) : null;

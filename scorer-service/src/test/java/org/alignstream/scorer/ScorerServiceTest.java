@@ -44,7 +44,7 @@ class ScorerServiceTest {
         assertThat(s.scoredText).isEqualTo(ScoredText.RESPONSE);
         assertThat(s.applicationId()).isEqualTo("alignstream-scorer");
         assertThat(s.name()).isEqualTo(ScorerTopology.STAGE);
-        assertThat(s.topics()).isEqualTo(List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES));
+        assertThat(s.topics()).isEqualTo(List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES, Topics.REWARD_MODELS));
     }
 
     @Test

@@ -133,6 +133,14 @@ public abstract class StreamsCommand implements Callable<Integer> {
   /** Called first by {@link #start()}, e.g. to load models. */
   protected void onStart() throws Exception {}
 
+  /**
+   * Called once the stage's topics exist, before the topology is built, with the Kafka Streams properties (e.g. to
+   * start a helper client: {@code new StreamsConfig(props).getRestoreConsumerConfigs(clientId)} is a consumer config
+   * without a group, with any security settings given by {@code -c}). Whatever it starts is closed in
+   * {@link #onClose()}.
+   */
+  protected void afterTopics(Properties streamsProperties) throws Exception {}
+
   /** Called last when the stage closes, e.g. to close models. */
   protected void onClose() throws Exception {}
 
@@ -210,6 +218,11 @@ public abstract class StreamsCommand implements Callable<Integer> {
         names.add(Topics.DEAD_LETTERS);
         Map<String, Object> admin = new StreamsConfig(props).getAdminConfigs("alignstream-admin-" + stageName());
         TopicAdmin.ensureTopics(admin, topicPartitions, replicationFactor, names);
+      }
+      try {
+        afterTopics(props);
+      } catch (Exception e) {
+        throw new IllegalStateException("stage " + stageName() + " could not start: " + e.getMessage(), e);
       }
       Topology topology = Objects.requireNonNull(buildTopology(metrics), "buildTopology returned null");
       LOG.info("stage {} topology:\n{}", stageName(), topology.describe());

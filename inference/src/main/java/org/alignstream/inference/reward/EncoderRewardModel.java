@@ -17,21 +17,43 @@ public final class EncoderRewardModel implements RewardModel {
     private final MeanPoolingEncoder encoder;
     private final RewardHead head;
     private final ScoredText scoredText;
+    private final boolean ownsEncoder;
 
     /** Takes ownership of both; fails if the head's feature size or encoder name does not match. */
     public EncoderRewardModel(MeanPoolingEncoder encoder, RewardHead head, ScoredText scoredText) {
+        this(encoder, head, scoredText, true);
+    }
+
+    private EncoderRewardModel(MeanPoolingEncoder encoder, RewardHead head, ScoredText scoredText, boolean ownsEncoder) {
         HeadMetadata m = head.metadata();
         if (m.featureDim() != encoder.dimension() || !m.encoder().equals(encoder.name())) {
             String message = "reward head " + m.id() + " v" + m.version() + " expects " + m.featureDim()
                     + " features from encoder '" + m.encoder() + "' but the encoder is '" + encoder.name() + "' with "
                     + encoder.dimension() + " dimensions";
             head.close();
-            encoder.close();
+            if (ownsEncoder) {
+                encoder.close();
+            }
             throw new IllegalArgumentException(message);
         }
         this.encoder = encoder;
         this.head = head;
         this.scoredText = scoredText;
+        this.ownsEncoder = ownsEncoder;
+    }
+
+    /**
+     * The same encoder with another head (a new version of the reward): shares this model's encoder session without
+     * owning it, so closing the new model closes only its head. Takes ownership of {@code newHead}; this model must
+     * stay open while the new one is used.
+     */
+    public EncoderRewardModel withHead(RewardHead newHead) {
+        return new EncoderRewardModel(encoder, newHead, scoredText, false);
+    }
+
+    /** Whether closing this model also closes the encoder (false for models made by {@link #withHead}). */
+    public boolean ownsEncoder() {
+        return ownsEncoder;
     }
 
     @Override
@@ -116,7 +138,9 @@ public final class EncoderRewardModel implements RewardModel {
         try {
             head.close();
         } finally {
-            encoder.close();
+            if (ownsEncoder) {
+                encoder.close();
+            }
         }
     }
 }
