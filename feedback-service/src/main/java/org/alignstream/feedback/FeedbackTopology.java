@@ -53,7 +53,7 @@ public final class FeedbackTopology {
             KeyValueStore<String, byte[]> store = context.getStateStore(TrainingLoop.STORE);
             TrainingLoop loop = new TrainingLoop(store, trainer, targets, bundledHead, executor,
                     (output, key) -> SafeStage.emit(context, output, key, context.currentSystemTimeMs()),
-                    everyEvents, everyMs);
+                    everyEvents, everyMs, metrics);
             context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, loop::tick);
             return example -> {
                 loop.add(example);

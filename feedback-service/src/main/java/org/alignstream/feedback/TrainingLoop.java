@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
 import org.alignstream.avro.RewardModelVersion;
 import org.alignstream.avro.TrainingExample;
+import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.StageOutput;
 import org.alignstream.common.topics.Topics;
@@ -58,6 +59,7 @@ final class TrainingLoop {
     private final Publisher publisher;
     private final int everyEvents;
     private final long everyMs;
+    private final StageMetrics metrics;
     private final Map<String, Running> running = new HashMap<>();
     private final Map<String, Long> lastStartMs = new HashMap<>();
 
@@ -73,7 +75,7 @@ final class TrainingLoop {
      */
     TrainingLoop(KeyValueStore<String, byte[]> store, RewardTrainer trainer, Function<String, List<Target>> targets,
                  Function<String, LinearHead> bundledHead, ExecutorService executor, Publisher publisher,
-                 int everyEvents, long everyMs) {
+                 int everyEvents, long everyMs, StageMetrics metrics) {
         this.store = store;
         this.trainer = trainer;
         this.targets = targets;
@@ -82,6 +84,7 @@ final class TrainingLoop {
         this.publisher = publisher;
         this.everyEvents = everyEvents;
         this.everyMs = everyMs;
+        this.metrics = metrics;
     }
 
     /** Stores a new example; a repeated event id is a duplicate and changes nothing. */
@@ -152,6 +155,7 @@ final class TrainingLoop {
             results = r.result().join();
         } catch (RuntimeException e) {
             LOG.error("retraining for {} failed; the serving versions stay: {}", feedbackModel, e.toString(), e);
+            metrics.modelVersion(feedbackModel, "failed");
             return; // pending stays: retried at the next tick that is due
         }
         for (Published p : results) {
@@ -160,11 +164,13 @@ final class TrainingLoop {
             } else if (p.version() == null) {
                 LOG.warn("{}: new version rejected by the validation gate ({}): {}; figures {}", p.modelId(),
                         p.outcome().decision().reason(), p.outcome().decision().message(), p.outcome().figures());
+                metrics.modelVersion(p.modelId(), "rejected");
             } else {
                 RewardModelVersion v = p.version();
                 v.setCreatedAtMs(nowMs);
                 store.put("served:" + p.modelId(), VERSIONS.encode(v));
                 publisher.publish(StageOutput.withKey(Topics.REWARD_MODELS, key(v), VERSIONS, v), key(v));
+                metrics.modelVersion(p.modelId(), "published");
                 LOG.info("{}: published version {} ({}); figures {}", p.modelId(), v.getVersion(),
                         p.outcome().decision().message(), p.outcome().figures());
             }

@@ -83,11 +83,12 @@ public final class ScorerService extends StreamsCommand {
     }
 
     @Override
-    protected void afterTopics(Properties streamsProperties) {
+    protected void afterTopics(Properties streamsProperties, StageMetrics metrics) {
         if (modelUpdates) {
             updater = new RewardModelUpdater(
                     new StreamsConfig(streamsProperties).getRestoreConsumerConfigs("alignstream-scorer-model-updater"),
-                    models, new OrtSessions(OnnxDevice.parse(device), intraOpThreads), maxModelBytes);
+                    new RewardModelInstaller(models, new OrtSessions(OnnxDevice.parse(device), intraOpThreads),
+                            maxModelBytes, metrics));
         }
     }
 

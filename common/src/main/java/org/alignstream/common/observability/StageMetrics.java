@@ -46,6 +46,7 @@ public final class StageMetrics {
   private final Counter deadLetters;
   private final Histogram batchSize;
   private final Histogram inferenceSeconds;
+  private final Counter modelVersions;
 
   /** Metrics of {@code stage} on a new registry of their own. */
   public StageMetrics(String stage) {
@@ -68,6 +69,10 @@ public final class StageMetrics {
     inferenceSeconds = Histogram.builder().name("alignstream_inference_seconds")
         .help("Duration of model calls in seconds").classicUpperBounds(INFERENCE_BUCKETS)
         .labelNames("stage", "model").register(registry);
+    modelVersions = Counter.builder().name("alignstream_model_versions_total")
+        .help("Reward-model versions by outcome: published, rejected (validation gate), failed (training error), "
+            + "swapped (hot-swapped in by a scorer), refused (a payload a scorer would not load)")
+        .labelNames("stage", "model", "outcome").register(registry);
     // touch the unlabelled-by-reason series so they are exported as 0 from the start
     recordsIn.labelValues(stage);
     recordsOut.labelValues(stage);
@@ -112,6 +117,16 @@ public final class StageMetrics {
   /** Counts one dead letter of the given kind of failure (keep the set of kinds small, e.g. decode, invalid, error). */
   public void deadLetter(String reasonClass) {
     deadLetters.labelValues(stage, requireText(reasonClass, "reasonClass")).inc();
+  }
+
+  /** Counts one reward-model version of {@code model} with its outcome (published, rejected, failed, swapped, refused). */
+  public void modelVersion(String model, String outcome) {
+    modelVersions.labelValues(stage, requireText(model, "model"), requireText(outcome, "outcome")).inc();
+  }
+
+  /** Versions of {@code model} counted with {@code outcome}. */
+  public double modelVersions(String model, String outcome) {
+    return modelVersions.labelValues(stage, model, outcome).get();
   }
 
   /** Records the size of one model batch. */

@@ -139,7 +139,7 @@ public abstract class StreamsCommand implements Callable<Integer> {
    * without a group, with any security settings given by {@code -c}). Whatever it starts is closed in
    * {@link #onClose()}.
    */
-  protected void afterTopics(Properties streamsProperties) throws Exception {}
+  protected void afterTopics(Properties streamsProperties, StageMetrics metrics) throws Exception {}
 
   /** Called last when the stage closes, e.g. to close models. */
   protected void onClose() throws Exception {}
@@ -220,7 +220,7 @@ public abstract class StreamsCommand implements Callable<Integer> {
         TopicAdmin.ensureTopics(admin, topicPartitions, replicationFactor, names);
       }
       try {
-        afterTopics(props);
+        afterTopics(props, metrics);
       } catch (Exception e) {
         throw new IllegalStateException("stage " + stageName() + " could not start: " + e.getMessage(), e);
       }

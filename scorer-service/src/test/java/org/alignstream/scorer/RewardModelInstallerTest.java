@@ -1,0 +1,108 @@
+package org.alignstream.scorer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.alignstream.avro.RewardModelVersion;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.inference.onnx.OnnxDevice;
+import org.alignstream.inference.onnx.OrtSessions;
+import org.alignstream.inference.reward.EncoderRewardModel;
+import org.alignstream.inference.reward.HeadMetadata;
+import org.alignstream.inference.reward.LinearHead;
+import org.alignstream.inference.reward.RewardHeadOnnx;
+import org.alignstream.inference.reward.RewardModels;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Hot-swapping versions of the REAL default reward model (MiniLM + sentiment head). */
+class RewardModelInstallerTest {
+
+    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    private static final List<String> TEXTS = List.of("What a wonderful, happy day.", "It was a dreadful, sad loss.");
+
+    private final StageMetrics metrics = new StageMetrics("scorer");
+    private RewardModelRegistry registry;
+    private RewardModelInstaller installer;
+    private EncoderRewardModel base;
+
+    @BeforeEach
+    void load() {
+        base = RewardModels.defaultSentiment(OnnxDevice.CPU, 1);
+        registry = new RewardModelRegistry(base, 2);
+        installer = new RewardModelInstaller(registry, new OrtSessions(OnnxDevice.CPU, 1), 1 << 20, metrics);
+    }
+
+    @AfterEach
+    void close() {
+        registry.close();
+    }
+
+    /** The bundled head with its weights scaled by {@code factor}, as version {@code version}. */
+    private byte[] version(long version, double factor, String backbone, String metadataVersion) {
+        LinearHead served = RewardHeadOnnx.read(
+                org.alignstream.inference.reward.MeanPoolingEncoder.readResource(RewardModels.SENTIMENT_HEAD_RESOURCE),
+                "bundled");
+        double[] w = served.weights();
+        for (int i = 0; i < w.length; i++) {
+            w[i] *= factor;
+        }
+        HeadMetadata m = served.metadata();
+        LinearHead head = new LinearHead(w, served.bias() * factor,
+                new HeadMetadata(m.id(), metadataVersion, m.kind(), m.featureDim(), m.encoder()));
+        return VERSIONS.encode(RewardModelVersion.newBuilder().setModelId("sentiment").setVersion(version)
+                .setParentVersion(version - 1).setKind(m.kind()).setBackbone(backbone).setFigures(Map.of())
+                .setHeadOnnx(ByteBuffer.wrap(RewardHeadOnnx.write(head))).build());
+    }
+
+    @Test
+    void aValidNewerVersionIsServedAndOlderOnesStayPinnable() {
+        double[] before = registry.resolve("sentiment").score("", TEXTS);
+        assertThat(installer.apply(version(2, 2.0, base.encoder().name(), "2"), "t@0")).isTrue();
+        assertThat(registry.newestVersion("sentiment")).isEqualTo("2");
+        double[] after = registry.resolve("sentiment").score("", TEXTS);
+        assertThat(after[0]).isCloseTo(2 * before[0], org.assertj.core.data.Offset.offset(1e-4));
+        assertThat(registry.resolve("sentiment", "1").score("", TEXTS)).containsExactly(before);
+        assertThat(metrics.modelVersions("sentiment", "swapped")).isEqualTo(1);
+
+        // the same or an older version again changes nothing
+        assertThat(installer.apply(version(2, 3.0, base.encoder().name(), "2"), "t@1")).isFalse();
+        assertThat(installer.apply(version(1, 3.0, base.encoder().name(), "1"), "t@2")).isFalse();
+        assertThat(registry.newestVersion("sentiment")).isEqualTo("2");
+
+        // keep = 2: version 3 evicts 2, never the base (1), whose encoder the others share
+        assertThat(installer.apply(version(3, 0.5, base.encoder().name(), "3"), "t@3")).isTrue();
+        assertThat(registry.resolve("sentiment", "1").score("", TEXTS)).containsExactly(before);
+        assertThat(registry.resolve("sentiment").version()).isEqualTo("3");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> registry.resolve("sentiment", "2"))
+                .hasMessageContaining("version '2' is not served");
+    }
+
+    @Test
+    void badPayloadsAreRefusedAndTheServedVersionStays() {
+        byte[] good = version(2, 2.0, base.encoder().name(), "2");
+        List<byte[]> bad = List.of(
+                "not avro".getBytes(StandardCharsets.UTF_8),
+                version(2, 2.0, "some-other-encoder", "2"),
+                version(2, 2.0, base.encoder().name(), "7"), // metadata does not match the record
+                VERSIONS.encode(RewardModelVersion.newBuilder(VERSIONS.decode(good))
+                        .setHeadOnnx(ByteBuffer.wrap("corrupt onnx".getBytes(StandardCharsets.UTF_8))).build()),
+                VERSIONS.encode(RewardModelVersion.newBuilder(VERSIONS.decode(good)).setHeadOnnx(null).build()),
+                new byte[(1 << 20) + 1]);
+        for (byte[] b : bad) {
+            assertThat(installer.apply(b, "bad")).isFalse();
+        }
+        assertThat(metrics.modelVersions("unknown", "refused")).isEqualTo(bad.size());
+        assertThat(registry.newestVersion("sentiment")).isEqualTo("1");
+        // a version of a model this scorer does not serve is ignored, not refused
+        assertThat(installer.apply(VERSIONS.encode(RewardModelVersion.newBuilder(VERSIONS.decode(good))
+                .setModelId("toxicity").build()), "other")).isFalse();
+        assertThat(metrics.modelVersions("unknown", "refused")).isEqualTo(bad.size());
+        assertThat(installer.apply(good, "good")).isTrue();
+    }
+}
