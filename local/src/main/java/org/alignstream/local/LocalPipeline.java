@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.alignstream.common.runtime.RunningStage;
 import org.alignstream.common.runtime.StreamsCommand;
+import org.alignstream.feedback.FeedbackService;
 import org.alignstream.generator.GeneratorService;
 import org.alignstream.scorer.ScorerService;
 import org.alignstream.selector.SelectorService;
@@ -23,11 +24,17 @@ import org.alignstream.selector.SelectorService;
 public final class LocalPipeline implements AutoCloseable {
     private final Path stateRoot;
     private final List<RunningStage> stages = new ArrayList<>();
+    private final String bootstrapServers;
+    private final List<String> commonArgs;
     private GeneratorService generator;
     private ScorerService scorer;
+    private FeedbackService feedback;
+    private RunningStage feedbackStage;
 
-    private LocalPipeline(Path stateRoot) {
+    private LocalPipeline(Path stateRoot, String bootstrapServers, List<String> commonArgs) {
         this.stateRoot = stateRoot;
+        this.bootstrapServers = bootstrapServers;
+        this.commonArgs = List.copyOf(commonArgs);
     }
 
     /**
@@ -54,7 +61,7 @@ public final class LocalPipeline implements AutoCloseable {
                                       List<String> scorerArgs, boolean withSelector) {
         LocalPipeline p;
         try {
-            p = new LocalPipeline(Files.createTempDirectory("alignstream-local-state"));
+            p = new LocalPipeline(Files.createTempDirectory("alignstream-local-state"), bootstrapServers, commonArgs);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -84,6 +91,33 @@ public final class LocalPipeline implements AutoCloseable {
         args.addAll(own);
         StreamsCommand.parse(cmd, args.toArray(String[]::new));
         stages.add(cmd.start());
+    }
+
+    /**
+     * Starts the feedback service too (the common flags plus {@code args}) and waits until it runs; it is closed with
+     * the pipeline, or earlier with {@link #stopFeedback()}.
+     */
+    public FeedbackService startFeedback(List<String> args) {
+        FeedbackService f = new FeedbackService();
+        startStage(f, bootstrapServers, commonArgs, args);
+        feedbackStage = stages.get(stages.size() - 1);
+        feedbackStage.awaitRunning(Duration.ofSeconds(120));
+        feedback = f;
+        return f;
+    }
+
+    /** Stops the feedback service (as a restart would: its state stays in its state directory and changelog). */
+    public void stopFeedback() {
+        if (feedbackStage != null) {
+            feedbackStage.close();
+            stages.remove(feedbackStage);
+            feedbackStage = null;
+            feedback = null;
+        }
+    }
+
+    public FeedbackService feedback() {
+        return feedback;
     }
 
     public List<RunningStage> stages() {
