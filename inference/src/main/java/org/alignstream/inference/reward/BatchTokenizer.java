@@ -94,6 +94,8 @@ public final class BatchTokenizer implements AutoCloseable {
         long[] ids = new long[batch * length];
         long[] mask = new long[batch * length];
         long[] types = new long[batch * length];
+        String[] tokens = new String[batch * length];
+        long[] special = new long[batch * length];
         for (int i = 0; i < batch; i++) {
             Encoding e = encodings[i];
             if (e.getIds().length != length) {
@@ -103,8 +105,10 @@ public final class BatchTokenizer implements AutoCloseable {
             System.arraycopy(e.getIds(), 0, ids, i * length, length);
             System.arraycopy(e.getAttentionMask(), 0, mask, i * length, length);
             System.arraycopy(e.getTypeIds(), 0, types, i * length, length);
+            System.arraycopy(e.getTokens(), 0, tokens, i * length, length);
+            System.arraycopy(e.getSpecialTokenMask(), 0, special, i * length, length);
         }
-        return new TokenBatch(batch, length, ids, mask, types);
+        return new TokenBatch(batch, length, ids, mask, types, tokens, special);
     }
 
     private static void requireTexts(List<String> texts, String name) {

@@ -25,12 +25,28 @@ public final class TokenBatch {
     private final long[] inputIds;
     private final long[] attentionMask;
     private final long[] tokenTypeIds;
+    /** Token strings per cell (row-major like the ids), or null when the batch was built without them. */
+    private final String[] tokens;
+    /** 1 where the tokenizer added a special token ([CLS], [SEP], padding), or null like {@link #tokens}. */
+    private final long[] specialTokenMask;
 
     TokenBatch(int batchSize, int length, long[] inputIds, long[] attentionMask, long[] tokenTypeIds) {
+        this(batchSize, length, inputIds, attentionMask, tokenTypeIds, null, null);
+    }
+
+    TokenBatch(int batchSize, int length, long[] inputIds, long[] attentionMask, long[] tokenTypeIds, String[] tokens,
+            long[] specialTokenMask) {
         int cells = batchSize * length;
-        if (inputIds.length != cells || attentionMask.length != cells || tokenTypeIds.length != cells) {
+        if (inputIds.length != cells || attentionMask.length != cells || tokenTypeIds.length != cells
+                || (tokens != null && tokens.length != cells)
+                || (specialTokenMask != null && specialTokenMask.length != cells)) {
             throw new IllegalArgumentException("token batch arrays must all have " + cells + " entries");
         }
+        if ((tokens == null) != (specialTokenMask == null)) {
+            throw new IllegalArgumentException("token strings and the special-token mask come together");
+        }
+        this.tokens = tokens;
+        this.specialTokenMask = specialTokenMask;
         this.batchSize = batchSize;
         this.length = length;
         this.inputIds = inputIds;
@@ -68,6 +84,38 @@ public final class TokenBatch {
         long[] ids = new long[n];
         System.arraycopy(inputIds, row * length, ids, 0, n);
         return ids;
+    }
+
+    /** Whether {@link #tokens(int)} is available (batches from {@link BatchTokenizer} carry token strings). */
+    public boolean hasTokens() {
+        return tokens != null;
+    }
+
+    /**
+     * The token strings (e.g. {@code "[CLS]", "great", "##ly"}) at the non-padding positions of
+     * one row, aligned with {@link #ids(int)}.
+     *
+     * @throws IllegalStateException if this batch was built without token strings
+     */
+    public java.util.List<String> tokens(int row) {
+        if (tokens == null) {
+            throw new IllegalStateException("this token batch carries no token strings");
+        }
+        int n = ids(row).length;
+        return java.util.List.of(java.util.Arrays.copyOfRange(tokens, row * length, row * length + n));
+    }
+
+    /**
+     * Whether the tokenizer added the token at {@code position} of {@code row} ({@code [CLS]},
+     * {@code [SEP]}, padding) rather than taking it from the text.
+     *
+     * @throws IllegalStateException if this batch was built without token strings
+     */
+    public boolean isSpecialToken(int row, int position) {
+        if (specialTokenMask == null) {
+            throw new IllegalStateException("this token batch carries no special-token mask");
+        }
+        return specialTokenMask[row * length + position] != 0;
     }
 
     /**
