@@ -7,11 +7,11 @@
 #   4. evaluate  plain samples (N=1) of lm-austen and of the new model on the held-out prompts, reward of each;
 #                the figures go into training.json
 # Needs: apt-get install -y python3-torch python3-onnx libopenblas0-pthread r-cran-janeaustenr r-base-core
-# Usage: ops/train-lm/distil-bon.sh [--n-train 4000] [--n-eval 400] [--epochs 4] [--lr 3e-4] [--threads 1]
+# Usage: ops/train-lm/distil-bon.sh [--n-train 4000] [--n-eval 400] [--epochs 3] [--lr 1e-4] [--threads 1]
 # About 30 minutes on one core of the 2-core build machine (step 2 is most of it). Work files in $WORK.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-N_TRAIN=4000 N_EVAL=400 EPOCHS=4 LR=3e-4 THREADS=1
+N_TRAIN=4000 N_EVAL=400 EPOCHS=3 LR=1e-4 THREADS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --n-train) N_TRAIN=$2; shift 2 ;;
@@ -42,6 +42,9 @@ $PY ops/train-lm/distil_bon.py train --data "$WORK/bon16-train.jsonl" --base mod
 
 bon --prompts "$WORK/eval-prompts.txt" --out "$WORK/eval-lm-austen-n1.jsonl" --n 1
 bon --prompts "$WORK/eval-prompts.txt" --out "$WORK/eval-bon16-n1.jsonl" --n 1 --model "$OUT"
+bon --prompts "$WORK/eval-prompts.txt" --out "$WORK/eval-lm-austen-n8.jsonl" --n 8 --seed 100001
+bon --prompts "$WORK/eval-prompts.txt" --out "$WORK/eval-bon16-n8.jsonl" --n 8 --seed 100001 --model "$OUT"
 bon --prompts "$WORK/eval-prompts.txt" --out "$WORK/eval-lm-austen-bon16.jsonl" --n 16
 $PY ops/train-lm/distil_bon.py report --before "$WORK/eval-lm-austen-n1.jsonl" --after "$WORK/eval-bon16-n1.jsonl" \
+  --before-many "$WORK/eval-lm-austen-n8.jsonl" --after-many "$WORK/eval-bon16-n8.jsonl" \
   --bon "$WORK/eval-lm-austen-bon16.jsonl" --training-json "$OUT/training.json"

@@ -232,8 +232,21 @@ def cmd_train(args):
     steps_per_epoch = math.ceil(len(train) / args.batch)
     total_steps = steps_per_epoch * args.epochs
     warmup = max(1, total_steps // 20)
-    history, best = [], (before_loss, 0, {k: v.clone() for k, v in model.state_dict().items()})
-    step, t_train = 0, time.time()
+    history = []
+    best = (before_loss, 0, {k: v.clone() for k, v in model.state_dict().items()})  # (val loss, step, weights)
+    step, t_train, out_of_time = 0, time.time(), False
+
+    def validate(epoch, train_loss):
+        nonlocal best
+        val_loss = continuation_loss(model, val, eos_id)
+        history.append({"epoch": epoch, "step": step, "train_loss": round(train_loss, 4), "val_loss": round(val_loss, 4),
+                        "minutes": round((time.time() - t_train) / 60, 2)})
+        print("epoch %d step %d: train loss %.4f, validation loss %.4f, %.1f min"
+              % (epoch, step, train_loss, val_loss, (time.time() - t_train) / 60), flush=True)
+        if val_loss < best[0]:
+            best = (val_loss, step, {k: v.clone() for k, v in model.state_dict().items()})
+        model.train()
+
     model.train()
     for epoch in range(1, args.epochs + 1):
         order = list(range(len(train)))
@@ -256,26 +269,24 @@ def cmd_train(args):
             step += 1
             running += loss.item() * len(rows)
             seen += len(rows)
-            if (time.time() - t_train) > args.minutes * 60:
+            out_of_time = (time.time() - t_train) > args.minutes * 60
+            if step % args.eval_every == 0 or b == steps_per_epoch - 1 or out_of_time:
+                validate(epoch, running / seen)
+            if out_of_time:
                 break
-        val_loss = continuation_loss(model, val, eos_id)
-        history.append({"epoch": epoch, "steps": step, "train_loss": round(running / seen, 4),
-                        "val_loss": round(val_loss, 4), "minutes": round((time.time() - t_train) / 60, 2)})
-        print("epoch %d: %d steps, train loss %.4f, validation loss %.4f, %.1f min"
-              % (epoch, step, running / seen, val_loss, (time.time() - t_train) / 60), flush=True)
-        if val_loss < best[0]:
-            best = (val_loss, epoch, {k: v.clone() for k, v in model.state_dict().items()})
-        model.train()
-        if (time.time() - t_train) > args.minutes * 60:
+        if out_of_time:
             print("time budget of %.0f min reached" % args.minutes, flush=True)
             break
     train_minutes = (time.time() - t_train) / 60
-    model.load_state_dict(best[2])
+    if args.keep == "best":
+        model.load_state_dict(best[2])
+    else:
+        best = (None, step, None)
     model.eval()
     after_loss = continuation_loss(model, val, eos_id)
     after_train_loss = continuation_loss(model, train, eos_id)
     after_ppl = train_lm.evaluate(model, austen_val, ctx)
-    print("after (epoch %d kept): validation loss %.4f (train %.4f), Austen validation perplexity %.2f"
+    print("after (step %d kept): validation loss %.4f (train %.4f), Austen validation perplexity %.2f"
           % (best[1], after_loss, after_train_loss, after_ppl), flush=True)
 
     train_lm.export_onnx(model, os.path.join(args.out, "model.onnx"))
@@ -299,7 +310,7 @@ def cmd_train(args):
                       "schedule": "linear warm-up %d steps, cosine to 10 %%" % warmup, "batch": args.batch,
                       "dropout": args.dropout, "grad_clip": 1.0, "epochs": args.epochs, "seed": args.seed,
                       "threads": args.threads},
-        "steps": step, "kept_epoch": best[1], "history": history, "train_minutes": round(train_minutes, 2),
+        "steps": step, "kept_step": best[1], "history": history, "train_minutes": round(train_minutes, 2),
         "val_loss_before": round(before_loss, 4), "val_loss_after": round(after_loss, 4),
         "train_loss_before": round(before_train_loss, 4), "train_loss_after": round(after_train_loss, 4),
         "austen_val_perplexity_before": round(before_ppl, 2), "austen_val_perplexity_after": round(after_ppl, 2),
@@ -335,6 +346,16 @@ def cmd_report(args):
                   "paired_difference": round(statistics.fmean(diffs), 4),
                   "paired_difference_stderr": round(statistics.stdev(diffs) / math.sqrt(len(diffs)), 4),
                   "distilled_wins": round(sum(d > 0 for d in diffs) / len(diffs), 4)}
+    if args.before_many and args.after_many:
+        many = {}
+        for key, path in (("base", args.before_many), ("distilled", args.after_many)):
+            rows = read_pairs(path)
+            means = [row["mean_reward"] for row in rows]
+            many[key] = {"file": os.path.basename(path), "prompts": len(rows), "samples_per_prompt": len(rows[0]["rewards"]),
+                         "mean_reward": round(statistics.fmean(means), 4),
+                         "stderr_over_prompts": round(statistics.stdev(means) / math.sqrt(len(means)), 4),
+                         "mean_best_of_them": round(statistics.fmean(row["best_reward"] for row in rows), 4)}
+        evaluation["many_plain_samples_per_prompt"] = many
     if args.bon:
         _, evaluation["base_best_of_16_on_the_same_prompts"] = summary(args.bon)
     with open(args.training_json) as f:
@@ -359,11 +380,14 @@ def main():
     t.add_argument("--data", required=True, help="JSONL from BestOfNDistillationData")
     t.add_argument("--base", default="models/lm-austen")
     t.add_argument("--out", required=True)
-    t.add_argument("--epochs", type=int, default=4)
-    t.add_argument("--lr", type=float, default=3e-4)
+    t.add_argument("--epochs", type=int, default=3)
+    t.add_argument("--lr", type=float, default=1e-4)
     t.add_argument("--batch", type=int, default=32)
     t.add_argument("--dropout", type=float, default=0.1)
     t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--eval-every", type=int, default=30, help="validation every this many steps; the best is kept")
+    t.add_argument("--keep", choices=["best", "last"], default="best",
+                   help="export the weights with the lowest validation loss, or the last ones")
     t.add_argument("--val-fraction", type=float, default=0.05)
     t.add_argument("--minutes", type=float, default=25.0, help="stop training after this wall time")
     t.add_argument("--threads", type=int, default=1)
@@ -374,6 +398,8 @@ def main():
     r.add_argument("--before", required=True, help="--n 1 evaluation JSONL of the base model")
     r.add_argument("--after", required=True, help="--n 1 evaluation JSONL of the distilled model")
     r.add_argument("--bon", help="optional --n 16 JSONL of the base model on the same prompts")
+    r.add_argument("--before-many", help="optional --n 8 JSONL of the base model (mean of 8 plain samples a prompt)")
+    r.add_argument("--after-many", help="optional --n 8 JSONL of the distilled model")
     r.add_argument("--max-new-tokens", default="32")
     r.add_argument("--training-json", required=True)
     args = ap.parse_args()
