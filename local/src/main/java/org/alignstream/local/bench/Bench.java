@@ -97,8 +97,8 @@ public final class Bench implements Callable<Integer> {
     boolean profileThreads;
 
     @Option(names = "--tokenwise-configs", paramLabel = "CONFIG[,CONFIG...]",
-            description = "Stage configurations of the tokenwise section, each GUARANTEE:COMMIT_MS[:LINGER_MS] with "
-                    + "GUARANTEE eos (exactly_once_v2) or alo (at_least_once); the first gives the headline ratios "
+            description = "Stage configurations of the tokenwise section, each GUARANTEE:COMMIT_MS[:LINGER_MS[:POLL_MS]] "
+                    + "with GUARANTEE eos (exactly_once_v2) or alo (at_least_once) and - for a stage default; the first gives the headline ratios "
                     + "(default: " + TokenwiseConfig.DEFAULTS + ")")
     String tokenwiseConfigs = TokenwiseConfig.DEFAULTS;
 
@@ -177,8 +177,9 @@ public final class Bench implements Callable<Integer> {
 
     /** The tokenwise configurations, checked against {@code --stage-arg}. */
     List<TokenwiseConfig> tokenwiseConfigs() {
-        TokenwiseConfig.requireNoConflict(stageArgs);
-        return TokenwiseConfig.parseList(tokenwiseConfigs);
+        List<TokenwiseConfig> configs = TokenwiseConfig.parseList(tokenwiseConfigs);
+        TokenwiseConfig.requireNoConflict(stageArgs, configs);
+        return configs;
     }
 
     private int pick(Integer explicit, int full, int quickValue) {
@@ -320,9 +321,10 @@ public final class Bench implements Callable<Integer> {
             try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start();
                  TokenwiseBench bench = new TokenwiseBench(kafka.clientConfig(), workload, args, modelArgs)) {
                 var stage = bench.pipeline().generator();
-                System.out.printf(Locale.ROOT, "-- %s: %s, commit.interval.ms=%d, linger.ms=%d (stage flags %s)%n",
+                String pollMs = stage.config().getOrDefault("poll.ms", "100 (default)");
+                System.out.printf(Locale.ROOT, "-- %s: %s, commit.interval.ms=%d, linger.ms=%d, poll.ms=%s (stage flags %s)%n",
                         config.label(), stage.processingGuarantee(), stage.commitIntervalMs(), stage.producerLingerMs(),
-                        args);
+                        pollMs, args);
                 List<RoundOverhead> overheads = new ArrayList<>();
                 System.out.println("  latency, 1 request in flight (rates in generated tokens/s):");
                 int warmupRequests = Math.min(2, ts.requests()); // warm-up rounds come after the repetitions' numbers
@@ -349,7 +351,7 @@ public final class Bench implements Callable<Integer> {
                             bench.differing());
                 }
                 rows.add(new TokenwiseTable.Row(config.label(), stage.processingGuarantee(), stage.commitIntervalMs(),
-                        stage.producerLingerMs(), 1000 / latency.bareRate(), 1000 / latency.pipelineRate(),
+                        stage.producerLingerMs(), pollMs.replace(" (default)", ""), 1000 / latency.bareRate(), 1000 / latency.pipelineRate(),
                         latency.ratio(), RoundOverhead.medianStageMsPerRound(overheads), overhead,
                         RoundOverhead.medianPerHopMs(overheads), throughput, (System.nanoTime() - started) / 1e9));
                 if (c == 0) {

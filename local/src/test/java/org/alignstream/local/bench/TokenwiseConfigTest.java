@@ -27,6 +27,22 @@ class TokenwiseConfigTest {
     }
 
     @Test
+    void anOptionalPollMsGoesToKafkaStreamsAsAConfigEntryAndADashKeepsADefault() {
+        TokenwiseConfig c = TokenwiseConfig.parse("eos:20:-:20");
+        assertThat(c).isEqualTo(new TokenwiseConfig(true, 20, null, 20));
+        assertThat(c.stageArgs()).containsExactly("--processing-guarantee=exactly_once_v2", "--commit-interval-ms=20",
+                "--config=poll.ms=20");
+        assertThat(c.label()).isEqualTo("eos:20:-:20");
+        TokenwiseConfig all = TokenwiseConfig.parse("alo:100:0:10");
+        assertThat(all.stageArgs()).containsExactly("--processing-guarantee=at_least_once", "--commit-interval-ms=100",
+                "--producer-linger-ms=0", "--config=poll.ms=10");
+        assertThat(all.label()).isEqualTo("alo:100:0:10");
+        assertThat(TokenwiseConfig.parse("eos:100:-").label()).isEqualTo("eos:100");
+        assertThat(TokenwiseConfig.parse("eos:100:-:-")).isEqualTo(new TokenwiseConfig(true, 100, null, null));
+        assertThatThrownBy(() -> TokenwiseConfig.parse("eos:20:-:0")).hasMessageContaining("poll.ms must be >= 1");
+    }
+
+    @Test
     void theDefaultListStartsWithTheStagesDefaults() {
         List<TokenwiseConfig> configs = TokenwiseConfig.parseList(TokenwiseConfig.DEFAULTS);
         assertThat(configs).extracting(TokenwiseConfig::label)
@@ -47,8 +63,8 @@ class TokenwiseConfigTest {
     @Test
     void rejectsMalformedSpecs() {
         assertThatThrownBy(() -> TokenwiseConfig.parse("eos")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("GUARANTEE:COMMIT_MS[:LINGER_MS]");
-        assertThatThrownBy(() -> TokenwiseConfig.parse("eos:1:2:3")).hasMessageContaining("GUARANTEE:COMMIT_MS");
+                .hasMessageContaining("GUARANTEE:COMMIT_MS[:LINGER_MS[:POLL_MS]]");
+        assertThatThrownBy(() -> TokenwiseConfig.parse("eos:1:2:3:4")).hasMessageContaining("GUARANTEE:COMMIT_MS");
         assertThatThrownBy(() -> TokenwiseConfig.parse("exactly_once:100")).hasMessageContaining("guarantee must be");
         assertThatThrownBy(() -> TokenwiseConfig.parse("eos:fast")).hasMessageContaining("commit interval must be a whole");
         assertThatThrownBy(() -> TokenwiseConfig.parse("eos:0")).hasMessageContaining("commit interval must be >= 1");
@@ -58,12 +74,15 @@ class TokenwiseConfigTest {
 
     @Test
     void stageArgsMustNotSetWhatTheConfigsSet() {
-        TokenwiseConfig.requireNoConflict(List.of("--num-stream-threads=2", "--config=poll.ms=10"));
-        assertThatThrownBy(() -> TokenwiseConfig.requireNoConflict(List.of("--commit-interval-ms=50")))
+        List<TokenwiseConfig> noPoll = TokenwiseConfig.parseList("eos:100,alo:100:0");
+        TokenwiseConfig.requireNoConflict(List.of("--num-stream-threads=2", "--config=poll.ms=10"), noPoll);
+        assertThatThrownBy(() -> TokenwiseConfig.requireNoConflict(List.of("--commit-interval-ms=50"), noPoll))
                 .hasMessageContaining("--stage-arg=--commit-interval-ms=50 conflicts with --tokenwise-configs");
-        assertThatThrownBy(() -> TokenwiseConfig.requireNoConflict(List.of("--producer-linger-ms")))
+        assertThatThrownBy(() -> TokenwiseConfig.requireNoConflict(List.of("--producer-linger-ms"), noPoll))
                 .hasMessageContaining("conflicts");
-        assertThatThrownBy(() -> TokenwiseConfig.requireNoConflict(List.of("--processing-guarantee=at_least_once")))
-                .hasMessageContaining("conflicts");
+        assertThatThrownBy(() -> TokenwiseConfig.requireNoConflict(List.of("--processing-guarantee=at_least_once"),
+                noPoll)).hasMessageContaining("conflicts");
+        assertThatThrownBy(() -> TokenwiseConfig.requireNoConflict(List.of("--config=poll.ms=10"),
+                TokenwiseConfig.parseList("eos:100,eos:20:-:20"))).hasMessageContaining("sets poll.ms");
     }
 }
