@@ -9,8 +9,8 @@
 #   ratio tokenwise_pipeline_vs_bare=T
 #   ratio tokenwise_latency_pipeline_vs_bare=L
 #   ratio round_overhead_ms=O
-# Full run about 7-9 minutes on 2 cores (the tokenwise section alone, --sections=tokenwise, about 4-5); `ops/bench.sh
-# --quick` (a smoke run) about 3. Extra arguments go to org.alignstream.local.bench.Bench (try --help).
+# Full run: scorer, generator and e2e about 2.5-4 minutes on 2 cores, the tokenwise section (--sections=tokenwise)
+# about 4-5 more; `ops/bench.sh --quick` (a smoke run) about 5 under load. Extra arguments go to org.alignstream.local.bench.Bench (try --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/lib.sh
