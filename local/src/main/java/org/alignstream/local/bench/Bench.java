@@ -322,8 +322,8 @@ public final class Bench implements Callable<Integer> {
                  TokenwiseBench bench = new TokenwiseBench(kafka.clientConfig(), workload, args, modelArgs)) {
                 var stage = bench.pipeline().generator();
                 String pollMs = stage.config().getOrDefault("poll.ms", "100 (default)");
-                System.out.printf(Locale.ROOT, "-- %s: %s, commit.interval.ms=%d, linger.ms=%d, poll.ms=%s (stage flags %s)%n",
-                        config.label(), stage.processingGuarantee(), stage.commitIntervalMs(), stage.producerLingerMs(),
+                System.out.printf(Locale.ROOT,
+                        "-- %s: %s, commit.interval.ms=%d, linger.ms=%d, poll.ms=%s (stage flags %s)%n", config.label(), stage.processingGuarantee(), stage.commitIntervalMs(), stage.producerLingerMs(),
                         pollMs, args);
                 List<RoundOverhead> overheads = new ArrayList<>();
                 System.out.println("  latency, 1 request in flight (rates in generated tokens/s):");
@@ -336,7 +336,8 @@ public final class Bench implements Callable<Integer> {
                 double overhead = RoundOverhead.medianPerRoundMs(overheads);
                 System.out.printf(Locale.ROOT, "  round_overhead_ms median %.1f (p95 %.1f) over %d requests; per hop %.1f; "
                                 + "stage processing %.1f ms/round%n", overhead,
-                        Stats.percentile(overheads.stream().map(RoundOverhead::perRoundMs).toList(), 95), overheads.size(),
+                        Stats.percentile(overheads.stream().map(RoundOverhead::perRoundMs).toList(), 95),
+                        overheads.size(),
                         RoundOverhead.medianPerHopMs(overheads), RoundOverhead.medianStageMsPerRound(overheads));
                 Double throughput = null;
                 if (c == 0 || tokenwiseThroughputAll) {
@@ -351,8 +352,8 @@ public final class Bench implements Callable<Integer> {
                             bench.differing());
                 }
                 rows.add(new TokenwiseTable.Row(config.label(), stage.processingGuarantee(), stage.commitIntervalMs(),
-                        stage.producerLingerMs(), pollMs.replace(" (default)", ""), 1000 / latency.bareRate(), 1000 / latency.pipelineRate(),
-                        latency.ratio(), RoundOverhead.medianStageMsPerRound(overheads), overhead,
+                        stage.producerLingerMs(), pollMs.replace(" (default)", ""), 1000 / latency.bareRate(),
+                        1000 / latency.pipelineRate(), latency.ratio(), RoundOverhead.medianStageMsPerRound(overheads), overhead,
                         RoundOverhead.medianPerHopMs(overheads), throughput, (System.nanoTime() - started) / 1e9));
                 if (c == 0) {
                     headline.add(new Ratio("tokenwise_pipeline_vs_bare", throughput));
