@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Performance benchmark (docs/BENCHMARKS.md): each model stage running as its own Kafka Streams application on an
 # embedded broker against the same model calls in a bare loop, measured interleaved in ONE run, then the whole
-# pipeline end to end. Ends with lines
+# pipeline end to end, then tokenwise (stepwise ARGS) decoding through the pipeline against the bare decoding loop
+# under several stage configurations. Ends with lines
 #   ratio scorer_pipeline_vs_bare=X
 #   ratio generator_pipeline_vs_bare=Y
 #   ratio bon8_prompts_per_s=Z
-# Full run about 4 minutes on 2 cores; `ops/bench.sh --quick` (a smoke run) about 1.5. Extra arguments go to
-# org.alignstream.local.bench.Bench (try --help).
+#   ratio tokenwise_pipeline_vs_bare=T
+#   ratio tokenwise_latency_pipeline_vs_bare=L
+#   ratio round_overhead_ms=O
+# Full run: scorer, generator and e2e about 2.5-4 minutes on 2 cores, the tokenwise section (--sections=tokenwise)
+# about 4-5 more; `ops/bench.sh --quick` (a smoke run) about 5 under load. Extra arguments go to org.alignstream.local.bench.Bench (try --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/lib.sh
