@@ -94,7 +94,7 @@ class StreamsCommandTest {
     assertThat(c.stateDir()).isNull();
     assertThat(c.numStreamThreads()).isEqualTo(1);
     assertThat(c.processingGuarantee()).isEqualTo("exactly_once_v2");
-    assertThat(c.commitIntervalMs()).isEqualTo(100);
+    assertThat(c.commitIntervalMs()).isEqualTo(10);
     assertThat(c.producerLingerMs()).isEqualTo(5);
     assertThat(c.httpPort()).isZero();
     assertThat(c.topicPartitions()).isEqualTo(6);
