@@ -224,7 +224,7 @@ class StreamsCommandTest {
     assertThat(p.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG)).isEqualTo("k:9092");
     assertThat(p.get(StreamsConfig.STATE_DIR_CONFIG)).isEqualTo("/tmp/st");
     assertThat(p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)).isEqualTo("exactly_once_v2");
-    assertThat(p.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(100L);
+    assertThat(p.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(10L);
     assertThat(p.get("producer.transaction.timeout.ms")).isEqualTo(10_000);
     assertThat(p.get("producer.linger.ms")).isEqualTo("50");
     assertThat(p.get("max.poll.records")).isEqualTo("10");
