@@ -44,6 +44,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
+import picocli.CommandLine;
 
 /**
  * The four stages as {@code docker-compose.yml} runs them, without Docker: each a separate JVM started with exactly
@@ -190,6 +191,18 @@ class ComposeParityIT {
         assertThat(dead).hasSize(1);
         DeadLetter letter = DeadLetters.serde().decode(dead.get(0).value());
         assertThat(letter.getStage()).isEqualTo("generator");
+        // ops/dead-letters.sh lists it and re-publishes its original record, which (still garbage) comes back
+        java.io.StringWriter listed = new java.io.StringWriter();
+        CommandLine tool = DeadLetterTool.commandLine(Map.of()).setOut(new java.io.PrintWriter(listed));
+        assertThat(tool.execute("--bootstrap-servers", kafka.bootstrapServers(), "--key", "compose-garbage",
+                "--republish")).isZero();
+        assertThat(listed.toString()).contains("\tgenerator\tprompts-", "key=compose-garbage", "cannot decode",
+                "1 dead letter(s)", "re-published 1 record(s) to their source topics");
+        List<ConsumerRecord<byte[], byte[]>> again = TopicReader.readCommitted(kafka.clientConfig(),
+                Topics.DEAD_LETTERS, r -> r.size() >= 2, Duration.ofMillis(500), ANSWER_TIMEOUT);
+        assertThat(again).hasSize(2);
+        assertThat(DeadLetters.serde().decode(again.get(1).value()).getOriginalValue())
+                .isEqualTo(letter.getOriginalValue());
 
         // ---- every metric the alerts and the dashboard use is served by some stage
         Set<String> served = new TreeSet<>();
