@@ -89,6 +89,12 @@ final class MetricNames {
         try (KafkaStreams streams = new KafkaStreams(builder.build(), p)) {
             metrics.registry().register(KafkaStreamsMetricsBridge.of(streams));
             out.addAll(seriesIn(metrics.scrapeText()));
+        } finally {
+            try (java.util.stream.Stream<Path> walk = Files.walk(stateDir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException e) {
+                // a leftover temporary directory is harmless
+            }
         }
         return out;
     }
