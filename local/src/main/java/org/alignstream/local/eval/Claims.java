@@ -206,6 +206,14 @@ public final class Claims {
                             + "hacking at N=16 for a regulariser to undo. "
                             : ": the gold no longer rises while the proxy does, the regime where a regulariser can help. ");
         }
+        List<String> shorter = rbon.stream().filter(r -> r.key().startsWith("rbon_kl")
+                && r.tokensPerResponse() < bon.tokensPerResponse() - 1).map(r -> r.label() + " "
+                + sig3(r.tokensPerResponse())).toList();
+        if (!shorter.isEmpty()) {
+            why.append("RBoN-KL's β·log π_ref(y) favours short responses (a sum over fewer tokens): tokens per response ")
+                    .append(String.join(", ", shorter)).append(" against ").append(sig3(bon.tokensPerResponse()))
+                    .append(" for Best-of-16. ");
+        }
         why.append("The proxy is imperfect (Spearman ").append(sig3(rho)).append(" with the gold over all responses; the "
                 + "model cards give 0.81 on held-out sentences), but both heads were trained on the same 424 sentences, "
                 + "so they share blind spots and the proxy's errors are only partly visible to this gold model. The "

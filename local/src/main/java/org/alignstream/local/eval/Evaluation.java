@@ -105,13 +105,14 @@ public final class Evaluation implements Callable<Integer> {
             RewardModel proxy = decodingModels.resolve(EvalRow.PROXY);
             requireResponseOnly(proxy);
             requireResponseOnly(gold);
-            List<ModelRef> models = new ArrayList<>(List.of(sampler.model()));
+            List<Report.Model> models = new ArrayList<>(List.of(new Report.Model("LM π_ref", sampler.model())));
             if (sampler.baselineModel() != null) {
-                models.add(sampler.baselineModel());
+                models.add(new Report.Model("ρ_BL", sampler.baselineModel()));
             }
-            for (RewardModel m : List.of(proxy, decodingModels.resolve(EvalRow.PARTIAL), gold)) {
-                models.add(new ModelRef(m.id(), m.version()));
-            }
+            RewardModel partial = decodingModels.resolve(EvalRow.PARTIAL);
+            models.add(new Report.Model("proxy", new ModelRef(proxy.id(), proxy.version())));
+            models.add(new Report.Model("partial", new ModelRef(partial.id(), partial.version())));
+            models.add(new Report.Model("gold", new ModelRef(gold.id(), gold.version())));
             List<EvalRow> rows = filter(EvalRow.standard(maxNewTokens, sampler.baselineModel() != null,
                     new EvalRow.Grid(rbonKlBetas, rbonWdBetas, argsWeights)), rowFilter);
             BareDecodingLoop loop = new BareDecodingLoop(RequestLimits.defaults(), sampler, sampler, decodingModels);
@@ -129,6 +130,7 @@ public final class Evaluation implements Callable<Integer> {
             double minutes = (System.nanoTime() - started) / 6e10;
             System.out.println();
             System.out.print(ResultTable.text(results));
+            System.out.println(RescoringJitter.of(results).describe());
             System.out.println();
             for (Claims.Verdict v : verdicts) {
                 System.out.printf(Locale.ROOT, "claim %d: %s -> %s%n", v.number(), v.claim(), v.answer().text());

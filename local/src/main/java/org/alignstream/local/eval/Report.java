@@ -20,6 +20,10 @@ final class Report {
     record Setup(String command, String date, String machine, int prompts, int maxNewTokens, long seed, boolean quick) {
     }
 
+    /** A model the run used, with its role (e.g. "proxy"). */
+    record Model(String role, ModelRef ref) {
+    }
+
     private Report() {
     }
 
@@ -38,7 +42,7 @@ final class Report {
                 System.getProperty("os.arch"), System.getProperty("java.version"), load);
     }
 
-    static String markdown(Setup setup, List<ModelRef> models, Claims.Context baseline, List<RowResult> rows,
+    static String markdown(Setup setup, List<Model> models, Claims.Context baseline, List<RowResult> rows,
                            List<Claims.Verdict> verdicts, List<String> prompts, double minutes) {
         StringBuilder md = new StringBuilder();
         md.append("# Evaluation: decoding-time alignment methods on lm-austen\n\n");
@@ -54,8 +58,9 @@ final class Report {
                 .append(String.format(Locale.ROOT, "%.1f", minutes)).append(" minutes (model loading included).\n");
         md.append("- **Machine**: ").append(setup.machine()).append(". A shared machine: the seconds per response are "
                 + "comparable within this run only.\n");
-        md.append("- **Models**: ");
-        md.append(String.join(", ", models.stream().map(m -> "`" + m.getId() + "` " + m.getVersion()).toList()));
+        md.append("- **Models** (id, version): ");
+        md.append(String.join(", ", models.stream().map(m -> m.role() + " `" + m.ref().getId() + "` "
+                + m.ref().getVersion()).toList()));
         md.append(". Decoding uses the language model `lm-austen` (π_ref), the proxy `sentiment` (full-sequence) or "
                 + "`sentiment-partial`; `gold-sentiment` (e5-small-v2 encoder) only scores the final texts. Transfer "
                 + "Q*'s baseline ρ_BL: ").append(baseline.baseline())
@@ -72,6 +77,7 @@ final class Report {
                         + "the broker does), on one ONNX Runtime thread.\n\n");
         md.append("## Results\n\n");
         md.append(ResultTable.markdown(rows)).append('\n');
+        md.append(RescoringJitter.of(rows).describe()).append("\n\n");
         md.append("""
                 Columns (figures rounded to 3 significant digits):
 
@@ -113,7 +119,7 @@ final class Report {
         md.append("The first prompt, *").append(prompts.get(0)).append("*, in every row:\n\n");
         md.append("| row | response | proxy | gold |\n| --- | --- | ---: | ---: |\n");
         for (RowResult r : rows) {
-            md.append("| ").append(r.label()).append(" | ").append(cell(r.texts().get(0))).append(" | ")
+            md.append("| ").append(r.label()).append(" (").append(r.decodingReward()).append(") | ").append(cell(r.texts().get(0))).append(" | ")
                     .append(ResultTable.sig3(r.proxy()[0])).append(" | ").append(ResultTable.sig3(r.gold()[0]))
                     .append(" |\n");
         }
@@ -124,7 +130,14 @@ final class Report {
                 use paired standard errors for that reason.
                 - The gold model shares the proxy's training sentences (only the encoder differs), so it sees only \
                 part of the proxy's errors; over-optimisation the two share is invisible here.
-                - Method parameters were set by their scale, not tuned for gold: k, L, K and M as the task asked; the                 two β per RBoN variant are a mild and a strong regulariser picked from a wider grid on the first 8                 prompts by how far they move the choice away from Best-of-16's (`ops/eval.sh --prompts 8 --rows                 bon-16,rbon --rbon-kl-betas 0.005,0.01,0.02,0.03,0.05,0.1 --rbon-wd-betas 10,20,30,50,100,200 --out -`                 shows that grid). Greedy rows (ARGS, PARGS-G, Transfer Q*) are deterministic given the prompt apart                 from Transfer Q*'s rollouts, so one response per prompt is all they have to give.
+                - Method parameters were set by their scale, not tuned for gold: k = 10, L = 8, K = 4 and the M values \
+                as the task asked, w = β = α = 1 where methods are compared; the two β per RBoN variant are a mild and a \
+                strong regulariser picked from a wider grid on the first 8 prompts by how far they move the choice away \
+                from Best-of-16's (`ops/eval.sh --prompts 8 --rows bon-16,rbon --rbon-kl-betas \
+                0.005,0.01,0.02,0.03,0.05,0.1 --rbon-wd-betas 10,20,30,50,100,200 --out -` shows that grid).
+                - ARGS and PARGS-G do not depend on the seed at all (Transfer Q* only through its rollouts), so one \
+                response per prompt is all they have to give; more prompts, not more seeds, would narrow the standard \
+                errors.
                 """);
         return md.toString();
     }

@@ -117,6 +117,23 @@ class ClaimsTest {
     }
 
     @Test
+    void claim2NotesWhenRbonKlChoosesShorterResponses() {
+        RowResult bon = new RowResult("bon-16", "bon-16", "sentiment", values(1, 0.01), values(0.5, 0.01),
+                new double[PROMPT.length], 0.8, 0.9, 160, 24L * PROMPT.length, 1, row("bon-16", 0, 0).texts());
+        RowResult kl = new RowResult("rbon_kl-0.05", "rbon_kl-0.05", "sentiment", values(0.5, 0.01), values(0.4, 0.01),
+                new double[PROMPT.length], 0.8, 0.9, 160, 15L * PROMPT.length, 1, row("rbon_kl-0.05", 0, 0).texts());
+        RowResult wd = new RowResult("rbon_wd-20", "rbon_wd-20", "sentiment", values(0.5, 0.01), values(0.4, 0.01),
+                new double[PROMPT.length], 0.8, 0.9, 160, 10L * PROMPT.length, 1, row("rbon_wd-20", 0, 0).texts());
+        Verdict v = verdict(2, List.of(bon, kl, wd), BUNDLED);
+        assertThat(v.why()).contains("favours short responses").contains("rbon_kl-0.05 15.0 against 24.0")
+                .doesNotContain("rbon_wd-20 10.0");
+        Verdict same = verdict(2, List.of(bon, new RowResult("rbon_kl-0.02", "k", "sentiment", bon.proxy(), bon.gold(),
+                bon.kl(), 0.8, 0.9, 160, 24L * PROMPT.length, 1, bon.texts())), BUNDLED);
+        assertThat(same.why()).doesNotContain("favours short responses");
+        assertThat(same.answer()).isEqualTo(Answer.NO); // identical choice: zero difference is not "more gold"
+    }
+
+    @Test
     void claim3ComparesGreedyAndSampledPairsAndExplainsAFailure() {
         RowResult args = row("args-w1", 2.0, 1.0);
         List<RowResult> rows = List.of(args, row("pargs-g-partial", 1.5, 0.7), row("pargs-partial", 0.2, 0.3),
