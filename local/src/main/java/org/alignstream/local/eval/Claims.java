@@ -232,21 +232,25 @@ public final class Claims {
         if (args == null || pargsG == null) {
             return notMeasured(3, CLAIM3, "needs the args w=1 and pargs-g (partial) rows");
         }
-        List<PairedDifference> checks = new ArrayList<>();
+        List<Check> checks = new ArrayList<>();
         List<String> figures = new ArrayList<>();
         checks.addAll(compare(figures, "greedy: PARGS-G (" + EvalRow.PARTIAL + ") vs ARGS (" + EvalRow.PROXY + "), β = w = 1",
-                pargsG, args));
+                "greedy", pargsG, args));
         if (pargs != null && pargsFull != null) {
             checks.addAll(compare(figures, "sampled: PARGS (" + EvalRow.PARTIAL + ") vs PARGS with " + EvalRow.PROXY
-                    + " (= ARGS-stochastic), β = 1", pargs, pargsFull));
+                    + " (= ARGS-stochastic), β = 1", "sampled", pargs, pargsFull));
         }
-        Answer answer = direction(checks);
+        Answer answer = direction(differences(checks));
+        String reverse = against(checks);
         StringBuilder why = new StringBuilder();
         why.append(switch (answer) {
             case YES -> "The partial-sequence reward model wins every comparison, by gold and by proxy, beyond noise. ";
             case PARTLY -> "The partial-sequence reward model wins some comparisons but not all (see the figures). ";
             default -> "The partial-sequence reward model does not win: no comparison favours it beyond noise. ";
         });
+        if (!reverse.isEmpty()) {
+            why.append("The full-sequence model is ahead beyond noise in: ").append(reverse).append(". ");
+        }
         why.append("At equal β = w the two decoding rules are the same arithmetic (score = log π_ref + β·r over the same "
                 + "top-" + EvalRow.K + " tokens), so each pair differs only in the reward model that scores the prefixes");
         RowResult pargsGFull = rows.get("pargs-g-full");
@@ -273,6 +277,7 @@ public final class Claims {
             why.append("Rashid et al. fine-tune their partial-sequence models on prefixes; a head on frozen features "
                     + "cannot learn prefix-specific features. ");
         }
+        why.append(diversityNote(pargsG, args));
         why.append("By proxy the comparison leans towards the full-model rows, which optimise the very model the proxy "
                 + "column reads; the gold column is the fairer judge.");
         return new Verdict(3, CLAIM3, answer, figures, why.toString());
@@ -285,17 +290,21 @@ public final class Claims {
             return notMeasured(4, CLAIM4, "needs the args w=1 and tq_star direct rows");
         }
         List<String> figures = new ArrayList<>();
-        List<PairedDifference> checks = compare(figures, "TQ* direct (α = 1) vs ARGS greedy (w = 1), both k = "
-                + EvalRow.K, tq, args);
+        List<Check> checks = compare(figures, "TQ* direct (α = 1) vs ARGS greedy (w = 1), both k = "
+                + EvalRow.K, "", tq, args);
         figures.add("cost: RM calls/token " + sig3(tq.callsPerToken()) + " vs " + sig3(args.callsPerToken())
                 + ", s/response " + sig3(tq.secondsPerResponse()) + " vs " + sig3(args.secondsPerResponse()));
-        Answer answer = direction(checks);
+        Answer answer = direction(differences(checks));
+        String reverse = against(checks);
         StringBuilder why = new StringBuilder();
         why.append(switch (answer) {
             case YES -> "Transfer Q* beats ARGS by gold and by proxy, beyond noise. ";
             case PARTLY -> "Transfer Q* beats ARGS on some measures only (see the figures). ";
             default -> "Transfer Q* does not beat ARGS here: neither difference favours it beyond noise. ";
         });
+        if (!reverse.isEmpty()) {
+            why.append("ARGS is ahead beyond noise by ").append(reverse).append(". ");
+        }
         why.append("Both score the same top-" + EvalRow.K + " tokens with the same tilt; ARGS scores the prefix plus the "
                 + "token, Transfer Q* the prefix plus the token plus an L=" + EvalRow.ROLLOUT + "-token rollout of ρ_BL. ");
         if (context.baselineStandIn()) {
@@ -308,6 +317,7 @@ public final class Claims {
                     + "samples under ").append(EvalRow.PROXY).append("), the direct-transfer setting, at toy scale; one "
                     + "rollout per token is still a noisy estimate of Q*. ");
         }
+        why.append(diversityNote(tq, args));
         RowResult indirect = rows.get("tq-indirect");
         if (indirect != null) {
             why.append("The indirect row uses r_BL = ").append(EvalRow.PROXY).append(" = r, so every importance weight "
@@ -319,13 +329,45 @@ public final class Claims {
         return new Verdict(4, CLAIM4, answer, figures, why.toString().strip());
     }
 
+    /** A paired difference and what it compares (e.g. "greedy gold"). */
+    record Check(String label, PairedDifference difference) {
+    }
+
     /** Paired gold and proxy differences of {@code a} over {@code b}, one figure line. */
-    private static List<PairedDifference> compare(List<String> figures, String what, RowResult a, RowResult b) {
+    private static List<Check> compare(List<String> figures, String what, String shortLabel, RowResult a, RowResult b) {
         PairedDifference gold = PairedDifference.of(a.gold(), b.gold());
         PairedDifference proxy = PairedDifference.of(a.proxy(), b.proxy());
         figures.add(what + ": gold " + sig3(a.meanGold()) + " vs " + sig3(b.meanGold()) + " (" + gold.describe()
-                + "), proxy " + sig3(a.meanProxy()) + " vs " + sig3(b.meanProxy()) + " (" + proxy.describe() + ")");
-        return List.of(gold, proxy);
+                + "), proxy " + sig3(a.meanProxy()) + " vs " + sig3(b.meanProxy()) + " (" + proxy.describe()
+                + "), distinct-2 " + sig3(a.distinct2()) + " vs " + sig3(b.distinct2()));
+        String prefix = shortLabel.isEmpty() ? "" : shortLabel + " ";
+        return List.of(new Check(prefix + "gold", gold), new Check(prefix + "proxy", proxy));
+    }
+
+    private static List<PairedDifference> differences(List<Check> checks) {
+        return checks.stream().map(Check::difference).toList();
+    }
+
+    /** The checks that go against the claim beyond noise, e.g. "greedy gold, greedy proxy"; empty if none. */
+    static String against(List<Check> checks) {
+        return String.join(", ", checks.stream().filter(c -> c.difference().significantlyNegative())
+                .map(Check::label).toList());
+    }
+
+    /**
+     * A sentence when the row ahead by gold writes clearly less varied text (distinct-2 lower by 0.1 or more): its lead
+     * may partly be reward hacking the proxy and the gold model share. Empty otherwise.
+     */
+    static String diversityNote(RowResult a, RowResult b) {
+        RowResult ahead = a.meanGold() >= b.meanGold() ? a : b;
+        RowResult behind = ahead == a ? b : a;
+        if (ahead.distinct2() > behind.distinct2() - 0.1) {
+            return "";
+        }
+        return ahead.label() + " leads with much less varied text (distinct-2 " + sig3(ahead.distinct2()) + " vs "
+                + sig3(behind.distinct2()) + "): greedy reward-guided decoding settles on stock positive phrases, "
+                + "which the gold model, trained on the same sentences as the proxy, likes as well, so part of the lead "
+                + "may be reward hacking the two models share rather than better text. ";
     }
 
     /** On how many prompts two rows answered the same text. */

@@ -143,7 +143,9 @@ class ClaimsTest {
         assertThat(v.figures().get(0)).startsWith("greedy: PARGS-G (sentiment-partial) vs ARGS (sentiment)")
                 .contains("gold 0.800 vs 1.10 (-0.300 ± ");
         assertThat(v.answer()).isEqualTo(Answer.NO);
-        assertThat(v.why()).contains("reproduces ARGS w=1 on 0 of 8 prompts") // texts differ by key in this fixture
+        assertThat(v.why()).contains("The full-sequence model is ahead beyond noise in: greedy gold, greedy proxy. ")
+                .doesNotContain("sampled gold") // sampled: +0.1 gold but noise 0.5 per prompt
+                .contains("reproduces ARGS w=1 on 0 of 8 prompts") // texts differ by key in this fixture
                 .contains("0.544 vs 0.639").contains("With β = 2 to match the scale");
     }
 
@@ -164,12 +166,27 @@ class ClaimsTest {
         List<RowResult> rows = List.of(row("args-w1", 2.0, 1.0), tq, indirect);
         Verdict v = verdict(4, rows, STAND_IN);
         assertThat(v.answer()).isEqualTo(Answer.NO);
-        assertThat(v.why()).contains("a stand-in").contains("identical on 8 of 8 prompts")
+        assertThat(v.why()).contains("ARGS is ahead beyond noise by gold, proxy. ")
+                .contains("a stand-in").contains("identical on 8 of 8 prompts")
                 .contains("10.0 RM calls per token instead of 5.00");
         Verdict bundled = verdict(4, rows, BUNDLED);
         assertThat(bundled.why()).doesNotContain("stand-in").contains("lm-austen-bon16");
         Verdict better = verdict(4, List.of(row("args-w1", 1.0, 0.5), row("tq-direct", 1.5, 0.7)), BUNDLED);
         assertThat(better.answer()).isEqualTo(Answer.YES);
+    }
+
+    @Test
+    void diversityNoteOnlyWhenTheGoldLeaderIsClearlyLessVaried() {
+        RowResult varied = new RowResult("a", "A", "sentiment", values(1, 0), values(0.5, 0), new double[PROMPT.length],
+                0.5, 0.9, 1, 1, 1, row("a", 0, 0).texts());
+        RowResult repetitive = new RowResult("b", "B", "sentiment", values(2, 0), values(1.0, 0),
+                new double[PROMPT.length], 0.2, 0.3, 1, 1, 1, row("b", 0, 0).texts());
+        assertThat(Claims.diversityNote(varied, repetitive)).startsWith("B leads with much less varied text "
+                + "(distinct-2 0.300 vs 0.900)");
+        assertThat(Claims.diversityNote(repetitive, varied)).startsWith("B leads");
+        RowResult alike = new RowResult("c", "C", "sentiment", values(2, 0), values(1.0, 0), new double[PROMPT.length],
+                0.2, 0.85, 1, 1, 1, row("c", 0, 0).texts());
+        assertThat(Claims.diversityNote(varied, alike)).isEmpty();
     }
 
     @Test
