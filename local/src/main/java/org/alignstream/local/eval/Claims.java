@@ -141,7 +141,7 @@ public final class Claims {
                 + "texts in one batch). The interesting part is the gold reward: it moved by " + gold.describe());
         if (proxy.mean() > 0) {
             double share = gold.mean() / proxy.mean();
-            why.append(", ").append(sig3(share)).append(" of the proxy gain in the gold model's (similar log-odds) units");
+            why.append(", ").append(sig3(share)).append(" times the proxy's gain (both are log-odds)");
         }
         why.append(gold.significantlyPositive() ? ", so the proxy's gain carries over to the gold reward."
                 : gold.significantlyNegative() ? ", so optimising the proxy harms the gold reward here."
@@ -189,7 +189,8 @@ public final class Claims {
                     : "Only " + String.join(", ", better) + " keeps more gold reward than Best-of-16 beyond noise"
                     + (worse.isEmpty() ? "" : "; " + String.join(", ", worse) + " keeps less") + ". ";
             default -> "No RBoN row keeps more gold reward than Best-of-16 beyond noise"
-                    + (worse.isEmpty() ? "" : " (" + String.join(", ", worse) + " keeps significantly less)") + ". ";
+                    + (worse.isEmpty() ? "" : " (" + String.join(", ", worse) + (worse.size() == 1 ? " keeps" : " keep")
+                    + " significantly less)") + ". ";
         });
         why.append("All RBoN rows choose among exactly Best-of-16's candidates, so the comparison isolates the choice. "
                 + "RBoN pays off when Best-of-N over-optimises an imperfect proxy, i.e. when the gold reward stops "
@@ -207,8 +208,8 @@ public final class Claims {
                             : ": the gold no longer rises while the proxy does, the regime where a regulariser can help. ");
         }
         List<String> shorter = rbon.stream().filter(r -> r.key().startsWith("rbon_kl")
-                && r.tokensPerResponse() < bon.tokensPerResponse() - 1).map(r -> r.label() + " "
-                + sig3(r.tokensPerResponse())).toList();
+                && r.tokensPerResponse() < bon.tokensPerResponse() - 1).map(r -> sig3(r.tokensPerResponse()) + " ("
+                + r.label() + ")").toList();
         if (!shorter.isEmpty()) {
             why.append("RBoN-KL's β·log π_ref(y) favours short responses (a sum over fewer tokens): tokens per response ")
                     .append(String.join(", ", shorter)).append(" against ").append(sig3(bon.tokensPerResponse()))

@@ -77,7 +77,7 @@ class ClaimsTest {
         assertThat(v.answer()).isEqualTo(Answer.YES);
         assertThat(v.figures().get(0)).isEqualTo("mean proxy by N: 1: 0.100, 2: 0.400, 4: 0.700, 8: 0.900, 16: 1.10");
         assertThat(v.figures().get(2)).contains("N=16 minus N=1, paired over 8 prompts: proxy +1.00 ± ");
-        assertThat(v.why()).contains("rises at every doubling").contains("0.220 of the proxy gain")
+        assertThat(v.why()).contains("rises at every doubling").contains("0.220 times the proxy's gain")
                 .contains("carries over to the gold reward");
     }
 
@@ -108,7 +108,7 @@ class ClaimsTest {
                 row("rbon_wd-10", 0.7, 0.5));
         Verdict no = verdict(2, lose, BUNDLED);
         assertThat(no.answer()).isEqualTo(Answer.NO);
-        assertThat(no.why()).contains("rbon_kl-0.02 keeps significantly less").contains("the gold still rises with N");
+        assertThat(no.why()).contains("(rbon_kl-0.02 keeps significantly less)").contains("the gold still rises with N");
         List<RowResult> mixed = List.of(row("bon-16", 1.0, 0.5), row("rbon_kl-0.02", 0.8, 0.7),
                 row("rbon_wd-10", 0.7, 0.3));
         Verdict partly = verdict(2, mixed, BUNDLED);
@@ -125,8 +125,8 @@ class ClaimsTest {
         RowResult wd = new RowResult("rbon_wd-20", "rbon_wd-20", "sentiment", values(0.5, 0.01), values(0.4, 0.01),
                 new double[PROMPT.length], 0.8, 0.9, 160, 10L * PROMPT.length, 1, row("rbon_wd-20", 0, 0).texts());
         Verdict v = verdict(2, List.of(bon, kl, wd), BUNDLED);
-        assertThat(v.why()).contains("favours short responses").contains("rbon_kl-0.05 15.0 against 24.0")
-                .doesNotContain("rbon_wd-20 10.0");
+        assertThat(v.why()).contains("favours short responses").contains("15.0 (rbon_kl-0.05) against 24.0")
+                .doesNotContain("10.0 (rbon_wd-20)");
         Verdict same = verdict(2, List.of(bon, new RowResult("rbon_kl-0.02", "k", "sentiment", bon.proxy(), bon.gold(),
                 bon.kl(), 0.8, 0.9, 160, 24L * PROMPT.length, 1, bon.texts())), BUNDLED);
         assertThat(same.why()).doesNotContain("favours short responses");
