@@ -3,8 +3,8 @@
 # RBoN-KL/WD, ARGS, PARGS, blockwise, Transfer Q*) at fixed seeds in the bare decoding loop, each row's final texts
 # re-scored by the proxy (sentiment) and the gold model (gold-sentiment); prints the table and the papers' claims with
 # verdicts computed from the figures, and writes docs/EVALUATION.md.
-#   ops/eval.sh              full run (24 prompts, about 10 minutes on 2 cores)
-#   ops/eval.sh --quick      smoke run (6 prompts, about 3 minutes)
+#   ops/eval.sh              full run (24 prompts, 4-8 minutes on 2 shared cores)
+#   ops/eval.sh --quick      smoke run (6 prompts, 1-2 minutes)
 #   ops/eval.sh --prompts N  the first N prompts
 # Extra arguments go to org.alignstream.local.eval.Evaluation (try --help; --out - writes no report).
 set -euo pipefail

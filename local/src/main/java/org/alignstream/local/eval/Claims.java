@@ -304,7 +304,7 @@ public final class Claims {
             default -> "Transfer Q* does not beat ARGS here: neither difference favours it beyond noise. ";
         });
         if (!reverse.isEmpty()) {
-            why.append("ARGS is ahead beyond noise by ").append(reverse).append(". ");
+            why.append("ARGS is ahead beyond noise in: ").append(reverse).append(". ");
         }
         why.append("Both score the same top-" + EvalRow.K + " tokens with the same tilt; ARGS scores the prefix plus the "
                 + "token, Transfer Q* the prefix plus the token plus an L=" + EvalRow.ROLLOUT + "-token rollout of ρ_BL. ");
@@ -314,9 +314,14 @@ public final class Claims {
                     + "random π_ref continuation, a noisy one-sample look-ahead of π_ref's value rather than of the "
                     + "aligned policy's Q*, and the paper's advantage rests on an aligned baseline. ");
         } else {
-            why.append("ρ_BL is ").append(context.baseline()).append(" (lm-austen fine-tuned on its own Best-of-16 "
-                    + "samples under ").append(EvalRow.PROXY).append("), the direct-transfer setting, at toy scale; one "
-                    + "rollout per token is still a noisy estimate of Q*. ");
+            why.append("ρ_BL is ").append(context.baseline()).append(", lm-austen fine-tuned on its own Best-of-16 "
+                    + "samples under ").append(EvalRow.PROXY).append(": the direct-transfer setting, at toy scale. ");
+        }
+        if (answer != Answer.YES) {
+            why.append("ARGS maximises at every step the reward of exactly the text it will be judged on, while Transfer "
+                    + "Q* judges each candidate token by the reward of the prefix plus one random continuation that is "
+                    + "then thrown away; with a single rollout per candidate, the differences between the candidates' "
+                    + "rollouts can outweigh the differences between the tokens themselves. ");
         }
         why.append(diversityNote(tq, args));
         RowResult indirect = rows.get("tq-indirect");

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.Strategy;
 import org.alignstream.generator.LmCandidateSampler;
 import org.alignstream.generator.RequestLimits;
 import org.alignstream.inference.onnx.OnnxDevice;
@@ -116,7 +116,7 @@ public final class Evaluation implements Callable<Integer> {
             List<EvalRow> rows = filter(EvalRow.standard(maxNewTokens, sampler.baselineModel() != null,
                     new EvalRow.Grid(rbonKlBetas, rbonWdBetas, argsWeights)), rowFilter);
             BareDecodingLoop loop = new BareDecodingLoop(RequestLimits.defaults(), sampler, sampler, decodingModels);
-            warmUp(loop, proxy, gold);
+            warmUp(loop, rows, proxy, gold);
             RowRunner runner = new RowRunner(loop, proxy, gold, sampler.generator().eosTokenId(), prompts,
                     maxNewTokens, seed);
             List<RowResult> results = new ArrayList<>();
@@ -180,15 +180,21 @@ public final class Evaluation implements Callable<Integer> {
         }
     }
 
-    /** A few untimed requests so that the first row's timing does not include ONNX Runtime's and the JIT's warm-up. */
-    private void warmUp(BareDecodingLoop loop, RewardModel proxy, RewardModel gold) {
+    /**
+     * Every row once on a prompt outside the set, untimed and with fewer tokens, so that no row's timing includes ONNX
+     * Runtime's or the JIT's first calls on its code path.
+     */
+    private void warmUp(BareDecodingLoop loop, List<EvalRow> rows, RewardModel proxy, RewardModel gold) {
         List<String> texts = new ArrayList<>();
-        for (EvalRow row : EvalRow.standard(maxNewTokens, false)) {
-            if (row.key().equals("bon-16") || row.key().equals("args-w1") || row.key().startsWith("rbon_wd-")) {
-                PromptRequest request = PromptRequest.newBuilder().setId("warmup-" + row.key()).setPrompt("Warm-up")
-                        .setStrategy(row.strategy(Math.min(8, maxNewTokens), seed - 1)).setCreatedAtMs(0).build();
-                texts.add(loop.run(request).getText());
+        int tokens = Math.min(8, maxNewTokens);
+        for (EvalRow row : rows) {
+            Strategy s = row.strategy(tokens, seed - 1);
+            if (s.getBlockSize() > tokens) {
+                s.setBlockSize(tokens);
             }
+            PromptRequest request = PromptRequest.newBuilder().setId("warmup-" + row.key()).setPrompt("Warm-up")
+                    .setStrategy(s).setCreatedAtMs(0).build();
+            texts.add(loop.run(request).getText());
         }
         proxy.score("", texts);
         gold.score("", texts);

@@ -166,13 +166,15 @@ class ClaimsTest {
         List<RowResult> rows = List.of(row("args-w1", 2.0, 1.0), tq, indirect);
         Verdict v = verdict(4, rows, STAND_IN);
         assertThat(v.answer()).isEqualTo(Answer.NO);
-        assertThat(v.why()).contains("ARGS is ahead beyond noise by gold, proxy. ")
+        assertThat(v.why()).contains("ARGS is ahead beyond noise in: gold, proxy. ")
                 .contains("a stand-in").contains("identical on 8 of 8 prompts")
                 .contains("10.0 RM calls per token instead of 5.00");
         Verdict bundled = verdict(4, rows, BUNDLED);
-        assertThat(bundled.why()).doesNotContain("stand-in").contains("lm-austen-bon16");
+        assertThat(bundled.why()).doesNotContain("stand-in").contains("lm-austen-bon16")
+                .contains("single rollout per candidate");
         Verdict better = verdict(4, List.of(row("args-w1", 1.0, 0.5), row("tq-direct", 1.5, 0.7)), BUNDLED);
         assertThat(better.answer()).isEqualTo(Answer.YES);
+        assertThat(better.why()).doesNotContain("single rollout per candidate").doesNotContain("ahead beyond noise");
     }
 
     @Test
