@@ -221,7 +221,11 @@ public final class Claims {
                 + "proxy − gold gap compares two log-odds scales, so only its differences between rows mean anything: ")
                 .append(sig3(bon.proxyGoldGap())).append(" for Best-of-16 against ")
                 .append(String.join(", ", rbon.stream().map(r -> sig3(r.proxyGoldGap())).toList()))
-                .append(" for the RBoN rows.");
+                .append(" for the RBoN rows");
+        boolean narrower = rbon.stream().allMatch(r -> r.proxyGoldGap() < bon.proxyGoldGap());
+        boolean lessGold = rbon.stream().allMatch(r -> r.meanGold() <= bon.meanGold());
+        why.append(narrower && lessGold ? ": RBoN narrows the gap only by giving up more proxy than gold, not by "
+                + "keeping more gold." : ".");
         return new Verdict(2, CLAIM2, answer, figures, why.toString());
     }
 

@@ -78,6 +78,10 @@ final class Report {
         md.append("## Results\n\n");
         md.append(ResultTable.markdown(rows)).append('\n');
         md.append(RescoringJitter.of(rows).describe()).append("\n\n");
+        String timing = timingNoise(rows);
+        if (!timing.isEmpty()) {
+            md.append(timing).append("\n\n");
+        }
         md.append("""
                 Columns (figures rounded to 3 significant digits):
 
@@ -140,6 +144,23 @@ final class Report {
                 errors.
                 """);
         return md.toString();
+    }
+
+    /**
+     * How noisy the seconds are: args w=1 and pargs-g with the proxy do identical work (same tokens, same reward calls),
+     * so the ratio of their times is the machine's noise. Empty when either row is missing.
+     */
+    static String timingNoise(List<RowResult> rows) {
+        RowResult args = rows.stream().filter(r -> r.key().equals("args-w1")).findFirst().orElse(null);
+        RowResult same = rows.stream().filter(r -> r.key().equals("pargs-g-full")).findFirst().orElse(null);
+        if (args == null || same == null || args.tokens() != same.tokens() || args.rewardCalls() != same.rewardCalls()) {
+            return "";
+        }
+        double ratio = Math.max(args.seconds(), same.seconds()) / Math.min(args.seconds(), same.seconds());
+        return "Timing noise: `" + args.label() + "` and `" + same.label() + "` with " + same.decodingReward()
+                + " do identical work (same tokens, same reward calls) and took " + ResultTable.sig3(
+                args.secondsPerResponse()) + " and " + ResultTable.sig3(same.secondsPerResponse()) + " s/response, a "
+                + "factor " + ResultTable.sig3(ratio) + " apart: read the seconds column only to about that factor.";
     }
 
     private static String cell(String text) {

@@ -99,7 +99,7 @@ class ClaimsTest {
         assertThat(v.figures()).hasSize(4);
         assertThat(v.figures().get(1)).startsWith("rbon_kl-0.02: gold").contains("vs BoN-16 +0.200 ± ")
                 .contains("2.00 tokens/response");
-        assertThat(v.why()).contains("the gold no longer rises while the proxy does");
+        assertThat(v.why()).contains("the gold no longer rises while the proxy does").endsWith("for the RBoN rows.");
     }
 
     @Test
@@ -108,7 +108,8 @@ class ClaimsTest {
                 row("rbon_wd-10", 0.7, 0.5));
         Verdict no = verdict(2, lose, BUNDLED);
         assertThat(no.answer()).isEqualTo(Answer.NO);
-        assertThat(no.why()).contains("(rbon_kl-0.02 keeps significantly less)").contains("the gold still rises with N");
+        assertThat(no.why()).contains("(rbon_kl-0.02 keeps significantly less)").contains("the gold still rises with N")
+                .endsWith("0.500 for Best-of-16 against 0.500, 0.200 for the RBoN rows."); // one gap is not narrower
         List<RowResult> mixed = List.of(row("bon-16", 1.0, 0.5), row("rbon_kl-0.02", 0.8, 0.7),
                 row("rbon_wd-10", 0.7, 0.3));
         Verdict partly = verdict(2, mixed, BUNDLED);
@@ -126,7 +127,9 @@ class ClaimsTest {
                 new double[PROMPT.length], 0.8, 0.9, 160, 10L * PROMPT.length, 1, row("rbon_wd-20", 0, 0).texts());
         Verdict v = verdict(2, List.of(bon, kl, wd), BUNDLED);
         assertThat(v.why()).contains("favours short responses").contains("15.0 (rbon_kl-0.05) against 24.0")
-                .doesNotContain("10.0 (rbon_wd-20)");
+                .doesNotContain("10.0 (rbon_wd-20)")
+                .endsWith("0.500 for Best-of-16 against 0.100, 0.100 for the RBoN rows: RBoN narrows the gap only by "
+                        + "giving up more proxy than gold, not by keeping more gold.");
         Verdict same = verdict(2, List.of(bon, new RowResult("rbon_kl-0.02", "k", "sentiment", bon.proxy(), bon.gold(),
                 bon.kl(), 0.8, 0.9, 160, 24L * PROMPT.length, 1, bon.texts())), BUNDLED);
         assertThat(same.why()).doesNotContain("favours short responses");
