@@ -119,13 +119,9 @@ public final class Evaluation implements Callable<Integer> {
             warmUp(loop, rows, proxy, gold);
             RowRunner runner = new RowRunner(loop, proxy, gold, sampler.generator().eosTokenId(), prompts,
                     maxNewTokens, seed);
-            List<RowResult> results = new ArrayList<>();
-            for (EvalRow row : rows) {
-                RowResult r = runner.run(row);
-                results.add(r);
-                System.out.printf(Locale.ROOT, "  %-44s proxy %7s  gold %7s  %6.1f s%n", r.label(), ResultTable.sig3(
-                        r.meanProxy()), ResultTable.sig3(r.meanGold()), r.seconds());
-            }
+            long loopStart = System.nanoTime();
+            List<RowResult> results = runner.run(rows, i -> System.out.printf(Locale.ROOT,
+                    "  prompt %2d/%d done, %.1f min%n", i + 1, prompts.size(), (System.nanoTime() - loopStart) / 6e10));
             List<Claims.Verdict> verdicts = Claims.assess(results, baseline);
             double minutes = (System.nanoTime() - started) / 6e10;
             System.out.println();

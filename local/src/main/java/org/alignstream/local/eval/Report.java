@@ -147,20 +147,36 @@ final class Report {
     }
 
     /**
-     * How noisy the seconds are: args w=1 and pargs-g with the proxy do identical work (same tokens, same reward calls),
-     * so the ratio of their times is the machine's noise. Empty when either row is missing.
+     * How noisy the seconds are: rows that answered every prompt with the same text, with the same tokens and reward
+     * calls, did identical work (e.g. args w=1 and pargs-g with the proxy; best_of_n N=4 and blockwise M=max), so the
+     * ratio of their times is the machine's noise. Names the pair furthest apart; empty when no such pair exists.
      */
     static String timingNoise(List<RowResult> rows) {
-        RowResult args = rows.stream().filter(r -> r.key().equals("args-w1")).findFirst().orElse(null);
-        RowResult same = rows.stream().filter(r -> r.key().equals("pargs-g-full")).findFirst().orElse(null);
-        if (args == null || same == null || args.tokens() != same.tokens() || args.rewardCalls() != same.rewardCalls()) {
+        RowResult[] worst = null;
+        double worstRatio = 0;
+        for (int a = 0; a < rows.size(); a++) {
+            for (int b = a + 1; b < rows.size(); b++) {
+                RowResult x = rows.get(a);
+                RowResult y = rows.get(b);
+                if (x.texts().equals(y.texts()) && x.tokens() == y.tokens() && x.rewardCalls() == y.rewardCalls()
+                        && x.seconds() > 0 && y.seconds() > 0) {
+                    double ratio = Math.max(x.seconds(), y.seconds()) / Math.min(x.seconds(), y.seconds());
+                    if (worst == null || ratio > worstRatio) {
+                        worst = new RowResult[] {x, y};
+                        worstRatio = ratio;
+                    }
+                }
+            }
+        }
+        if (worst == null) {
             return "";
         }
-        double ratio = Math.max(args.seconds(), same.seconds()) / Math.min(args.seconds(), same.seconds());
-        return "Timing noise: `" + args.label() + "` and `" + same.label() + "` with " + same.decodingReward()
-                + " do identical work (same tokens, same reward calls) and took " + ResultTable.sig3(
-                args.secondsPerResponse()) + " and " + ResultTable.sig3(same.secondsPerResponse()) + " s/response, a "
-                + "factor " + ResultTable.sig3(ratio) + " apart: read the seconds column only to about that factor.";
+        return "Timing noise: `" + worst[0].label() + "` (" + worst[0].decodingReward() + ") and `" + worst[1].label()
+                + "` (" + worst[1].decodingReward() + ") did identical work (the same texts, tokens and reward calls) "
+                + "and took " + ResultTable.sig3(worst[0].secondsPerResponse()) + " and "
+                + ResultTable.sig3(worst[1].secondsPerResponse()) + " s/response, a factor "
+                + ResultTable.sig3(worstRatio) + " apart (the largest such gap in this run): read the seconds column "
+                + "only to about that factor.";
     }
 
     private static String cell(String text) {

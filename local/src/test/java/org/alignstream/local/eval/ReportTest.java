@@ -13,14 +13,19 @@ class ReportTest {
     }
 
     @Test
-    void timingNoiseComparesTheTwoRowsDoingIdenticalWork() {
+    void timingNoiseNamesTheIdenticalWorkPairFurthestApart() {
         String note = Report.timingNoise(List.of(row("args-w1", "sentiment", 480, 48, 2.0),
-                row("pargs-g-full", "sentiment", 480, 48, 3.0)));
-        assertThat(note).contains("took 1.00 and 1.50 s/response, a factor 1.50 apart");
+                row("pargs-g-full", "sentiment", 480, 48, 3.0), row("bon-4", "sentiment", 8, 48, 1.0),
+                row("blockwise-m24", "sentiment", 8, 48, 4.0)));
+        assertThat(note).contains("`bon-4` (sentiment) and `blockwise-m24` (sentiment)")
+                .contains("took 0.500 and 2.00 s/response, a factor 4.00 apart");
         assertThat(Report.timingNoise(List.of(row("args-w1", "sentiment", 480, 48, 2.0)))).isEmpty();
-        // not the same work (different reward calls): no claim about noise
+        // not the same work (different reward calls or texts): no claim about noise
         assertThat(Report.timingNoise(List.of(row("args-w1", "sentiment", 480, 48, 2.0),
                 row("pargs-g-full", "sentiment", 470, 48, 3.0)))).isEmpty();
+        RowResult other = new RowResult("x", "x", "sentiment", new double[] {1, 2}, new double[] {0, 1},
+                new double[] {3, 4}, 0.5, 0.8, 480, 48, 9.0, List.of("a", "c"));
+        assertThat(Report.timingNoise(List.of(row("args-w1", "sentiment", 480, 48, 2.0), other))).isEmpty();
     }
 
     @Test
