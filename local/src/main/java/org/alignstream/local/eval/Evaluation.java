@@ -127,6 +127,7 @@ public final class Evaluation implements Callable<Integer> {
             System.out.println();
             System.out.print(ResultTable.text(results));
             System.out.println(RescoringJitter.of(results).describe());
+            System.out.println(Report.timingNoise(results));
             System.out.println();
             for (Claims.Verdict v : verdicts) {
                 System.out.printf(Locale.ROOT, "claim %d: %s -> %s%n", v.number(), v.claim(), v.answer().text());
