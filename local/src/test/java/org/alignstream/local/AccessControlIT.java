@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -50,6 +52,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import picocli.CommandLine;
 
 /**
  * The pipeline on a broker with SASL/SCRAM and ACLs (KRaft StandardAuthorizer, nothing allowed without an ACL), each
@@ -220,6 +223,30 @@ class AccessControlIT {
                 .doesNotContain("Oddlyfoot");
         assertThat(new String(DeadLetters.bytes(letter.getOriginalValue()), StandardCharsets.UTF_8))
                 .as("the original bytes are kept for inspection").contains("Oddlyfoot");
+
+        // the command-line clients (ops/align.sh, ops/feedback.sh) authenticate with -c (or ALIGNSTREAM_CONFIG)
+        String cliPrompt = "Sir Barnabus Thistlewood proposed " + tag;
+        SECRET_TEXTS.add(cliPrompt);
+        StringWriter cliOut = new StringWriter();
+        StringWriter cliErr = new StringWriter();
+        CommandLine align = AlignClient.commandLine(Map.of("ALIGNSTREAM_CONFIG", "security.protocol=SASL_PLAINTEXT,"
+                + "sasl.mechanism=" + SaslScram.MECHANISM + ",sasl.jaas.config="
+                + SaslScram.jaasConfig(AccessControl.CLIENT, PASSWORDS.get(AccessControl.CLIENT))));
+        align.setOut(new PrintWriter(cliOut)); // not System.out: the answer must not land in the captured logs
+        align.setErr(new PrintWriter(cliErr));
+        assertThat(align.execute("--bootstrap-servers", kafka.bootstrapServers(), "--prompt", cliPrompt, "--n", "2",
+                "--max-new-tokens", "8", "--seed", "7", "--timeout-s", "90")).as(cliErr.toString()).isZero();
+        assertThat(cliOut.toString()).isNotBlank();
+        CommandLine feedback = FeedbackClient.commandLine(Map.of());
+        StringWriter fbOut = new StringWriter();
+        feedback.setOut(new PrintWriter(fbOut));
+        feedback.setErr(new PrintWriter(cliErr));
+        assertThat(feedback.execute("--bootstrap-servers", kafka.bootstrapServers(),
+                "-c", "security.protocol=SASL_PLAINTEXT", "-c", "sasl.mechanism=" + SaslScram.MECHANISM,
+                "-c", "sasl.jaas.config=" + SaslScram.jaasConfig(AccessControl.CLIENT, PASSWORDS.get(AccessControl.CLIENT)),
+                "--id", "acl-cli-feedback", "--reward-model", "other-model", "--prompt", cliPrompt,
+                "--chosen", "A kind reply.", "--rejected", "A cold reply.")).as(cliErr.toString()).isZero();
+        assertThat(fbOut.toString()).contains("published feedback acl-cli-feedback");
     }
 
     private static String key(ConsumerRecord<byte[], byte[]> r) {

@@ -198,7 +198,7 @@ public final class AccessControl {
             + (p.patternType() == PatternType.PREFIXED ? "*" : "");
         byResource.computeIfAbsent(resource, k -> new ArrayList<>()).add(b.entry().operation().name());
       }
-      byResource.forEach((resource, ops) -> sb.append(String.format("%-14s %-36s %s%n", g.principal(), resource,
+      byResource.forEach((resource, ops) -> sb.append(String.format("%-14s %-40s %s%n", g.principal(), resource,
           String.join(",", ops))));
     }
     return sb.toString();
