@@ -245,6 +245,28 @@ class StreamsCommandTest {
   }
 
   @Test
+  void securitySettingsReachEveryClientTheStageCreates() {
+    String jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"scorer\""
+        + " password=\"p4ss-w0rd\";";
+    Map<String, String> fromFlags = Map.of();
+    EchoCommand flags = parse(fromFlags, "-c", "security.protocol=SASL_PLAINTEXT", "-c", "sasl.mechanism=SCRAM-SHA-256",
+        "--config=sasl.jaas.config=" + jaas);
+    EchoCommand env = parse(Map.of("ALIGNSTREAM_CONFIG",
+        "security.protocol=SASL_PLAINTEXT,sasl.mechanism=SCRAM-SHA-256,sasl.jaas.config=" + jaas));
+    for (EchoCommand c : List.of(flags, env)) {
+      StreamsConfig config = new StreamsConfig(c.streamsProperties(null));
+      List<Map<String, Object>> clients = List.of(config.getMainConsumerConfigs("g", "c", 0),
+          config.getRestoreConsumerConfigs("c"), config.getGlobalConsumerConfigs("c"), config.getProducerConfigs("c"),
+          config.getAdminConfigs("c"));
+      for (Map<String, Object> client : clients) {
+        assertThat(client).containsEntry("security.protocol", "SASL_PLAINTEXT")
+            .containsEntry("sasl.mechanism", "SCRAM-SHA-256");
+        assertThat(String.valueOf(client.get("sasl.jaas.config"))).isEqualTo(jaas);
+      }
+    }
+  }
+
+  @Test
   void onlyAStaticGroupMemberStaysInItsGroupOnClose() {
     assertThat(StreamsCommand.isStaticMember(parse(Map.of()).streamsProperties(null))).isFalse();
     assertThat(StreamsCommand.isStaticMember(parse(Map.of(), "-c", "max.poll.records=10").streamsProperties(null)))
