@@ -8,7 +8,7 @@ import java.util.Locale;
  * One stage configuration the tokenwise section measures: processing guarantee, {@code commit.interval.ms}, producer
  * {@code linger.ms} and optionally Kafka Streams' {@code poll.ms}, given to all three stages. Written
  * {@code GUARANTEE:COMMIT_MS[:LINGER_MS[:POLL_MS]]} with GUARANTEE {@code eos} (exactly_once_v2) or {@code alo}
- * (at_least_once) and {@code -} for "the stages' default", e.g. {@code eos:100} (the stages' defaults), {@code eos:10},
+ * (at_least_once) and {@code -} for "the stages' default", e.g. {@code eos:10} (the stages' defaults; the ratio lines are for the first config), {@code eos:100},
  * {@code alo:100:0}, {@code eos:20:-:20}. Without a linger the stages' default (5 ms) applies, without a poll Kafka
  * Streams' (100 ms).
  *
@@ -28,7 +28,7 @@ public record TokenwiseConfig(boolean exactlyOnce, long commitMs, Integer linger
     }
 
     /** The configurations measured when {@code --tokenwise-configs} is not given; the first is the stages' default. */
-    public static final String DEFAULTS = "eos:100,eos:50,eos:20,eos:10,alo:100:5,alo:100:0";
+    public static final String DEFAULTS = "eos:10,eos:100,eos:50,eos:20,alo:100:5,alo:100:0";
 
     public TokenwiseConfig {
         if (commitMs < 1) {

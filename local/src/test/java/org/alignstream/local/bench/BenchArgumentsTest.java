@@ -59,7 +59,7 @@ class BenchArgumentsTest {
         assertThat(b.tokenwiseMaxNewTokens).isEqualTo(16);
         assertThat(b.tokenwiseThroughputAll).isFalse();
         assertThat(b.tokenwiseConfigs()).extracting(TokenwiseConfig::label)
-                .containsExactly("eos:100", "eos:50", "eos:20", "eos:10", "alo:100:5", "alo:100:0");
+                .containsExactly("eos:10", "eos:100", "eos:50", "eos:20", "alo:100:5", "alo:100:0");
         assertThat(parse("--quick").tokenwiseSizes()).isEqualTo(new Bench.TokenwiseSizes(2, 6));
         Bench custom = parse("--quick", "--sections=tokenwise", "--tokenwise-configs=eos:10,alo:100:0",
                 "--tokenwise-in-flight=8", "--tokenwise-throughput-all", "--tokenwise-k=5");

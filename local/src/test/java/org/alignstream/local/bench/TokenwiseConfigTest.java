@@ -46,7 +46,7 @@ class TokenwiseConfigTest {
     void theDefaultListStartsWithTheStagesDefaults() {
         List<TokenwiseConfig> configs = TokenwiseConfig.parseList(TokenwiseConfig.DEFAULTS);
         assertThat(configs).extracting(TokenwiseConfig::label)
-                .containsExactly("eos:100", "eos:50", "eos:20", "eos:10", "alo:100:5", "alo:100:0");
+                .containsExactly("eos:10", "eos:100", "eos:50", "eos:20", "alo:100:5", "alo:100:0");
         // the first one sets exactly what the stages default to (StreamsCommand: exactly_once_v2, 100 ms, linger 5)
         assertThat(configs.get(0).stageArgs()).containsExactly("--processing-guarantee=exactly_once_v2",
                 "--commit-interval-ms=100");
