@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.alignstream.inference.reward.RankAgreement;
 
 /**
  * "Do the papers' claims hold here?": each claim's verdict computed from the measured rows, with the figures it rests
@@ -177,7 +178,7 @@ public final class Claims {
         }
         double[] allProxy = rows.values().stream().flatMapToDouble(r -> java.util.Arrays.stream(r.proxy())).toArray();
         double[] allGold = rows.values().stream().flatMapToDouble(r -> java.util.Arrays.stream(r.gold())).toArray();
-        double rho = Spearman.of(allProxy, allGold);
+        double rho = RankAgreement.spearman(allProxy, allGold);
         figures.add("proxy–gold Spearman over all " + allProxy.length + " responses of the table: " + sig3(rho));
         Optional<RowResult> bon8 = Optional.ofNullable(rows.get("bon-8"));
         Answer answer = direction(checks);
