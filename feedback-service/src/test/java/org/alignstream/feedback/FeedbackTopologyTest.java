@@ -14,6 +14,7 @@ import org.alignstream.avro.EditEvent;
 import org.alignstream.avro.FeedbackEvent;
 import org.alignstream.avro.PreferenceEvent;
 import org.alignstream.avro.RewardModelVersion;
+import org.alignstream.avro.TrainingExample;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.SafeStage;
@@ -235,5 +236,52 @@ class FeedbackTopologyTest {
         assertThat(driver.readDeadLetter("garbage", garbage).getReason()).contains("cannot decode FeedbackEvent");
         assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(5);
         assertThat(driver.output(Topics.FEEDBACK_EXAMPLES).isEmpty()).isTrue();
+    }
+
+    static TrainingExample example(String id, java.util.function.Consumer<TrainingExample.Builder> change) {
+        TrainingExample.Builder b = TrainingExample.newBuilder().setEventId(id).setRewardModel("sentiment")
+                .setSource("preference").setHoldout(false).setChosen(List.of(3f, 0f, 1f)).setRejected(List.of(0f, 2f, 1f))
+                .setPrefixChosen(List.of(List.of(1f, 0f, 1f))).setPrefixRejected(List.of(List.of(0f, 1f, 1f)));
+        change.accept(b);
+        return b.build();
+    }
+
+    /**
+     * Examples written straight to feedback-examples (not by the first step) that would poison training for good: a
+     * wrong feature size or a NaN makes every later retraining of the model fail or be refused. They are dead-lettered
+     * and never stored; a good one written the same way is stored and trained on.
+     */
+    @Test
+    void examplesThatAreNotAsTheFirstStepMakesThemAreDeadLetteredAndNeverStored() {
+        AvroSerde<TrainingExample> examples = AvroSerde.of(TrainingExample.class);
+        Object[][] cases = {
+            {"no-id", example(" ", b -> { }), "training example has no event id"},
+            {"model", example("e1", b -> b.setRewardModel("gold")),
+                "training example e1 is for reward model 'gold', which this service does not train"},
+            {"source", example("e2", b -> b.setSource("rumour")), "training example e2 has source 'rumour'"},
+            {"dimension", example("e3", b -> b.setChosen(List.of(1f, 2f))),
+                "training example e3: chosen features have 2 values, the backbone's have 3"},
+            {"nan", example("e4", b -> b.setRejected(List.of(0f, Float.NaN, 1f))),
+                "training example e4: rejected features have the non-finite value NaN at 1"},
+            {"prefix-pairs", example("e5", b -> b.setPrefixRejected(List.of())),
+                "training example e5 has 1 chosen prefixes but 0 rejected ones"},
+            {"prefix-count", example("e6", b -> {
+                b.setPrefixChosen(java.util.Collections.nCopies(4, List.of(1f, 0f, 1f)));
+                b.setPrefixRejected(java.util.Collections.nCopies(4, List.of(0f, 1f, 1f)));
+            }), "training example e6 has 4 prefix pairs, at most 3 are made"},
+            {"prefix-inf", example("e7", b -> b.setPrefixChosen(List.of(List.of(1f, Float.POSITIVE_INFINITY, 1f)))),
+                "training example e7: chosen prefix 0 features have the non-finite value Infinity at 1"},
+        };
+        for (Object[] c : cases) {
+            byte[] bytes = examples.encode((TrainingExample) c[1]);
+            driver.pipe(Topics.FEEDBACK_EXAMPLES, (String) c[0], bytes);
+            assertThat(driver.readDeadLetter(Topics.FEEDBACK_EXAMPLES, (String) c[0], bytes).getReason())
+                    .as((String) c[0]).startsWith("invalid TrainingExample: ").contains((String) c[2]);
+        }
+        assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(cases.length);
+        byte[] good = examples.encode(example("e8", b -> { }));
+        driver.pipe(Topics.FEEDBACK_EXAMPLES, "sentiment", good);
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
+        assertThat(metrics.recordsIn()).isEqualTo(cases.length + 1);
     }
 }
