@@ -556,7 +556,7 @@ public final class BadRecords {
         }
         out.add(new Kind("huge-prompt", (r, key) -> {
             PromptRequest q = request(r, key, pick(r, ALL));
-            int over = r.nextBoolean() ? 1 + r.nextInt(100) : 1 + r.nextInt(200_000);
+            int over = r.nextBoolean() ? 1 + r.nextInt(100) : 1 + r.nextInt(50_000);
             q.setPrompt(longText(limits.maxPromptChars() + over, r));
             return new Made(PROMPT.encode(q), "prompt has " + (limits.maxPromptChars() + over)
                     + " characters, the limit is " + limits.maxPromptChars());
@@ -857,7 +857,7 @@ public final class BadRecords {
         }));
         out.add(setKind("huge-candidate-text", ALL, encode, (r, q, s, c) -> {
             int i = r.nextInt(c.size());
-            int chars = limits.maxTextChars() + 1 + (r.nextBoolean() ? r.nextInt(10) : r.nextInt(100_000));
+            int chars = limits.maxTextChars() + 1 + (r.nextBoolean() ? r.nextInt(10) : r.nextInt(30_000));
             c.set(i, Candidate.newBuilder(c.get(i)).setText(longText(chars, r)).build());
             return "candidate " + i + " text has " + chars + " characters, the limit is " + limits.maxTextChars();
         }));
@@ -1063,7 +1063,7 @@ public final class BadRecords {
             return "edited is empty";
         }));
         out.add(brokenFeedback("oversized-prompt", (r, e) -> {
-            int chars = limits.maxFeedbackChars() + 1 + (r.nextBoolean() ? r.nextInt(10) : r.nextInt(100_000));
+            int chars = limits.maxFeedbackChars() + 1 + (r.nextBoolean() ? r.nextInt(10) : r.nextInt(30_000));
             String t = longText(chars, r);
             if (e.getEvent() instanceof PreferenceEvent p) {
                 p.setPrompt(t);
@@ -1073,7 +1073,7 @@ public final class BadRecords {
             return "prompt has " + chars + " characters, more than the limit of " + limits.maxFeedbackChars();
         }));
         out.add(brokenFeedback("oversized-response", (r, e) -> {
-            int chars = limits.maxFeedbackChars() + 1 + (r.nextBoolean() ? r.nextInt(10) : r.nextInt(100_000));
+            int chars = limits.maxFeedbackChars() + 1 + (r.nextBoolean() ? r.nextInt(10) : r.nextInt(30_000));
             String t = longText(chars, r);
             if (e.getEvent() instanceof PreferenceEvent p) {
                 p.setRejected(t);
