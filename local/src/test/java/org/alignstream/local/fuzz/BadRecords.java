@@ -190,21 +190,25 @@ public final class BadRecords {
             return new Made(Arrays.copyOf(full, r.nextInt(full.length)), cannot);
         }));
         out.add(new Kind("other-type", (r, key) -> {
-            List<byte[]> others = new ArrayList<>();
+            List<AvroSerde<?>> others = new ArrayList<>();
             for (AvroSerde<?> other : List.of(PROMPT, STATE, CANDIDATES, SCORED, FEEDBACK, EXAMPLE)) {
                 if (other.type() != serde.type()) {
-                    others.add(otherRecord(other, r, key));
+                    others.add(other);
                 }
             }
-            others.add(AvroSerde.of(AlignedResponse.class).encode(AlignedResponse.newBuilder().setId(key)
-                    .setPrompt("She was").setText(" glad").setReward(0.5).setChosenIndex(0)
-                    .setCandidateRewards(List.of(0.5)).setMethod("best_of_n").setN(1).setGeneratorModel(LM)
-                    .setRewardModel(new ModelRef("sentiment", "1")).build()));
-            others.add(AvroSerde.of(DeadLetter.class).encode(DeadLetter.newBuilder().setStage("generator")
-                    .setSourceTopic(Topics.PROMPTS).setReason("a dead letter fed back").build()));
-            others.add(AvroSerde.of(RewardModelVersion.class).encode(RewardModelVersion.newBuilder()
-                    .setModelId("sentiment").setVersion(2).setKind("full-sequence").setBackbone("x").build()));
-            return new Made(others.get(r.nextInt(others.size())), cannot + ": wrong record type");
+            int pick = r.nextInt(others.size() + 3);
+            byte[] bytes = switch (pick - others.size()) {
+                case 0 -> AvroSerde.of(AlignedResponse.class).encode(AlignedResponse.newBuilder().setId(key)
+                        .setPrompt("She was").setText(" glad").setReward(0.5).setChosenIndex(0)
+                        .setCandidateRewards(List.of(0.5)).setMethod("best_of_n").setN(1).setGeneratorModel(LM)
+                        .setRewardModel(new ModelRef("sentiment", "1")).build());
+                case 1 -> AvroSerde.of(DeadLetter.class).encode(DeadLetter.newBuilder().setStage("generator")
+                        .setSourceTopic(Topics.PROMPTS).setReason("a dead letter fed back").build());
+                case 2 -> AvroSerde.of(RewardModelVersion.class).encode(RewardModelVersion.newBuilder()
+                        .setModelId("sentiment").setVersion(2).setKind("full-sequence").setBackbone("x").build());
+                default -> otherRecord(others.get(pick), r, key);
+            };
+            return new Made(bytes, cannot + ": wrong record type");
         }));
         out.add(new Kind("unknown-fingerprint", (r, key) -> {
             byte[] b = valid.make(r, key).value();
