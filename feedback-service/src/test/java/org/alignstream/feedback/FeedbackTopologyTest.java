@@ -283,5 +283,17 @@ class FeedbackTopologyTest {
         driver.pipe(Topics.FEEDBACK_EXAMPLES, "sentiment", good);
         assertThat(driver.deadLetters().isEmpty()).isTrue();
         assertThat(metrics.recordsIn()).isEqualTo(cases.length + 1);
+
+        // none was stored: retraining works (stored, a 2-value or NaN example made every retraining of the model throw
+        // "chosen row 16 has 2 features, expected 3" / "is not finite", for good)
+        for (FeedbackEvent e : preferX("p", 19)) {
+            driver.pipe(e.getId(), EVENTS.encode(e));
+        }
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        assertThat(published()).extracting(RewardModelVersion::getModelId)
+                .containsExactlyInAnyOrder("sentiment", "sentiment-partial");
+        assertThat(metrics.modelVersions("sentiment", "failed")).isZero();
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
     }
 }

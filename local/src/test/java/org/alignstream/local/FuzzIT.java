@@ -127,14 +127,13 @@ class FuzzIT {
     }
 
     private static BadRecords.Limits limits() {
-        BadRecords.Limits d = BadRecords.Limits.defaults();
         var g = pipeline.generator().limits();
         var lm = pipeline.generator().sampler().generator().model();
         var s = pipeline.scorer().limits();
         int featureDim = ((EncoderRewardModel) pipeline.scorer().rewardModel()).encoder().dimension();
         return new BadRecords.Limits(g.maxN(), g.maxNewTokens(), g.maxPromptChars(), g.maxTopK(), g.maxRolloutLength(),
                 lm.vocabSize(), lm.config().maxPositions().orElseThrow(), s.maxCandidates(), s.maxTextChars(),
-                d.maxFeedbackChars(), featureDim, SERVED, Set.of("sentiment"));
+                pipeline.feedback().maxTextChars(), featureDim, SERVED, Set.of("sentiment"));
     }
 
     @Test
