@@ -29,6 +29,7 @@ import org.alignstream.common.stage.SafeStage;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.inference.reward.EncoderRewardModel;
+import org.alignstream.local.fuzz.BadModelVersions;
 import org.alignstream.local.fuzz.BadRecords;
 import org.alignstream.local.fuzz.BadRecords.BadRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -66,6 +67,8 @@ class FuzzIT {
     static final long SEED = Long.getLong("fuzz.seed", 20_261_124L);
     static final Duration TIMEOUT = Duration.ofSeconds(Long.getLong("fuzz.timeout.seconds", 240));
     static final Set<String> SERVED = Set.of("sentiment", "sentiment-partial");
+    /** The scorer's --max-model-bytes here: small enough that an oversized payload still fits the broker's limit. */
+    static final int MAX_MODEL_BYTES = 256 * 1024;
 
     private static final AvroSerde<PromptRequest> PROMPT = AvroSerde.of(PromptRequest.class);
     private static final AvroSerde<FeedbackEvent> FEEDBACK = AvroSerde.of(FeedbackEvent.class);
@@ -77,7 +80,7 @@ class FuzzIT {
     static void start() {
         kafka = EmbeddedKafkaCluster.start();
         pipeline = LocalPipeline.start(kafka.bootstrapServers(), List.of("--http-port=-1"),
-                List.of("--reward-models=" + String.join(",", SERVED)), List.of());
+                List.of("--reward-models=" + String.join(",", SERVED)), List.of("--max-model-bytes=" + MAX_MODEL_BYTES));
         pipeline.startFeedback(List.of("--retrain-every-events=1000000", "--retrain-every-ms=3600000"));
     }
 
@@ -300,6 +303,36 @@ class FuzzIT {
             assertThat(rewardRuns).as("reward model runs = candidate sets of good prompts").isEqualTo(candidateSets);
             assertThat(metrics("feedback").inferences("feedback-features")).as("backbone runs = good feedback events")
                     .isEqualTo(goodFeedback);
+
+            // reward-models (read by every scorer in the background, not a stage): bad versions are refused, the
+            // served one stays, the reader lives on and swaps in the next good version
+            StageMetrics scorerMetrics = metrics("scorer");
+            String served = pipeline.scorer().rewardModels().newestVersion("sentiment");
+            BadModelVersions models = new BadModelVersions(SEED, pipeline.scorer().updater().installer().maxModelBytes(),
+                    ((EncoderRewardModel) pipeline.scorer().rewardModel()).encoder().name());
+            int modelRecords = Math.max(BadModelVersions.KINDS.size(), RECORDS / 20);
+            long refused = 0;
+            for (int i = 0; i < modelRecords; i++) {
+                BadModelVersions.Payload p = models.payload(i);
+                refused += p.refused() ? 1 : 0;
+                producer.send(new ProducerRecord<>(Topics.REWARD_MODELS, utf8(p.key()), p.value()));
+            }
+            producer.flush();
+            double refusedBefore = scorerMetrics.modelVersions("unknown", "refused");
+            long expectRefused = refused;
+            awaitTrue(() -> scorerMetrics.modelVersions("unknown", "refused") >= refusedBefore + expectRefused, TIMEOUT,
+                    () -> "refused reward-model versions: " + scorerMetrics.modelVersions("unknown", "refused")
+                            + ", expected " + (refusedBefore + expectRefused));
+            assertThat(pipeline.scorer().rewardModels().newestVersion("sentiment")).as("served after bad versions")
+                    .isEqualTo(served);
+            producer.send(new ProducerRecord<>(Topics.REWARD_MODELS, utf8("sentiment@2"), models.good(2, 1.1))).get();
+            awaitTrue(() -> "2".equals(pipeline.scorer().rewardModels().newestVersion("sentiment")), TIMEOUT,
+                    () -> "the good version after the bad ones was not swapped in");
+            assertThat(scorerMetrics.modelVersions("unknown", "refused")).as("refused reward-model versions")
+                    .isEqualTo(refusedBefore + refused);
+            assertThat(scorerMetrics.modelVersions("sentiment", "swapped")).isEqualTo(1);
+            System.out.printf("FuzzIT: %d bad reward-model payloads (%d refused, the rest tombstones), served version "
+                    + "kept, then the good one swapped in%n", modelRecords, refused);
 
             // nothing crashed: every stage RUNNING, no stream thread died or was replaced
             for (RunningStage stage : pipeline.stages()) {

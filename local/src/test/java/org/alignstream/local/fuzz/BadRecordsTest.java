@@ -231,6 +231,30 @@ class BadRecordsTest {
                 PER_TOPIC, perKind);
     }
 
+    @Test
+    void everyBadRewardModelPayloadIsRefusedAndTheServedVersionStays() {
+        StageMetrics metrics = new StageMetrics("scorer");
+        var base = org.alignstream.inference.reward.RewardModels.defaultSentiment(
+                org.alignstream.inference.onnx.OnnxDevice.CPU, 1);
+        try (RewardModelRegistry registry = new RewardModelRegistry(base)) {
+            var installer = new org.alignstream.scorer.RewardModelInstaller(registry,
+                    new org.alignstream.inference.onnx.OrtSessions(org.alignstream.inference.onnx.OnnxDevice.CPU, 1),
+                    64 * 1024, metrics);
+            BadModelVersions bad = new BadModelVersions(5, installer.maxModelBytes(), base.encoder().name());
+            String served = registry.newestVersion("sentiment");
+            int refused = 0;
+            for (int i = 0; i < 3 * BadModelVersions.KINDS.size(); i++) {
+                BadModelVersions.Payload p = bad.payload(i);
+                assertThat(installer.apply(p.value(), p.key())).as(p.key()).isFalse();
+                refused += p.refused() ? 1 : 0;
+                assertThat(metrics.modelVersions("unknown", "refused")).as(p.key()).isEqualTo(refused);
+            }
+            assertThat(registry.newestVersion("sentiment")).isEqualTo(served);
+            assertThat(installer.apply(bad.good(2, 1.1), "good")).isTrue();
+            assertThat(registry.newestVersion("sentiment")).isEqualTo("2");
+        }
+    }
+
     private static void check(Topology topology, StageMetrics metrics, List<String> topics, BadRecords bad,
                               Map<String, Integer> perKind) {
         Properties props = new Properties();
