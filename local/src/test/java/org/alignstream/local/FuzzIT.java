@@ -311,6 +311,7 @@ class FuzzIT {
             BadModelVersions models = new BadModelVersions(SEED, pipeline.scorer().updater().installer().maxModelBytes(),
                     ((EncoderRewardModel) pipeline.scorer().rewardModel()).encoder().name());
             int modelRecords = Math.max(BadModelVersions.KINDS.size(), RECORDS / 20);
+            double refusedBefore = scorerMetrics.modelVersions("unknown", "refused");
             long refused = 0;
             for (int i = 0; i < modelRecords; i++) {
                 BadModelVersions.Payload p = models.payload(i);
@@ -318,7 +319,6 @@ class FuzzIT {
                 producer.send(new ProducerRecord<>(Topics.REWARD_MODELS, utf8(p.key()), p.value()));
             }
             producer.flush();
-            double refusedBefore = scorerMetrics.modelVersions("unknown", "refused");
             long expectRefused = refused;
             awaitTrue(() -> scorerMetrics.modelVersions("unknown", "refused") >= refusedBefore + expectRefused, TIMEOUT,
                     () -> "refused reward-model versions: " + scorerMetrics.modelVersions("unknown", "refused")
