@@ -91,6 +91,11 @@ public final class FeedbackService extends StreamsCommand {
                 FeedbackService::bundledHead, trainingExecutor, everyEvents, everyMs, metrics);
     }
 
+    /** Longest prompt or response accepted in a feedback event, in characters ({@code --max-text-chars}). */
+    public int maxTextChars() {
+        return maxTextChars;
+    }
+
     /** The bundled head of a model id, the serving version before any feedback. */
     static LinearHead bundledHead(String modelId) {
         String resource = switch (modelId) {

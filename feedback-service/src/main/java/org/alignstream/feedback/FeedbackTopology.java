@@ -30,7 +30,8 @@ import org.apache.kafka.streams.state.Stores;
  * features once ({@link ExampleBuilder}; scales out with the {@code feedback} partitions); it re-keys the example by
  * the reward model it trains, so all examples of a model meet in one task. The second step keeps them in a
  * changelogged store and retrains in the background ({@link TrainingLoop}), publishing the versions the validation
- * gate lets through to the compacted {@code reward-models} topic. Bad events go to dead-letters.
+ * gate lets through to the compacted {@code reward-models} topic. Bad events, and examples that are not as the first step
+ * makes them ({@link ExampleCheck}), go to dead-letters.
  */
 public final class FeedbackTopology {
     public static final String STAGE = "feedback";
@@ -81,6 +82,7 @@ public final class FeedbackTopology {
                         Serdes.String(), Serdes.ByteArray()).withLoggingDisabled(), Topics.REWARD_MODELS,
                 Consumed.with(Serdes.String(), Serdes.ByteArray()).withName(STAGE + "-reward-models-source"),
                 () -> new PublishedVersions());
+        ExampleCheck check = new ExampleCheck(targets, bundledHead);
         SafeStage.addRoutedPerTask(builder, STAGE, Topics.FEEDBACK_EXAMPLES, exampleSerde, context -> {
             KeyValueStore<String, byte[]> store = context.getStateStore(TrainingLoop.STORE);
             ReadOnlyKeyValueStore<String, byte[]> published = context.getStateStore(TrainingLoop.PUBLISHED_STORE);
@@ -89,6 +91,7 @@ public final class FeedbackTopology {
                     everyEvents, everyMs, metrics);
             context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, loop::tick);
             return example -> {
+                check.check(example); // before it is stored: a stored example is trained on for good
                 loop.add(example);
                 return List.of();
             };

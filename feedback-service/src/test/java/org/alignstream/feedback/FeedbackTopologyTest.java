@@ -1,5 +1,6 @@
 package org.alignstream.feedback;
 
+import org.alignstream.avro.TrainingExample;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -263,5 +264,64 @@ class FeedbackTopologyTest {
         // the partial model had no such version: it goes on from its own
         assertThat(versions).filteredOn(v -> v.getModelId().equals("sentiment-partial"))
                 .extracting(RewardModelVersion::getVersion).containsExactly(2L);
+    }
+
+    static TrainingExample example(String id, java.util.function.Consumer<TrainingExample.Builder> change) {
+        TrainingExample.Builder b = TrainingExample.newBuilder().setEventId(id).setRewardModel("sentiment")
+                .setSource("preference").setHoldout(false).setChosen(List.of(3f, 0f, 1f)).setRejected(List.of(0f, 2f, 1f))
+                .setPrefixChosen(List.of(List.of(1f, 0f, 1f))).setPrefixRejected(List.of(List.of(0f, 1f, 1f)));
+        change.accept(b);
+        return b.build();
+    }
+
+    /**
+     * Examples written straight to feedback-examples (not by the first step) that would poison training for good: a
+     * wrong feature size or a NaN makes every later retraining of the model fail or be refused. They are dead-lettered
+     * and never stored; a good one written the same way is stored and trained on.
+     */
+    @Test
+    void examplesThatAreNotAsTheFirstStepMakesThemAreDeadLetteredAndNeverStored() {
+        AvroSerde<TrainingExample> examples = AvroSerde.of(TrainingExample.class);
+        Object[][] cases = {
+            {"no-id", example(" ", b -> { }), "training example has no event id"},
+            {"model", example("e1", b -> b.setRewardModel("gold")),
+                "training example e1 is for reward model 'gold', which this service does not train"},
+            {"source", example("e2", b -> b.setSource("rumour")), "training example e2 has source 'rumour'"},
+            {"dimension", example("e3", b -> b.setChosen(List.of(1f, 2f))),
+                "training example e3: chosen features have 2 values, the backbone's have 3"},
+            {"nan", example("e4", b -> b.setRejected(List.of(0f, Float.NaN, 1f))),
+                "training example e4: rejected features have the non-finite value NaN at 1"},
+            {"prefix-pairs", example("e5", b -> b.setPrefixRejected(List.of())),
+                "training example e5 has 1 chosen prefixes but 0 rejected ones"},
+            {"prefix-count", example("e6", b -> {
+                b.setPrefixChosen(java.util.Collections.nCopies(4, List.of(1f, 0f, 1f)));
+                b.setPrefixRejected(java.util.Collections.nCopies(4, List.of(0f, 1f, 1f)));
+            }), "training example e6 has 4 prefix pairs, at most 3 are made"},
+            {"prefix-inf", example("e7", b -> b.setPrefixChosen(List.of(List.of(1f, Float.POSITIVE_INFINITY, 1f)))),
+                "training example e7: chosen prefix 0 features have the non-finite value Infinity at 1"},
+        };
+        for (Object[] c : cases) {
+            byte[] bytes = examples.encode((TrainingExample) c[1]);
+            driver.pipe(Topics.FEEDBACK_EXAMPLES, (String) c[0], bytes);
+            assertThat(driver.readDeadLetter(Topics.FEEDBACK_EXAMPLES, (String) c[0], bytes).getReason())
+                    .as((String) c[0]).startsWith("invalid TrainingExample: ").contains((String) c[2]);
+        }
+        assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(cases.length);
+        byte[] good = examples.encode(example("e8", b -> { }));
+        driver.pipe(Topics.FEEDBACK_EXAMPLES, "sentiment", good);
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
+        assertThat(metrics.recordsIn()).isEqualTo(cases.length + 1);
+
+        // none was stored: retraining works (stored, a 2-value or NaN example made every retraining of the model throw
+        // "chosen row 16 has 2 features, expected 3" / "is not finite", for good)
+        for (FeedbackEvent e : preferX("p", 19)) {
+            driver.pipe(e.getId(), EVENTS.encode(e));
+        }
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        assertThat(published()).extracting(RewardModelVersion::getModelId)
+                .containsExactlyInAnyOrder("sentiment", "sentiment-partial");
+        assertThat(metrics.modelVersions("sentiment", "failed")).isZero();
+        assertThat(driver.deadLetters().isEmpty()).isTrue();
     }
 }

@@ -1,8 +1,10 @@
 package org.alignstream.generator;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
@@ -47,6 +49,12 @@ public final class GeneratorService extends StreamsCommand {
     @Option(names = "--max-top-k", defaultValue = "1000", description = "Largest top_k accepted (default: ${DEFAULT-VALUE})")
     int maxTopK;
 
+    @Option(names = "--reward-models", split = ",", paramLabel = "ID[,ID...]",
+            description = "The reward model ids the scorers serve: a request naming another (reward_model, or "
+                    + "baseline_reward_model for indirect tq_star) is dead-lettered before any sampling; default: not "
+                    + "checked here (the scorer dead-letters it, after the sampling)")
+    List<String> rewardModels = new ArrayList<>();
+
     private LmCandidateSampler sampler;
 
     @Override
@@ -70,7 +78,7 @@ public final class GeneratorService extends StreamsCommand {
 
     /** The limits requests are checked against. */
     public RequestLimits limits() {
-        return new RequestLimits(maxN, maxNewTokens, maxPromptChars, maxTopK, maxRolloutLength);
+        return new RequestLimits(maxN, maxNewTokens, maxPromptChars, maxTopK, maxRolloutLength, Set.copyOf(rewardModels));
     }
 
     @Override

@@ -44,6 +44,13 @@ class GeneratorServiceTest {
     }
 
     @Test
+    void servedRewardModelIdsAreOptional() {
+        assertThat(parse(Map.of()).limits().rewardModels()).isEmpty();
+        assertThat(parse(Map.of(), "--reward-models", "sentiment,sentiment-partial").limits().rewardModels())
+                .containsExactlyInAnyOrder("sentiment", "sentiment-partial");
+    }
+
+    @Test
     void ownOptionsComeFromTheEnvironment() {
         Map<String, String> env = Map.of(
                 "ALIGNSTREAM_MODEL_DIR", "/env/model",

@@ -244,4 +244,54 @@ class RequestLimitsTest {
         assertThatThrownBy(() -> LIMITS.validate(state(s -> s.getRequest().getStrategy().setTopK(0))))
                 .hasMessageContaining("args needs top_k >= 1");
     }
+
+    @Test
+    void inconsistentDecodingStatesAreCheckedBeforeAnyModelWork() {
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setRound(1))))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessage("request req-1: decoding state is at round 1 but has 2 response tokens (args adds 1 per round)");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> {
+            s.getRequest().getStrategy().setMethod("blockwise");
+            s.getRequest().getStrategy().setBlockSize(2);
+        }))).hasMessage("request req-1: decoding state is at round 2 but has 2 response tokens (blockwise adds 2 per round)");
+        assertThatCode(() -> LIMITS.validate(state(s -> {
+            s.getRequest().getStrategy().setMethod("blockwise");
+            s.getRequest().getStrategy().setBlockSize(2);
+            s.setRound(1);
+        }))).doesNotThrowAnyException();
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setTokenIds(List.of(1, -2)))))
+                .hasMessage("request req-1: response token 1 has the negative id -2");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setPromptTokenIds(List.of(-1)))))
+                .hasMessage("request req-1: prompt token 0 has the negative id -1");
+        for (float bad : new float[] {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, 0.5f}) {
+            assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setLogprobs(List.of(-1f, bad)))))
+                    .hasMessage("request req-1: response token 1 has log-probability " + bad
+                            + ", a log-probability is finite and <= 0");
+        }
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.setRewardCalls(-1))))
+                .hasMessage("request req-1: reward_calls must be >= 0, was -1");
+    }
+
+    @Test
+    void rewardModelIdsAreCheckedWhenTheServedOnesAreConfigured() {
+        RequestLimits known = LIMITS.withRewardModels(java.util.Set.of("sentiment", "sentiment-partial"));
+        assertThatCode(() -> known.validate(valid())).doesNotThrowAnyException();
+        assertThatCode(() -> known.validate(withStrategy(s -> s.setRewardModel("sentiment-partial"))))
+                .doesNotThrowAnyException();
+        assertThatThrownBy(() -> known.validate(withStrategy(s -> s.setRewardModel("gold"))))
+                .isInstanceOf(InvalidRecordException.class)
+                .hasMessage("unknown reward model 'gold' (reward_model); the scorers serve [sentiment, sentiment-partial]");
+        PromptRequest indirect = withStrategy(s -> {
+            s.setMethod("tq_star");
+            s.setRolloutLength(4);
+            s.setTransfer("indirect");
+            s.setBaselineRewardModel("gold");
+        });
+        assertThatThrownBy(() -> known.validate(indirect))
+                .hasMessage("unknown reward model 'gold' (baseline_reward_model); the scorers serve "
+                        + "[sentiment, sentiment-partial]");
+        // not configured: any id passes here (the scorer is the one to refuse it)
+        assertThatCode(() -> LIMITS.validate(withStrategy(s -> s.setRewardModel("gold")))).doesNotThrowAnyException();
+        assertThatCode(() -> LIMITS.validate(indirect)).doesNotThrowAnyException();
+    }
 }

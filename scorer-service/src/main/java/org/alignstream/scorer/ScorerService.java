@@ -63,11 +63,27 @@ public final class ScorerService extends StreamsCommand {
             description = "Largest reward-model payload accepted from reward-models (default: ${DEFAULT-VALUE})")
     long maxModelBytes;
 
+    @Option(names = "--max-candidates", defaultValue = "1000",
+            description = "Most candidates in one set (one scoring batch); a larger set is dead-lettered before scoring "
+                    + "(default: ${DEFAULT-VALUE})")
+    int maxCandidates;
+
+    @Option(names = "--max-text-chars", defaultValue = "32000",
+            description = "Longest candidate text or prompt accepted, in characters; a set with a longer one is "
+                    + "dead-lettered before scoring (default: ${DEFAULT-VALUE})")
+    int maxTextChars;
+
     private RewardModelRegistry models;
     private RewardModelUpdater updater;
 
+    /** What a candidate set may hold before it is scored. */
+    public ScorerTopology.Limits limits() {
+        return new ScorerTopology.Limits(maxCandidates, maxTextChars);
+    }
+
     @Override
     protected void onStart() {
+        limits(); // rejects nonsensical limits before the models are loaded
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
         RewardModel rewardModel = rewardModelDir == null
                 ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads)
@@ -99,7 +115,7 @@ public final class ScorerService extends StreamsCommand {
 
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
-        return ScorerTopology.build(models, metrics);
+        return ScorerTopology.build(models, limits(), metrics);
     }
 
     @Override

@@ -14,6 +14,7 @@ import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.common.stage.SafeStage;
 import org.alignstream.common.topics.Topics;
+import org.alignstream.common.validation.RecordChecks;
 import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.inference.reward.RewardModel;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -31,15 +32,35 @@ public final class ScorerTopology {
     private ScorerTopology() {
     }
 
+    /**
+     * What the scorer accepts before any model work: at most {@code maxCandidates} candidates in a set (one batch) and
+     * texts (each candidate's, and the prompt) of at most {@code maxTextChars} characters.
+     */
+    public record Limits(int maxCandidates, int maxTextChars) {
+        /** The default limits: 1000 candidates (the generator's largest top_k), 32,000 characters. */
+        public static final Limits DEFAULT = new Limits(1000, 32_000);
+
+        public Limits {
+            if (maxCandidates < 1 || maxTextChars < 1) {
+                throw new IllegalArgumentException("max candidates and max text chars must be >= 1, were "
+                        + maxCandidates + " and " + maxTextChars);
+            }
+        }
+    }
+
     public static Topology build(RewardModel rewardModel, StageMetrics metrics) {
         return build(new RewardModelRegistry(rewardModel), metrics);
     }
 
     public static Topology build(RewardModelRegistry models, StageMetrics metrics) {
+        return build(models, Limits.DEFAULT, metrics);
+    }
+
+    public static Topology build(RewardModelRegistry models, Limits limits, StageMetrics metrics) {
         StreamsBuilder builder = new StreamsBuilder();
         SafeStage.add(builder, STAGE, Topics.CANDIDATES, AvroSerde.of(CandidateSet.class),
                 Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class),
-                set -> score(set, models, metrics), metrics);
+                set -> score(set, models, limits, metrics), metrics);
         return builder.build();
     }
 
@@ -49,18 +70,25 @@ public final class ScorerTopology {
 
     /** Scores one candidate set (one batch per reward model used); no version is swapped meanwhile. */
     public static ScoredCandidateSet score(CandidateSet set, RewardModelRegistry models, StageMetrics metrics) {
-        return models.read(() -> scoreWithVersionsFixed(set, models, metrics));
+        return score(set, models, Limits.DEFAULT, metrics);
     }
 
-    private static ScoredCandidateSet scoreWithVersionsFixed(CandidateSet set, RewardModelRegistry models,
-                                                             StageMetrics metrics) {
+    /**
+     * Checks one candidate set ({@link RecordChecks#checkSet}: the request, the decoding state and the candidates as
+     * the generator makes them, within {@code limits}), then scores it; an invalid set never reaches a model.
+     */
+    public static ScoredCandidateSet score(CandidateSet set, RewardModelRegistry models, Limits limits,
+                                           StageMetrics metrics) {
+        AlignmentMethod method = RecordChecks.checkSet(set.getRequest(), set.getDecodeState(), set.getCandidates(),
+                limits.maxCandidates(), limits.maxTextChars());
+        return models.read(() -> scoreWithVersionsFixed(set, method, models, metrics));
+    }
+
+    private static ScoredCandidateSet scoreWithVersionsFixed(CandidateSet set, AlignmentMethod method,
+                                                             RewardModelRegistry models, StageMetrics metrics) {
         List<Candidate> candidates = set.getCandidates();
-        if (candidates == null || candidates.isEmpty()) {
-            throw new InvalidRecordException("candidate set for request " + set.getRequest().getId() + " has no candidates");
-        }
         Strategy strategy = set.getRequest().getStrategy();
         RewardModel rewardModel = models.resolve(strategy.getRewardModel(), strategy.getRewardModelVersion());
-        AlignmentMethod method = AlignmentMethod.of(strategy.getMethod()).orElse(null);
         boolean indirect = method == AlignmentMethod.TQ_STAR && "indirect".equals(strategy.getTransfer());
         RewardModel baselineReward = indirect ? models.resolve(strategy.getBaselineRewardModel()) : null;
         if (method == AlignmentMethod.RBON_WD && !rewardModel.hasEmbeddings()) {

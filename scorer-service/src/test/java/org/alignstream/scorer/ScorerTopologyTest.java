@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.alignstream.avro.Candidate;
+import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.DeadLetter;
 import org.alignstream.avro.ModelRef;
@@ -208,6 +209,85 @@ class ScorerTopologyTest {
         assertThat(metrics.deadLetters(SafeStage.DECODE)).isEqualTo(1);
     }
 
+    /** Sets the pipeline would never make, each dead-lettered with its reason and none ever reaching the model. */
+    @Test
+    void invalidSetsAreDeadLetteredBeforeAnyModelCall() {
+        driver.close();
+        driver = new StageTestDriver(ScorerTopology.build(new RewardModelRegistry(rewardModel),
+                new ScorerTopology.Limits(4, 50), metrics), ScorerTopology.STAGE, Topics.CANDIDATES,
+                Topics.SCORED_CANDIDATES);
+        java.util.function.Function<java.util.function.Consumer<CandidateSet>, CandidateSet> bad = change -> {
+            CandidateSet set = candidateSet("b", "She was", List.of("a", "bb"));
+            change.accept(set);
+            return set;
+        };
+        DecodeState round0 = DecodeState.newBuilder().setRequest(candidateSet("b", "She was", List.of("a")).getRequest())
+                .setPromptTokenIds(List.of(1)).setTokenIds(List.of()).setLogprobs(List.of()).build();
+        Object[][] cases = {
+            {"method", bad.apply(c -> c.getRequest().getStrategy().setMethod("mcts")), "unknown method 'mcts'"},
+            {"beta", bad.apply(c -> c.getRequest().getStrategy().setBeta(Double.NaN)), "beta must be finite, was NaN"},
+            {"top-p", bad.apply(c -> c.getRequest().getStrategy().setTopP(1.5)), "top_p must be in (0, 1], was 1.5"},
+            {"n", bad.apply(c -> c.getRequest().getStrategy().setN(3)),
+                "request b asks for 3 candidates (n) but the set has 2"},
+            {"too-many", candidateSet("b", "She was", List.of("a", "b", "c", "d", "e")),
+                "candidate set for request b has 5 candidates, the limit is 4"},
+            {"long-text", bad.apply(c -> c.getCandidates().get(1).setText("x".repeat(51))),
+                "request b: candidate 1 text has 51 characters, the limit is 50"},
+            {"long-prompt", bad.apply(c -> c.getRequest().setPrompt("p".repeat(51))),
+                "request b: prompt has 51 characters, the limit is 50"},
+            {"index", bad.apply(c -> c.getCandidates().get(1).setIndex(7)), "request b: candidate 1 has index 7"},
+            {"logprobs", bad.apply(c -> c.getCandidates().get(0).setLogprobs(List.of(-1f))),
+                "request b: candidate 0 has 2 tokens but 1 log-probabilities"},
+            {"nan-logprob", bad.apply(c -> c.getCandidates().get(0).setLogprobs(List.of(-1f, Float.NaN))),
+                "request b: candidate 0 token 1 has log-probability NaN"},
+            {"no-tokens", bad.apply(c -> {
+                c.getCandidates().get(0).setTokenIds(List.of());
+                c.getCandidates().get(0).setLogprobs(List.of());
+            }), "request b: candidate 0 has 0 tokens, expected 1 to 32"},
+            {"finish", bad.apply(c -> c.getCandidates().get(1).setFinishReason("tired")),
+                "request b: candidate 1 has finish_reason 'tired'"},
+            {"rollout", bad.apply(c -> c.getCandidates().get(1).setRolloutTokenIds(List.of(1))),
+                "request b: candidate 1 has a rollout of 1 tokens, at most 0 allowed for best_of_n"},
+            {"state-for-whole", bad.apply(c -> c.setDecodeState(round0)),
+                "request b: best_of_n is a whole-response method but the set carries a decoding state"},
+            {"no-state", bad.apply(c -> {
+                c.getRequest().getStrategy().setMethod("args");
+                c.getRequest().getStrategy().setTopK(2);
+            }), "request b: args is a stepwise method and needs a decoding state (decode_state is null)"},
+            {"finished-state", bad.apply(c -> {
+                c.getRequest().getStrategy().setMethod("blockwise");
+                c.getRequest().getStrategy().setBlockSize(2);
+                c.setDecodeState(DecodeState.newBuilder().setRequest(c.getRequest()).setPromptTokenIds(List.of(1))
+                        .setTokenIds(List.of()).setLogprobs(List.of()).setFinished(true).build());
+            }), "request b: the decoding is already finished"},
+            {"other-request", bad.apply(c -> {
+                c.getRequest().getStrategy().setMethod("blockwise");
+                c.getRequest().getStrategy().setBlockSize(2);
+                c.setDecodeState(round0);
+            }), "request b: the decoding state carries a different request"},
+        };
+        for (Object[] c : cases) {
+            byte[] bytes = CANDIDATES.encode((CandidateSet) c[1]);
+            driver.pipe((String) c[0], bytes);
+            assertThat(driver.readDeadLetter((String) c[0], bytes).getReason()).as((String) c[0])
+                    .startsWith("invalid CandidateSet: ").contains((String) c[2]);
+        }
+        assertThat(driver.output().isEmpty()).isTrue();
+        assertThat(rewardModel.batches).as("model calls for invalid sets").isEmpty();
+        assertThat(metrics.inferences("fake-length")).isZero();
+        assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(cases.length);
+
+        // a valid blockwise round still goes through
+        CandidateSet block = bad.apply(c -> {
+            c.getRequest().getStrategy().setMethod("blockwise");
+            c.getRequest().getStrategy().setBlockSize(2);
+            c.setDecodeState(DecodeState.newBuilder().setRequest(c.getRequest()).setPromptTokenIds(List.of(1))
+                    .setTokenIds(List.of()).setLogprobs(List.of()).build());
+        });
+        driver.pipe("block", CANDIDATES.encode(block));
+        assertThat(driver.readOutput("block", SCORED).getRewards()).containsExactly(1.0, 2.0);
+    }
+
     // ------------------------------------------------------------------ several reward models
 
     /** Reward = number of 'a's; kind partial-sequence; embeddings = (length, count of 'a'), from the same pass. */
@@ -297,7 +377,15 @@ class ScorerTopologyTest {
         CandidateSet tq = candidateSet("tq", "p", List.of("aaa", "bb"));
         Strategy s = tq.getRequest().getStrategy();
         s.setMethod("tq_star");
+        s.setTopK(2);
+        s.setRolloutLength(3);
+        s.setBeta(0.5);
         s.setTransfer("indirect");
+        for (Candidate c : tq.getCandidates()) { // a tokenwise round: one token each, with its rollout
+            c.setTokenIds(List.of(7 + c.getIndex()));
+            c.setLogprobs(List.of(-0.5f));
+            c.setRolloutTokenIds(List.of(1, 2, 3));
+        }
         s.setRewardModel("count-a");
         s.setBaselineRewardModel("fake-length");
         tq.setDecodeState(org.alignstream.avro.DecodeState.newBuilder().setRequest(tq.getRequest())

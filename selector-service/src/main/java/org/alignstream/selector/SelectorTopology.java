@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.Candidate;
@@ -16,6 +17,7 @@ import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.common.stage.SafeStage;
 import org.alignstream.common.stage.StageOutput;
 import org.alignstream.common.topics.Topics;
+import org.alignstream.common.validation.RecordChecks;
 import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.selection.BestOfN;
 import org.alignstream.core.selection.RegularizedBestOfN;
@@ -61,10 +63,11 @@ public final class SelectorTopology {
                     RoundGuard guard = new RoundGuard(store, roundRetention.toMillis());
                     context.schedule(Duration.ofMinutes(1), PunctuationType.WALL_CLOCK_TIME, guard::purge);
                     return set -> {
+                        check(set); // before the guard: a bad set is dead-lettered, never silently dropped
                         if (!guard.admits(set)) {
                             return List.of();
                         }
-                        List<StageOutput> out = route(set, clock.getAsLong());
+                        List<StageOutput> out = routeChecked(set, clock.getAsLong());
                         guard.handled(set, context.currentSystemTimeMs());
                         return out;
                     };
@@ -72,8 +75,66 @@ public final class SelectorTopology {
         return builder.build();
     }
 
-    /** Where one scored set leads: an aligned response, or the next decoding round. */
+    /**
+     * What a scored set must be before the selector chooses from it, else {@link InvalidRecordException} (the set goes
+     * to dead-letters): one reward per candidate; a known whole-response method without a decoding state or a stepwise
+     * one with it; the request, state and candidates as the generator makes them ({@link RecordChecks#checkSet}); for
+     * rbon_wd one embedding per candidate, all of one finite dimension; for indirect tq_star one baseline reward per
+     * candidate. Returns the method.
+     */
+    public static AlignmentMethod check(ScoredCandidateSet set) {
+        StepSelector.rewards(set); // one reward per candidate
+        Strategy s = set.getRequest().getStrategy();
+        String id = set.getRequest().getId();
+        DecodeState state = set.getDecodeState();
+        Optional<AlignmentMethod> known = AlignmentMethod.of(s.getMethod());
+        if (state == null && known.filter(m -> !m.stepwise()).isEmpty()) {
+            throw new InvalidRecordException("unknown whole-response method '" + s.getMethod() + "' (a stepwise method "
+                    + "needs a decoding state)");
+        }
+        if (state != null && known.filter(AlignmentMethod::stepwise).isEmpty()) {
+            throw new InvalidRecordException("decoding state for request " + id + " has a method that is not stepwise: '"
+                    + s.getMethod() + "'");
+        }
+        AlignmentMethod method = RecordChecks.checkSet(set.getRequest(), state, set.getCandidates(), Integer.MAX_VALUE,
+                Integer.MAX_VALUE);
+        int n = set.getCandidates().size();
+        if (method == AlignmentMethod.RBON_WD) {
+            List<List<Float>> rows = set.getEmbeddings();
+            if (rows.size() != n) {
+                throw new InvalidRecordException("rbon_wd for request " + id + " needs one embedding per candidate, the "
+                        + "scored set has " + rows.size() + " for " + n);
+            }
+            int dim = rows.get(0).size();
+            for (int i = 0; i < n; i++) {
+                List<Float> row = rows.get(i);
+                if (row.isEmpty() || row.size() != dim) {
+                    throw new InvalidRecordException("rbon_wd for request " + id + ": embedding " + i + " has "
+                            + row.size() + " values, embedding 0 has " + dim + " (all must have the same size > 0)");
+                }
+                for (float v : row) {
+                    if (!Float.isFinite(v)) {
+                        throw new InvalidRecordException("rbon_wd for request " + id + ": embedding " + i
+                                + " has the non-finite value " + v);
+                    }
+                }
+            }
+        }
+        if (method == AlignmentMethod.TQ_STAR && "indirect".equals(s.getTransfer())
+                && set.getBaselineRewards().size() != n) {
+            throw new InvalidRecordException("indirect transfer for request " + id + " needs " + n
+                    + " baseline rewards, the scored set has " + set.getBaselineRewards().size());
+        }
+        return method;
+    }
+
+    /** Where one scored set leads: an aligned response, or the next decoding round ({@link #check}ed first). */
     public static List<StageOutput> route(ScoredCandidateSet set, long nowMs) {
+        check(set);
+        return routeChecked(set, nowMs);
+    }
+
+    private static List<StageOutput> routeChecked(ScoredCandidateSet set, long nowMs) {
         if (set.getDecodeState() == null) {
             return List.of(StageOutput.of(Topics.ALIGNED_RESPONSES, RESPONSES, select(set, nowMs)));
         }

@@ -319,6 +319,58 @@ class SelectorTopologyTest {
         assertThat(driver.readDeadLetter("bon", bonBytes).getReason()).contains("has a method that is not stepwise");
     }
 
+    /** Sets the scorer would never write: each dead-lettered with its reason, nothing answered, nothing looped back. */
+    @Test
+    void setsThePipelineWouldNeverMakeAreDeadLetteredNotAnsweredOrLoopedBack() {
+        java.util.function.Function<java.util.function.Consumer<ScoredCandidateSet>, ScoredCandidateSet> step = change -> {
+            ScoredCandidateSet set = round("x", 2, 8, List.of(0.0, 1.5, 0.1), "length");
+            change.accept(set);
+            return set;
+        };
+        ScoredCandidateSet wd = scored("x", "rbon_wd", 3, List.of(1.0, 0.95, 0.8), CREATED);
+        wd.setEmbeddings(List.of(List.of(1f, 0f), List.of(0f, 1f), List.of(0.1f)));
+        ScoredCandidateSet wdNan = scored("x", "rbon_wd", 3, List.of(1.0, 0.95, 0.8), CREATED);
+        wdNan.setEmbeddings(List.of(List.of(1f, 0f), List.of(0f, Float.NaN), List.of(0.1f, 1f)));
+        ScoredCandidateSet klNan = scored("x", "rbon_kl", 2, List.of(1.0, 0.5), CREATED);
+        klNan.getRequest().getStrategy().setBeta(Double.POSITIVE_INFINITY);
+        ScoredCandidateSet nMismatch = scored("x", "best_of_n", 2, List.of(1.0, 0.5), CREATED);
+        nMismatch.getRequest().getStrategy().setN(5);
+        Object[][] cases = {
+            {"finished", step.apply(s -> s.getDecodeState().setFinished(true)), "the decoding is already finished"},
+            {"round", step.apply(s -> s.getDecodeState().setRound(5)),
+                "decoding state is at round 5 but has 2 response tokens (args adds 1 per round)"},
+            {"overfull", step.apply(s -> s.getRequest().getStrategy().setMaxNewTokens(2)),
+                "decoding state already has 2 tokens, max_new_tokens is 2"},
+            {"state-logprobs", step.apply(s -> s.getDecodeState().setLogprobs(List.of(-1f))),
+                "decoding state has 2 tokens but 1 log-probabilities"},
+            {"two-tokens", step.apply(s -> {
+                s.getCandidates().get(1).setTokenIds(List.of(1, 2));
+                s.getCandidates().get(1).setLogprobs(List.of(-1f, -1f));
+            }), "request x: candidate 1 has 2 tokens, expected 1 to 1"},
+            {"top-k", step.apply(s -> s.getRequest().getStrategy().setTopK(4)),
+                "request x asks for 4 candidates (top_k) but the set has 3"},
+            {"positive-logprob", step.apply(s -> s.getCandidates().get(0).setLogprobs(List.of(0.7f))),
+                "request x: candidate 0 token 0 has log-probability 0.7"},
+            {"other-request", step.apply(s -> s.setDecodeState(DecodeState.newBuilder(s.getDecodeState())
+                    .setRequest(scored("y", "args", 3, List.of(0.0, 0.0, 0.0), CREATED).getRequest()).build())),
+                "request x: the decoding state carries a different request (y)"},
+            {"ragged", wd, "rbon_wd for request x: embedding 2 has 1 values, embedding 0 has 2"},
+            {"nan-embedding", wdNan, "rbon_wd for request x: embedding 1 has the non-finite value NaN"},
+            {"infinite-beta", klNan, "beta must be finite, was Infinity"},
+            {"n", nMismatch, "request x asks for 5 candidates (n) but the set has 2"},
+        };
+        for (Object[] c : cases) {
+            byte[] bytes = SCORED.encode((ScoredCandidateSet) c[1]);
+            driver.pipe((String) c[0], bytes);
+            assertThat(driver.readDeadLetter((String) c[0], bytes).getReason()).as((String) c[0])
+                    .startsWith("invalid ScoredCandidateSet: ").contains((String) c[2]);
+        }
+        assertThat(driver.output().isEmpty()).isTrue();
+        assertThat(driver.output(Topics.DECODE_STEPS).isEmpty()).isTrue();
+        assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(cases.length);
+        assertThat(metrics.recordsOut()).isZero();
+    }
+
     @Test
     void aReplayedRoundIsTurnedAwaySoAtLeastOnceNeverForksADecoding() {
         byte[] round2 = SCORED.encode(round("replay", 2, 8, List.of(0.0, 1.5, 0.1), "length"));

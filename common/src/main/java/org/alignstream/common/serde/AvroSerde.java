@@ -29,7 +29,8 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * <p>{@link #decode(byte[])} either returns a complete record or throws {@link AvroDecodeException} saying what was
  * wrong: too short / not single-object encoded, unknown writer schema, a different record type, a truncated or corrupt
- * body, or trailing bytes. As a Kafka deserializer, {@code null} bytes (a tombstone) give {@code null}.
+ * body (every length and count in the body is checked against the bytes left before Avro allocates it, so a corrupt
+ * record cannot make the decoder allocate more than its own size), or trailing bytes. As a Kafka deserializer, {@code null} bytes (a tombstone) give {@code null}.
  *
  * <p>Thread-safe; instances are cheap to share. Creating one makes Avro trust the generated classes
  * ({@link AvroClassTrust}).
@@ -136,6 +137,12 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     if (!writer.getFullName().equals(schema.getFullName()) && !schema.getAliases().contains(writer.getFullName())) {
       throw new AvroDecodeException("cannot decode " + expected + ": wrong record type, the bytes hold a "
           + writer.getFullName() + ", expected " + schema.getFullName());
+    }
+    // Avro allocates the lengths it reads before reading the data: check first that each is backed by bytes
+    String malformed = AvroBodyCheck.problem(writer, bytes, HEADER_LENGTH);
+    if (malformed != null) {
+      throw new AvroDecodeException(String.format("cannot decode %s: truncated or corrupt body (%d bytes, writer schema"
+          + " fingerprint %016x): %s", expected, bytes.length, writerFingerprint, malformed));
     }
     ByteArrayInputStream in = new ByteArrayInputStream(bytes);
     T record;

@@ -105,6 +105,85 @@ class AvroSerdeTest {
         .isInstanceOf(AvroDecodeException.class).hasMessageContaining("3 unexpected trailing bytes");
   }
 
+  /** Avro's zig-zag varint encoding of {@code v}. */
+  private static byte[] varint(long v) {
+    long z = (v << 1) ^ (v >> 63);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    while ((z & ~0x7FL) != 0) {
+      out.write((int) ((z & 0x7F) | 0x80));
+      z >>>= 7;
+    }
+    out.write((int) z);
+    return out.toByteArray();
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.writeBytes(p);
+    }
+    return out.toByteArray();
+  }
+
+  /** Bytes allocated by this thread while {@code r} runs (HotSpot's per-thread counter). */
+  private static long allocatedBy(Runnable r) {
+    com.sun.management.ThreadMXBean bean =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long id = Thread.currentThread().getId();
+    long before = bean.getThreadAllocatedBytes(id);
+    r.run();
+    return bean.getThreadAllocatedBytes(id) - before;
+  }
+
+  @Test
+  void aLengthThatIsNotBackedByBytesIsRefusedBeforeAvroAllocatesIt() {
+    byte[] header = Arrays.copyOf(prompts.encode(TestRecords.prompt("r1", 1)), 10);
+    // a PromptRequest whose id claims 1 GiB: Avro alone would allocate the gigabyte, then fail (or OOM on a small heap)
+    byte[] stringBomb = concat(header, varint(1L << 30), new byte[] {1, 2, 3});
+    long allocated = allocatedBy(() -> assertThatThrownBy(() -> prompts.decode(stringBomb))
+        .isInstanceOf(AvroDecodeException.class)
+        .hasMessageContaining("cannot decode PromptRequest: truncated or corrupt body")
+        .hasMessageContaining("a string at byte 10 claims 1073741824 bytes but only 3 are left"));
+    assertThat(allocated).as("bytes allocated decoding a 16-byte record").isLessThan(1 << 20);
+
+    // a CandidateSet whose prompt_token_ids claim 2^30 ints after a valid request
+    PromptRequest p = TestRecords.prompt("r1", 1);
+    byte[] request = prompts.encode(p);
+    byte[] cs = candidates.encode(TestRecords.candidates(p));
+    byte[] arrayBomb = concat(Arrays.copyOf(cs, 10), Arrays.copyOfRange(request, 10, request.length),
+        varint(1L << 30), new byte[] {2, 4, 6});
+    allocated = allocatedBy(() -> assertThatThrownBy(() -> candidates.decode(arrayBomb))
+        .isInstanceOf(AvroDecodeException.class)
+        .hasMessageContaining("a block of 1073741824 items at byte " + (request.length)
+            + " cannot fit in the 3 bytes left"));
+    assertThat(allocated).as("bytes allocated decoding an array bomb").isLessThan(1 << 20);
+
+    assertThatThrownBy(() -> prompts.decode(concat(header, varint(-5))))
+        .isInstanceOf(AvroDecodeException.class).hasMessageContaining("a string at byte 10 has a negative length -5");
+  }
+
+  @Test
+  void randomBodiesBehindAValidHeaderFailCleanlyAndAllocateInProportionToTheirSize() {
+    java.util.Random random = new java.util.Random(42);
+    byte[] header = Arrays.copyOf(candidates.encode(TestRecords.candidates(TestRecords.prompt("r1", 1))), 10);
+    long worst = 0;
+    for (int i = 0; i < 20_000; i++) {
+      byte[] body = new byte[1 + random.nextInt(64)];
+      random.nextBytes(body);
+      byte[] bytes = concat(header, body);
+      long allocated = allocatedBy(() -> {
+        try {
+          candidates.decode(bytes);
+        } catch (AvroDecodeException expected) {
+          // the only way out
+        }
+      });
+      worst = Math.max(worst, allocated);
+    }
+    // before the check, about 1 body in 600 made Avro allocate hundreds of MB (OutOfMemoryError with -Xmx512m)
+    assertThat(worst).as("most bytes allocated decoding one random body of <= 64 bytes").isLessThan(1 << 20);
+  }
+
   @Test
   void encodingARecordWithAMissingRequiredFieldIsAClearError() {
     PromptRequest broken = new PromptRequest();

@@ -1,0 +1,297 @@
+package org.alignstream.common.validation;
+
+import java.util.List;
+import org.alignstream.avro.Candidate;
+import org.alignstream.avro.DecodeState;
+import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.Strategy;
+import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.core.decoding.AlignmentMethod;
+
+/**
+ * The rules a request, a decoding state and a set of candidates obey when the pipeline made them, checked by every stage
+ * that reads them (generator, scorer, selector) before it does any work on them: a record a stage did not make itself
+ * may come from anywhere, so each stage checks what it relies on rather than trusting the stage before. Each check
+ * throws {@link InvalidRecordException} naming the first broken rule (the record goes to dead-letters). Pure, no state.
+ *
+ * <p>The configurable upper limits of a request ({@link Bounds}: largest n, max_new_tokens, prompt, top_k, rollout) are
+ * the generator's to set; the later stages check the same rules with {@link Bounds#NONE} plus their own limits on what
+ * they process (number of candidates, text size).
+ */
+public final class RecordChecks {
+
+    /** Largest log-probability accepted (a log-probability is at most 0; this leaves room for rounding). */
+    static final double MAX_LOGPROB = 1e-4;
+
+    /** The two ways a candidate ends: {@code eos} (end of text) or {@code length} (max tokens reached). */
+    public static final List<String> FINISH_REASONS = List.of("eos", "length");
+
+    private RecordChecks() {
+    }
+
+    /**
+     * Upper limits of a request.
+     *
+     * @param maxN             largest number of candidates n
+     * @param maxNewTokens     largest {@code max_new_tokens}
+     * @param maxPromptChars   longest prompt, in characters
+     * @param maxTopK          largest top-k
+     * @param maxRolloutLength largest Transfer Q* rollout length L
+     */
+    public record Bounds(int maxN, int maxNewTokens, int maxPromptChars, int maxTopK, int maxRolloutLength) {
+        /** No upper limits: the rules alone. */
+        public static final Bounds NONE = new Bounds(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE,
+                Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /** The method of a valid request; throws {@link InvalidRecordException} naming the first broken rule. */
+    public static AlignmentMethod checkRequest(PromptRequest request, Bounds bounds) {
+        if (request == null) {
+            throw new InvalidRecordException("request is missing");
+        }
+        if (request.getId() == null || request.getId().isBlank()) {
+            throw new InvalidRecordException("request id is empty");
+        }
+        if (request.getPrompt() == null || request.getPrompt().isBlank()) {
+            throw new InvalidRecordException("prompt is empty");
+        }
+        if (request.getPrompt().length() > bounds.maxPromptChars()) {
+            throw new InvalidRecordException("prompt has " + request.getPrompt().length()
+                    + " characters, the limit is " + bounds.maxPromptChars());
+        }
+        Strategy s = request.getStrategy();
+        if (s == null) {
+            throw new InvalidRecordException("strategy is missing");
+        }
+        AlignmentMethod method = AlignmentMethod.of(s.getMethod()).orElseThrow(() ->
+                new InvalidRecordException("unknown method '" + s.getMethod() + "', expected one of "
+                        + AlignmentMethod.wireNames()));
+        if (s.getN() < 1 || s.getN() > bounds.maxN()) {
+            throw new InvalidRecordException(range("n", 1, bounds.maxN(), s.getN()));
+        }
+        if (s.getMaxNewTokens() < 1 || s.getMaxNewTokens() > bounds.maxNewTokens()) {
+            throw new InvalidRecordException(range("max_new_tokens", 1, bounds.maxNewTokens(), s.getMaxNewTokens()));
+        }
+        if (s.getTopK() < 0 || s.getTopK() > bounds.maxTopK()) {
+            throw new InvalidRecordException(bounds.maxTopK() == Integer.MAX_VALUE
+                    ? "top_k must be >= 0 (0 = off), was " + s.getTopK()
+                    : "top_k must be between 0 (off) and " + bounds.maxTopK() + ", was " + s.getTopK());
+        }
+        if (!Double.isFinite(s.getTemperature()) || s.getTemperature() < 0) {
+            throw new InvalidRecordException("temperature must be finite and >= 0 (0 = greedy), was " + s.getTemperature());
+        }
+        if (!(s.getTopP() > 0 && s.getTopP() <= 1)) {
+            throw new InvalidRecordException("top_p must be in (0, 1], was " + s.getTopP());
+        }
+        if (!Double.isFinite(s.getBeta())) {
+            throw new InvalidRecordException("beta must be finite, was " + s.getBeta());
+        }
+        checkMethodParameters(method, s, bounds);
+        return method;
+    }
+
+    private static String range(String what, int min, int max, int was) {
+        return max == Integer.MAX_VALUE
+                ? what + " must be >= " + min + ", was " + was
+                : what + " must be between " + min + " and " + max + ", was " + was;
+    }
+
+    /** The parameters only some methods use. */
+    private static void checkMethodParameters(AlignmentMethod method, Strategy s, Bounds bounds) {
+        if (method.tokenwise() && s.getTopK() < 1) {
+            throw new InvalidRecordException(method.wireName() + " needs top_k >= 1 (the k next tokens scored per step), was "
+                    + s.getTopK());
+        }
+        if (method == AlignmentMethod.BLOCKWISE && (s.getBlockSize() < 1 || s.getBlockSize() > s.getMaxNewTokens())) {
+            throw new InvalidRecordException("blockwise needs block_size M between 1 and max_new_tokens ("
+                    + s.getMaxNewTokens() + "), was " + s.getBlockSize());
+        }
+        if (method == AlignmentMethod.TQ_STAR) {
+            if (s.getRolloutLength() < 1 || s.getRolloutLength() > bounds.maxRolloutLength()) {
+                throw new InvalidRecordException(bounds.maxRolloutLength() == Integer.MAX_VALUE
+                        ? "tq_star needs rollout_length L >= 1, was " + s.getRolloutLength()
+                        : "tq_star needs rollout_length L between 1 and " + bounds.maxRolloutLength() + ", was "
+                                + s.getRolloutLength());
+            }
+            if (!"direct".equals(s.getTransfer()) && !"indirect".equals(s.getTransfer())) {
+                throw new InvalidRecordException("transfer must be 'direct' or 'indirect', was '" + s.getTransfer() + "'");
+            }
+            if ("indirect".equals(s.getTransfer())) {
+                if (!(s.getBeta() > 0)) {
+                    throw new InvalidRecordException("indirect transfer needs beta (alpha) > 0, was " + s.getBeta());
+                }
+                if (s.getBaselineRewardModel() == null || s.getBaselineRewardModel().isBlank()) {
+                    throw new InvalidRecordException("indirect transfer needs baseline_reward_model: the reward the "
+                            + "baseline model was aligned to");
+                }
+            }
+        }
+        if ((method == AlignmentMethod.RBON_KL || method == AlignmentMethod.RBON_WD) && s.getBeta() < 0) {
+            throw new InvalidRecordException(method.wireName() + " needs beta >= 0, was " + s.getBeta());
+        }
+    }
+
+    /**
+     * A decoding state about to get its next round, whose request was checked: its method is stepwise, it is not
+     * finished and has room for at least one more token, its token ids and log-probabilities pair up, and its round
+     * matches the length of its response (one token per round for args, pargs and tq_star; M per round for blockwise).
+     */
+    public static void checkDecodeState(DecodeState state) {
+        if (state.getRequest() == null) {
+            throw new InvalidRecordException("decoding state has no request");
+        }
+        Strategy s = state.getRequest().getStrategy();
+        String id = state.getRequest().getId();
+        AlignmentMethod method = AlignmentMethod.of(s.getMethod()).orElseThrow(() ->
+                new InvalidRecordException("request " + id + ": unknown method '" + s.getMethod() + "'"));
+        if (!method.stepwise()) {
+            throw new InvalidRecordException("request " + id + ": " + method.wireName() + " is not a stepwise method");
+        }
+        if (state.getFinished()) {
+            throw new InvalidRecordException("request " + id + ": the decoding is already finished");
+        }
+        if (state.getPromptTokenIds() == null || state.getPromptTokenIds().isEmpty()) {
+            throw new InvalidRecordException("request " + id + ": decoding state has no prompt tokens");
+        }
+        int tokens = state.getTokenIds().size();
+        if (tokens != state.getLogprobs().size()) {
+            throw new InvalidRecordException("request " + id + ": decoding state has " + tokens
+                    + " tokens but " + state.getLogprobs().size() + " log-probabilities");
+        }
+        if (tokens >= s.getMaxNewTokens()) {
+            throw new InvalidRecordException("request " + id + ": decoding state already has " + tokens
+                    + " tokens, max_new_tokens is " + s.getMaxNewTokens());
+        }
+        if (state.getRound() < 0) {
+            throw new InvalidRecordException("request " + id + ": round must be >= 0, was " + state.getRound());
+        }
+        int perRound = method == AlignmentMethod.BLOCKWISE ? s.getBlockSize() : 1;
+        if ((long) state.getRound() * perRound != tokens) {
+            throw new InvalidRecordException("request " + id + ": decoding state is at round " + state.getRound()
+                    + " but has " + tokens + " response tokens (" + method.wireName() + " adds " + perRound
+                    + " per round)");
+        }
+        checkTokenIds(state.getPromptTokenIds(), "request " + id + ": prompt token");
+        checkTokenIds(state.getTokenIds(), "request " + id + ": response token");
+        checkLogprobs(state.getLogprobs(), "request " + id + ": response token");
+        if (state.getRewardCalls() < 0) {
+            throw new InvalidRecordException("request " + id + ": reward_calls must be >= 0, was " + state.getRewardCalls());
+        }
+    }
+
+    /**
+     * The candidates the generator made for {@code request} (whole-response, or one round of {@code state}): not empty,
+     * at most {@code maxCandidates}, as many as the request asks for (n, or top_k for a tokenwise round), each at its
+     * index with as many log-probabilities (finite, at most 0) as tokens, a known finish reason, a text of at most
+     * {@code maxTextChars}, and no more tokens than the request allows (one per tokenwise round, M per block).
+     *
+     * @param state the decoding state of a stepwise request (checked with {@link #checkDecodeState}), else null
+     */
+    public static void checkCandidates(PromptRequest request, AlignmentMethod method, DecodeState state,
+                                       List<Candidate> candidates, int maxCandidates, int maxTextChars) {
+        String id = request.getId();
+        Strategy s = request.getStrategy();
+        if (candidates == null || candidates.isEmpty()) {
+            throw new InvalidRecordException("candidate set for request " + id + " has no candidates");
+        }
+        if (candidates.size() > maxCandidates) {
+            throw new InvalidRecordException("candidate set for request " + id + " has " + candidates.size()
+                    + " candidates, the limit is " + maxCandidates);
+        }
+        int expected = method.tokenwise() ? s.getTopK() : s.getN();
+        if (candidates.size() != expected) {
+            throw new InvalidRecordException("request " + id + " asks for " + expected + " candidates ("
+                    + (method.tokenwise() ? "top_k" : "n") + ") but the set has " + candidates.size());
+        }
+        int done = state == null ? 0 : state.getTokenIds().size();
+        int maxTokens = switch (method) {
+            case ARGS, PARGS, TQ_STAR -> 1;
+            case BLOCKWISE -> Math.min(s.getBlockSize(), s.getMaxNewTokens() - done);
+            default -> s.getMaxNewTokens();
+        };
+        for (int i = 0; i < candidates.size(); i++) {
+            Candidate c = candidates.get(i);
+            String what = "request " + id + ": candidate " + i;
+            if (c.getIndex() != i) {
+                throw new InvalidRecordException(what + " has index " + c.getIndex());
+            }
+            int n = c.getTokenIds().size();
+            if (n < 1 || n > maxTokens) {
+                throw new InvalidRecordException(what + " has " + n + " tokens, expected 1 to " + maxTokens);
+            }
+            if (c.getLogprobs().size() != n) {
+                throw new InvalidRecordException(what + " has " + n + " tokens but " + c.getLogprobs().size()
+                        + " log-probabilities");
+            }
+            checkTokenIds(c.getTokenIds(), what + " token");
+            checkLogprobs(c.getLogprobs(), what + " token");
+            if (!FINISH_REASONS.contains(c.getFinishReason())) {
+                throw new InvalidRecordException(what + " has finish_reason '" + c.getFinishReason() + "', expected one of "
+                        + FINISH_REASONS);
+            }
+            int rollout = c.getRolloutTokenIds().size();
+            int maxRollout = method == AlignmentMethod.TQ_STAR ? s.getRolloutLength() : 0;
+            if (rollout > maxRollout) {
+                throw new InvalidRecordException(what + " has a rollout of " + rollout + " tokens, at most " + maxRollout
+                        + " allowed for " + method.wireName());
+            }
+            checkTokenIds(c.getRolloutTokenIds(), what + " rollout token");
+            checkText(c.getText(), what + " text", maxTextChars);
+            if (c.getResponseText() != null) {
+                checkText(c.getResponseText(), what + " response_text", maxTextChars);
+            }
+        }
+    }
+
+    /**
+     * A candidate set (or a scored one) as the generator makes it: a valid request ({@link Bounds#NONE}), a consistent
+     * decoding state carrying the same request if and only if the method is stepwise, and candidates that fit the
+     * request ({@link #checkCandidates}). Returns the request's method.
+     */
+    public static AlignmentMethod checkSet(PromptRequest request, DecodeState state, List<Candidate> candidates,
+                                           int maxCandidates, int maxTextChars) {
+        AlignmentMethod method = checkRequest(request, Bounds.NONE);
+        String id = request.getId();
+        if (method.stepwise()) {
+            if (state == null) {
+                throw new InvalidRecordException("request " + id + ": " + method.wireName()
+                        + " is a stepwise method and needs a decoding state (decode_state is null)");
+            }
+            if (!request.equals(state.getRequest())) {
+                throw new InvalidRecordException("request " + id + ": the decoding state carries a different request"
+                        + (state.getRequest() == null ? "" : " (" + state.getRequest().getId() + ")"));
+            }
+            checkDecodeState(state);
+        } else if (state != null) {
+            throw new InvalidRecordException("request " + id + ": " + method.wireName()
+                    + " is a whole-response method but the set carries a decoding state");
+        }
+        checkText(request.getPrompt(), "request " + id + ": prompt", maxTextChars);
+        checkCandidates(request, method, state, candidates, maxCandidates, maxTextChars);
+        return method;
+    }
+
+    private static void checkText(String text, String what, int maxChars) {
+        if (text.length() > maxChars) {
+            throw new InvalidRecordException(what + " has " + text.length() + " characters, the limit is " + maxChars);
+        }
+    }
+
+    private static void checkTokenIds(List<Integer> ids, String what) {
+        for (int i = 0; i < ids.size(); i++) {
+            if (ids.get(i) < 0) {
+                throw new InvalidRecordException(what + " " + i + " has the negative id " + ids.get(i));
+            }
+        }
+    }
+
+    private static void checkLogprobs(List<Float> logprobs, String what) {
+        for (int i = 0; i < logprobs.size(); i++) {
+            float lp = logprobs.get(i);
+            if (!Float.isFinite(lp) || lp > MAX_LOGPROB) {
+                throw new InvalidRecordException(what + " " + i + " has log-probability " + lp
+                        + ", a log-probability is finite and <= 0");
+            }
+        }
+    }
+}
