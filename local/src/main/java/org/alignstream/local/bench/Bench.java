@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 public final class Bench implements Callable<Integer> {
 
     /** The parts of the benchmark. */
-    enum Section { scorer, generator, e2e }
+    enum Section { scorer, generator, e2e, feedback }
 
     @Option(names = "--quick", description = "Smaller sizes (about 1.5 minutes instead of about 4; a smoke run); explicit sizes still win")
     boolean quick;
@@ -95,6 +95,9 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--profile-threads",
             description = "Print the CPU time per thread group (stream thread, producer, broker, ...) of each measurement")
     boolean profileThreads;
+
+    @CommandLine.Mixin
+    FeedbackBench.Options feedbackOptions = new FeedbackBench.Options();
 
     @Option(names = "--timeout-s", defaultValue = "600", description = "Give up waiting for outputs after this long (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
@@ -165,6 +168,9 @@ public final class Bench implements Callable<Integer> {
         }
         if (sections.contains(Section.e2e)) {
             ratios.add(endToEnd(s, workload, timeout));
+        }
+        if (sections.contains(Section.feedback)) {
+            ratios.addAll(new FeedbackBench(FeedbackBench.Sizes.of(feedbackOptions, quick), stageArgs, timeout).run());
         }
         System.out.println();
         ratios.forEach(r -> System.out.println(r.line()));
