@@ -339,8 +339,8 @@ final class FeedbackBench {
                 arrivals.add(new SteadyRate.Arrival(r.nanos(), 1));
             }
             SteadyRate rate = SteadyRate.of(arrivals, warmup);
-            System.out.printf(Locale.ROOT, "feedback_events_per_s: %d events (two joined sentences each side, %d-word "
-                            + "prefixes), %d after the first %d in %.2f s: %.1f events/s (the service's defaults: retraining "
+            System.out.printf(Locale.ROOT, "feedback_events_per_s: %d events (two joined sentences each side, %d prefix pairs each), "
+                            + "%d after the first %d in %.2f s: %.1f events/s (the service's defaults: retraining "
                             + "every 50 events on the stored examples meanwhile)%n", events, Pool.PREFIX_WORDS.length,
                     rate.outputs(), warmup, rate.seconds(), rate.perSecond());
             return rate.perSecond();

@@ -19,10 +19,10 @@ import org.alignstream.local.FeedbackClient;
  * rewards of them it gives:
  * <ul>
  *   <li>one <b>preference</b>: the aligned response (the proxy's pick, argmax of the proxy's rewards, lowest index on
- *       ties, as Best-of-N chooses) against the candidate the gold judge likes best among the others (texts equal to
- *       the pick, after {@link String#strip()}, are skipped); the gold judge decides which is chosen. So when the proxy
- *       picked what the gold judge would not, the event says so; when both agree, it confirms the pick against the
- *       gold's runner-up. No preference when there is no other text or the gold rewards tie;</li>
+ *       ties, as Best-of-N chooses) against another candidate drawn at random (seeded by the request id; texts equal to
+ *       the pick after {@link String#strip()} are never drawn), as an annotator shown the answer and another sample
+ *       would be; the gold judge decides which is chosen. No preference when there is no other text or the gold
+ *       rewards tie;</li>
  *   <li>sometimes (a seeded share {@code editFraction} of prompts, decided from the request id) a <b>minimal edit</b>
  *       of the aligned response: the single word whose deletion, or whose replacement by one of a few fixed words,
  *       raises the gold reward most, if it raises it by more than {@code minEditGain}. Everything else in the text is
@@ -93,11 +93,12 @@ public final class SimulatedAnnotator {
      * What the annotator says about one prompt's candidates.
      *
      * @param pick       the aligned response's index (the proxy's argmax)
+     * @param other      the candidate it was compared with (-1 if none)
      * @param preference null if none could be given
      * @param edit       null if not asked or no edit raises the gold reward enough
      * @param judged     texts the gold judge scored for this annotation
      */
-    public record Annotation(int pick, double[] gold, Preference preference, Edit edit, int judged) {
+    public record Annotation(int pick, int other, Preference preference, Edit edit, int judged) {
     }
 
     private static final Pattern WORD = Pattern.compile("\\S+");
@@ -128,37 +129,58 @@ public final class SimulatedAnnotator {
                     + " proxy rewards (need the same number, at least 1)");
         }
         int pick = BestOfN.select(proxyRewards);
-        double[] gold = checkedScores(candidates);
-        int judged = candidates.size();
-        Preference preference = null;
         String pickText = candidates.get(pick);
-        int other = -1;
-        for (int i = 0; i < candidates.size(); i++) {
-            String t = candidates.get(i);
-            if (i != pick && !t.isBlank() && !t.strip().equals(pickText.strip()) && (other < 0 || gold[i] > gold[other])) {
-                other = i;
+        int other = pickText.isBlank() ? -1 : drawOther(requestId, candidates, pick);
+        Preference preference = null;
+        double pickGold = Double.NaN;
+        int judged = 0;
+        if (other >= 0) {
+            double[] gold = checkedScores(List.of(pickText, candidates.get(other)));
+            judged += 2;
+            pickGold = gold[0];
+            if (gold[0] != gold[1]) {
+                boolean pickWins = gold[0] > gold[1];
+                int chosen = pickWins ? pick : other;
+                int rejected = pickWins ? other : pick;
+                preference = new Preference(chosen, rejected, candidates.get(chosen), candidates.get(rejected),
+                        Math.max(gold[0], gold[1]), Math.min(gold[0], gold[1]));
             }
         }
-        if (other >= 0 && !pickText.isBlank() && gold[other] != gold[pick]) {
-            int chosen = gold[other] > gold[pick] ? other : pick;
-            int rejected = chosen == pick ? other : pick;
-            preference = new Preference(chosen, rejected, candidates.get(chosen), candidates.get(rejected),
-                    gold[chosen], gold[rejected]);
-        }
         Edit edit = null;
-        if (editRequested(requestId)) {
+        if (editRequested(requestId) && !pickText.isBlank()) {
             List<Variant> variants = variants(pickText, options.replacements(), options.maxEditWords());
             if (!variants.isEmpty()) {
+                if (Double.isNaN(pickGold)) {
+                    pickGold = checkedScores(List.of(pickText))[0];
+                    judged++;
+                }
                 double[] after = checkedScores(variants.stream().map(Variant::text).toList());
                 judged += variants.size();
                 int best = argmax(after);
-                if (after[best] - gold[pick] > options.minEditGain()) {
+                if (after[best] - pickGold > options.minEditGain()) {
                     Variant v = variants.get(best);
-                    edit = new Edit(pickText, v.text(), v.word(), v.replacement(), gold[pick], after[best]);
+                    edit = new Edit(pickText, v.text(), v.word(), v.replacement(), pickGold, after[best]);
                 }
             }
         }
-        return new Annotation(pick, gold, preference, edit, judged);
+        return new Annotation(pick, other, preference, edit, judged);
+    }
+
+    /** The candidate the pick is compared with: uniform over those with another text, seeded by the request id. */
+    int drawOther(String requestId, List<String> candidates, int pick) {
+        List<Integer> eligible = new ArrayList<>();
+        String p = candidates.get(pick).strip();
+        for (int i = 0; i < candidates.size(); i++) {
+            if (i != pick && !candidates.get(i).isBlank() && !candidates.get(i).strip().equals(p)) {
+                eligible.add(i);
+            }
+        }
+        if (eligible.isEmpty()) {
+            return -1;
+        }
+        long h = Seeds.mix64(options.seed() * 0xC2B2AE3D27D4EB4FL + 1
+                ^ Arrays.hashCode(requestId.getBytes(StandardCharsets.UTF_8)));
+        return eligible.get((int) Math.floorMod(h, (long) eligible.size()));
     }
 
     /** Whether the request with this id gets a minimal edit: a pure function of the id and the seed. */

@@ -47,34 +47,36 @@ class SimulatedAnnotatorTest {
     }
 
     @Test
-    void whenTheGoldPrefersAnotherCandidateItIsChosenOverTheProxysPick() {
-        List<String> c = List.of("a sad day", "a good day", "a happy kind day", "a day");
-        // the proxy picks candidate 0; the gold likes candidate 2 best
-        SimulatedAnnotator.Annotation a = noEdits().annotate("r1", c, new double[] {3, 1, 0, 2});
+    void theGoldDecidesBetweenTheProxysPickAndTheOtherCandidate() {
+        // two candidates: the other one is forced
+        SimulatedAnnotator.Annotation a = noEdits().annotate("r1", List.of("a sad day", "a happy day"), new double[] {3, 1});
         assertThat(a.pick()).isZero();
-        assertThat(a.preference().chosen()).isEqualTo(2);
+        assertThat(a.other()).isEqualTo(1);
+        assertThat(a.preference().chosen()).isEqualTo(1);
         assertThat(a.preference().rejected()).isZero();
-        assertThat(a.preference().chosenText()).isEqualTo("a happy kind day");
+        assertThat(a.preference().chosenText()).isEqualTo("a happy day");
         assertThat(a.preference().goldChosen()).isGreaterThan(a.preference().goldRejected());
         assertThat(a.edit()).isNull();
+        SimulatedAnnotator.Annotation b = noEdits().annotate("r1", List.of("a sad day", "a happy day"), new double[] {0, 1});
+        assertThat(b.pick()).isEqualTo(1);
+        assertThat(b.preference().chosen()).isEqualTo(1);
+        assertThat(b.preference().rejected()).isZero();
     }
 
     @Test
-    void whenTheProxysPickIsTheGoldsBestItIsChosenOverTheGoldsRunnerUp() {
-        List<String> c = List.of("a sad day", "a good day", "a happy kind day", "a day");
-        SimulatedAnnotator.Annotation a = noEdits().annotate("r1", c, new double[] {0, 1, 5, 2});
-        assertThat(a.preference().chosen()).isEqualTo(2);
-        assertThat(a.preference().rejected()).isEqualTo(1);
-    }
-
-    @Test
-    void proxyTiesGoToTheLowestIndexAsBestOfNAndTextsEqualToThePickAreSkipped() {
-        // gold: -1.03, -1.03 (the pick's text again), -2.04, -2.04
-        List<String> c = List.of("a sad day", " a sad day ", "a bad sad day", "a sad sad day");
-        SimulatedAnnotator.Annotation a = noEdits().annotate("r", c, new double[] {1, 1, 0, 0});
-        assertThat(a.pick()).isZero();
-        assertThat(a.preference().chosen()).isZero();
-        assertThat(a.preference().rejected()).isEqualTo(2); // the gold's best other text, the first on a tie
+    void theOtherCandidateIsDrawnFromTheRequestIdAmongTextsDifferentFromThePick() {
+        // the pick is 0 (a proxy tie goes to the lowest index, as Best-of-N); 1 repeats its text
+        List<String> c = List.of("a sad day", " a sad day ", "a bad sad day", "a sad sad day", "a kind day");
+        double[] proxy = {1, 1, 0, 0, 0};
+        java.util.Map<Integer, Integer> drawn = new java.util.TreeMap<>();
+        for (int i = 0; i < 600; i++) {
+            SimulatedAnnotator.Annotation a = noEdits().annotate("req-" + i, c, proxy);
+            assertThat(a.pick()).isZero();
+            assertThat(noEdits().annotate("req-" + i, c, proxy).other()).isEqualTo(a.other());
+            drawn.merge(a.other(), 1, Integer::sum);
+        }
+        assertThat(drawn.keySet()).containsExactly(2, 3, 4);
+        assertThat(drawn.values()).allSatisfy(n -> assertThat(n).isBetween(150, 250));
     }
 
     @Test
@@ -150,11 +152,12 @@ class SimulatedAnnotatorTest {
     }
 
     @Test
-    void oneJudgeCallForTheCandidatesAndOneForTheEditVariants() {
+    void oneJudgeCallForThePairAndOneForTheEditVariants() {
         CALLS.clear();
-        alwaysEdit().annotate("r", List.of("a sad day", "a day"), new double[] {1, 0});
+        SimulatedAnnotator.Annotation a = alwaysEdit().annotate("r", List.of("a sad day", "a day"), new double[] {1, 0});
         assertThat(CALLS).hasSize(2);
         assertThat(CALLS.get(0)).containsExactly("a sad day", "a day");
+        assertThat(a.judged()).isEqualTo(2 + CALLS.get(1).size());
     }
 
     @Test
