@@ -56,6 +56,10 @@ public final class FeedbackCurve implements Callable<Integer> {
                     + "recorded (the table says which the service's default margin 0.02 would have refused) (default: ${DEFAULT-VALUE})")
     double gateMargin;
 
+    @Option(names = "--edit-fraction", defaultValue = "0.25",
+            description = "Share of prompts the annotator also edits (0 = preferences only) (default: ${DEFAULT-VALUE})")
+    double editFraction;
+
     @Option(names = "--eval-sets", defaultValue = "48",
             description = "Generated candidate sets in the agreement set (default: ${DEFAULT-VALUE})")
     int evalSets;
@@ -119,8 +123,9 @@ public final class FeedbackCurve implements Callable<Integer> {
                 args.add("--prior-l2=" + l2);
                 args.add("--gate-margin=" + gateMargin);
                 pipeline.startFeedback(args);
-                SimulatedAnnotator annotator = new SimulatedAnnotator(t -> gold.score("", t),
-                        SimulatedAnnotator.Options.defaults());
+                SimulatedAnnotator.Options d = SimulatedAnnotator.Options.defaults();
+                SimulatedAnnotator annotator = new SimulatedAnnotator(t -> gold.score("", t), new SimulatedAnnotator.Options(
+                        editFraction, d.replacements(), d.minEditGain(), d.maxEditWords(), d.seed()));
                 FeedbackRounds.Requests requests = new FeedbackRounds.Requests(prompts, "curve-", FeedbackPhase.FEEDBACK_SEED_BASE,
                         n, maxNewTokens, TEMPERATURE, TOP_P);
                 long t0 = System.nanoTime();
@@ -159,7 +164,7 @@ public final class FeedbackCurve implements Callable<Integer> {
             String old = Files.exists(file) ? Files.readString(file) : null;
             String body = markdown(curves, new Setup(commandLine, LocalDate.now().toString(), minutes, load,
                     Runtime.getRuntime().availableProcessors(), evalTexts, evalSets, n, maxNewTokens, step, gateMargin,
-                    relative(file, plot)));
+                    editFraction, relative(file, plot)));
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
@@ -183,7 +188,7 @@ public final class FeedbackCurve implements Callable<Integer> {
 
     /** How the run was made, for the report. */
     record Setup(String command, String date, double minutes, double loadAverage, int cores, int evalTexts, int evalSets,
-                 int n, int maxNewTokens, int step, double gateMargin, String plotPath) {
+                 int n, int maxNewTokens, int step, double gateMargin, double editFraction, String plotPath) {
     }
 
     static final Color[] COLORS = {new Color(31, 119, 180), new Color(214, 39, 40), new Color(44, 160, 44),
@@ -231,10 +236,10 @@ public final class FeedbackCurve implements Callable<Integer> {
                 + "temperature %s, top_p %s. A **simulated annotator** (`SimulatedAnnotator`, its taste the gold judge "
                 + "`gold-sentiment`, e5-small-v2 encoder) reads each prompt's scored candidates from `scored-candidates` "
                 + "and sends one preference (the proxy's Best-of-%d pick against another of the prompt's candidates drawn "
-                + "at random; the gold judge decides which is chosen) and, for a quarter of the prompts, a "
+                + "at random; the gold judge decides which is chosen) and, for a share %s of the prompts, a "
                 + "minimal edit of the pick (the one word whose deletion or replacement by \"good\"/\"happy\" raises the "
-                + "gold reward most).%n", FeedbackPhase.FEEDBACK_SEED_BASE, s.n(), s.maxNewTokens(), TEMPERATURE, TOP_P,
-                s.n()));
+                + "gold reward most, if by more than 0.05).%n", FeedbackPhase.FEEDBACK_SEED_BASE, s.n(), s.maxNewTokens(),
+                TEMPERATURE, TOP_P, s.n(), s.editFraction()));
         md.append(String.format(Locale.ROOT, "- **Retraining**: every %d events (`--retrain-every-events=%d`, no time "
                 + "trigger), on all events so far, around the serving head (`--prior-l2` per curve below); 20 %% of the "
                 + "events held out (by id) for the validation gate. `--gate-margin=%s`%s. The scorer hot-swaps each "
@@ -304,18 +309,31 @@ public final class FeedbackCurve implements Callable<Integer> {
         double dAll = last.agreement().pairwise() - first.agreement().pairwise();
         double dWithin = last.agreement().withinSet() - first.agreement().withinSet();
         double dGold = last.agreement().goldOfPick() - first.agreement().goldOfPick();
+        double dHeld = last.heldoutAccuracy() - (rows.size() > 1 ? rows.get(1).heldoutAccuracy() : Double.NaN);
+        String divergence = dHeld > 0.02 && dAll < -0.01
+                ? " So the versions learn the annotator's own kind of pairs (held-out accuracy up) while their agreement "
+                        + "with the gold judge on the fixed texts goes down: what these pairs teach does not carry over "
+                        + "to ranking texts in general."
+                : "";
         return String.format(Locale.ROOT, "**What it shows.** After %d events the proxy's pairwise agreement with the "
                         + "gold judge %s (%s -> %s, %s; on generated text %s -> %s; within a candidate set %s -> %s, %s), "
-                        + "the gold reward of its Best-of-N pick %s (%s -> %s). The highest agreement on the way was %s "
+                        + "the gold reward of its Best-of-N pick %s (%s -> %s; a mean over the candidate sets, so a change "
+                        + "under 0.1 is within noise). The highest agreement on the way was %s "
                         + "after %d events. The held-out pairwise accuracy of the versions went from %s (the first "
-                        + "retraining) to %s; %d of %d retrainings would have been refused by the default gate.",
+                        + "retraining) to %s; %d of %d retrainings would have been refused by the default gate.%s",
                 last.events(), verb(dAll), f3(first.agreement().pairwise()), f3(last.agreement().pairwise()), signed(dAll),
                 f3(first.agreement().pairwiseGenerated()), f3(last.agreement().pairwiseGenerated()),
                 f3(first.agreement().withinSet()), f3(last.agreement().withinSet()), signed(dWithin),
-                verb(dGold), signed(first.agreement().goldOfPick()), signed(last.agreement().goldOfPick()),
+                verbAbove(dGold, 0.1), signed(first.agreement().goldOfPick()), signed(last.agreement().goldOfPick()),
                 f3(best.agreement().pairwise()), best.events(),
                 f3(rows.size() > 1 ? rows.get(1).heldoutAccuracy() : Double.NaN), f3(last.heldoutAccuracy()), refused,
-                rows.size() - 1);
+                rows.size() - 1, divergence);
+    }
+
+    /** "rose", "fell" or "stayed level" for a change beyond {@code threshold} either way. */
+    static String verbAbove(double delta, double threshold) {
+        return Double.isNaN(delta) ? "is not known" : delta > threshold ? "rose" : delta < -threshold ? "fell"
+                : String.format(Locale.ROOT, "moved by less than %s", threshold);
     }
 
     /** "rose", "fell" or "stayed level" for a change beyond 0.01 either way. */

@@ -37,9 +37,12 @@ class FeedbackCurveTest {
     void theReadingIsComputedFromTheRows() {
         String text = FeedbackCurve.reading(curve());
         assertThat(text).contains("After 100 events", "stayed level (within 0.01) (0.800 -> 0.805, +0.005",
-                "within a candidate set 0.750 -> 0.770, +0.020", "Best-of-N pick rose (+0.350 -> +0.400)",
+                "within a candidate set 0.750 -> 0.770, +0.020", "Best-of-N pick moved by less than 0.1 (+0.350 -> +0.400;",
                 "highest agreement on the way was 0.805 after 100 events", "from 0.600", "to 0.710",
                 "1 of 2 retrainings would have been refused");
+        assertThat(text).doesNotContain("does not carry over");
+        assertThat(FeedbackCurve.reading(new FeedbackCurve.Curve(0.01, List.of(curve().rows().get(0), curve().rows().get(1),
+                new FeedbackCurve.Row(100, 3, 21, 0.75, 0.70, fig(0.76, 0.74, 0.36), 40))))).contains("does not carry over");
         assertThat(FeedbackCurve.verb(-0.02)).isEqualTo("fell");
         assertThat(FeedbackCurve.verb(0.02)).isEqualTo("rose");
     }
@@ -47,7 +50,7 @@ class FeedbackCurveTest {
     @Test
     void theSectionHasTheTableThePlotAndTheCommand() {
         String md = FeedbackCurve.markdown(List.of(curve()), new FeedbackCurve.Setup("ops/eval.sh --section feedback",
-                "2026-11-30", 9.5, 3.2, 2, 468, 48, 8, 32, 50, 1.0, "feedback-learning-curve.png"));
+                "2026-11-30", 9.5, 3.2, 2, 468, 48, 8, 32, 50, 1.0, 0.25, "feedback-learning-curve.png"));
         assertThat(md).contains("`ops/eval.sh --section feedback`", "![feedback learning curve](feedback-learning-curve.png)",
                 "| 0 | 1 | - | - | - | (bundled) | 0.800 |", "| 50 | 2 | 10 | 0.600 | 0.700 | **refuse** | 0.780 |",
                 "| 100 | 3 | 21 | 0.710 | 0.700 | pass | 0.805 |", "### prior-l2 0.01 (the service's default)",
