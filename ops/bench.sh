@@ -7,7 +7,8 @@
 #   ratio bon8_prompts_per_s=Z
 #   ratio feedback_to_live_s=T        (section feedback: retrain trigger -> first response scored by the new version)
 #   ratio feedback_events_per_s=E     (section feedback: feedback events through the feedback stage)
-# Full run about 4 minutes on 2 cores; `ops/bench.sh --quick` (a smoke run) about 1.5. Extra arguments go to
+# Full run about 4 minutes on 2 cores, plus about 3 for the feedback section; `ops/bench.sh --quick` (a smoke run)
+# about 1.5 plus 2. Extra arguments go to
 # org.alignstream.local.bench.Bench (try --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -89,7 +89,8 @@ public final class FeedbackPhase {
                              Settings s, PrintStream out) {
         long start = System.nanoTime();
         out.printf(Locale.ROOT, "%n== feedback: a simulated annotator (the gold judge gold-sentiment, e5 encoder) judges "
-                + "the proxy's Best-of-%d picks; %d rounds of %d events%n", s.n(), s.rounds(), s.eventsPerRound());
+                + "the proxy's Best-of-%d picks; %d round%s of %d events%n", s.n(), s.rounds(), s.rounds() == 1 ? "" : "s",
+                s.eventsPerRound());
         try (EncoderRewardModel gold = RewardModels.goldSentiment(OnnxDevice.CPU, 1)) {
             AgreementSet eval = agreementSet(pipeline, gold, prompts, s.evalSets(), s.n(), s.maxNewTokens(),
                     s.temperature(), s.topP());
