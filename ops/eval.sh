@@ -3,19 +3,18 @@
 # RBoN-KL/WD, ARGS, PARGS, blockwise, Transfer Q*) at fixed seeds in the bare decoding loop, each row's final texts
 # re-scored by the proxy (sentiment) and the gold model (gold-sentiment); prints the table and the papers' claims with
 # verdicts computed from the figures, and writes docs/EVALUATION.md.
-#   ops/eval.sh              full run (24 prompts, about 10 minutes on 2 cores)
-#   ops/eval.sh --quick      smoke run (6 prompts, about 3 minutes)
+#   ops/eval.sh              full run (24 prompts, 4-8 minutes on 2 shared cores)
+#   ops/eval.sh --quick      smoke run (6 prompts, 1-2 minutes)
 #   ops/eval.sh --prompts N  the first N prompts
 # Extra arguments go to org.alignstream.local.eval.Evaluation (try --help; --out - writes no report).
-#
-#   ops/eval.sh --section feedback [ARGS]   the feedback learning curve instead: simulated gold feedback streamed in
-#       steps, held-out accuracy and proxy-gold agreement after each retraining; writes docs/feedback-learning-curve.png
-#       and only the feedback-curve section of docs/EVALUATION.md (org.alignstream.local.eval.FeedbackCurve, try --help;
-#       about 10 minutes for the default 800 events on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/lib.sh
 build_local_classpath
+# ops/eval.sh --section feedback [ARGS]: the feedback learning curve instead (org.alignstream.local.eval.FeedbackCurve,
+# try --help): simulated gold feedback streamed in steps, held-out accuracy and proxy-gold agreement after each
+# retraining; writes docs/feedback-learning-curve.png and only the feedback-curve section of docs/EVALUATION.md. About
+# 6 minutes for the default, one curve of 800 events, on 2 cores (--prior-l2 0.01,0.03 draws two curves).
 if [ "${1:-}" = "--section=feedback" ] || { [ "${1:-}" = "--section" ] && [ "${2:-}" = "feedback" ]; }; then
   [ "$1" = "--section" ] && shift 2 || shift 1
   exec java $ALIGNSTREAM_JAVA_OPTS -Djava.awt.headless=true -cp "$ALIGNSTREAM_CP" org.alignstream.local.eval.FeedbackCurve \
