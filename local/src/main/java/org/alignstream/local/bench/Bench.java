@@ -96,11 +96,11 @@ public final class Bench implements Callable<Integer> {
             description = "Print the CPU time per thread group (stream thread, producer, broker, ...) of each measurement")
     boolean profileThreads;
 
-    @CommandLine.Mixin
-    FeedbackBench.Options feedbackOptions = new FeedbackBench.Options();
-
     @Option(names = "--timeout-s", defaultValue = "600", description = "Give up waiting for outputs after this long (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
+
+    @CommandLine.Mixin
+    FeedbackBench.Options feedbackOptions = new FeedbackBench.Options();
 
     /** Sizes after applying {@code --quick} and explicit flags. */
     record Sizes(int warmupRounds, int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
