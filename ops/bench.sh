@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Performance benchmark (docs/BENCHMARKS.md): each model stage running as its own Kafka Streams application on an
 # embedded broker against the same model calls in a bare loop, measured interleaved in ONE run, then the whole
-# pipeline end to end. Ends with lines
+# pipeline end to end, then tokenwise (stepwise ARGS) decoding through the pipeline against the bare decoding loop
+# under several stage configurations. Ends with lines
 #   ratio scorer_pipeline_vs_bare=X
 #   ratio generator_pipeline_vs_bare=Y
 #   ratio bon8_prompts_per_s=Z
-#   ratio feedback_to_live_s=T        (section feedback: retrain trigger -> first response scored by the new version)
+#   ratio tokenwise_pipeline_vs_bare=T
+#   ratio tokenwise_latency_pipeline_vs_bare=L
+#   ratio round_overhead_ms=O
+#   ratio feedback_to_live_s=F        (section feedback: retrain trigger -> first response scored by the new version)
 #   ratio feedback_events_per_s=E     (section feedback: feedback events through the feedback stage)
-# Full run about 4 minutes on 2 cores, plus about 3 for the feedback section; `ops/bench.sh --quick` (a smoke run)
-# about 1.5 plus 2. Extra arguments go to
-# org.alignstream.local.bench.Bench (try --help).
+# Full run: scorer, generator and e2e about 2.5-4 minutes on 2 cores, the tokenwise section (--sections=tokenwise)
+# about 4-5 more, the feedback section (--sections=feedback) about 3 more; `ops/bench.sh --quick` (a smoke run) about 5 under load. Extra arguments go to org.alignstream.local.bench.Bench (try --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/lib.sh

@@ -330,6 +330,71 @@ def decode(ids, id_to_token):
     return bytes(BYTE_DEC[c] for i in ids for c in id_to_token[i] if id_to_token[i] != EOS).decode("utf-8", "replace")
 
 
+# ------------------------------------------------------------------------------------------- export
+def export_onnx(model, onnx_path):
+    """Exports in the Hugging Face / Optimum decoder layout with past key values (see the module docstring)."""
+    cfg = model.cfg
+    layers, heads, vocab = cfg["layers"], cfg["heads"], cfg["vocab"]
+    wrapper = OnnxWrapper(model).eval()
+    b, s, p = 2, 3, 4
+    h, dh = heads, cfg["d"] // heads
+    dummy = (torch.randint(0, vocab, (b, s)), torch.ones(b, p + s, dtype=torch.long),
+             torch.arange(p, p + s).unsqueeze(0).expand(b, s).contiguous())
+    dummy_past = tuple(torch.zeros(b, h, p, dh) for _ in range(2 * layers))
+    in_names = ["input_ids", "attention_mask", "position_ids"]
+    out_names = ["logits"]
+    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
+            "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
+            "position_ids": {0: "batch_size", 1: "sequence_length"},
+            "logits": {0: "batch_size", 1: "sequence_length"}}
+    for n in range(layers):
+        for kv in ("key", "value"):
+            in_names.append("past_key_values.%d.%s" % (n, kv))
+            out_names.append("present.%d.%s" % (n, kv))
+            axes["past_key_values.%d.%s" % (n, kv)] = {0: "batch_size", 2: "past_sequence_length"}
+            axes["present.%d.%s" % (n, kv)] = {0: "batch_size", 2: "total_sequence_length"}
+    torch.onnx.export(wrapper, dummy + dummy_past, onnx_path, input_names=in_names, output_names=out_names,
+                      dynamic_axes=axes, opset_version=14, do_constant_folding=True)
+
+
+def write_config(path, model, eos_id):
+    cfg = model.cfg
+    config = {"model_type": "gpt-alignstream", "vocab_size": cfg["vocab"], "n_positions": cfg["ctx"],
+              "n_embd": cfg["d"], "n_layer": cfg["layers"], "n_head": cfg["heads"],
+              "head_dim": cfg["d"] // cfg["heads"], "eos_token_id": eos_id, "bos_token_id": eos_id,
+              "torch_dtype": "float32"}
+    with open(path, "w") as f:
+        json.dump(config, f, indent=2)
+
+
+REFERENCE_PROMPTS = ["It is a truth universally acknowledged", "She was"]
+SAMPLE_PROMPTS = ["It is a truth", "Mr. Darcy", "She was", "My dear"]
+
+
+@torch.no_grad()
+def reference_values(model, enc, id_to_token):
+    """reference.json: for each reference prompt its ids, the last position's logits and 12 greedy tokens computed
+    by full recomputation without a cache (the Java KV-cache path must match), plus four samples at T = 0.8."""
+    model.eval()
+    refs = []
+    for prompt in REFERENCE_PROMPTS:
+        ids = enc.encode(prompt)
+        x = torch.tensor([ids])
+        logits = forward_full(model, x)[0, -1]
+        greedy, cur = [], list(ids)
+        for _ in range(12):
+            nxt = int(torch.argmax(forward_full(model, torch.tensor([cur]))[0, -1]).item())
+            greedy.append(nxt)
+            cur.append(nxt)
+        refs.append({"prompt": prompt, "input_ids": ids, "last_logits_first8": logits[:8].tolist(),
+                     "last_logits_argmax": int(torch.argmax(logits).item()),
+                     "last_logits_max": float(logits.max().item()),
+                     "log_softmax_at_argmax": float(torch.log_softmax(logits, -1).max().item()),
+                     "greedy_ids": greedy})
+    samples = [sample(model, enc, id_to_token, pr, 40, 0.8, seed) for seed, pr in enumerate(SAMPLE_PROMPTS)]
+    return {"references": refs, "samples": samples}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -421,56 +486,12 @@ def main():
     torch.save({"cfg": model.cfg, "state": model.state_dict()}, os.path.join(args.work, "model.pt"))
 
     # ------------------------------------------------------------------------------------ export
-    wrapper = OnnxWrapper(model).eval()
-    b, s, p = 2, 3, 4
-    h, dh = args.heads, args.d // args.heads
-    dummy = (torch.randint(0, vocab, (b, s)), torch.ones(b, p + s, dtype=torch.long),
-             torch.arange(p, p + s).unsqueeze(0).expand(b, s).contiguous())
-    dummy_past = tuple(torch.zeros(b, h, p, dh) for _ in range(2 * args.layers))
-    in_names = ["input_ids", "attention_mask", "position_ids"]
-    out_names = ["logits"]
-    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-            "position_ids": {0: "batch_size", 1: "sequence_length"},
-            "logits": {0: "batch_size", 1: "sequence_length"}}
-    for n in range(args.layers):
-        for kv in ("key", "value"):
-            in_names.append("past_key_values.%d.%s" % (n, kv))
-            out_names.append("present.%d.%s" % (n, kv))
-            axes["past_key_values.%d.%s" % (n, kv)] = {0: "batch_size", 2: "past_sequence_length"}
-            axes["present.%d.%s" % (n, kv)] = {0: "batch_size", 2: "total_sequence_length"}
-    onnx_path = os.path.join(args.out, "model.onnx")
-    torch.onnx.export(wrapper, dummy + dummy_past, onnx_path, input_names=in_names, output_names=out_names,
-                      dynamic_axes=axes, opset_version=14, do_constant_folding=True)
-
-    config = {"model_type": "gpt-alignstream", "vocab_size": vocab, "n_positions": args.ctx, "n_embd": args.d,
-              "n_layer": args.layers, "n_head": args.heads, "head_dim": dh, "eos_token_id": eos_id,
-              "bos_token_id": eos_id, "torch_dtype": "float32"}
-    with open(os.path.join(args.out, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-
-    # ------------------------------------------------------------------- reference values for Java
-    ref_prompts = ["It is a truth universally acknowledged", "She was"]
-    refs = []
-    with torch.no_grad():
-        for prompt in ref_prompts:
-            ids = enc.encode(prompt)
-            x = torch.tensor([ids])
-            logits = forward_full(model, x)[0, -1]
-            greedy, cur = [], list(ids)
-            for _ in range(12):  # greedy by full recomputation, no cache: the Java KV-cache path must match
-                nxt = int(torch.argmax(forward_full(model, torch.tensor([cur]))[0, -1]).item())
-                greedy.append(nxt)
-                cur.append(nxt)
-            refs.append({"prompt": prompt, "input_ids": ids, "last_logits_first8": logits[:8].tolist(),
-                         "last_logits_argmax": int(torch.argmax(logits).item()),
-                         "last_logits_max": float(logits.max().item()),
-                         "log_softmax_at_argmax": float(torch.log_softmax(logits, -1).max().item()),
-                         "greedy_ids": greedy})
-    samples = [sample(model, enc, id_to_token, pr, 40, 0.8, seed)
-               for seed, pr in enumerate(["It is a truth", "Mr. Darcy", "She was", "My dear"])]
+    export_onnx(model, os.path.join(args.out, "model.onnx"))
+    write_config(os.path.join(args.out, "config.json"), model, eos_id)
+    reference = reference_values(model, enc, id_to_token)
     with open(os.path.join(args.out, "reference.json"), "w") as f:
-        json.dump({"references": refs, "samples": samples}, f, indent=2)
+        json.dump(reference, f, indent=2)
+    samples = reference["samples"]
     stats = {"parameters": n_params, "train_tokens": train.numel(), "val_tokens": val.numel(), "steps": step,
              "batch": args.batch, "ctx": args.ctx, "train_minutes": round(train_minutes, 1),
              "val_perplexity": round(val_ppl, 2), "paragraphs": len(paragraphs), "command": " ".join(sys.argv)}

@@ -55,12 +55,14 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     private final int controllerPort;
     private final Map<String, Object> clientProperties;
     private final Duration timeout;
+    private final String adminUser;
     private KafkaRaftServer server;
     private Admin admin;
     private boolean closed;
 
     private EmbeddedKafkaCluster(KafkaConfig config, Path baseDir, int brokerPort, int controllerPort,
-                                 Map<String, Object> clientProperties, Duration timeout) {
+                                 Map<String, Object> clientProperties, Duration timeout, String adminUser) {
+        this.adminUser = adminUser;
         this.config = config;
         this.baseDir = baseDir;
         this.brokerPort = brokerPort;
@@ -109,6 +111,27 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         Map<String, Object> clientConfig = new HashMap<>(clientProperties);
         clientConfig.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         return clientConfig;
+    }
+
+    /**
+     * A new, mutable client configuration that authenticates as {@code user} (SASL/SCRAM-SHA-256) instead of the admin
+     * user: {@link #clientConfig()} with {@code security.protocol}, {@code sasl.mechanism} and {@code sasl.jaas.config}
+     * replaced. The user's credential must exist (e.g. created with {@code Admin.alterUserScramCredentials}).
+     *
+     * @throws IllegalStateException if the cluster was not started with {@link Builder#scram}
+     */
+    public Map<String, Object> clientConfig(String user, String password) {
+        if (adminUser == null) {
+            throw new IllegalStateException("this cluster has no SASL/SCRAM listener; start it with Builder.scram(...)");
+        }
+        Map<String, Object> clientConfig = clientConfig();
+        clientConfig.putAll(SaslScram.clientProperties(user, password));
+        return clientConfig;
+    }
+
+    /** The super user of a cluster started with {@link Builder#scram}, or empty for an unsecured cluster. */
+    public Optional<String> adminUser() {
+        return Optional.ofNullable(adminUser);
     }
 
     /**
@@ -312,6 +335,8 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         private final Map<String, Object> clientProperties = new LinkedHashMap<>();
         private String clusterId = Uuid.randomUuid().toString();
         private Duration timeout = Duration.ofSeconds(60);
+        private String adminUser;
+        private String adminPassword;
 
         private Builder() {
         }
@@ -348,6 +373,23 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         public Builder clientProperty(String key, Object value) {
             requireKey(key);
             clientProperties.put(key, Objects.requireNonNull(value, () -> "value of client property " + key));
+            return this;
+        }
+
+        /**
+         * Secures the cluster (see {@link SaslScram}): SASL/SCRAM-SHA-256 on the client listener, the KRaft
+         * {@code StandardAuthorizer} with {@code allow.everyone.if.no.acl.found=false}, and {@code adminUser} as the
+         * only super user, whose credential is written into the metadata when the storage is formatted. Inter-broker
+         * and controller traffic authenticate as {@code adminUser}. {@link #clientConfig()} then authenticates as the
+         * admin user; {@link EmbeddedKafkaCluster#clientConfig(String, String)} as another. Explicit
+         * {@link #brokerProperty} and {@link #clientProperty} values still win.
+         *
+         * @throws IllegalArgumentException if the name or password is empty or holds {@code , " \ ; [ ]}
+         */
+        public Builder scram(String adminUser, String adminPassword) {
+            SaslScram.checkCredential(adminUser, adminPassword);
+            this.adminUser = adminUser;
+            this.adminPassword = adminPassword;
             return this;
         }
 
@@ -399,15 +441,25 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             long started = System.nanoTime();
             Path baseDir = TempDirectories.create("alignstream-kafka-");
             try {
-                Properties props = KRaftBrokerProperties.resolve(broker, controller, baseDir.resolve("logs"),
-                        brokerProperties);
-                KRaftStorageFormatter.format(props, clusterId, baseDir);
+                Map<String, String> overrides = new LinkedHashMap<>();
+                Map<String, Object> clients = new LinkedHashMap<>();
+                List<String> addScram = List.of();
+                if (adminUser != null) {
+                    overrides.putAll(SaslScram.brokerProperties(adminUser, adminPassword));
+                    clients.putAll(SaslScram.clientProperties(adminUser, adminPassword));
+                    addScram = List.of(SaslScram.formatArgument(adminUser, adminPassword));
+                }
+                overrides.putAll(brokerProperties);
+                clients.putAll(clientProperties);
+                Properties props = KRaftBrokerProperties.resolve(broker, controller, baseDir.resolve("logs"), overrides);
+                KRaftStorageFormatter.format(props, clusterId, baseDir, addScram);
                 KafkaConfig config = KafkaConfig.fromProps(props, false);
                 EmbeddedKafkaCluster cluster = new EmbeddedKafkaCluster(config, baseDir, broker, controller,
-                        Map.copyOf(clientProperties), timeout);
+                        Map.copyOf(clients), timeout, adminUser);
                 cluster.startServer();
-                LOG.info("Kafka {} (KRaft, cluster {}) started on {} in {} ms", kafkaVersion(), clusterId,
-                        cluster.bootstrapServers(), (System.nanoTime() - started) / 1_000_000);
+                LOG.info("Kafka {} (KRaft, cluster {}{}) started on {} in {} ms", kafkaVersion(), clusterId,
+                        adminUser == null ? "" : ", SASL/SCRAM + ACLs", cluster.bootstrapServers(),
+                        (System.nanoTime() - started) / 1_000_000);
                 return cluster;
             } catch (RuntimeException e) {
                 TempDirectories.deleteRecursively(baseDir);

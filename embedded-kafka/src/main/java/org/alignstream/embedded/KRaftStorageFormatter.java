@@ -8,6 +8,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 import kafka.tools.StorageTool;
@@ -27,6 +29,14 @@ final class KRaftStorageFormatter {
      * @throws IllegalStateException with the tool's output if formatting fails
      */
     static Path format(Properties serverProperties, String clusterId, Path configDir) {
+        return format(serverProperties, clusterId, configDir, List.of());
+    }
+
+    /**
+     * As {@link #format(Properties, String, Path)}, also writing SCRAM credentials into the bootstrap metadata
+     * ({@code --add-scram} values such as {@code SCRAM-SHA-256=[name=admin,password=secret]}).
+     */
+    static Path format(Properties serverProperties, String clusterId, Path configDir, List<String> addScram) {
         Path configFile = configDir.resolve("server.properties");
         try (OutputStream out = Files.newOutputStream(configFile)) {
             serverProperties.store(out, "alignstream embedded KRaft node");
@@ -36,8 +46,13 @@ final class KRaftStorageFormatter {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         int code;
         try (PrintStream output = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
-            code = StorageTool.execute(new String[] {
-                "format", "--config", configFile.toString(), "--cluster-id", clusterId}, output);
+            List<String> args = new ArrayList<>(List.of(
+                    "format", "--config", configFile.toString(), "--cluster-id", clusterId));
+            for (String scram : addScram) {
+                args.add("--add-scram");
+                args.add(scram);
+            }
+            code = StorageTool.execute(args.toArray(String[]::new), output);
         } catch (RuntimeException e) {
             throw new IllegalStateException("formatting KRaft storage with " + configFile + " failed: "
                     + e.getMessage() + "\n" + captured.toString(StandardCharsets.UTF_8), e);

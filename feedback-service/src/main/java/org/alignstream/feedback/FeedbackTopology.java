@@ -16,8 +16,13 @@ import org.alignstream.inference.reward.LinearHead;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -36,6 +41,28 @@ public final class FeedbackTopology {
     /** How often the training loop looks for due trainings and finished ones. */
     static final Duration TICK = Duration.ofMillis(200);
 
+    /** Keeps the global store of published versions: every record of {@code reward-models}, by key. */
+    static final class PublishedVersions implements Processor<String, byte[], Void, Void> {
+        private KeyValueStore<String, byte[]> store;
+
+        @Override
+        public void init(ProcessorContext<Void, Void> context) {
+            store = context.getStateStore(TrainingLoop.PUBLISHED_STORE);
+        }
+
+        @Override
+        public void process(Record<String, byte[]> record) {
+            if (record.key() == null) {
+                return;
+            }
+            if (record.value() == null) {
+                store.delete(record.key());
+            } else {
+                store.put(record.key(), record.value());
+            }
+        }
+    }
+
     public static Topology build(ExampleBuilder examples, RewardTrainer trainer,
                                  Function<String, List<TrainingLoop.Target>> targets,
                                  Function<String, LinearHead> bundledHead, ExecutorService executor, int everyEvents,
@@ -49,9 +76,15 @@ public final class FeedbackTopology {
             byte[] key = example.getRewardModel().getBytes(StandardCharsets.UTF_8);
             return List.of(StageOutput.withKey(Topics.FEEDBACK_EXAMPLES, key, exampleSerde, example));
         }, metrics);
+        // every published version (also those published by others, e.g. a rollback): training builds on the newest
+        builder.addGlobalStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(TrainingLoop.PUBLISHED_STORE),
+                        Serdes.String(), Serdes.ByteArray()).withLoggingDisabled(), Topics.REWARD_MODELS,
+                Consumed.with(Serdes.String(), Serdes.ByteArray()).withName(STAGE + "-reward-models-source"),
+                () -> new PublishedVersions());
         SafeStage.addRoutedPerTask(builder, STAGE, Topics.FEEDBACK_EXAMPLES, exampleSerde, context -> {
             KeyValueStore<String, byte[]> store = context.getStateStore(TrainingLoop.STORE);
-            TrainingLoop loop = new TrainingLoop(store, trainer, targets, bundledHead, executor,
+            ReadOnlyKeyValueStore<String, byte[]> published = context.getStateStore(TrainingLoop.PUBLISHED_STORE);
+            TrainingLoop loop = new TrainingLoop(store, published, trainer, targets, bundledHead, executor,
                     (output, key) -> SafeStage.emit(context, output, key, context.currentSystemTimeMs()),
                     everyEvents, everyMs, metrics);
             context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, loop::tick);

@@ -21,6 +21,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,8 @@ import org.slf4j.LoggerFactory;
  */
 final class TrainingLoop {
     static final String STORE = "feedback-training";
+    /** Global store: every record of {@code reward-models} by key {@code <model>@<version>}. */
+    static final String PUBLISHED_STORE = "feedback-published-versions";
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
     private static final AvroSerde<TrainingExample> EXAMPLES = AvroSerde.of(TrainingExample.class);
@@ -52,6 +55,7 @@ final class TrainingLoop {
     }
 
     private final KeyValueStore<String, byte[]> store;
+    private final ReadOnlyKeyValueStore<String, byte[]> published;
     private final RewardTrainer trainer;
     private final Function<String, List<Target>> targets;
     private final Function<String, LinearHead> bundledHead;
@@ -73,10 +77,12 @@ final class TrainingLoop {
      * @param targets     for a feedback target (the event's reward model id), the models trained from its examples
      * @param bundledHead the head serving a model before any version was published (the bundled default)
      */
-    TrainingLoop(KeyValueStore<String, byte[]> store, RewardTrainer trainer, Function<String, List<Target>> targets,
+    TrainingLoop(KeyValueStore<String, byte[]> store, ReadOnlyKeyValueStore<String, byte[]> published,
+                 RewardTrainer trainer, Function<String, List<Target>> targets,
                  Function<String, LinearHead> bundledHead, ExecutorService executor, Publisher publisher,
                  int everyEvents, long everyMs, StageMetrics metrics) {
         this.store = store;
+        this.published = published;
         this.trainer = trainer;
         this.targets = targets;
         this.bundledHead = bundledHead;
@@ -212,9 +218,31 @@ final class TrainingLoop {
         return b == null ? 0 : fromBytes(b);
     }
 
+    /**
+     * The version the scorers serve: the newest of what this service last published (kept in its own store, so a
+     * training started right after a publication builds on it) and what is on {@code reward-models} (e.g. a rollback
+     * published by an operator with a higher number); null before any.
+     */
     RewardModelVersion served(String modelId) {
-        byte[] b = store.get("served:" + modelId);
-        return b == null ? null : VERSIONS.decode(b);
+        byte[] own = store.get("served:" + modelId);
+        RewardModelVersion newest = own == null ? null : VERSIONS.decode(own);
+        try (KeyValueIterator<String, byte[]> it = published.prefixScan(modelId + "@", Serdes.String().serializer())) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                RewardModelVersion v;
+                try {
+                    v = VERSIONS.decode(kv.value);
+                } catch (RuntimeException e) {
+                    LOG.warn("ignoring unreadable record {} on {}: {}", kv.key, Topics.REWARD_MODELS, e.getMessage());
+                    continue;
+                }
+                if (v.getModelId().equals(modelId) && v.getHeadOnnx() != null
+                        && (newest == null || v.getVersion() > newest.getVersion())) {
+                    newest = v;
+                }
+            }
+        }
+        return newest;
     }
 
     /** Whether a training is in flight for a feedback target. */

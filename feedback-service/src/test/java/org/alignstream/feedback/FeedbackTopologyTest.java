@@ -236,4 +236,32 @@ class FeedbackTopologyTest {
         assertThat(metrics.deadLetters(SafeStage.INVALID)).isEqualTo(5);
         assertThat(driver.output(Topics.FEEDBACK_EXAMPLES).isEmpty()).isTrue();
     }
+
+    @Test
+    void trainingBuildsOnTheNewestVersionOnTheTopicEvenIfSomeoneElsePublishedIt() {
+        // an operator rolled back by republishing a head as version 10 (see docs/OPERATIONS.md)
+        LinearHead rolledBack = new LinearHead(new double[] {0.3, 0.3, 0.0}, 0.1,
+                new HeadMetadata("sentiment", "10", "full-sequence", 3, "letters"));
+        RewardModelVersion v10 = RewardModelVersion.newBuilder().setModelId("sentiment").setVersion(10)
+                .setParentVersion(3L).setKind("full-sequence").setBackbone("letters").setFigures(Map.of())
+                .setHeadOnnx(java.nio.ByteBuffer.wrap(RewardHeadOnnx.write(rolledBack))).build();
+        driver.pipe(Topics.REWARD_MODELS, "sentiment@10", VERSIONS.encode(v10));
+        for (FeedbackEvent e : preferX("r", 20)) {
+            driver.pipe(e.getId(), EVENTS.encode(e));
+        }
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        List<RewardModelVersion> versions = published();
+        RewardModelVersion full = versions.stream().filter(v -> v.getModelId().equals("sentiment")).findFirst()
+                .orElseThrow();
+        assertThat(full.getVersion()).isEqualTo(11);
+        assertThat(full.getParentVersion()).isEqualTo(10);
+        byte[] bytes = new byte[full.getHeadOnnx().remaining()];
+        full.getHeadOnnx().get(bytes);
+        assertThat(RewardHeadOnnx.read(bytes, "v11").bias()).as("built on the rolled-back head")
+                .isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-6));
+        // the partial model had no such version: it goes on from its own
+        assertThat(versions).filteredOn(v -> v.getModelId().equals("sentiment-partial"))
+                .extracting(RewardModelVersion::getVersion).containsExactly(2L);
+    }
 }

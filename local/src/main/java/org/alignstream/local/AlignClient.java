@@ -55,6 +55,12 @@ public final class AlignClient implements Callable<Integer> {
             description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
     String bootstrapServers;
 
+    @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE", split = ",(?=[^,=]+=)",
+            description = "Kafka client property, repeatable, e.g. the security settings of an authenticated cluster:"
+                    + " -c security.protocol=SASL_PLAINTEXT -c sasl.mechanism=SCRAM-SHA-256 -c sasl.jaas.config=..."
+                    + " (env ALIGNSTREAM_CONFIG, comma-separated)")
+    Map<String, String> config = new java.util.LinkedHashMap<>();
+
     @Option(names = "--prompt", required = true, description = "The prompt")
     String prompt;
 
@@ -121,7 +127,8 @@ public final class AlignClient implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--timeout-s must be >= 1, was " + timeoutSeconds);
         }
         PromptRequest request = request();
-        Map<String, Object> clientConfig = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Map<String, Object> clientConfig = new java.util.HashMap<>(config);
+        clientConfig.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         DeadLetterWatch watch;
         PromptClient client;
         try {

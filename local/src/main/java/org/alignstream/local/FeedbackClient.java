@@ -40,6 +40,12 @@ public final class FeedbackClient implements Callable<Integer>, AutoCloseable {
             description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
     String bootstrapServers;
 
+    @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE", split = ",(?=[^,=]+=)",
+            description = "Kafka client property, repeatable, e.g. the security settings of an authenticated cluster:"
+                    + " -c security.protocol=SASL_PLAINTEXT -c sasl.mechanism=SCRAM-SHA-256 -c sasl.jaas.config=..."
+                    + " (env ALIGNSTREAM_CONFIG, comma-separated)")
+    Map<String, String> config = new java.util.LinkedHashMap<>();
+
     @Option(names = "--id", description = "Event id; a repeated id is ignored (default: a random UUID)")
     String id;
 
@@ -131,8 +137,9 @@ public final class FeedbackClient implements Callable<Integer>, AutoCloseable {
     @Override
     public Integer call() {
         FeedbackEvent event = event();
-        try (KafkaProducer<String, FeedbackEvent> p =
-                     producer(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        Map<String, Object> clientConfig = new HashMap<>(config);
+        clientConfig.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        try (KafkaProducer<String, FeedbackEvent> p = producer(clientConfig)) {
             p.send(new ProducerRecord<>(Topics.FEEDBACK, event.getId(), event)).get();
         } catch (Exception e) {
             spec.commandLine().getErr().println("cannot publish to " + Topics.FEEDBACK + " on " + bootstrapServers + ": "

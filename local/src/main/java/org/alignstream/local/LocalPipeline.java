@@ -59,6 +59,15 @@ public final class LocalPipeline implements AutoCloseable {
      */
     public static LocalPipeline start(String bootstrapServers, List<String> commonArgs, List<String> generatorArgs,
                                       List<String> scorerArgs, boolean withSelector) {
+        return start(bootstrapServers, commonArgs, generatorArgs, scorerArgs, withSelector ? List.of() : null);
+    }
+
+    /**
+     * As {@link #start(String, List, List, List)}, with the selector's own flags too (e.g. each stage its own
+     * credentials: {@code -c sasl.jaas.config=...}); no selector if {@code selectorArgs} is null.
+     */
+    public static LocalPipeline start(String bootstrapServers, List<String> commonArgs, List<String> generatorArgs,
+                                      List<String> scorerArgs, List<String> selectorArgs) {
         LocalPipeline p;
         try {
             p = new LocalPipeline(Files.createTempDirectory("alignstream-local-state"), bootstrapServers, commonArgs);
@@ -70,8 +79,8 @@ public final class LocalPipeline implements AutoCloseable {
             p.scorer = new ScorerService();
             p.startStage(p.generator, bootstrapServers, commonArgs, generatorArgs);
             p.startStage(p.scorer, bootstrapServers, commonArgs, scorerArgs);
-            if (withSelector) {
-                p.startStage(new SelectorService(), bootstrapServers, commonArgs, List.of());
+            if (selectorArgs != null) {
+                p.startStage(new SelectorService(), bootstrapServers, commonArgs, selectorArgs);
             }
             for (RunningStage s : p.stages) {
                 s.awaitRunning(Duration.ofSeconds(120));

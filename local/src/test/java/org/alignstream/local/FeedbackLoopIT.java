@@ -173,5 +173,19 @@ class FeedbackLoopIT {
         double maxExamples = all.stream().filter(v -> v.getModelId().equals("sentiment"))
                 .mapToDouble(v -> v.getFigures().get("examples")).max().orElseThrow();
         assertThat(maxExamples).as("the last version was trained on all 180 distinct events").isEqualTo(180.0);
+
+        // roll back to version 2 with the tool: the scorer serves version 2's head again, under a new number
+        long newest = Long.parseLong(registry.newestVersion("sentiment"));
+        int exit = RewardModelTool.commandLine(Map.of()).execute("--bootstrap-servers", kafka.bootstrapServers(),
+                "rollback", "--model", "sentiment", "--to-version", "2");
+        assertThat(exit).isZero();
+        long rolledBack = newest + 1;
+        long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (Long.parseLong(registry.newestVersion("sentiment")) < rolledBack && System.nanoTime() < until) {
+            Thread.sleep(200);
+        }
+        assertThat(registry.newestVersion("sentiment")).isEqualTo(Long.toString(rolledBack));
+        assertThat(seaMinusTown(registry.resolve("sentiment"))).as("version 2's head again")
+                .isCloseTo(after, org.assertj.core.data.Offset.offset(1e-6));
     }
 }

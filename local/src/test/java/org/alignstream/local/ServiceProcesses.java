@@ -139,6 +139,35 @@ final class ServiceProcesses implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Starts exactly {@code java -cp <classpath> <main class>}, as a container's entrypoint does: no JVM option on the
+     * command line and an environment of exactly {@code env} (JVM flags only through its {@code JAVA_TOOL_OPTIONS}),
+     * plus only {@code PATH}, {@code HOME}, {@code LANG} and {@code TMPDIR} of this JVM if set, which a container has
+     * its own of. Nothing else is inherited (no {@code ALIGNSTREAM_*}, {@code OPT_OUT_TRACKING}, ...). The HTTP port is
+     * {@code ALIGNSTREAM_HTTP_PORT} of {@code env}. Output goes to {@code <label>.log} in the work directory.
+     */
+    ServiceProcess launchExactly(String label, String classpath, String mainClass, Map<String, String> env)
+            throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = List.of(java, "-cp", classpath, mainClass);
+        Path log = workDir.resolve(label + ".log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        Map<String, String> childEnv = pb.environment();
+        Map<String, String> kept = new HashMap<>();
+        for (String k : List.of("PATH", "HOME", "LANG", "TMPDIR")) {
+            if (childEnv.containsKey(k)) {
+                kept.put(k, childEnv.get(k));
+            }
+        }
+        childEnv.clear();
+        childEnv.putAll(kept);
+        childEnv.putAll(env);
+        int port = Integer.parseInt(env.get("ALIGNSTREAM_HTTP_PORT"));
+        ServiceProcess p = new ServiceProcess(label, pb.start(), log, port);
+        launched.add(p);
+        return p;
+    }
+
     /** Polls {@code /health/ready} until it answers 200; fails at once if the process dies. */
     static void awaitReady(ServiceProcess p, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -7,16 +7,20 @@ import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.inference.onnx.OrtSessions;
 import org.alignstream.inference.reward.EncoderRewardModel;
 import org.alignstream.inference.reward.HeadMetadata;
+import org.alignstream.inference.reward.LinearHead;
 import org.alignstream.inference.reward.RewardHead;
+import org.alignstream.inference.reward.RewardHeadOnnx;
 import org.alignstream.inference.reward.RewardModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Checks a published reward-model version and, if it is newer than the one served, swaps it in: the payload size, the
- * backbone, that it parses as a reward head with the expected input and output and metadata matching the record, and
- * finite rewards on a probe, all before {@link RewardModelRegistry#publish} makes it the served version (between
- * batches; what falls out of the kept versions is closed). A version that fails a check is logged with the reason,
+ * backbone, that it parses (in Java, before ONNX Runtime sees any of it) as exactly a linear reward head with the
+ * expected input and output, no external data and finite weights ({@link RewardHeadOnnx#readStrict}), that ONNX
+ * Runtime loads the graph rebuilt from those weights, metadata matching the record, and finite rewards on a probe, all
+ * before {@link RewardModelRegistry#publish} makes it the served version (between batches; what falls out of the kept
+ * versions is closed). A version that fails a check is logged with the reason,
  * counted, and never served.
  */
 public final class RewardModelInstaller {
@@ -80,7 +84,10 @@ public final class RewardModelInstaller {
             }
             byte[] bytes = new byte[v.getHeadOnnx().remaining()];
             v.getHeadOnnx().duplicate().get(bytes);
-            RewardHead head = RewardHead.load(sessions, bytes, id + " v" + v.getVersion() + " (" + where + ")");
+            String source = id + " v" + v.getVersion() + " (" + where + ")";
+            // parsed and checked in Java first; ONNX Runtime only loads the graph rebuilt from the checked weights
+            LinearHead checked = RewardHeadOnnx.readStrict(bytes, source);
+            RewardHead head = RewardHead.load(sessions, RewardHeadOnnx.write(checked), source);
             HeadMetadata m = head.metadata();
             if (!m.id().equals(id) || !m.version().equals(Long.toString(v.getVersion())) || !m.kind().equals(v.getKind())) {
                 head.close();

@@ -93,6 +93,8 @@ class RewardModelInstallerTest {
                 VERSIONS.encode(RewardModelVersion.newBuilder(VERSIONS.decode(good))
                         .setHeadOnnx(ByteBuffer.wrap("corrupt onnx".getBytes(StandardCharsets.UTF_8))).build()),
                 VERSIONS.encode(RewardModelVersion.newBuilder(VERSIONS.decode(good)).setHeadOnnx(null).build()),
+                VERSIONS.encode(RewardModelVersion.newBuilder(VERSIONS.decode(good))
+                        .setHeadOnnx(ByteBuffer.wrap(withExtraNode(good))).build()), // a valid ONNX graph, not a head
                 new byte[(1 << 20) + 1]);
         for (byte[] b : bad) {
             assertThat(installer.apply(b, "bad")).isFalse();
@@ -104,5 +106,20 @@ class RewardModelInstallerTest {
                 .setModelId("toxicity").build()), "other")).isFalse();
         assertThat(metrics.modelVersions("unknown", "refused")).isEqualTo(bad.size());
         assertThat(installer.apply(good, "good")).isTrue();
+    }
+
+    /** The head of {@code version} with one more (valid, harmless-looking) node after its output. */
+    private static byte[] withExtraNode(byte[] version) {
+        try {
+            ByteBuffer head = VERSIONS.decode(version).getHeadOnnx();
+            byte[] bytes = new byte[head.remaining()];
+            head.duplicate().get(bytes);
+            ai.onnx.proto.OnnxMl.ModelProto.Builder m = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(bytes).toBuilder();
+            m.getGraphBuilder().addNode(ai.onnx.proto.OnnxMl.NodeProto.newBuilder().setOpType("Relu")
+                    .addInput(RewardHeadOnnx.OUTPUT).addOutput("relu"));
+            return m.build().toByteArray();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
+        }
     }
 }

@@ -38,7 +38,7 @@ import picocli.CommandLine.Option;
  * <p>Options (each also from the environment, see {@link EnvironmentDefaultProvider}; flags win):
  * {@code --bootstrap-servers} (localhost:9092), {@code --application-id} ({@link #defaultApplicationId()}),
  * {@code --state-dir}, {@code --num-stream-threads} (1), {@code --processing-guarantee} (exactly_once_v2),
- * {@code --commit-interval-ms} (100), {@code --producer-linger-ms} (5), {@code --http-port} (0 = ephemeral, -1 = off),
+ * {@code --commit-interval-ms} (10), {@code --producer-linger-ms} (5), {@code --http-port} (0 = ephemeral, -1 = off),
  * {@code --topic-partitions} (6), {@code --replication-factor} (1), {@code --create-topics} (true),
  * {@code --close-timeout-ms} (30000), {@code -c/--config key=value} (any Kafka Streams/client property; wins over all
  * of the above).
@@ -83,7 +83,7 @@ public abstract class StreamsCommand implements Callable<Integer> {
       description = "at_least_once or exactly_once_v2 (default: ${DEFAULT-VALUE})")
   private String processingGuarantee;
 
-  @Option(names = "--commit-interval-ms", defaultValue = "100", paramLabel = "MS",
+  @Option(names = "--commit-interval-ms", defaultValue = "10", paramLabel = "MS",
       description = "Kafka Streams commit.interval.ms; under exactly-once, readers see output only after a commit"
           + " (default: ${DEFAULT-VALUE})")
   private long commitIntervalMs;

@@ -93,7 +93,14 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       buffer.get(bytes);
       return bytes;
     } catch (IOException | RuntimeException e) {
-      throw new AvroEncodeException("cannot encode " + type.getSimpleName() + ": " + describe(e), e);
+      // an exception that prints a value (possibly user text) is not chained: its stack trace is kept, its message not
+      boolean carriesValue = AvroErrors.carriesValue(e);
+      AvroEncodeException ex = new AvroEncodeException("cannot encode " + type.getSimpleName() + ": " + describe(e),
+          carriesValue ? null : e);
+      if (carriesValue) {
+        ex.setStackTrace(e.getStackTrace());
+      }
+      throw ex;
     }
   }
 
@@ -145,6 +152,11 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     return record;
   }
 
+  /**
+   * The exception chain as "SimpleName: message <- ...", without the values Avro puts into some messages (a value not
+   * in its union, a datum of an unknown type): those can be a user's prompt or a response, and the text ends up in
+   * logs and dead-letter reasons.
+   */
   private static String describe(Throwable e) {
     StringBuilder sb = new StringBuilder();
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -152,8 +164,9 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         sb.append(" <- ");
       }
       sb.append(t.getClass().getSimpleName());
-      if (t.getMessage() != null) {
-        sb.append(": ").append(t.getMessage());
+      String message = AvroErrors.message(t);
+      if (message != null) {
+        sb.append(": ").append(message);
       }
     }
     return sb.toString();

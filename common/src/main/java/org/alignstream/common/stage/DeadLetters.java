@@ -2,6 +2,7 @@ package org.alignstream.common.stage;
 
 import java.nio.ByteBuffer;
 import org.alignstream.avro.DeadLetter;
+import org.alignstream.common.serde.AvroErrors;
 import org.alignstream.common.serde.AvroSerde;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -59,7 +60,11 @@ public final class DeadLetters {
     return bytes;
   }
 
-  /** "SimpleName: message" for an exception and its causes, joined by " <- "; "no exception" for null. */
+  /**
+   * "SimpleName: message" for an exception and its causes, joined by " <- "; "no exception" for null. Values that Avro
+   * exceptions embed in their messages are left out ({@link AvroErrors}): a reason must not carry user text (the
+   * dead letter carries the original bytes separately).
+   */
   public static String describe(Throwable error) {
     if (error == null) {
       return "no exception";
@@ -71,8 +76,9 @@ public final class DeadLetters {
         sb.append(" <- ");
       }
       sb.append(t.getClass().getSimpleName());
-      if (t.getMessage() != null) {
-        sb.append(": ").append(t.getMessage());
+      String message = AvroErrors.message(t);
+      if (message != null) {
+        sb.append(": ").append(message);
       }
     }
     return sb.toString();

@@ -94,7 +94,7 @@ class StreamsCommandTest {
     assertThat(c.stateDir()).isNull();
     assertThat(c.numStreamThreads()).isEqualTo(1);
     assertThat(c.processingGuarantee()).isEqualTo("exactly_once_v2");
-    assertThat(c.commitIntervalMs()).isEqualTo(100);
+    assertThat(c.commitIntervalMs()).isEqualTo(10);
     assertThat(c.producerLingerMs()).isEqualTo(5);
     assertThat(c.httpPort()).isZero();
     assertThat(c.topicPartitions()).isEqualTo(6);
@@ -224,7 +224,7 @@ class StreamsCommandTest {
     assertThat(p.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG)).isEqualTo("k:9092");
     assertThat(p.get(StreamsConfig.STATE_DIR_CONFIG)).isEqualTo("/tmp/st");
     assertThat(p.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG)).isEqualTo("exactly_once_v2");
-    assertThat(p.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(100L);
+    assertThat(p.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG)).isEqualTo(10L);
     assertThat(p.get("producer.transaction.timeout.ms")).isEqualTo(10_000);
     assertThat(p.get("producer.linger.ms")).isEqualTo("50");
     assertThat(p.get("max.poll.records")).isEqualTo("10");
@@ -242,6 +242,28 @@ class StreamsCommandTest {
     StreamsConfig config = new StreamsConfig(p);
     assertThat(config.getProducerConfigs("c").get("linger.ms")).isEqualTo("50");
     assertThat(config.deserializationExceptionHandler()).isInstanceOf(DeadLetterDeserializationExceptionHandler.class);
+  }
+
+  @Test
+  void securitySettingsReachEveryClientTheStageCreates() {
+    String jaas = "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"scorer\""
+        + " password=\"p4ss-w0rd\";";
+    Map<String, String> fromFlags = Map.of();
+    EchoCommand flags = parse(fromFlags, "-c", "security.protocol=SASL_PLAINTEXT", "-c", "sasl.mechanism=SCRAM-SHA-256",
+        "--config=sasl.jaas.config=" + jaas);
+    EchoCommand env = parse(Map.of("ALIGNSTREAM_CONFIG",
+        "security.protocol=SASL_PLAINTEXT,sasl.mechanism=SCRAM-SHA-256,sasl.jaas.config=" + jaas));
+    for (EchoCommand c : List.of(flags, env)) {
+      StreamsConfig config = new StreamsConfig(c.streamsProperties(null));
+      List<Map<String, Object>> clients = List.of(config.getMainConsumerConfigs("g", "c", 0),
+          config.getRestoreConsumerConfigs("c"), config.getGlobalConsumerConfigs("c"), config.getProducerConfigs("c"),
+          config.getAdminConfigs("c"));
+      for (Map<String, Object> client : clients) {
+        assertThat(client).containsEntry("security.protocol", "SASL_PLAINTEXT")
+            .containsEntry("sasl.mechanism", "SCRAM-SHA-256");
+        assertThat(String.valueOf(client.get("sasl.jaas.config"))).isEqualTo(jaas);
+      }
+    }
   }
 
   @Test

@@ -100,6 +100,82 @@ public final class RewardHeadOnnx {
         return new LinearHead(weights, b[0], metadata);
     }
 
+    /**
+     * Parses and checks head bytes that come from outside (e.g. published to {@code reward-models}), before any of them
+     * reaches ONNX Runtime: they must be exactly what {@link #write} produces, a graph of one standard-domain
+     * {@code Gemm} node without attributes, the input {@value #INPUT} and the output {@value #OUTPUT} only, float32 weights held in the
+     * model (no external data, no functions, no other nodes or initializers), as many weights as the metadata's
+     * feature dimension, and all finite. A caller then loads {@code write(readStrict(bytes))}: ONNX Runtime only ever
+     * sees a graph this class built. (Tribuo writes the Gemm's result to {@value #OUTPUT} through an Identity node.)
+     *
+     * @throws IllegalArgumentException naming the first check that fails
+     */
+    public static LinearHead readStrict(byte[] bytes, String source) {
+        OnnxMl.ModelProto model;
+        try {
+            model = OnnxMl.ModelProto.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException("reward head " + source + " is not an ONNX model: " + e.getMessage(), e);
+        }
+        String prefix = "reward head " + source + ": ";
+        if (!model.hasGraph()) {
+            throw new IllegalArgumentException(prefix + "no graph");
+        }
+        if (model.getFunctionsCount() > 0) {
+            throw new IllegalArgumentException(prefix + "defines " + model.getFunctionsCount() + " functions; a head has none");
+        }
+        OnnxMl.GraphProto graph = model.getGraph();
+        List<String> inputs = graph.getInputList().stream().map(OnnxMl.ValueInfoProto::getName).toList();
+        List<String> outputs = graph.getOutputList().stream().map(OnnxMl.ValueInfoProto::getName).toList();
+        if (!inputs.equals(List.of(INPUT)) || !outputs.equals(List.of(OUTPUT))) {
+            throw new IllegalArgumentException(prefix + "inputs " + inputs + " and outputs " + outputs + ", expected ["
+                    + INPUT + "] and [" + OUTPUT + "]");
+        }
+        // Gemm(features, weights, bias) -> reward, or (as Tribuo writes it) Gemm -> t, Identity(t) -> reward
+        List<OnnxMl.NodeProto> nodes = graph.getNodeList();
+        for (OnnxMl.NodeProto node : nodes) {
+            boolean standardDomain = node.getDomain().isEmpty() || node.getDomain().equals("ai.onnx");
+            if (!standardDomain || node.getAttributeCount() > 0 || node.getOutputCount() != 1) {
+                throw new IllegalArgumentException(prefix + "node '" + node.getOpType() + "' (domain '"
+                        + node.getDomain() + "', " + node.getAttributeCount() + " attributes) is not a plain standard"
+                        + " operator with one output");
+            }
+        }
+        boolean direct = nodes.size() == 1 && nodes.get(0).getOpType().equals("Gemm")
+                && nodes.get(0).getOutput(0).equals(OUTPUT);
+        boolean viaIdentity = nodes.size() == 2 && nodes.get(0).getOpType().equals("Gemm")
+                && nodes.get(1).getOpType().equals("Identity") && nodes.get(1).getInputCount() == 1
+                && nodes.get(1).getInput(0).equals(nodes.get(0).getOutput(0))
+                && nodes.get(1).getOutput(0).equals(OUTPUT);
+        if (!direct && !viaIdentity) {
+            throw new IllegalArgumentException(prefix + nodes.size() + " nodes " + nodes.stream()
+                    .map(OnnxMl.NodeProto::getOpType).toList() + ", expected Gemm(" + INPUT + ", weights, bias) giving '"
+                    + OUTPUT + "' (possibly through one Identity)");
+        }
+        if (graph.getInitializerCount() != 2 || graph.getSparseInitializerCount() > 0) {
+            throw new IllegalArgumentException(prefix + graph.getInitializerCount() + " initializers and "
+                    + graph.getSparseInitializerCount() + " sparse ones, expected the weights and the bias");
+        }
+        for (OnnxMl.TensorProto t : graph.getInitializerList()) {
+            if (t.getDataLocation() == OnnxMl.TensorProto.DataLocation.EXTERNAL || t.getExternalDataCount() > 0) {
+                throw new IllegalArgumentException(prefix + "initializer '" + t.getName() + "' refers to external data");
+            }
+        }
+        LinearHead head = read(bytes, source);
+        if (head.weights().length != head.metadata().featureDim()) {
+            throw new IllegalArgumentException(prefix + head.weights().length + " weights but feature_dim "
+                    + head.metadata().featureDim());
+        }
+        boolean finite = Double.isFinite(head.bias());
+        for (double w : head.weights()) {
+            finite &= Double.isFinite(w);
+        }
+        if (!finite) {
+            throw new IllegalArgumentException(prefix + "a weight or the bias is not finite");
+        }
+        return head;
+    }
+
     private static float[] floats(Map<String, OnnxMl.TensorProto> initializers, String name, String source) {
         OnnxMl.TensorProto t = initializers.get(name);
         if (t == null) {

@@ -6,23 +6,42 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.google.gson.JsonObject;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.alignstream.core.sampling.TokenSampler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
+/**
+ * The ONNX causal LM on the bundled lm-austen; the reference.json checks (graph shapes, logits, greedy decoding
+ * through the KV cache) run for every bundled model in {@link TestModel#BUNDLED_DIRS}.
+ */
 class CausalLmTest {
 
+    static List<String> bundled() {
+        return TestModel.BUNDLED_DIRS;
+    }
+
+    private static final Map<String, CausalLm> MODELS = new LinkedHashMap<>();
     private static CausalLm lm;
 
     @BeforeAll
     static void load() throws Exception {
-        lm = CausalLm.fromClasspath(TestModel.DIR, 1);
+        for (String dir : bundled()) {
+            MODELS.put(dir, CausalLm.fromClasspath(dir, 1));
+        }
+        lm = MODELS.get(TestModel.DIR);
     }
 
     @AfterAll
     static void close() throws Exception {
-        lm.close();
+        for (CausalLm model : MODELS.values()) {
+            model.close();
+        }
     }
 
     private static long[][] row(int... ids) {
@@ -41,9 +60,11 @@ class CausalLmTest {
         return new long[][] {java.util.stream.LongStream.range(from, to).toArray()};
     }
 
-    @Test
-    void shapesComeFromTheGraphAndAgreeWithConfigJson() {
-        JsonObject config = TestModel.config();
+    @ParameterizedTest
+    @MethodSource("bundled")
+    void shapesComeFromTheGraphAndAgreeWithConfigJson(String dir) {
+        CausalLm lm = MODELS.get(dir);
+        JsonObject config = TestModel.config(dir);
         assertThat(lm.numLayers()).isEqualTo(config.get("n_layer").getAsInt());
         assertThat(lm.numHeads()).isEqualTo(config.get("n_head").getAsInt());
         assertThat(lm.headDim()).isEqualTo(config.get("head_dim").getAsInt());
@@ -54,9 +75,11 @@ class CausalLmTest {
         assertThat(lm.hasAttentionMask()).isTrue();
     }
 
-    @Test
-    void lastLogitsMatchReferenceJson() throws Exception {
-        for (TestModel.Reference ref : TestModel.references()) {
+    @ParameterizedTest
+    @MethodSource("bundled")
+    void lastLogitsMatchReferenceJson(String dir) throws Exception {
+        CausalLm lm = MODELS.get(dir);
+        for (TestModel.Reference ref : TestModel.references(dir)) {
             try (ForwardResult r = lm.forward(row(ref.inputIds()), null, null, null)) {
                 float[] logits = r.lastLogits()[0];
                 for (int i = 0; i < ref.lastLogitsFirst8().length; i++) {
@@ -71,6 +94,35 @@ class CausalLmTest {
                 assertThat(r.cache().length()).isEqualTo(ref.inputIds().length);
                 assertThat(r.cache().batchSize()).isEqualTo(1);
             }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("bundled")
+    void greedyDecodingThroughTheKvCacheMatchesReferenceJson(String dir) throws Exception {
+        CandidateGenerator generator = new CandidateGenerator(MODELS.get(dir));
+        int eos = generator.eosTokenId();
+        for (TestModel.Reference ref : TestModel.references(dir)) {
+            int[] expected = ref.greedyIds();
+            for (int i = 0; i < expected.length; i++) {
+                if (expected[i] == eos) {
+                    expected = Arrays.copyOf(expected, i + 1);
+                    break;
+                }
+            }
+            GeneratedSequence greedy = generator.greedy(ref.inputIds(), ref.greedyIds().length);
+            assertThat(greedy.tokenIds()).as("%s: %s", dir, ref.prompt()).containsExactly(expected);
+        }
+    }
+
+    @Test
+    void theDistilledBaselineIsADifferentModelWithTheSameShapesAndTokenizer() throws Exception {
+        assertThat(TestModel.read(TestModel.BON16_DIR, "tokenizer.json")).isEqualTo(TestModel.read("tokenizer.json"));
+        assertThat(TestModel.config(TestModel.BON16_DIR)).isEqualTo(TestModel.config());
+        int[] ids = TestModel.references().get(0).inputIds();
+        try (ForwardResult base = lm.forward(row(ids), null, null, null);
+             ForwardResult bon = MODELS.get(TestModel.BON16_DIR).forward(row(ids), null, null, null)) {
+            assertThat(maxAbsDiff(base.lastLogits()[0], bon.lastLogits()[0])).isGreaterThan(1e-2);
         }
     }
 

@@ -15,12 +15,17 @@ import java.util.List;
 
 /**
  * The project's default language model, {@code models/lm-austen}, as packaged on the classpath under
- * {@code alignstream/models/lm-austen}, with the {@code reference.json} its training script wrote.
+ * {@code alignstream/models/lm-austen}, with the {@code reference.json} its training script wrote; the methods
+ * taking a {@code dir} read another bundled model the same way (e.g. {@link #BON16_DIR}).
  * Tests compare against whatever reference.json says; no number of a particular model is hard-coded.
  */
 public final class TestModel {
 
     public static final String DIR = "alignstream/models/lm-austen";
+    /** The Transfer Q* baseline model ρ_BL: lm-austen fine-tuned on its own Best-of-16 (models/lm-austen-bon16). */
+    public static final String BON16_DIR = "alignstream/models/lm-austen-bon16";
+    /** Every bundled causal LM with a reference.json. */
+    public static final List<String> BUNDLED_DIRS = List.of(DIR, BON16_DIR);
 
     /** One entry of reference.json's "references". */
     public record Reference(String prompt, int[] inputIds, float[] lastLogitsFirst8, int lastLogitsArgmax,
@@ -31,10 +36,15 @@ public final class TestModel {
     }
 
     public static URL resource(String name) {
-        URL url = TestModel.class.getClassLoader().getResource(DIR + "/" + name);
+        return resource(DIR, name);
+    }
+
+    public static URL resource(String dir, String name) {
+        URL url = TestModel.class.getClassLoader().getResource(dir + "/" + name);
         if (url == null) {
-            throw new IllegalStateException("missing " + DIR + "/" + name + " on the test classpath: the default model "
-                    + "must be in models/lm-austen/ (model.onnx, tokenizer.json, config.json, reference.json)");
+            String folder = dir.substring(dir.lastIndexOf('/') + 1);
+            throw new IllegalStateException("missing " + dir + "/" + name + " on the test classpath: the bundled model "
+                    + "must be in models/" + folder + "/ (model.onnx, tokenizer.json, config.json, reference.json)");
         }
         return url;
     }
@@ -49,7 +59,11 @@ public final class TestModel {
     }
 
     public static String read(String name) {
-        try (InputStream in = resource(name).openStream()) {
+        return read(DIR, name);
+    }
+
+    public static String read(String dir, String name) {
+        try (InputStream in = resource(dir, name).openStream()) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -57,11 +71,19 @@ public final class TestModel {
     }
 
     public static JsonObject config() {
-        return JsonParser.parseString(read("config.json")).getAsJsonObject();
+        return config(DIR);
+    }
+
+    public static JsonObject config(String dir) {
+        return JsonParser.parseString(read(dir, "config.json")).getAsJsonObject();
     }
 
     public static List<Reference> references() {
-        JsonObject root = JsonParser.parseString(read("reference.json")).getAsJsonObject();
+        return references(DIR);
+    }
+
+    public static List<Reference> references(String dir) {
+        JsonObject root = JsonParser.parseString(read(dir, "reference.json")).getAsJsonObject();
         List<Reference> out = new ArrayList<>();
         for (JsonElement e : root.getAsJsonArray("references")) {
             JsonObject o = e.getAsJsonObject();

@@ -91,4 +91,65 @@ class RewardHeadOnnxTest {
         assertThatThrownBy(() -> new LinearHead(new double[3], 0, META))
                 .hasMessageContaining("head has 3 weights but metadata says featureDim 384");
     }
+
+    private static ai.onnx.proto.OnnxMl.ModelProto.Builder parsed(LinearHead head) throws Exception {
+        return ai.onnx.proto.OnnxMl.ModelProto.parseFrom(RewardHeadOnnx.write(head)).toBuilder();
+    }
+
+    @Test
+    void strictReadingAcceptsExactlyWhatWriteProducesAndRebuildsTheSameHead() throws Exception {
+        LinearHead head = randomHead(5);
+        LinearHead back = RewardHeadOnnx.readStrict(RewardHeadOnnx.write(head), "ours");
+        assertThat(back.metadata()).isEqualTo(head.metadata());
+        assertThat(back.bias()).isEqualTo(-0.75);
+        for (int i = 0; i < 384; i++) {
+            assertThat(back.weights()[i]).isEqualTo((float) head.weights()[i]);
+        }
+        assertThat(RewardHeadOnnx.write(back)).isEqualTo(RewardHeadOnnx.write(head));
+    }
+
+    @Test
+    void strictReadingRefusesAnythingElseBeforeOnnxRuntimeSeesIt() throws Exception {
+        LinearHead head = randomHead(6);
+        assertThatThrownBy(() -> RewardHeadOnnx.readStrict("not onnx at all".getBytes(), "junk"))
+                .isInstanceOf(IllegalArgumentException.class);
+
+        var extraNode = parsed(head);
+        extraNode.getGraphBuilder().addNode(extraNode.getGraph().getNode(0).toBuilder().setOpType("Relu")
+                .clearInput().addInput(RewardHeadOnnx.OUTPUT).clearOutput().addOutput("relu").build());
+        assertThatThrownBy(() -> RewardHeadOnnx.readStrict(extraNode.build().toByteArray(), "extra node"))
+                .hasMessageContaining("3 nodes [Gemm, Identity, Relu]");
+
+        var attribute = parsed(head);
+        attribute.getGraphBuilder().setNode(0, attribute.getGraph().getNode(0).toBuilder().addAttribute(
+                ai.onnx.proto.OnnxMl.AttributeProto.newBuilder().setName("alpha").setF(1e6f)
+                        .setType(ai.onnx.proto.OnnxMl.AttributeProto.AttributeType.FLOAT)));
+        assertThatThrownBy(() -> RewardHeadOnnx.readStrict(attribute.build().toByteArray(), "scaled"))
+                .hasMessageContaining("1 attributes");
+
+        var customOp = parsed(head);
+        customOp.getGraphBuilder().setNode(0, customOp.getGraph().getNode(0).toBuilder().setDomain("com.evil"));
+        assertThatThrownBy(() -> RewardHeadOnnx.readStrict(customOp.build().toByteArray(), "custom op"))
+                .hasMessageContaining("domain 'com.evil'");
+
+        var external = parsed(head);
+        var weights = external.getGraph().getInitializer(0).toBuilder().clearRawData().clearFloatData()
+                .setDataLocation(ai.onnx.proto.OnnxMl.TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(ai.onnx.proto.OnnxMl.StringStringEntryProto.newBuilder().setKey("location")
+                        .setValue("../../../../etc/passwd"));
+        external.getGraphBuilder().setInitializer(0, weights);
+        assertThatThrownBy(() -> RewardHeadOnnx.readStrict(external.build().toByteArray(), "external"))
+                .hasMessageContaining("external data");
+
+        var renamed = parsed(head);
+        renamed.getGraphBuilder().setOutput(0, renamed.getGraph().getOutput(0).toBuilder().setName("score"));
+        assertThatThrownBy(() -> RewardHeadOnnx.readStrict(renamed.build().toByteArray(), "renamed"))
+                .hasMessageContaining("outputs [score]");
+
+        double[] w = head.weights();
+        w[3] = Double.NaN;
+        assertThatThrownBy(() -> RewardHeadOnnx.readStrict(RewardHeadOnnx.write(new LinearHead(w, 0, META)), "nan"))
+                .hasMessageContaining("not finite");
+
+    }
 }

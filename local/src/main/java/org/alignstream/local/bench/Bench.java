@@ -29,9 +29,9 @@ import picocli.CommandLine.Option;
 public final class Bench implements Callable<Integer> {
 
     /** The parts of the benchmark. */
-    enum Section { scorer, generator, e2e, feedback }
+    enum Section { scorer, generator, e2e, tokenwise, feedback }
 
-    @Option(names = "--quick", description = "Smaller sizes (about 1.5 minutes instead of about 4; a smoke run); explicit sizes still win")
+    @Option(names = "--quick", description = "Smaller sizes (a smoke run; run times in docs/BENCHMARKS.md); explicit sizes still win")
     boolean quick;
 
     @Option(names = "--sections", split = ",", paramLabel = "SECTION",
@@ -96,6 +96,35 @@ public final class Bench implements Callable<Integer> {
             description = "Print the CPU time per thread group (stream thread, producer, broker, ...) of each measurement")
     boolean profileThreads;
 
+    @Option(names = "--tokenwise-configs", paramLabel = "CONFIG[,CONFIG...]",
+            description = "Stage configurations of the tokenwise section, each GUARANTEE:COMMIT_MS[:LINGER_MS[:POLL_MS]] "
+                    + "with GUARANTEE eos (exactly_once_v2) or alo (at_least_once) and - for a stage default; the first gives the headline ratios "
+                    + "(default: " + TokenwiseConfig.DEFAULTS + ")")
+    String tokenwiseConfigs = TokenwiseConfig.DEFAULTS;
+
+    @Option(names = "--tokenwise-k", defaultValue = "10", description = "ARGS: next tokens scored per round (default: ${DEFAULT-VALUE})")
+    int tokenwiseK;
+
+    @Option(names = "--tokenwise-w", defaultValue = "1.0", description = "ARGS: reward weight w (default: ${DEFAULT-VALUE})")
+    double tokenwiseW;
+
+    @Option(names = "--tokenwise-max-new-tokens", defaultValue = "16",
+            description = "ARGS: max_new_tokens, i.e. at most this many rounds per request (default: ${DEFAULT-VALUE})")
+    int tokenwiseMaxNewTokens;
+
+    @Option(names = "--tokenwise-requests", paramLabel = "L",
+            description = "Requests per latency measurement, one in flight; a warm-up round uses at most 2 "
+                    + "(default: 3, quick: 2)")
+    Integer tokenwiseRequests;
+
+    @Option(names = "--tokenwise-in-flight", paramLabel = "P",
+            description = "Requests in flight for the throughput ratio (default: 12, quick: 6)")
+    Integer tokenwiseInFlight;
+
+    @Option(names = "--tokenwise-throughput-all",
+            description = "Measure the throughput ratio under every tokenwise config, not only the first")
+    boolean tokenwiseThroughputAll;
+
     @Option(names = "--timeout-s", defaultValue = "600", description = "Give up waiting for outputs after this long (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
@@ -117,7 +146,7 @@ public final class Bench implements Callable<Integer> {
             warmup(e2eWarmup, e2ePrompts, "--e2e-warmup", "--e2e-prompts");
         }
 
-        private static void positive(int value, String flag) {
+        static void positive(int value, String flag) {
             if (value < 1) {
                 throw new IllegalArgumentException(flag + " must be >= 1, was " + value);
             }
@@ -137,6 +166,25 @@ public final class Bench implements Callable<Integer> {
                 pick(e2ePrompts, 60, 20), pick(e2eWarmup, 6, 4), pick(latencyRequests, 40, 12));
     }
 
+    /** Sizes of the tokenwise section after applying {@code --quick} and explicit flags. */
+    record TokenwiseSizes(int requests, int inFlight) {
+        TokenwiseSizes {
+            Sizes.positive(requests, "--tokenwise-requests");
+            Sizes.positive(inFlight, "--tokenwise-in-flight");
+        }
+    }
+
+    TokenwiseSizes tokenwiseSizes() {
+        return new TokenwiseSizes(pick(tokenwiseRequests, 3, 2), pick(tokenwiseInFlight, 12, 6));
+    }
+
+    /** The tokenwise configurations, checked against {@code --stage-arg}. */
+    List<TokenwiseConfig> tokenwiseConfigs() {
+        List<TokenwiseConfig> configs = TokenwiseConfig.parseList(tokenwiseConfigs);
+        TokenwiseConfig.requireNoConflict(stageArgs, configs);
+        return configs;
+    }
+
     private int pick(Integer explicit, int full, int quickValue) {
         return explicit != null ? explicit : quick ? quickValue : full;
     }
@@ -147,6 +195,8 @@ public final class Bench implements Callable<Integer> {
         if (n < 1 || maxNewTokens < 1) {
             throw new IllegalArgumentException("--n and --max-new-tokens must be >= 1");
         }
+        List<TokenwiseConfig> configs = sections.contains(Section.tokenwise) ? tokenwiseConfigs() : List.of();
+        TokenwiseSizes ts = tokenwiseSizes();
         Workload workload = new Workload(SamplePrompts.load(null), n, maxNewTokens, temperature, topP, seed);
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         List<String> modelStageArgs = new ArrayList<>(stageArgs);
@@ -158,6 +208,25 @@ public final class Bench implements Callable<Integer> {
                         + "top_p=%s, intra-op threads=%d, stage flags=%s%n%s%n", workload.prompts().size(), n,
                 maxNewTokens, temperature, topP, intraOpThreads, stageArgs.isEmpty() ? "(defaults)" : stageArgs, s);
         List<Ratio> ratios = new ArrayList<>();
+        if (sections.contains(Section.scorer) || sections.contains(Section.generator)) {
+            modelSections(s, workload, modelStageArgs, timeout, ratios);
+        }
+        if (sections.contains(Section.e2e)) {
+            ratios.add(endToEnd(s, workload, timeout));
+        }
+        if (sections.contains(Section.tokenwise)) {
+            ratios.addAll(tokenwise(s, ts, configs, timeout));
+        }
+        if (sections.contains(Section.feedback)) {
+            ratios.addAll(new FeedbackBench(FeedbackBench.Sizes.of(feedbackOptions, quick), stageArgs, timeout).run());
+        }
+        System.out.println();
+        ratios.forEach(r -> System.out.println(r.line()));
+        return 0;
+    }
+
+    private void modelSections(Sizes s, Workload workload, List<String> modelStageArgs, Duration timeout,
+                               List<Ratio> ratios) throws Exception {
         try (LmCandidateSampler sampler = LmCandidateSampler.load(null, intraOpThreads, true)) {
             if (sections.contains(Section.scorer)) {
                 ratios.add(scorer(s, workload, sampler, modelStageArgs, timeout));
@@ -166,15 +235,6 @@ public final class Bench implements Callable<Integer> {
                 ratios.add(generator(s, workload, sampler, modelStageArgs, timeout));
             }
         }
-        if (sections.contains(Section.e2e)) {
-            ratios.add(endToEnd(s, workload, timeout));
-        }
-        if (sections.contains(Section.feedback)) {
-            ratios.addAll(new FeedbackBench(FeedbackBench.Sizes.of(feedbackOptions, quick), stageArgs, timeout).run());
-        }
-        System.out.println();
-        ratios.forEach(r -> System.out.println(r.line()));
-        return 0;
     }
 
     private Ratio scorer(Sizes s, Workload workload, LmCandidateSampler sampler, List<String> args, Duration timeout)
@@ -238,6 +298,80 @@ public final class Bench implements Callable<Integer> {
                 return new Ratio("bon" + n + "_prompts_per_s", Stats.median(rates));
             }
         }
+    }
+
+    /**
+     * Tokenwise ARGS through the pipeline against the bare decoding loop, under each configuration: the latency ratio
+     * and the transport time per round with one request in flight, and (for the first configuration, or all with
+     * {@code --tokenwise-throughput-all}) the throughput ratio with P in flight.
+     */
+    private List<Ratio> tokenwise(Sizes s, TokenwiseSizes ts, List<TokenwiseConfig> configs, Duration timeout)
+            throws Exception {
+        ArgsWorkload workload = new ArgsWorkload(SamplePrompts.load(null), tokenwiseK, tokenwiseW, true,
+                tokenwiseMaxNewTokens, seed);
+        System.out.printf(Locale.ROOT, "%n== tokenwise: ARGS k=%d, w=%s, greedy, max_new_tokens=%d, one decoding round "
+                        + "(selector -> generator -> scorer) per token; pipeline vs bare decoding loop (one thread)%n"
+                        + "   latency: %d requests one at a time, both ways; throughput: the same %d requests one after "
+                        + "another in the bare loop vs all %d in flight through the pipeline; %d repetition(s) after %d "
+                        + "warm-up round(s); configs %s%n", tokenwiseK, tokenwiseW, tokenwiseMaxNewTokens, ts.requests(),
+                ts.inFlight(), ts.inFlight(), s.repetitions(), s.warmupRounds(),
+                configs.stream().map(TokenwiseConfig::label).toList());
+        List<String> modelArgs = List.of("--intra-op-threads=" + intraOpThreads);
+        List<TokenwiseTable.Row> rows = new ArrayList<>();
+        List<Ratio> headline = new ArrayList<>();
+        for (int c = 0; c < configs.size(); c++) {
+            TokenwiseConfig config = configs.get(c);
+            long started = System.nanoTime();
+            List<String> args = new ArrayList<>(stageArgs);
+            args.addAll(config.stageArgs());
+            try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start();
+                 TokenwiseBench bench = new TokenwiseBench(kafka.clientConfig(), workload, args, modelArgs)) {
+                var stage = bench.pipeline().generator();
+                String pollMs = stage.config().getOrDefault("poll.ms", "100 (default)");
+                System.out.printf(Locale.ROOT,
+                        "-- %s: %s, commit.interval.ms=%d, linger.ms=%d, poll.ms=%s (stage flags %s)%n", config.label(), stage.processingGuarantee(), stage.commitIntervalMs(), stage.producerLingerMs(),
+                        pollMs, args);
+                List<RoundOverhead> overheads = new ArrayList<>();
+                System.out.println("  latency, 1 request in flight (rates in generated tokens/s):");
+                int warmupRequests = Math.min(2, ts.requests()); // warm-up rounds come after the repetitions' numbers
+                PairedRun latency = PairedRun.run(s.warmupRounds(), s.repetitions(),
+                        rep -> bench.bare(rep < s.repetitions() ? ts.requests() : warmupRequests),
+                        rep -> rep < s.repetitions() ? bench.oneAtATime(ts.requests(), timeout, overheads)
+                                : bench.oneAtATime(warmupRequests, timeout, new ArrayList<>()),
+                        "tok/s", "round", 0);
+                double overhead = RoundOverhead.medianPerRoundMs(overheads);
+                System.out.printf(Locale.ROOT, "  round_overhead_ms median %.1f (p95 %.1f) over %d requests; per hop %.1f; "
+                                + "stage processing %.1f ms/round%n", overhead,
+                        Stats.percentile(overheads.stream().map(RoundOverhead::perRoundMs).toList(), 95),
+                        overheads.size(),
+                        RoundOverhead.medianPerHopMs(overheads), RoundOverhead.medianStageMsPerRound(overheads));
+                Double throughput = null;
+                if (c == 0 || tokenwiseThroughputAll) {
+                    System.out.printf(Locale.ROOT, "  throughput, %d requests: bare one after another vs pipeline all in "
+                            + "flight:%n", ts.inFlight());
+                    PairedRun t = PairedRun.run(0, s.repetitions(), rep -> bench.bare(ts.inFlight()),
+                            rep -> bench.allAtOnce(ts.inFlight(), timeout), "tok/s", "round", 0);
+                    throughput = t.ratio();
+                }
+                if (bench.differing() > 0) {
+                    System.out.printf("  WARNING: %d pipeline responses differed from the bare loop's tokens%n",
+                            bench.differing());
+                }
+                rows.add(new TokenwiseTable.Row(config.label(), stage.processingGuarantee(), stage.commitIntervalMs(),
+                        stage.producerLingerMs(), pollMs.replace(" (default)", ""), 1000 / latency.bareRate(),
+                        1000 / latency.pipelineRate(), latency.ratio(), RoundOverhead.medianStageMsPerRound(overheads), overhead,
+                        RoundOverhead.medianPerHopMs(overheads), throughput, (System.nanoTime() - started) / 1e9));
+                if (c == 0) {
+                    headline.add(new Ratio("tokenwise_pipeline_vs_bare", throughput));
+                    headline.add(new Ratio("tokenwise_latency_pipeline_vs_bare", latency.ratio()));
+                    headline.add(new Ratio("round_overhead_ms", overhead));
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "%ntokenwise summary (ARGS k=%d, max_new_tokens=%d; the ratio lines below are "
+                + "for %s):%n%s", tokenwiseK, tokenwiseMaxNewTokens, configs.get(0).label(),
+                TokenwiseTable.markdown(rows, ts.inFlight()));
+        return headline;
     }
 
     public static void main(String[] args) {

@@ -64,6 +64,12 @@ final class PairedRun {
      */
     static PairedRun run(int warmupRounds, int repetitions, Measure bareRun, Measure pipelineRun, String unit,
                          int profileRecords) throws Exception {
+        return run(warmupRounds, repetitions, bareRun, pipelineRun, unit, "record", profileRecords);
+    }
+
+    /** As above; {@code per} names what the per-record figures are per (e.g. {@code round}). */
+    static PairedRun run(int warmupRounds, int repetitions, Measure bareRun, Measure pipelineRun, String unit,
+                         String per, int profileRecords) throws Exception {
         PairedRun r = new PairedRun();
         for (int w = 0; w < warmupRounds; w++) {
             Measurement b = bareRun.run(repetitions + w);
@@ -85,9 +91,9 @@ final class PairedRun {
             r.pipeline.add(p);
             r.ratios.add(p.rate() / b.rate());
             System.out.printf(java.util.Locale.ROOT,
-                    "  rep %d: bare %.1f %s (per record: %.1f ms, model %.1f, cpu %.1f)"
-                            + "  pipeline %.1f %s (per record: %.1f ms, model %.1f, cpu %.1f)  ratio %.3f%n",
-                    rep + 1, b.rate(), unit, b.wallMs(), b.modelMs(), b.cpuMs(), p.rate(), unit, p.wallMs(),
+                    "  rep %d: bare %.1f %s (per %s: %.1f ms, model %.1f, cpu %.1f)"
+                            + "  pipeline %.1f %s (per %s: %.1f ms, model %.1f, cpu %.1f)  ratio %.3f%n",
+                    rep + 1, b.rate(), unit, per, b.wallMs(), b.modelMs(), b.cpuMs(), p.rate(), unit, per, p.wallMs(),
                     p.modelMs(), p.cpuMs(), p.rate() / b.rate());
         }
         return r;
@@ -106,6 +112,16 @@ final class PairedRun {
 
     double ratio() {
         return Stats.median(ratios);
+    }
+
+    /** The timed repetitions' bare measurements, in order. */
+    List<Measurement> bare() {
+        return List.copyOf(bare);
+    }
+
+    /** The timed repetitions' pipeline measurements, in order. */
+    List<Measurement> pipeline() {
+        return List.copyOf(pipeline);
     }
 
     double bareRate() {

@@ -51,6 +51,39 @@ class BenchArgumentsTest {
     }
 
     @Test
+    void tokenwiseDefaultsQuickSizesAndConfigs() {
+        Bench b = parse();
+        assertThat(b.tokenwiseSizes()).isEqualTo(new Bench.TokenwiseSizes(3, 12));
+        assertThat(b.tokenwiseK).isEqualTo(10);
+        assertThat(b.tokenwiseW).isEqualTo(1.0);
+        assertThat(b.tokenwiseMaxNewTokens).isEqualTo(16);
+        assertThat(b.tokenwiseThroughputAll).isFalse();
+        assertThat(b.tokenwiseConfigs()).extracting(TokenwiseConfig::label)
+                .containsExactly("eos:10", "eos:100", "eos:50", "eos:20", "alo:100:5", "alo:100:0");
+        assertThat(parse("--quick").tokenwiseSizes()).isEqualTo(new Bench.TokenwiseSizes(2, 6));
+        Bench custom = parse("--quick", "--sections=tokenwise", "--tokenwise-configs=eos:10,alo:100:0",
+                "--tokenwise-in-flight=8", "--tokenwise-throughput-all", "--tokenwise-k=5");
+        assertThat(custom.sections).containsExactly(Bench.Section.tokenwise);
+        assertThat(custom.tokenwiseSizes()).isEqualTo(new Bench.TokenwiseSizes(2, 8));
+        assertThat(custom.tokenwiseConfigs()).containsExactly(new TokenwiseConfig(true, 10, null),
+                new TokenwiseConfig(false, 100, 0));
+        assertThat(custom.tokenwiseThroughputAll).isTrue();
+        assertThat(custom.tokenwiseK).isEqualTo(5);
+    }
+
+    @Test
+    void tokenwiseRejectsBadSizesBadConfigsAndConflictingStageFlags() {
+        assertThatThrownBy(() -> parse("--tokenwise-in-flight=0").tokenwiseSizes())
+                .hasMessageContaining("--tokenwise-in-flight must be >= 1");
+        assertThatThrownBy(() -> parse("--tokenwise-requests=0").tokenwiseSizes())
+                .hasMessageContaining("--tokenwise-requests must be >= 1");
+        assertThatThrownBy(() -> parse("--tokenwise-configs=eos:100,fast").tokenwiseConfigs())
+                .hasMessageContaining("GUARANTEE:COMMIT_MS");
+        assertThatThrownBy(() -> parse("--stage-arg=--commit-interval-ms=10").tokenwiseConfigs())
+                .hasMessageContaining("conflicts with --tokenwise-configs");
+    }
+
+    @Test
     void rejectsAnUnknownSection() {
         assertThatThrownBy(() -> parse("--sections=selector")).isInstanceOf(CommandLine.ParameterException.class)
                 .hasMessageContaining("selector");

@@ -1,0 +1,296 @@
+package org.alignstream.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.alignstream.common.topics.Topics;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Checks the Compose deployment against the code without Docker ({@link DeploymentChecks}): the repository's files
+ * pass every check, and each check fails on a copy of them with one mutation (a missing file, an unknown main class or
+ * variable, a wrong port, a missing topic or config, a broken alert rule or dashboard, an unpinned image, ...).
+ */
+class ComposeStaticCheckTest {
+
+    private static Path root;
+    private static Set<String> knownMetrics;
+
+    @BeforeAll
+    static void load() {
+        root = ComposeFile.repositoryRoot();
+        knownMetrics = MetricNames.exportedByStages();
+    }
+
+    @Test
+    void theRepositorysDeploymentPassesEveryCheck() {
+        List<String> problems = DeploymentChecks.all(root, knownMetrics);
+        assertThat(problems).as("problems of %s and the files it references", ComposeFile.FILE_NAME).isEmpty();
+    }
+
+    @Test
+    void theComposeFileDeploysTheFourStagesAndCreatesEveryTopic() throws Exception {
+        ComposeFile compose = ComposeFile.load(root);
+        assertThat(compose.stageMainClasses().values())
+                .containsExactlyInAnyOrderElementsOf(DeploymentChecks.STAGE_MAIN_CLASSES);
+        assertThat(compose.topicCreations()).extracting(ComposeFile.TopicCreation::topic)
+                .containsExactlyInAnyOrderElementsOf(Topics.ALL);
+        assertThat(compose.topicCreations()).allSatisfy(t -> assertThat(t.partitions()).isPositive());
+        // the option variables come from the real picocli model: a stage-specific option is known only to its stage
+        assertThat(DeploymentChecks.optionVariables("org.alignstream.scorer.ScorerService"))
+                .contains("ALIGNSTREAM_BOOTSTRAP_SERVERS", "ALIGNSTREAM_DEVICE", "ALIGNSTREAM_CONFIG")
+                .doesNotContain("ALIGNSTREAM_HELP", "ALIGNSTREAM_VERSION");
+        assertThat(DeploymentChecks.optionVariables("org.alignstream.selector.SelectorService"))
+                .doesNotContain("ALIGNSTREAM_DEVICE", "ALIGNSTREAM_INTRA_OP_THREADS");
+        // the anchors and merge keys resolve as Compose resolves them
+        Map<String, String> env = ComposeFile.environment(compose.service("selector"));
+        assertThat(env).containsEntry("ALIGNSTREAM_BOOTSTRAP_SERVERS", "kafka:9092")
+                .containsEntry("ALIGNSTREAM_HTTP_PORT", "8080").containsEntry("OPT_OUT_TRACKING", "true");
+    }
+
+    /** The metric names known to the checks include the bridged Kafka Streams names the alerts rely on. */
+    @Test
+    void theKnownMetricNamesComeFromTheStagesRegistries() {
+        assertThat(knownMetrics).contains("alignstream_records_in_total", "alignstream_batch_size_bucket",
+                "alignstream_inference_seconds_bucket", "alignstream_dead_letters_total",
+                "alignstream_model_versions_total", "kafka_streams_stream_metrics_client_state",
+                "kafka_streams_consumer_fetch_manager_metrics_records_lag_max",
+                "kafka_streams_stream_thread_metrics_process_latency_avg");
+        assertThat(MetricNames.referencedIn("sum by (job) (rate(alignstream_records_in_total{stage=\"x\"}[5m]))"
+                + " / up{job=~\"alignstream-.*\"}")).containsExactly("alignstream_records_in_total");
+    }
+
+    // ------------------------------------------------------------------ every check can fail
+
+    static Stream<Arguments> mutations() {
+        String compose = ComposeFile.FILE_NAME;
+        String dockerfile = "ops/docker/Dockerfile";
+        String prometheus = "ops/prometheus/prometheus.yml";
+        String alerts = "ops/prometheus/alerts.yml";
+        String dashboard = "ops/grafana/dashboards/alignstream.json";
+        String datasource = "ops/grafana/provisioning/datasources/prometheus.yml";
+        String provider = "ops/grafana/provisioning/dashboards/alignstream.yml";
+        return Stream.of(
+                // files
+                m("a Dockerfile that does not exist", compose,
+                        "dockerfile: ops/docker/Dockerfile\n      args:\n        MAIN_CLASS: org.alignstream.scorer",
+                        "dockerfile: ops/docker/Dockerfile.gone\n      args:\n        MAIN_CLASS: org.alignstream.scorer",
+                        "[files] service scorer: Dockerfile ops/docker/Dockerfile.gone does not exist"),
+                m("a mounted file that does not exist", compose, "./ops/prometheus/alerts.yml:", "./ops/prometheus/alert.yml:",
+                        "[files] service prometheus: mounted ./ops/prometheus/alert.yml does not exist"),
+                m("the image copies something else than lib/", dockerfile, "target/lib/ /opt/alignstream/lib/",
+                        "target/classes/ /opt/alignstream/lib/", "does not copy local/target/alignstream-local-"),
+                mAll("the image is not built like ops/lib.sh builds", dockerfile, "-pl local -am package", "package",
+                        "does not build with mvn -pl local -am package"),
+                // main classes
+                m("a main class that does not exist", compose, "MAIN_CLASS: org.alignstream.selector.SelectorService",
+                        "MAIN_CLASS: org.alignstream.selector.SelectorServce",
+                        "[main-class] service selector: main class org.alignstream.selector.SelectorServce is not on the classpath"),
+                m("a main class that is not a stage", compose, "MAIN_CLASS: org.alignstream.feedback.FeedbackService",
+                        "MAIN_CLASS: org.alignstream.local.RunLocal",
+                        "[main-class] service feedback: org.alignstream.local.RunLocal is not a stage command"),
+                m("a stage that is not deployed", compose, "MAIN_CLASS: org.alignstream.feedback.FeedbackService",
+                        "MAIN_CLASS: org.alignstream.selector.SelectorService",
+                        "[main-class] org.alignstream.feedback.FeedbackService is deployed 0 times"),
+                m("a stage configured by flags", compose, "    image: alignstream/generator:0.1.0-SNAPSHOT\n",
+                        "    image: alignstream/generator:0.1.0-SNAPSHOT\n    command: [\"--http-port\", \"9999\"]\n",
+                        "[main-class] service generator overrides the image's command"),
+                // environment
+                m("an option of another stage", compose,
+                        "JAVA_TOOL_OPTIONS: -Dai.djl.offline=true -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m",
+                        "ALIGNSTREAM_INTRA_OP_THREADS: \"1\"\n      JAVA_TOOL_OPTIONS: -Dai.djl.offline=true -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m",
+                        "[env] service selector: ALIGNSTREAM_INTRA_OP_THREADS is not an option of SelectorService"),
+                m("a misspelt variable", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: kafka:9092",
+                        "ALIGNSTREAM_BOOTSTRAP_SERVER: kafka:9092",
+                        "[env] service generator: ALIGNSTREAM_BOOTSTRAP_SERVER is not an option of GeneratorService"),
+                m("a value that does not parse", compose, "ALIGNSTREAM_MAX_N: \"64\"", "ALIGNSTREAM_MAX_N: \"many\"",
+                        "[env] service generator: its environment does not parse"),
+                m("tracking not opted out", compose, "  DJL_OFFLINE: \"true\"\n", "",
+                        "[env] service scorer: DJL_OFFLINE must be true, is null"),
+                m("Avro packages not trusted", compose,
+                        "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m", "-Xmx256m",
+                        "[env] service selector: JAVA_TOOL_OPTIONS lacks -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro"),
+                m("a bootstrap server that is no Kafka service", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: kafka:9092",
+                        "ALIGNSTREAM_BOOTSTRAP_SERVERS: broker:9092",
+                        "[env] service feedback: bootstrap server broker:9092 is not a Kafka service"),
+                m("a stage that does not wait for its topics", compose,
+                        "    topics:\n      condition: service_completed_successfully\n", "",
+                        "[env] service selector does not create topics and does not wait for the service that does"),
+                // healthchecks and state
+                m("a healthcheck on liveness only", compose, "/health/ready\"]", "/health/live\"]",
+                        "[healthcheck] service generator: the healthcheck does not ask http://localhost:8080/health/ready"),
+                m("a state directory on the container's own disk", compose,
+                        "changelog topic\n    volumes:\n      - /var/lib/alignstream/state\n\n  feedback:",
+                        "changelog topic\n\n  feedback:",
+                        "[state-dir] service selector: state directory /var/lib/alignstream/state is not on a volume"),
+                // prometheus
+                m("a scrape port that is not the stage's", prometheus, "- names: [scorer]\n        type: A\n        port: 8080",
+                        "- names: [scorer]\n        type: A\n        port: 8081",
+                        "[prometheus] no job scrapes scorer:8080 (the stage's ALIGNSTREAM_HTTP_PORT); scraped instead: [scorer:8081]"),
+                m("a stage's port changed only in its environment", compose,
+                        "      ALIGNSTREAM_DEVICE: cpu\n", "      ALIGNSTREAM_DEVICE: cpu\n      ALIGNSTREAM_HTTP_PORT: \"8081\"\n",
+                        "[prometheus] no job scrapes scorer:8081"),
+                m("a stage Prometheus does not scrape", prometheus, "      - names: [feedback]\n", "      - names: [feedbacks]\n",
+                        "[prometheus] no job scrapes feedback:8080"),
+                m("a rule file that is not mounted", prometheus, "  - /etc/prometheus/alerts.yml", "  - /etc/prometheus/rules.yml",
+                        "[prometheus] rule file /etc/prometheus/rules.yml is not mounted into service prometheus"),
+                // topics
+                m("a topic not created", compose,
+                        "        /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka:9092 --create --if-not-exists --topic dead-letters --partitions 6 --replication-factor 1\n",
+                        "", "[topics] dead-letters is not created by any kafka-topics.sh --create"),
+                m("a topic without explicit partitions", compose, "--topic prompts --partitions 6 ", "--topic prompts ",
+                        "[topics] prompts is created without explicit --partitions"),
+                m("reward-models not compacted", compose, " --config cleanup.policy=compact", "",
+                        "[topics] reward-models must be created with --config cleanup.policy=compact (Topics.configs), is null"),
+                m("more replicas than brokers", compose, "--topic candidates --partitions 6 --replication-factor 1",
+                        "--topic candidates --partitions 6 --replication-factor 3",
+                        "[topics] candidates: replication factor 3 above the 1 broker(s)"),
+                m("a misspelt topic", compose, "--topic feedback-examples ", "--topic feedback-example ",
+                        "[topics] feedback-example is created but is not an alignstream topic"),
+                // alert rules
+                m("alert rules that do not parse", alerts, "  - name: alignstream-flow\n    rules:",
+                        "  - name: alignstream-flow\n   rules:", "[alerts] ops/prometheus/alerts.yml does not parse"),
+                m("an alert on a metric no stage exports", alerts, "expr: kafka_streams_stream_metrics_client_state != 2",
+                        "expr: kafka_streams_stream_metrics_client_status != 2",
+                        "[alerts] alert AlignstreamStageNotReady uses kafka_streams_stream_metrics_client_status, which no stage exports"),
+                mAll("no alert on failed retraining", alerts, "outcome=\"failed\"", "outcome=\"published\"",
+                        "[alerts] no alert covers failed retraining"),
+                m("an alert expression with unbalanced brackets", alerts, "expr: up{job=~\"alignstream-.*\"} == 0",
+                        "expr: (up{job=~\"alignstream-.*\"} == 0",
+                        "[alerts] alert AlignstreamStageDown: unbalanced brackets"),
+                mFirst("an unknown severity", alerts, "severity: critical", "severity: page",
+                        "[alerts] alert AlignstreamStageDown: severity page is not one of"),
+                // dashboard
+                mFirst("a dashboard that is not JSON", dashboard, "\"panels\": [", "\"panels\": [[,",
+                        "[dashboard] ops/grafana/dashboards/alignstream.json does not parse as JSON"),
+                mAll("a panel on a metric no stage exports", dashboard, "alignstream_batch_size_bucket",
+                        "alignstream_batchsize_bucket", "uses alignstream_batchsize_bucket, which no stage exports"),
+                mAll("no panel on dead letters", dashboard, "alignstream_dead_letters_total", "alignstream_records_in_total",
+                        "[dashboard] no panel shows dead letters"),
+                m("panels on a datasource Grafana does not have", datasource, "uid: prometheus", "uid: prom",
+                        "queries datasource prometheus, provisioned: [prom]"),
+                m("a dashboard provider reading an unmounted directory", provider, "path: /etc/grafana/dashboards",
+                        "path: /var/lib/grafana/dashboards",
+                        "[dashboard] the provider's path /var/lib/grafana/dashboards is not a directory mounted into grafana"),
+                // images
+                m("an unpinned image", compose, "image: prom/prometheus:v3.5.0", "image: prom/prometheus:latest",
+                        "[images] service prometheus: image prom/prometheus:latest is not pinned"),
+                mFirst("an image without tag", compose, "image: apache/kafka:4.3.1", "image: apache/kafka",
+                        "[images] service kafka: image apache/kafka is not pinned"),
+                m("a floating base image", dockerfile, "FROM eclipse-temurin:17.0.17_10-jre-noble", "FROM eclipse-temurin:17-jre",
+                        "[images] ops/docker/Dockerfile: FROM eclipse-temurin:17-jre is not pinned"),
+                m("a base image that is not Temurin 17", dockerfile, "FROM eclipse-temurin:17.0.17_10-jre-noble",
+                        "FROM eclipse-temurin:21.0.5_11-jre-noble", "not an eclipse-temurin 17 JRE"));
+    }
+
+    private enum Mode { ONCE, FIRST, ALL }
+
+    private static Arguments m(String what, String file, String from, String to, String expected) {
+        return Arguments.of(what, file, from, to, Mode.ONCE, expected);
+    }
+
+    private static Arguments mFirst(String what, String file, String from, String to, String expected) {
+        return Arguments.of(what, file, from, to, Mode.FIRST, expected);
+    }
+
+    private static Arguments mAll(String what, String file, String from, String to, String expected) {
+        return Arguments.of(what, file, from, to, Mode.ALL, expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("mutations")
+    void eachCheckFailsOnAMutatedCopy(String what, String file, String from, String to, Mode mode, String expected,
+                                      @TempDir Path copy) throws IOException {
+        copyDeployment(root, copy);
+        Path target = copy.resolve(file);
+        String text = Files.readString(target, StandardCharsets.UTF_8);
+        int count = text.split(java.util.regex.Pattern.quote(from), -1).length - 1;
+        assertThat(count).as("occurrences of the text to mutate in %s", file).isPositive();
+        if (mode == Mode.ONCE) {
+            assertThat(count).as("the text to mutate occurs once in %s", file).isEqualTo(1);
+        }
+        String mutated = switch (mode) {
+            case ONCE, FIRST -> text.replaceFirst(java.util.regex.Pattern.quote(from),
+                    java.util.regex.Matcher.quoteReplacement(to));
+            case ALL -> text.replace(from, to);
+        };
+        Files.writeString(target, mutated, StandardCharsets.UTF_8);
+
+        assertThat(DeploymentChecks.all(copy, knownMetrics)).as("problems after mutating %s: %s", file, what)
+                .anySatisfy(p -> assertThat(p).contains(expected));
+    }
+
+    /** The unmutated copy passes, so every failure above comes from its mutation. */
+    @Test
+    void anUnmutatedCopyPasses(@TempDir Path copy) throws IOException {
+        copyDeployment(root, copy);
+        assertThat(DeploymentChecks.all(copy, knownMetrics)).isEmpty();
+    }
+
+    /** Copies the compose file and everything it references (ops/docker, ops/prometheus, ops/grafana, local/pom.xml). */
+    static void copyDeployment(Path from, Path to) throws IOException {
+        Files.copy(from.resolve(ComposeFile.FILE_NAME), to.resolve(ComposeFile.FILE_NAME));
+        Files.createDirectories(to.resolve("local"));
+        Files.copy(from.resolve("local/pom.xml"), to.resolve("local/pom.xml"));
+        for (String dir : List.of("ops/docker", "ops/prometheus", "ops/grafana")) {
+            Path src = from.resolve(dir);
+            try (Stream<Path> walk = Files.walk(src)) {
+                for (Path p : walk.toList()) {
+                    Path dst = to.resolve(from.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(dst);
+                    } else {
+                        Files.copy(p, dst);
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ promtool, when installed
+
+    /**
+     * With Prometheus' promtool on the PATH (Debian: apt-get install prometheus), the rule file and the configuration
+     * pass its checks and the rule unit tests in ops/prometheus/alerts.test.yml pass; skipped without promtool.
+     */
+    @Test
+    void promtoolAcceptsTheRulesAndTheConfigurationAndTheRuleTestsPass(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(onPath("promtool"), "promtool is not installed");
+        Path prom = root.resolve("ops/prometheus");
+        run(List.of("promtool", "check", "rules", prom.resolve("alerts.yml").toString()), prom);
+        // the configuration names the rule file by its path in the container; check a copy naming the host file
+        String config = Files.readString(prom.resolve("prometheus.yml"))
+                .replace("/etc/prometheus/alerts.yml", prom.resolve("alerts.yml").toString());
+        Path copy = tmp.resolve("prometheus.yml");
+        Files.writeString(copy, config);
+        run(List.of("promtool", "check", "config", copy.toString()), prom);
+        run(List.of("promtool", "test", "rules", "alerts.test.yml"), prom);
+    }
+
+    private static boolean onPath(String command) {
+        String path = System.getenv("PATH");
+        return path != null && Stream.of(path.split(java.io.File.pathSeparator))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, command)));
+    }
+
+    private static void run(List<String> command, Path dir) throws Exception {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("%s:%n%s", String.join(" ", command), out).isZero();
+    }
+}
