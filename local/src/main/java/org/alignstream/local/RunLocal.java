@@ -13,6 +13,7 @@ import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
+import org.alignstream.local.feedback.FeedbackPhase;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +21,10 @@ import picocli.CommandLine.Option;
 /**
  * The local run ({@code ops/run-local.sh}): an embedded single-node KRaft broker, the generator, scorer
  * and selector stages, and the sample prompts published twice, with N = 1 (plain sampling) and N = 8
- * (Best-of-N). Prints each aligned response with its reward and, last, a summary line.
+ * (Best-of-N); then ({@code --feedback-rounds}) the feedback loop closing: a simulated annotator judging with the gold
+ * model streams preferences and edits, the feedback service retrains, each new proxy version goes live in the scorer,
+ * and the proxy's agreement with the gold before and after is printed ({@link FeedbackPhase}). Prints each aligned
+ * response with its reward and, last, a summary line.
  */
 @Command(name = "run-local", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs the pipeline on an embedded Kafka broker over the sample prompts: N=1 and Best-of-N.")
@@ -53,11 +57,25 @@ public final class RunLocal implements Callable<Integer> {
     @Option(names = "--timeout-s", defaultValue = "600", description = "Give up waiting for responses after this long (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    @Option(names = "--feedback-rounds", defaultValue = "3",
+            description = "After the two runs, rounds of simulated feedback (gold-judged preferences and edits), each "
+                    + "retraining the proxy; 0 = none (default: ${DEFAULT-VALUE})")
+    int feedbackRounds;
+
+    @Option(names = "--feedback-events-per-round", defaultValue = "40",
+            description = "Feedback events per round (default: ${DEFAULT-VALUE})")
+    int feedbackEventsPerRound;
+
+    @Option(names = "--feedback-eval-sets", defaultValue = "24",
+            description = "Generated candidate sets in the fixed proxy-gold agreement set (default: ${DEFAULT-VALUE})")
+    int feedbackEvalSets;
+
     @Override
     public Integer call() {
         List<String> prompts = SamplePrompts.load(promptsFile);
         Map<String, Double> meanReward = new LinkedHashMap<>();
         int received = 0;
+        boolean feedbackFailed = false;
         EmbeddedKafkaCluster kafka = null;
         try {
             String bootstrap = bootstrapServers;
@@ -93,6 +111,17 @@ public final class RunLocal implements Callable<Integer> {
                     received += responses.size();
                     meanReward.put(label, responses.isEmpty() ? Double.NaN : sum / responses.size());
                 }
+                if (feedbackRounds > 0) {
+                    try {
+                        FeedbackPhase.run(pipeline, Map.of("bootstrap.servers", bootstrap), prompts,
+                                new FeedbackPhase.Settings(feedbackRounds, feedbackEventsPerRound, feedbackEvalSets,
+                                        bestOfN, maxNewTokens, temperature, topP, Duration.ofSeconds(120)), System.out);
+                    } catch (RuntimeException e) {
+                        feedbackFailed = true;
+                        System.out.println("feedback phase failed: " + e);
+                        e.printStackTrace();
+                    }
+                }
             }
         } finally {
             if (kafka != null) {
@@ -101,7 +130,7 @@ public final class RunLocal implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "summary: prompts=%d responses=%d mean_reward_n1=%.4f mean_reward_bon%d=%.4f%n",
                 prompts.size(), received, meanReward.get("n1"), bestOfN, meanReward.get("bon" + bestOfN));
-        return received == 2 * prompts.size() ? 0 : 1;
+        return received == 2 * prompts.size() && !feedbackFailed ? 0 : 1;
     }
 
     PromptRequest request(String id, String prompt, int n, long requestSeed) {

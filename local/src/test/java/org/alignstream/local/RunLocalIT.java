@@ -11,7 +11,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** {@code ops/run-local.sh}'s command: its own embedded broker, the three stages, the sample prompts twice. */
+/**
+ * {@code ops/run-local.sh}'s command: its own embedded broker, the three stages, the sample prompts twice, then one
+ * short round of simulated feedback.
+ */
 class RunLocalIT {
     private static final Pattern SUMMARY = Pattern.compile(
             "summary: prompts=(\\d+) responses=(\\d+) mean_reward_n1=(-?[0-9.]+) mean_reward_bon8=(-?[0-9.]+)");
@@ -23,7 +26,8 @@ class RunLocalIT {
         int code;
         try (PrintStream tee = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
             System.setOut(tee);
-            code = new CommandLine(new RunLocal()).execute("--max-new-tokens", "8");
+            code = new CommandLine(new RunLocal()).execute("--max-new-tokens", "8", "--feedback-rounds", "1",
+                    "--feedback-events-per-round", "20", "--feedback-eval-sets", "4");
         } finally {
             System.setOut(original);
         }
@@ -42,5 +46,27 @@ class RunLocalIT {
         assertThat(lines).filteredOn(l -> l.startsWith("[bon8-")).hasSize(prompts);
         assertThat(Double.parseDouble(m.group(3))).isFinite();
         assertThat(Double.parseDouble(m.group(4))).isFinite();
+        // the feedback phase: agreement before, one round of 20 events, a new version live (or refused by the gate),
+        // the agreement after, all before the summary
+        int before = indexOf(lines, "proxy-gold agreement before feedback");
+        int round = indexOf(lines, "round 1: ");
+        int after = indexOf(lines, "proxy-gold agreement after feedback");
+        assertThat(before).isLessThan(round);
+        assertThat(round).isLessThan(after);
+        assertThat(lines.get(round)).contains("20 events sent");
+        assertThat(lines.subList(round + 1, after)).anySatisfy(l -> assertThat(l).containsAnyOf(
+                "live: sentiment v2", "the validation gate refused it"));
+        int done = indexOf(lines, "feedback: events=");
+        assertThat(done).isGreaterThan(after).isLessThan(lines.size() - 1);
+        assertThat(lines.get(done)).matches("feedback: events=20 versions_live=[01] agreement_pairwise .*");
+    }
+
+    private static int indexOf(List<String> lines, String prefix) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith(prefix) || lines.get(i).strip().startsWith(prefix)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no line starting with '" + prefix + "'");
     }
 }

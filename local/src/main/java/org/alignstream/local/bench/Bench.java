@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 public final class Bench implements Callable<Integer> {
 
     /** The parts of the benchmark. */
-    enum Section { scorer, generator, e2e, tokenwise }
+    enum Section { scorer, generator, e2e, tokenwise, feedback }
 
     @Option(names = "--quick", description = "Smaller sizes (a smoke run; run times in docs/BENCHMARKS.md); explicit sizes still win")
     boolean quick;
@@ -128,6 +128,9 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--timeout-s", defaultValue = "600", description = "Give up waiting for outputs after this long (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    @CommandLine.Mixin
+    FeedbackBench.Options feedbackOptions = new FeedbackBench.Options();
+
     /** Sizes after applying {@code --quick} and explicit flags. */
     record Sizes(int warmupRounds, int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
                  int generatorWarmup, int e2ePrompts, int e2eWarmup, int latencyRequests) {
@@ -213,6 +216,9 @@ public final class Bench implements Callable<Integer> {
         }
         if (sections.contains(Section.tokenwise)) {
             ratios.addAll(tokenwise(s, ts, configs, timeout));
+        }
+        if (sections.contains(Section.feedback)) {
+            ratios.addAll(new FeedbackBench(FeedbackBench.Sizes.of(feedbackOptions, quick), stageArgs, timeout).run());
         }
         System.out.println();
         ratios.forEach(r -> System.out.println(r.line()));

@@ -140,7 +140,8 @@ public final class Evaluation implements Callable<Integer> {
                 if (file.getParent() != null) {
                     Files.createDirectories(file.getParent());
                 }
-                Files.writeString(file, report);
+                // keep other writers' marked sections (e.g. the feedback-curve section of ops/eval.sh --section feedback)
+                Files.writeString(file, MarkedSection.keepOthers(Files.exists(file) ? Files.readString(file) : null, report));
                 System.out.println("wrote " + file);
             }
         }
