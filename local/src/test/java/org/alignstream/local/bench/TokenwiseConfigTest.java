@@ -47,9 +47,9 @@ class TokenwiseConfigTest {
         List<TokenwiseConfig> configs = TokenwiseConfig.parseList(TokenwiseConfig.DEFAULTS);
         assertThat(configs).extracting(TokenwiseConfig::label)
                 .containsExactly("eos:10", "eos:100", "eos:50", "eos:20", "alo:100:5", "alo:100:0");
-        // the first one sets exactly what the stages default to (StreamsCommand: exactly_once_v2, 100 ms, linger 5)
+        // the first one sets exactly what the stages default to (StreamsCommand: exactly_once_v2, 10 ms, linger 5)
         assertThat(configs.get(0).stageArgs()).containsExactly("--processing-guarantee=exactly_once_v2",
-                "--commit-interval-ms=100");
+                "--commit-interval-ms=10");
     }
 
     @Test
