@@ -89,7 +89,7 @@ public final class SentimentHeadTrainer {
             int heldOutCorrect = correct(model, split.heldOut());
             Map<String, Object> agreement = null;
             if (compareHead != null) {
-                try (EncoderRewardModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
+                try (EncoderHeadModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
                         ScoredText.RESPONSE)) {
                     agreement = agreement(model, other, split.heldOut());
                     agreement.put("head_file", relative(out, compareHead));
