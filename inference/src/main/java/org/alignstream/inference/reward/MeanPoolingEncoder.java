@@ -252,7 +252,11 @@ public final class MeanPoolingEncoder implements AutoCloseable {
                     + "; open it with exposeAttention (AttentionExposingRewrite)");
         }
         requireTexts(texts);
-        TokenBatch batch = tokenize(texts);
+        return encodeWithAttention(tokenize(texts), texts);
+    }
+
+    /** {@link #encodeWithAttention(List)} on an already tokenised batch; {@code texts} label its items. */
+    AttentionBatch encodeWithAttention(TokenBatch batch, List<String> texts) {
         try (OrtSession.Result result = batch.run(session, Set.of(LAST_HIDDEN_STATE, ATTENTION))) {
             TokenStates states = states(result, batch);
             OnnxTensor probabilities = tensor(result, ATTENTION);
