@@ -58,10 +58,15 @@ public final class FeedbackService extends StreamsCommand {
             description = "Longest prompt or response accepted, in characters (default: ${DEFAULT-VALUE})")
     int maxTextChars;
 
-    @Option(names = "--credit-beta", defaultValue = "" + RewardTrainer.DEFAULT_CREDIT_BETA,
+    @Option(names = "--credit-beta", defaultValue = "1.0",
             description = "Token-level training: a preference's token targets spread this share of the serving reward "
                     + "by attention, the rest on the last token, in [0, 1] (default: ${DEFAULT-VALUE})")
     double creditBeta;
+
+    @Option(names = "--token-prior-l2", defaultValue = "10",
+            description = "Token-level training: strength of the prior around the serving token head (default: "
+                    + "${DEFAULT-VALUE}, the bundled head's cross-validated L2)")
+    double tokenPriorL2;
 
     @Option(names = "--intra-op-threads", defaultValue = "1",
             description = "ONNX Runtime threads of the backbone (default: ${DEFAULT-VALUE})")
@@ -88,7 +93,8 @@ public final class FeedbackService extends StreamsCommand {
     protected Topology buildTopology(StageMetrics metrics) {
         return FeedbackTopology.build(new ExampleBuilder(new EncoderFeaturizer(encoder), TARGETS.keySet(), maxTextChars,
                         holdoutPercent),
-                new RewardTrainer(priorL2, gateMargin, creditBeta), target -> TARGETS.getOrDefault(target, List.of()),
+                new RewardTrainer(priorL2, gateMargin, new RewardTrainer.TokenLevel(tokenPriorL2, creditBeta)),
+                target -> TARGETS.getOrDefault(target, List.of()),
                 FeedbackService::bundledHead, trainingExecutor, everyEvents, everyMs, metrics);
     }
 

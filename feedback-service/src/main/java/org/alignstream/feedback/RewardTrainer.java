@@ -29,16 +29,36 @@ import org.alignstream.inference.reward.RewardModel;
  * backbone's token states, refined around its serving version ({@link TokenLevelRewardHead#fitAround}) from: the
  * token labels of edits and the pair edited ≻ original; and for preferences, the pair chosen ≻ rejected and per-token
  * targets, each text's serving sequence reward spread over its tokens by attention ({@link DenseCredit}, Chan et al.
- * 2024, with {@code creditBeta}), so that where the feedback says nothing about single tokens the head learns to
+ * 2024, with {@link TokenLevel#creditBeta()}), so that where the feedback says nothing about single tokens the head learns to
  * share the serving reward as the reward model's attention does. Its gate compares held-out pairwise accuracy of the
  * sequence sums.
  */
 public final class RewardTrainer {
 
-    /** Default share of a preference's serving reward spread over its tokens by attention (the rest on the last). */
-    public static final double DEFAULT_CREDIT_BETA = 1.0;
     /** Weight of a kept token's label (0) relative to a changed one's in the token-level loss. */
     static final double KEPT_WEIGHT = 0.1;
+
+    /**
+     * Token-level training settings: the strength {@code l2} of the prior (its loss terms are means over tokens and
+     * pairs, a different scale from the sequence heads'), and the share {@code creditBeta} of a preference's serving
+     * reward its token targets spread by attention, the rest on the last token.
+     */
+    public record TokenLevel(double l2, double creditBeta) {
+        /**
+         * The bundled {@code sentiment-token}'s cross-validated choice (models/reward-sentiment-token/MODEL_CARD.md):
+         * l2 10, beta 1 (0.5 was within 0.001 of it).
+         */
+        public static final TokenLevel DEFAULT = new TokenLevel(10, 1.0);
+
+        public TokenLevel {
+            if (!(l2 > 0) || !Double.isFinite(l2)) {
+                throw new IllegalArgumentException("token-level l2 must be finite and > 0, was " + l2);
+            }
+            if (!(creditBeta >= 0 && creditBeta <= 1)) {
+                throw new IllegalArgumentException("credit beta must be in [0, 1], was " + creditBeta);
+            }
+        }
+    }
 
     /** What one retraining produced: the head (with its new version in its metadata), its figures and the verdict. */
     public record Outcome(LinearHead head, boolean partial, ValidationGate.Decision decision, Map<String, Double> figures) {
@@ -46,29 +66,24 @@ public final class RewardTrainer {
 
     private final double l2;
     private final ValidationGate gate;
-    private final double creditBeta;
+    private final TokenLevel tokenLevel;
 
     /**
      * @param l2     strength of the prior around the serving weights
      * @param margin largest tolerated drop in held-out pairwise accuracy
      */
     public RewardTrainer(double l2, double margin) {
-        this(l2, margin, DEFAULT_CREDIT_BETA);
+        this(l2, margin, TokenLevel.DEFAULT);
     }
 
-    /**
-     * @param creditBeta share of a preference's serving reward its token targets spread by attention, in [0, 1]
-     */
-    public RewardTrainer(double l2, double margin, double creditBeta) {
+    /** @param tokenLevel the token-level model's prior strength and credit share */
+    public RewardTrainer(double l2, double margin, TokenLevel tokenLevel) {
         if (!(l2 > 0) || !Double.isFinite(l2)) {
             throw new IllegalArgumentException("l2 must be finite and > 0, was " + l2);
         }
-        if (!(creditBeta >= 0 && creditBeta <= 1)) {
-            throw new IllegalArgumentException("credit beta must be in [0, 1], was " + creditBeta);
-        }
         this.l2 = l2;
         this.gate = new ValidationGate(margin);
-        this.creditBeta = creditBeta;
+        this.tokenLevel = java.util.Objects.requireNonNull(tokenLevel, "tokenLevel");
     }
 
     /**
@@ -145,12 +160,12 @@ public final class RewardTrainer {
                 continue; // written before token-level training, or by a backbone without tokens
             }
             used++;
-            (e.getHoldout() ? held : train).add(e, creditReward, creditBeta);
+            (e.getHoldout() ? held : train).add(e, creditReward, tokenLevel.creditBeta());
         }
         if (train.pairs.isEmpty() || held.pairs.isEmpty()) {
             return null;
         }
-        TokenLevelRewardHead.Options options = new TokenLevelRewardHead.Options(KEPT_WEIGHT, 1.0, l2, 1.0);
+        TokenLevelRewardHead.Options options = new TokenLevelRewardHead.Options(KEPT_WEIGHT, 1.0, tokenLevel.l2(), 1.0);
         TrainingData data = new TrainingData(train.labelled, train.pairs, train.targets);
         long start = System.nanoTime();
         TokenLevelRewardHead fit = serving == null ? TokenLevelRewardHead.fit(data, options)
@@ -164,7 +179,8 @@ public final class RewardTrainer {
         figures.put("examples_with_tokens", (double) used);
         figures.put("edit_sequences", (double) train.labelled.size());
         figures.put("target_sequences", (double) train.targets.size());
-        figures.put("credit_beta", creditBeta);
+        figures.put("credit_beta", tokenLevel.creditBeta());
+        figures.put("l2", tokenLevel.l2());
         figures.put("train_accuracy", fit.pairwiseAccuracy(train.pairs));
         figures.put("train_seconds", seconds);
         figures.put("converged", fit.converged() ? 1.0 : 0.0);

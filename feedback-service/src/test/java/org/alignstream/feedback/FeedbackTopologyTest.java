@@ -132,7 +132,8 @@ class FeedbackTopologyTest {
     @BeforeEach
     void start() {
         driver = new StageTestDriver(FeedbackTopology.build(new ExampleBuilder(LETTERS, FeedbackService.TARGETS.keySet(),
-                        200, 25), new RewardTrainer(0.01, 0.02), t -> FeedbackService.TARGETS.getOrDefault(t, List.of()),
+                        200, 25), new RewardTrainer(0.01, 0.02, new RewardTrainer.TokenLevel(0.01, 1.0)),
+                t -> FeedbackService.TARGETS.getOrDefault(t, List.of()),
                 FeedbackTopologyTest::bundled, new DirectExecutor(), 20,
                 60_000, metrics), FeedbackTopology.STAGE, Topics.FEEDBACK, Topics.REWARD_MODELS);
     }

@@ -58,8 +58,8 @@ class TokenLevelTrainingTest {
         LinearHead serving = head("sentiment-token", RewardModel.TOKEN_LEVEL);
         LinearHead credit = head("sentiment", RewardModel.FULL_SEQUENCE);
         List<TrainingExample> examples = examples(40);
-        RewardTrainer.Outcome outcome = new RewardTrainer(0.01, 0.02).trainTokenLevel(serving, credit,
-                serving.metadata(), examples, 2);
+        RewardTrainer.Outcome outcome = new RewardTrainer(0.01, 0.02, new RewardTrainer.TokenLevel(0.01, 1.0))
+                .trainTokenLevel(serving, credit, serving.metadata(), examples, 2);
         assertThat(outcome.decision().publish()).isTrue();
         assertThat(outcome.decision().newAccuracy()).isGreaterThan(outcome.decision().servingAccuracy());
         LinearHead head = outcome.head();
@@ -73,7 +73,8 @@ class TokenLevelTrainingTest {
         assertThat(outcome.figures().get("edit_sequences")).isEqualTo(2.0 * edits);
         assertThat(outcome.figures().get("target_sequences")).isEqualTo(2.0 * preferences);
         assertThat(outcome.figures().get("train_pairs")).isEqualTo((double) (edits + preferences));
-        assertThat(outcome.figures().get("credit_beta")).isEqualTo(RewardTrainer.DEFAULT_CREDIT_BETA);
+        assertThat(outcome.figures().get("credit_beta")).isEqualTo(1.0);
+        assertThat(outcome.figures().get("l2")).isEqualTo(0.01);
     }
 
     @Test
@@ -87,7 +88,7 @@ class TokenLevelTrainingTest {
         }
         LinearHead credit = head("sentiment", RewardModel.FULL_SEQUENCE);
         HeadMetadata metadata = new HeadMetadata("sentiment-token", "1", RewardModel.TOKEN_LEVEL, 3, "letters");
-        RewardTrainer.Outcome outcome = new RewardTrainer(1e-4, 0.02, 1.0).trainTokenLevel(null, credit, metadata,
+        RewardTrainer.Outcome outcome = new RewardTrainer(1e-4, 0.02, new RewardTrainer.TokenLevel(1e-4, 1.0)).trainTokenLevel(null, credit, metadata,
                 examples, 1);
         assertThat(outcome.decision().reason()).isEqualTo(ValidationGate.Reason.FIRST_VERSION);
         assertThat(outcome.decision().newAccuracy()).isEqualTo(1.0);
@@ -106,8 +107,10 @@ class TokenLevelTrainingTest {
         assertThat(trainer.trainTokenLevel(serving, credit, serving.metadata(), old, 2)).isNull();
         List<TrainingExample> trainOnly = examples(20).stream().filter(e -> !e.getHoldout()).toList();
         assertThat(trainer.trainTokenLevel(serving, credit, serving.metadata(), trainOnly, 2)).isNull();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RewardTrainer(0.01, 0.02, 1.5))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RewardTrainer.TokenLevel(1, 1.5))
                 .hasMessageContaining("credit beta must be in [0, 1]");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new RewardTrainer.TokenLevel(0, 1))
+                .hasMessageContaining("token-level l2 must be finite and > 0");
     }
 
     @Test
