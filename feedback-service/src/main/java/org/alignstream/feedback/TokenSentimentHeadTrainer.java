@@ -114,8 +114,8 @@ public final class TokenSentimentHeadTrainer {
                     encoded, false));
             examples.addAll(examples(heldOut, PrefixPairs.all(heldOut).stream().filter(PrefixPairs.Pair::full).toList(),
                     encoded, true));
-            RewardTrainer.Outcome outcome = new RewardTrainer(1, 0, new RewardTrainer.TokenLevel(bestL2, bestBeta)).trainTokenLevel(null, credit,
-                    metadata, examples, Long.parseLong(version));
+            RewardTrainer.Outcome outcome = trainer(bestL2, bestBeta).trainTokenLevel(null, credit, metadata, examples,
+                    Long.parseLong(version));
             byte[] headBytes = RewardHeadOnnx.write(new LinearHead(outcome.head().weights(), outcome.head().bias(),
                     metadata));
             Files.createDirectories(out);
@@ -224,10 +224,14 @@ public final class TokenSentimentHeadTrainer {
                     PrefixPairs.sample(fitPart, seed + fold, negatives, 0), encoded, false));
             examples.addAll(examples(validationPart, PrefixPairs.all(validationPart).stream()
                     .filter(PrefixPairs.Pair::full).toList(), encoded, true));
-            sum += new RewardTrainer(1, 0, new RewardTrainer.TokenLevel(l2, beta)).trainTokenLevel(null, credit, metadata, examples, 1).decision()
-                    .newAccuracy();
+            sum += trainer(l2, beta).trainTokenLevel(null, credit, metadata, examples, 1).decision().newAccuracy();
         }
         return sum / folds;
+    }
+
+    /** The feedback service's trainer with these token-level settings (its sequence-level settings are not used). */
+    private static RewardTrainer trainer(double l2, double beta) {
+        return new RewardTrainer(1, 0, new RewardTrainer.TokenLevel(l2, beta));
     }
 
     /**

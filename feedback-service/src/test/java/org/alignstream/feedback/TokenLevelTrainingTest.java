@@ -88,8 +88,8 @@ class TokenLevelTrainingTest {
         }
         LinearHead credit = head("sentiment", RewardModel.FULL_SEQUENCE);
         HeadMetadata metadata = new HeadMetadata("sentiment-token", "1", RewardModel.TOKEN_LEVEL, 3, "letters");
-        RewardTrainer.Outcome outcome = new RewardTrainer(1e-4, 0.02, new RewardTrainer.TokenLevel(1e-4, 1.0)).trainTokenLevel(null, credit, metadata,
-                examples, 1);
+        RewardTrainer trainer = new RewardTrainer(1e-4, 0.02, new RewardTrainer.TokenLevel(1e-4, 1.0));
+        RewardTrainer.Outcome outcome = trainer.trainTokenLevel(null, credit, metadata, examples, 1);
         assertThat(outcome.decision().reason()).isEqualTo(ValidationGate.Reason.FIRST_VERSION);
         assertThat(outcome.decision().newAccuracy()).isEqualTo(1.0);
         assertThat(outcome.head().weights()[1]).isGreaterThan(outcome.head().weights()[0]);

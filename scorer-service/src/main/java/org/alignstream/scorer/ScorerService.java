@@ -94,10 +94,12 @@ public final class ScorerService extends StreamsCommand {
         for (Path dir : extraRewardModelDirs) {
             models.add(RewardModels.fromDirectory(dir, onnxDevice, intraOpThreads, scoredText, tokenCredit));
         }
-        if (bundledExtras && !models.ids().contains(PARTIAL_SENTIMENT_ID) && bundled(RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE)) {
+        if (bundledExtras && !models.ids().contains(PARTIAL_SENTIMENT_ID)
+                && bundled(RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE)) {
             models.add(RewardModels.defaultSentimentPartial(onnxDevice, intraOpThreads, tokenCredit));
         }
-        if (bundledExtras && !models.ids().contains(TOKEN_SENTIMENT_ID) && bundled(RewardModels.SENTIMENT_TOKEN_HEAD_RESOURCE)) {
+        if (bundledExtras && !models.ids().contains(TOKEN_SENTIMENT_ID)
+                && bundled(RewardModels.SENTIMENT_TOKEN_HEAD_RESOURCE)) {
             // reads the same MiniLM states as the default sentiment model: share its encoder when it has that one
             // (the registry never evicts the model loaded at start, so the encoder stays open)
             models.add(rewardModel instanceof EncoderHeadModel m && m.encoder().name().equals(MeanPoolingEncoder.MINILM_NAME)

@@ -20,7 +20,7 @@ import java.util.List;
  * <pre>
  *   L(theta) = sum_t c_t l_t(r_t) / sum_t c_t                              (token term; 0 if sum_t c_t = 0)
  *            + preferenceWeight (1/P) sum_i softplus(-(R(c_i) - R(r_i)))   (Bradley-Terry term; 0 if P = 0)
- *            + targetWeight (1/N) sum_u (r_u - y_u)^2 / 2                  (target term over the N target tokens u; 0 if N = 0)
+ *            + targetWeight (1/N) sum_u (r_u - y_u)^2 / 2                  (target term, N target tokens; 0 if N = 0)
  *            + (l2 / 2) ||theta - theta_0||^2
  *   l_t(r) = softplus(-y_t r)  for y_t = +1 or -1   (logistic: the sign of r_t is the label)
  *   l_t(r) = r^2 / 2           for y_t = 0          (regression: a kept token is neither credited nor blamed)
@@ -217,7 +217,10 @@ public final class TokenLevelRewardHead {
         return lossAndGradient(params, new TrainingData(labelled, pairs, List.of()), null, options, gradient);
     }
 
-    /** As {@link #lossAndGradient(double[], List, List, Options, double[])} on all three kinds of data, centred on {@code centre}. */
+    /**
+     * As {@link #lossAndGradient(double[], List, List, Options, double[])} on all three kinds of data, the L2 penalty
+     * centred on {@code centre} (null for 0).
+     */
     public static double lossAndGradient(double[] params, TrainingData training, double[] centre, Options options,
             double[] gradient) {
         return Data.of(training, centre, options).lossAndGradient(params, gradient);

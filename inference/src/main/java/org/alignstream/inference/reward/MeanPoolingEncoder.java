@@ -25,7 +25,7 @@ import org.alignstream.inference.onnx.OrtSessions;
  * the last layer's attention ({@link #encodeWithAttention}): one session serves the pooled
  * features, the token states and the attention. The rewrite leaves {@code last_hidden_state}
  * bit-identical, so the pooled features do not depend on whether it was applied
- * ({@code MeanPoolingEncoderTest}). {@link #encode} does not fetch the attention output; measured
+ * ({@code AttentionEncoderTest}, {@code DenseCreditRewardTest}). {@link #encode} does not fetch the attention output; measured
  * cost of fetching it: see {@link AttentionEncoder}.
  */
 public final class MeanPoolingEncoder implements AutoCloseable {
