@@ -9,9 +9,11 @@ import java.util.SplittableRandom;
 import org.alignstream.avro.EditEvent;
 import org.alignstream.avro.FeedbackEvent;
 import org.alignstream.avro.PreferenceEvent;
+import org.alignstream.avro.TokenSequence;
 import org.alignstream.avro.TrainingExample;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.core.feedback.FeedbackValidation;
+import org.alignstream.core.feedback.MinimalEditAlignment;
 import org.alignstream.core.sampling.Seeds;
 import org.alignstream.inference.reward.PrefixPairs;
 
@@ -20,6 +22,13 @@ import org.alignstream.inference.reward.PrefixPairs;
  * of the event id), and computes the backbone's features of the preferred and the other text and of a few
  * equal-length word prefixes of both (Rashid et al. 2024: partial-sequence Bradley-Terry), all in one batch. An edit
  * gives the pair edited ≻ original (Xu et al. 2024).
+ *
+ * <p>Token-level training (when the backbone gives tokens, {@link Featurizer#tokenLevel()}): the same batch also
+ * gives the preferred and the other text's tokens ({@link TokenSequence}: reward-tokenizer ids, backbone state rows,
+ * attention); for an edit, the minimal edit script over the two id sequences labels them
+ * ({@link MinimalEditAlignment}: −1 on original tokens deleted or replaced, +1 on edited tokens inserted or written as
+ * a replacement, 0 on kept ones). A preference's token targets are made at training time from the serving reward
+ * (dense credit, {@link RewardTrainer#trainTokenLevel}).
  */
 public final class ExampleBuilder {
 
@@ -84,14 +93,15 @@ public final class ExampleBuilder {
             texts.add(PrefixPairs.prefix(chosen, t));
             texts.add(PrefixPairs.prefix(rejected, t));
         }
-        float[][] features = featurizer.features(texts);
+        Featurizer.Encoded encoded = featurizer.encode(texts, featurizer.tokenLevel() ? 2 : 0);
+        float[][] features = encoded.features();
         List<List<Float>> prefixChosen = new ArrayList<>();
         List<List<Float>> prefixRejected = new ArrayList<>();
         for (int i = 0; i < lengths.size(); i++) {
             prefixChosen.add(toList(features[2 + 2 * i]));
             prefixRejected.add(toList(features[3 + 2 * i]));
         }
-        return TrainingExample.newBuilder()
+        TrainingExample.Builder example = TrainingExample.newBuilder()
                 .setEventId(id)
                 .setRewardModel(event.getRewardModel())
                 .setSource(source)
@@ -100,8 +110,38 @@ public final class ExampleBuilder {
                 .setRejected(toList(features[1]))
                 .setPrefixChosen(prefixChosen)
                 .setPrefixRejected(prefixRejected)
-                .setTimeMs(event.getTimeMs())
-                .build();
+                .setTimeMs(event.getTimeMs());
+        if (!encoded.tokens().isEmpty()) {
+            Featurizer.Tokens c = encoded.tokens().get(0);
+            Featurizer.Tokens r = encoded.tokens().get(1);
+            int[] chosenLabels = new int[0];
+            int[] rejectedLabels = new int[0];
+            if (event.getEvent() instanceof EditEvent) {
+                MinimalEditAlignment alignment = MinimalEditAlignment.align(r.ids(), c.ids());
+                rejectedLabels = alignment.originalLabels();
+                chosenLabels = alignment.editedLabels();
+            }
+            example.setChosenTokens(sequence(c, chosenLabels)).setRejectedTokens(sequence(r, rejectedLabels));
+        }
+        return example.build();
+    }
+
+    /** A text's tokens as stored for training, with its edit labels (none for a preference). */
+    static TokenSequence sequence(Featurizer.Tokens tokens, int[] labels) {
+        List<Integer> ids = new ArrayList<>(tokens.ids().length);
+        for (int id : tokens.ids()) {
+            ids.add(id);
+        }
+        List<List<Float>> states = new ArrayList<>(tokens.states().length);
+        for (float[] row : tokens.states()) {
+            states.add(toList(row));
+        }
+        List<Integer> labelList = new ArrayList<>(labels.length);
+        for (int l : labels) {
+            labelList.add(l);
+        }
+        return TokenSequence.newBuilder().setTokenIds(ids).setStates(states).setAttention(toList(tokens.attention()))
+                .setLabels(labelList).build();
     }
 
     /** Whether the event with this id is held out: a pure function of the id, the same on every instance. */
@@ -126,7 +166,7 @@ public final class ExampleBuilder {
         return out;
     }
 
-    private static List<Float> toList(float[] v) {
+    static List<Float> toList(float[] v) {
         List<Float> out = new ArrayList<>(v.length);
         for (float f : v) {
             out.add(f);

@@ -25,9 +25,14 @@ import picocli.CommandLine.Option;
         description = "Retrains reward models online from streamed human feedback (feedback -> reward-models).")
 public final class FeedbackService extends StreamsCommand {
 
-    /** The feedback target served by default and the models trained from its examples. */
+    /**
+     * The feedback target served by default and the models trained from its examples: the full-sequence and
+     * partial-sequence heads, and the token-level one whose preference targets are the dense credit of the serving
+     * full-sequence {@code sentiment}.
+     */
     static final Map<String, List<TrainingLoop.Target>> TARGETS = Map.of("sentiment", List.of(
-            new TrainingLoop.Target("sentiment", false), new TrainingLoop.Target("sentiment-partial", true)));
+            TrainingLoop.Target.fullSequence("sentiment"), TrainingLoop.Target.partialSequence("sentiment-partial"),
+            TrainingLoop.Target.tokenLevel("sentiment-token", "sentiment")));
 
     @Option(names = "--retrain-every-events", defaultValue = "50",
             description = "Retrain after this many new feedback examples (default: ${DEFAULT-VALUE})")
@@ -53,6 +58,16 @@ public final class FeedbackService extends StreamsCommand {
             description = "Longest prompt or response accepted, in characters (default: ${DEFAULT-VALUE})")
     int maxTextChars;
 
+    @Option(names = "--credit-beta", defaultValue = "1.0",
+            description = "Token-level training: a preference's token targets spread this share of the serving reward "
+                    + "by attention, the rest on the last token, in [0, 1] (default: ${DEFAULT-VALUE})")
+    double creditBeta;
+
+    @Option(names = "--token-prior-l2", defaultValue = "10",
+            description = "Token-level training: strength of the prior around the serving token head (default: "
+                    + "${DEFAULT-VALUE}, the bundled head's cross-validated L2)")
+    double tokenPriorL2;
+
     @Option(names = "--intra-op-threads", defaultValue = "1",
             description = "ONNX Runtime threads of the backbone (default: ${DEFAULT-VALUE})")
     int intraOpThreads;
@@ -65,7 +80,8 @@ public final class FeedbackService extends StreamsCommand {
         if (everyEvents < 1 || everyMs < 1) {
             throw new IllegalArgumentException("--retrain-every-events and --retrain-every-ms must be >= 1");
         }
-        encoder = MeanPoolingEncoder.miniLm(new OrtSessions(OnnxDevice.CPU, intraOpThreads));
+        // the attention-exposing graph: pooled features, token states and attention from one pass
+        encoder = MeanPoolingEncoder.miniLm(new OrtSessions(OnnxDevice.CPU, intraOpThreads), true);
         trainingExecutor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "feedback-training");
             t.setDaemon(true);
@@ -75,19 +91,10 @@ public final class FeedbackService extends StreamsCommand {
 
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
-        Featurizer featurizer = new Featurizer() {
-            @Override
-            public float[][] features(List<String> texts) {
-                return encoder.encode(texts);
-            }
-
-            @Override
-            public String backbone() {
-                return encoder.name();
-            }
-        };
-        return FeedbackTopology.build(new ExampleBuilder(featurizer, TARGETS.keySet(), maxTextChars, holdoutPercent),
-                new RewardTrainer(priorL2, gateMargin), target -> TARGETS.getOrDefault(target, List.of()),
+        return FeedbackTopology.build(new ExampleBuilder(new EncoderFeaturizer(encoder), TARGETS.keySet(), maxTextChars,
+                        holdoutPercent),
+                new RewardTrainer(priorL2, gateMargin, new RewardTrainer.TokenLevel(tokenPriorL2, creditBeta)),
+                target -> TARGETS.getOrDefault(target, List.of()),
                 FeedbackService::bundledHead, trainingExecutor, everyEvents, everyMs, metrics);
     }
 
@@ -101,6 +108,7 @@ public final class FeedbackService extends StreamsCommand {
         String resource = switch (modelId) {
             case "sentiment" -> RewardModels.SENTIMENT_HEAD_RESOURCE;
             case "sentiment-partial" -> RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE;
+            case "sentiment-token" -> RewardModels.SENTIMENT_TOKEN_HEAD_RESOURCE;
             default -> throw new IllegalArgumentException("no bundled head for reward model '" + modelId + "'");
         };
         return RewardHeadOnnx.read(MeanPoolingEncoder.readResource(resource), "classpath:" + resource);

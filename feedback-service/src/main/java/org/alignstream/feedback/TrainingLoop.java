@@ -50,8 +50,36 @@ final class TrainingLoop {
         void publish(StageOutput output, byte[] key);
     }
 
-    /** One model trained from a feedback target's examples. */
-    record Target(String modelId, boolean partial) {
+    /**
+     * One model trained from a feedback target's examples: a full-sequence or partial-sequence head (Bradley-Terry on
+     * pooled features), or a token-level head whose preference targets are the dense credit of the serving
+     * {@code creditFrom} model (a full-sequence model trained from the same feedback).
+     */
+    record Target(String modelId, Kind kind, String creditFrom) {
+        enum Kind { FULL_SEQUENCE, PARTIAL_SEQUENCE, TOKEN_LEVEL }
+
+        Target {
+            if ((kind == Kind.TOKEN_LEVEL) != (creditFrom != null)) {
+                throw new IllegalArgumentException("a token-level target (and only it) names the model its credit "
+                        + "comes from: " + modelId + " " + kind + " " + creditFrom);
+            }
+        }
+
+        static Target fullSequence(String modelId) {
+            return new Target(modelId, Kind.FULL_SEQUENCE, null);
+        }
+
+        static Target partialSequence(String modelId) {
+            return new Target(modelId, Kind.PARTIAL_SEQUENCE, null);
+        }
+
+        static Target tokenLevel(String modelId, String creditFrom) {
+            return new Target(modelId, Kind.TOKEN_LEVEL, creditFrom);
+        }
+
+        boolean partial() {
+            return kind == Kind.PARTIAL_SEQUENCE;
+        }
     }
 
     private final KeyValueStore<String, byte[]> store;
@@ -132,12 +160,15 @@ final class TrainingLoop {
         List<TrainingExample> examples = examples(feedbackModel);
         Map<Target, LinearHead> serving = new HashMap<>();
         Map<Target, Long> servingVersion = new HashMap<>();
+        Map<Target, LinearHead> creditReward = new HashMap<>();
         for (Target t : targets.apply(feedbackModel)) {
             RewardModelVersion served = served(t.modelId());
-            LinearHead head = served == null ? bundledHead.apply(t.modelId())
-                    : RewardHeadOnnx.read(served.getHeadOnnx().array(), t.modelId() + " v" + served.getVersion());
+            LinearHead head = servingHead(t.modelId());
             serving.put(t, head);
             servingVersion.put(t, served == null ? parseVersion(head.metadata().version()) : served.getVersion());
+            if (t.kind() == Target.Kind.TOKEN_LEVEL) {
+                creditReward.put(t, servingHead(t.creditFrom()));
+            }
         }
         lastStartMs.put(feedbackModel, nowMs);
         LOG.info("retraining from {} feedback examples for {} ({} new)", examples.size(), feedbackModel, pending);
@@ -146,13 +177,23 @@ final class TrainingLoop {
             for (Map.Entry<Target, LinearHead> e : serving.entrySet()) {
                 Target t = e.getKey();
                 long parent = servingVersion.get(t);
-                RewardTrainer.Outcome outcome = trainer.train(e.getValue(), examples, t.partial(), parent + 1);
+                RewardTrainer.Outcome outcome = t.kind() == Target.Kind.TOKEN_LEVEL
+                        ? trainer.trainTokenLevel(e.getValue(), creditReward.get(t), e.getValue().metadata(), examples,
+                                parent + 1)
+                        : trainer.train(e.getValue(), examples, t.partial(), parent + 1);
                 out.add(new Published(t.modelId(), outcome, outcome == null || !outcome.decision().publish() ? null
                         : version(outcome, parent, e.getValue())));
             }
             return out;
         }, executor);
         running.put(feedbackModel, new Running(pending, result));
+    }
+
+    /** The head serving {@code modelId}: its last published version, else the bundled one. */
+    private LinearHead servingHead(String modelId) {
+        RewardModelVersion served = served(modelId);
+        return served == null ? bundledHead.apply(modelId)
+                : RewardHeadOnnx.read(served.getHeadOnnx().array(), modelId + " v" + served.getVersion());
     }
 
     private void finish(String feedbackModel, Running r, long nowMs) {

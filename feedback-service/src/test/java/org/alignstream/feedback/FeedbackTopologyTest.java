@@ -37,14 +37,16 @@ class FeedbackTopologyTest {
     static final AvroSerde<FeedbackEvent> EVENTS = AvroSerde.of(FeedbackEvent.class);
     static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
 
-    /** Features (count of 'x', count of 'y', 1). */
+    /**
+     * Features (count of 'x', count of 'y', 1); tokens are the whitespace-separated words, each with its own (count of
+     * 'x', count of 'y', 1), its hash code as id, and uniform attention.
+     */
     static final Featurizer LETTERS = new Featurizer() {
         @Override
         public float[][] features(List<String> texts) {
             float[][] out = new float[texts.size()][];
             for (int i = 0; i < out.length; i++) {
-                String t = texts.get(i);
-                out[i] = new float[] {t.chars().filter(c -> c == 'x').count(), t.chars().filter(c -> c == 'y').count(), 1};
+                out[i] = letters(texts.get(i));
             }
             return out;
         }
@@ -52,6 +54,33 @@ class FeedbackTopologyTest {
         @Override
         public String backbone() {
             return "letters";
+        }
+
+        @Override
+        public boolean tokenLevel() {
+            return true;
+        }
+
+        @Override
+        public Encoded encode(List<String> texts, int tokenTexts) {
+            List<Tokens> tokens = new ArrayList<>();
+            for (String text : texts.subList(0, tokenTexts)) {
+                String[] words = text.isBlank() ? new String[0] : text.trim().split("\\s+");
+                int[] ids = new int[words.length];
+                float[][] states = new float[words.length][];
+                float[] attention = new float[words.length];
+                for (int t = 0; t < words.length; t++) {
+                    ids[t] = words[t].hashCode();
+                    states[t] = letters(words[t]);
+                    attention[t] = 1f / words.length;
+                }
+                tokens.add(new Tokens(ids, states, attention));
+            }
+            return new Encoded(features(texts), tokens);
+        }
+
+        private float[] letters(String t) {
+            return new float[] {t.chars().filter(c -> c == 'x').count(), t.chars().filter(c -> c == 'y').count(), 1};
         }
     };
 
@@ -92,14 +121,21 @@ class FeedbackTopologyTest {
         return new LinearHead(new double[] {-0.2, 1.0, 0.0}, 0.5, new HeadMetadata(id, "1", kind, 3, "letters"));
     }
 
+    /** The bundled head of each model id, of the kind its name says. */
+    static LinearHead bundled(String id) {
+        return head(id, id.endsWith("partial") ? "partial-sequence" : id.endsWith("token") ? "token-level"
+                : "full-sequence");
+    }
+
     private final StageMetrics metrics = new StageMetrics(FeedbackTopology.STAGE);
     private StageTestDriver driver;
 
     @BeforeEach
     void start() {
         driver = new StageTestDriver(FeedbackTopology.build(new ExampleBuilder(LETTERS, FeedbackService.TARGETS.keySet(),
-                        200, 25), new RewardTrainer(0.01, 0.02), t -> FeedbackService.TARGETS.getOrDefault(t, List.of()),
-                id -> head(id, id.endsWith("partial") ? "partial-sequence" : "full-sequence"), new DirectExecutor(), 20,
+                        200, 25), new RewardTrainer(0.01, 0.02, new RewardTrainer.TokenLevel(0.01, 1.0)),
+                t -> FeedbackService.TARGETS.getOrDefault(t, List.of()),
+                FeedbackTopologyTest::bundled, new DirectExecutor(), 20,
                 60_000, metrics), FeedbackTopology.STAGE, Topics.FEEDBACK, Topics.REWARD_MODELS);
     }
 
@@ -156,7 +192,7 @@ class FeedbackTopologyTest {
         List<RewardModelVersion> versions = published();
         assertThat(metrics.modelVersions("sentiment", "published")).isEqualTo(1);
         assertThat(versions).extracting(RewardModelVersion::getModelId)
-                .containsExactlyInAnyOrder("sentiment", "sentiment-partial");
+                .containsExactlyInAnyOrder("sentiment", "sentiment-partial", "sentiment-token");
         for (RewardModelVersion v : versions) {
             assertThat(v.getVersion()).isEqualTo(2);
             assertThat(v.getParentVersion()).isEqualTo(1);
@@ -174,6 +210,11 @@ class FeedbackTopologyTest {
         assertThat(versions).filteredOn(v -> v.getModelId().equals("sentiment-partial"))
                 .allSatisfy(v -> assertThat(v.getKind()).isEqualTo("partial-sequence")
                         .isNotNull());
+        RewardModelVersion token = versions.stream().filter(v -> v.getModelId().equals("sentiment-token")).findFirst()
+                .orElseThrow();
+        assertThat(token.getKind()).isEqualTo("token-level");
+        assertThat(token.getFigures().get("edit_sequences")).as("the edits' token labels").isPositive();
+        assertThat(token.getFigures().get("target_sequences")).as("the preferences' dense-credit targets").isPositive();
         assertThat(versions.stream().filter(v -> v.getModelId().equals("sentiment-partial")).findFirst().orElseThrow()
                 .getFigures().get("train_pairs"))
                 .as("the partial model also trains on prefix pairs")
@@ -190,7 +231,7 @@ class FeedbackTopologyTest {
             assertThat(v.getVersion()).isEqualTo(3);
             assertThat(v.getParentVersion()).isEqualTo(2);
             assertThat(v.getFigures().get("examples")).isEqualTo(40.0);
-        }).hasSize(2);
+        }).hasSize(3);
     }
 
     @Test
@@ -214,6 +255,7 @@ class FeedbackTopologyTest {
         assertThat(published()).as("a version worse on held-out feedback is rejected").isEmpty();
         assertThat(metrics.modelVersions("sentiment", "rejected")).isEqualTo(1);
         assertThat(metrics.modelVersions("sentiment-partial", "rejected")).isEqualTo(1);
+        assertThat(metrics.modelVersions("sentiment-token", "rejected")).isEqualTo(1);
         assertThat(metrics.modelVersions("sentiment", "published")).isZero();
     }
 

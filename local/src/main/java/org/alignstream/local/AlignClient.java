@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,6 +20,7 @@ import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.DeadLetter;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
+import org.alignstream.avro.TokenCredit;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.topics.Topics;
 import org.apache.avro.io.EncoderFactory;
@@ -195,7 +197,13 @@ public final class AlignClient implements Callable<Integer> {
                 .build();
     }
 
-    /** The response for a person: text, reward, every candidate's reward, timings and models. */
+    /** Tokens shown on the credit line, besides the last one. */
+    static final int CREDIT_TOKENS_SHOWN = 5;
+
+    /**
+     * The response for a person: text, reward, every candidate's reward, which tokens drove the reward (per-token
+     * credit, when the scorer computed it), timings and models.
+     */
     static String describe(AlignedResponse r, long seed) {
         String rewards = r.getCandidateRewards().stream()
                 .map(x -> String.format(Locale.ROOT, "%+.4f", x)).collect(Collectors.joining(", ", "[", "]"));
@@ -207,14 +215,37 @@ public final class AlignClient implements Callable<Integer> {
                         + "text: %s%n"
                         + "reward: %+.4f (candidate %d of %d%s)%n"
                         + "candidate rewards: %s%n"
+                        + "%s%n"
                         + "KL estimate: %s, reward-model calls: %d%n"
                         + "timings ms: %s%n"
                         + "models: generator %s@%s, reward %s@%s (%s)",
                 r.getId(), r.getMethod(), r.getN(), seed, r.getPrompt(), r.getText(), r.getReward(),
                 r.getChosenIndex(), r.getN(), r.getRounds() > 0 ? " in the last of " + r.getRounds() + " rounds" : "",
-                rewards, r.getKl() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.getKl()), r.getRewardCalls(),
+                rewards, creditLine(r.getTokenCredit()),
+                r.getKl() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.getKl()), r.getRewardCalls(),
                 timings, r.getGeneratorModel().getId(), r.getGeneratorModel().getVersion(), r.getRewardModel().getId(),
                 r.getRewardModel().getVersion(), r.getRewardModelKind());
+    }
+
+    /**
+     * {@code credit: w(+0.12) ...}: the {@value #CREDIT_TOKENS_SHOWN} tokens with the largest |credit| but the last,
+     * most first, then the last token, which with dense credit from attention also holds the (1 - beta) share of the
+     * reward that is not spread by attention; {@code credit: -} without credit.
+     */
+    static String creditLine(List<TokenCredit> credit) {
+        if (credit.isEmpty()) {
+            return "credit: -";
+        }
+        int last = credit.size() - 1;
+        String top = credit.subList(0, last).stream()
+                .sorted(Comparator.comparingDouble((TokenCredit c) -> -Math.abs(c.getCredit())))
+                .limit(CREDIT_TOKENS_SHOWN).map(AlignClient::creditOf).collect(Collectors.joining(" "));
+        return "credit: " + (top.isEmpty() ? "" : top + " ") + "| last " + creditOf(credit.get(last))
+                + (credit.size() - 1 > CREDIT_TOKENS_SHOWN ? " (" + credit.size() + " tokens)" : "");
+    }
+
+    private static String creditOf(TokenCredit c) {
+        return String.format(Locale.ROOT, "%s(%+.3f)", c.getToken(), c.getCredit());
     }
 
     /** The response in Avro's JSON encoding. */

@@ -29,12 +29,20 @@ public final class BareDecodingLoop {
     private final CandidateSampler sampler;
     private final StepProposer proposer;
     private final RewardModelRegistry rewardModels;
+    private final ScorerTopology.CreditOptions credit;
     private final StageMetrics generatorMetrics = new StageMetrics(GeneratorTopology.STAGE);
     private final StageMetrics scorerMetrics = new StageMetrics(ScorerTopology.STAGE);
 
-    /** Uses the given (already loaded) models; closes nothing. */
+    /** Uses the given (already loaded) models and the scorer's default credit options; closes nothing. */
     public BareDecodingLoop(RequestLimits limits, CandidateSampler sampler, StepProposer proposer,
                             RewardModelRegistry rewardModels) {
+        this(limits, sampler, proposer, rewardModels, ScorerTopology.CreditOptions.DEFAULT);
+    }
+
+    /** Uses the given (already loaded) models and the scorer's credit options; closes nothing. */
+    public BareDecodingLoop(RequestLimits limits, CandidateSampler sampler, StepProposer proposer,
+                            RewardModelRegistry rewardModels, ScorerTopology.CreditOptions credit) {
+        this.credit = Objects.requireNonNull(credit, "credit");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.sampler = Objects.requireNonNull(sampler, "sampler");
         this.proposer = Objects.requireNonNull(proposer, "proposer");
@@ -45,7 +53,7 @@ public final class BareDecodingLoop {
     public AlignedResponse run(PromptRequest request) {
         CandidateSet set = GeneratorTopology.generate(request, limits, sampler, proposer, generatorMetrics);
         for (int round = 0; ; round++) {
-            ScoredCandidateSet scored = ScorerTopology.score(set, rewardModels, scorerMetrics);
+            ScoredCandidateSet scored = ScorerTopology.score(set, rewardModels, scorerMetrics, credit);
             List<StageOutput> outputs = SelectorTopology.route(scored, System.currentTimeMillis());
             StageOutput out = outputs.get(0);
             if (out.topic().equals(Topics.ALIGNED_RESPONSES)) {

@@ -143,7 +143,8 @@ public final class LocalPipeline implements AutoCloseable {
 
     /** The pipeline's computation in a bare loop, on the very models these stages loaded. */
     public BareDecodingLoop bareLoop() {
-        return new BareDecodingLoop(generator.limits(), generator.sampler(), generator.sampler(), scorer.rewardModels());
+        return new BareDecodingLoop(generator.limits(), generator.sampler(), generator.sampler(), scorer.rewardModels(),
+                scorer.creditOptions());
     }
 
     @Override

@@ -33,7 +33,7 @@ public final class FeedbackTopologies {
             }
         };
         Map<String, List<TrainingLoop.Target>> targets = Map.of("sentiment", List.of(
-                new TrainingLoop.Target("sentiment", false), new TrainingLoop.Target("sentiment-partial", true)));
+                TrainingLoop.Target.fullSequence("sentiment"), TrainingLoop.Target.partialSequence("sentiment-partial")));
         return FeedbackTopology.build(new ExampleBuilder(never, Set.of("sentiment"), maxTextChars, 20),
                 new RewardTrainer(0.01, 0.02), t -> targets.getOrDefault(t, List.of()),
                 id -> new LinearHead(new double[featureDim], 0.0, new HeadMetadata(id, "1",

@@ -9,6 +9,7 @@ import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
+import org.alignstream.avro.TokenCredit;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.junit.jupiter.api.Test;
@@ -44,9 +45,25 @@ class AlignClientTest {
                 "indeed",
                 "reward: +1.2500 (candidate 1 of 3)",
                 "candidate rewards: [-0.5000, +1.2500, +0.7500]",
+                "credit: -",
                 "KL estimate: -, reward-model calls: 0",
                 "timings ms: end_to_end=40.0 generator=12.5 scorer=3.3 selector=0.5",
                 "models: generator lm-austen@abc, reward sentiment@1 (full-sequence)");
+    }
+
+    @Test
+    void describeShowsTheTokensWithTheLargestCreditAndTheLastToken() {
+        AlignedResponse r = response();
+        r.setTokenCredit(List.of(new TokenCredit("i", -0.031),
+                new TokenCredit("absolutely", -0.056),
+                new TokenCredit("hated", -0.221), new TokenCredit("this", -0.087),
+                new TokenCredit("terrible", -0.210), new TokenCredit(",", 0.034),
+                new TokenCredit("boring", -0.344), new TokenCredit("movie", -0.135),
+                new TokenCredit(".", -1.209)));
+        assertThat(AlignClient.describe(r, 1).lines()).contains(
+                "credit: boring(-0.344) hated(-0.221) terrible(-0.210) movie(-0.135) this(-0.087) | last .(-1.209) (9 tokens)");
+        r.setTokenCredit(List.of(new TokenCredit("fine", 0.5)));
+        assertThat(AlignClient.describe(r, 1).lines()).contains("credit: | last fine(+0.500)");
     }
 
     @Test

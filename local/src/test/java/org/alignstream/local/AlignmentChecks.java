@@ -139,6 +139,17 @@ final class AlignmentChecks {
         Candidate chosen = candidates.get(r.getChosenIndex());
         assertThat(r.getText()).as(what + " text").isEqualTo(chosen.getText());
         assertThat(r.getTokenIds()).as(what + " token ids").isEqualTo(chosen.getTokenIds());
+        // per-token credit: the chosen candidate's, summing to the reward (none if the scorer computed none)
+        if (set.getTokenCredits().isEmpty()) {
+            assertThat(r.getTokenCredit()).as(what + " token credit").isEmpty();
+        } else {
+            assertThat(r.getTokenCredit()).as(what + " token credit").isEqualTo(set.getTokenCredits().get(r.getChosenIndex()));
+            if (!r.getTokenCredit().isEmpty()) {
+                double credit = r.getTokenCredit().stream().mapToDouble(org.alignstream.avro.TokenCredit::getCredit).sum();
+                assertThat(credit).as(what + " credits sum to the reward").isCloseTo(r.getReward(),
+                        org.assertj.core.data.Offset.offset(1e-9));
+            }
+        }
 
         // (a) the reward model in this test, scoring the whole set in one batch as the scorer does
         List<String> texts = candidates.stream().map(Candidate::getText).toList();

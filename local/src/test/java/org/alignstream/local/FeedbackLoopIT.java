@@ -100,6 +100,7 @@ class FeedbackLoopIT {
         RewardModelRegistry registry = pipeline.scorer().rewardModels();
         assertThat(registry.newestVersion("sentiment")).isEqualTo("1");
         double before = seaMinusTown(registry.resolve("sentiment"));
+        double tokenBefore = seaMinusTown(registry.resolve("sentiment-token"));
 
         List<PromptRequest> prompts = PipelineIT.requests("swap-", 24);
         try (PromptClient client = new PromptClient(kafka.clientConfig());
@@ -149,6 +150,15 @@ class FeedbackLoopIT {
         RewardModelVersion v2 = published.stream().filter(v -> v.getModelId().equals("sentiment")).findFirst().orElseThrow();
         assertThat(v2.getFigures().get("examples")).isEqualTo(60.0);
         assertThat(registry.newestVersion("sentiment-partial")).isEqualTo("2");
+        // the token-level model learnt from the same feedback (edit token labels, dense credit of the serving reward)
+        long tokenDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!"2".equals(registry.newestVersion("sentiment-token")) && System.nanoTime() < tokenDeadline) {
+            Thread.sleep(250);
+        }
+        assertThat(registry.newestVersion("sentiment-token")).as("token-level version 2 is live").isEqualTo("2");
+        double tokenAfter = seaMinusTown(registry.resolve("sentiment-token"));
+        System.out.printf("sea - town token-level reward: bundled %.3f, after feedback %.3f%n", tokenBefore, tokenAfter);
+        assertThat(tokenAfter).as("the token-level version rewards the favoured kind more").isGreaterThan(tokenBefore);
 
         // stop the feedback service right after a retraining was triggered, restart it: no event is lost
         try (FeedbackClient feedback = new FeedbackClient(kafka.clientConfig())) {

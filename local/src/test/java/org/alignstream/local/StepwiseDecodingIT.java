@@ -102,6 +102,10 @@ class StepwiseDecodingIT {
             assertThat(piped.getRewardCalls()).as(id).isEqualTo(expected.getRewardCalls());
             assertThat(piped.getRewardModel()).as(id).isEqualTo(expected.getRewardModel());
             assertThat(piped.getRewardModelKind()).as(id).isEqualTo(expected.getRewardModelKind());
+            // the last round's chosen candidate's per-token credit, adding up to the reward
+            assertThat(piped.getTokenCredit()).as(id).isEqualTo(expected.getTokenCredit()).isNotEmpty();
+            assertThat(piped.getTokenCredit().stream().mapToDouble(org.alignstream.avro.TokenCredit::getCredit).sum())
+                    .as(id).isCloseTo(piped.getReward(), org.assertj.core.data.Offset.offset(1e-9));
             assertThat(piped.getMethod()).as(id).isEqualTo(request.getStrategy().getMethod());
             assertThat(piped.getTokenIds()).as(id).isNotEmpty()
                     .hasSizeLessThanOrEqualTo(request.getStrategy().getMaxNewTokens());

@@ -5,7 +5,7 @@ import org.alignstream.avro.RewardModelVersion;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.inference.onnx.OrtSessions;
-import org.alignstream.inference.reward.EncoderRewardModel;
+import org.alignstream.inference.reward.EncoderHeadModel;
 import org.alignstream.inference.reward.HeadMetadata;
 import org.alignstream.inference.reward.LinearHead;
 import org.alignstream.inference.reward.RewardHead;
@@ -16,10 +16,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Checks a published reward-model version and, if it is newer than the one served, swaps it in: the payload size, the
- * backbone, that it parses (in Java, before ONNX Runtime sees any of it) as exactly a linear reward head with the
- * expected input and output, no external data and finite weights ({@link RewardHeadOnnx#readStrict}), that ONNX
- * Runtime loads the graph rebuilt from those weights, metadata matching the record, and finite rewards on a probe, all
- * before {@link RewardModelRegistry#publish} makes it the served version (between batches; what falls out of the kept
+ * backbone, the kind (a version of a {@code token-level} model must be token-level, and so on), that it parses (in
+ * Java, before ONNX Runtime sees any of it) as exactly a linear reward head with the expected input and output, no
+ * external data and finite weights ({@link RewardHeadOnnx#readStrict}), that ONNX Runtime loads the graph rebuilt from
+ * those weights, metadata matching the record, and finite rewards on a probe, all before
+ * {@link RewardModelRegistry#publish} makes it the served version (between batches; what falls out of the kept
  * versions is closed). A version that fails a check is logged with the reason,
  * counted, and never served.
  */
@@ -70,9 +71,13 @@ public final class RewardModelInstaller {
             if (newest != null && isNumber(newest) && Long.parseLong(newest) >= v.getVersion()) {
                 return false; // already serving this or a newer version
             }
-            if (!(base instanceof EncoderRewardModel encoderModel)) {
+            if (!(base instanceof EncoderHeadModel encoderModel)) {
                 throw new IllegalArgumentException("model " + id + " is not an encoder + head model; its versions "
                         + "cannot be swapped from head bytes");
+            }
+            if (!base.kind().equals(v.getKind())) {
+                throw new IllegalArgumentException("version " + v.getVersion() + " is of kind '" + v.getKind() + "' but "
+                        + id + " is served as '" + base.kind() + "'");
             }
             if (!encoderModel.encoder().name().equals(v.getBackbone())) {
                 throw new IllegalArgumentException("version " + v.getVersion() + " is for backbone '" + v.getBackbone()
@@ -94,7 +99,7 @@ public final class RewardModelInstaller {
                 throw new IllegalArgumentException("head metadata (" + m.id() + " v" + m.version() + ", " + m.kind()
                         + ") does not match the record (" + id + " v" + v.getVersion() + ", " + v.getKind() + ")");
             }
-            EncoderRewardModel candidate = encoderModel.withHead(head);
+            EncoderHeadModel candidate = encoderModel.withHead(head);
             double[] probe = candidate.score("", PROBE);
             for (double p : probe) {
                 if (!Double.isFinite(p)) {

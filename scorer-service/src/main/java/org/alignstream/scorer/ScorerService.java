@@ -10,6 +10,8 @@ import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.onnx.OnnxDevice;
 import org.alignstream.inference.onnx.OrtSessions;
+import org.alignstream.inference.reward.EncoderHeadModel;
+import org.alignstream.inference.reward.MeanPoolingEncoder;
 import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.inference.reward.RewardModels;
 import org.alignstream.inference.reward.ScoredText;
@@ -44,12 +46,26 @@ public final class ScorerService extends StreamsCommand {
     List<Path> extraRewardModelDirs = new ArrayList<>();
 
     @Option(names = "--bundled-extras", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
-            description = "Also serve the bundled partial-sequence sentiment model (sentiment-partial, for PARGS) "
-                    + "(default: ${DEFAULT-VALUE})")
+            description = "Also serve the bundled partial-sequence sentiment model (sentiment-partial, for PARGS) and "
+                    + "the token-level one (sentiment-token) (default: ${DEFAULT-VALUE})")
     boolean bundledExtras;
 
     /** Id of the bundled partial-sequence reward model served with {@code --bundled-extras}. */
     public static final String PARTIAL_SENTIMENT_ID = "sentiment-partial";
+    /** Id of the bundled token-level reward model served with {@code --bundled-extras}. */
+    public static final String TOKEN_SENTIMENT_ID = "sentiment-token";
+
+    @Option(names = "--token-credit", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Spread each candidate's reward over its tokens (token_credits), from the same encoder pass: "
+                    + "encoder models run their encoder rewritten to expose the last layer's attention (dense credit, "
+                    + "Chan et al. 2024), token-level models give their per-token rewards; models without either give "
+                    + "none (default: ${DEFAULT-VALUE})")
+    boolean tokenCredit;
+
+    @Option(names = "--credit-beta", defaultValue = "0.5",
+            description = "Dense credit r_t = beta a_t R + (1 - beta) R [t = T]: the share of the reward spread by "
+                    + "attention, the rest on the last token, in [0, 1] (default: ${DEFAULT-VALUE})")
+    double creditBeta;
 
     @Option(names = "--model-updates", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             description = "Hot-swap new reward-model versions published to reward-models (default: ${DEFAULT-VALUE})")
@@ -75,6 +91,7 @@ public final class ScorerService extends StreamsCommand {
 
     private RewardModelRegistry models;
     private RewardModelUpdater updater;
+    private ScorerTopology.CreditOptions credit;
 
     /** What a candidate set may hold before it is scored. */
     public ScorerTopology.Limits limits() {
@@ -84,18 +101,36 @@ public final class ScorerService extends StreamsCommand {
     @Override
     protected void onStart() {
         limits(); // rejects nonsensical limits before the models are loaded
+        credit = new ScorerTopology.CreditOptions(tokenCredit, creditBeta);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
         RewardModel rewardModel = rewardModelDir == null
-                ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads)
-                : RewardModels.fromDirectory(rewardModelDir, onnxDevice, intraOpThreads, scoredText);
+                ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads, tokenCredit)
+                : RewardModels.fromDirectory(rewardModelDir, onnxDevice, intraOpThreads, scoredText, tokenCredit);
         models = new RewardModelRegistry(rewardModel, keepVersions);
         for (Path dir : extraRewardModelDirs) {
-            models.add(RewardModels.fromDirectory(dir, onnxDevice, intraOpThreads, scoredText));
+            models.add(RewardModels.fromDirectory(dir, onnxDevice, intraOpThreads, scoredText, tokenCredit));
         }
         if (bundledExtras && !models.ids().contains(PARTIAL_SENTIMENT_ID)
-                && ScorerService.class.getClassLoader().getResource(RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE) != null) {
-            models.add(RewardModels.defaultSentimentPartial(onnxDevice, intraOpThreads));
+                && bundled(RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE)) {
+            models.add(RewardModels.defaultSentimentPartial(onnxDevice, intraOpThreads, tokenCredit));
         }
+        if (bundledExtras && !models.ids().contains(TOKEN_SENTIMENT_ID)
+                && bundled(RewardModels.SENTIMENT_TOKEN_HEAD_RESOURCE)) {
+            // reads the same MiniLM states as the default sentiment model: share its encoder when it has that one
+            // (the registry never evicts the model loaded at start, so the encoder stays open)
+            models.add(rewardModel instanceof EncoderHeadModel m && m.encoder().name().equals(MeanPoolingEncoder.MINILM_NAME)
+                    ? RewardModels.sentimentTokenSharing(m.encoder(), onnxDevice, intraOpThreads)
+                    : RewardModels.defaultSentimentToken(onnxDevice, intraOpThreads));
+        }
+    }
+
+    private static boolean bundled(String resource) {
+        return ScorerService.class.getClassLoader().getResource(resource) != null;
+    }
+
+    /** What {@code --token-credit} and {@code --credit-beta} asked for (after start). */
+    public ScorerTopology.CreditOptions creditOptions() {
+        return credit;
     }
 
     @Override
@@ -115,7 +150,7 @@ public final class ScorerService extends StreamsCommand {
 
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
-        return ScorerTopology.build(models, limits(), metrics);
+        return ScorerTopology.build(models, limits(), metrics, credit);
     }
 
     @Override

@@ -15,7 +15,10 @@ import org.alignstream.inference.reward.EncoderRewardModel;
 import org.alignstream.inference.reward.HeadMetadata;
 import org.alignstream.inference.reward.LinearHead;
 import org.alignstream.inference.reward.RewardHeadOnnx;
+import org.alignstream.inference.reward.RewardHead;
+import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.inference.reward.RewardModels;
+import org.alignstream.inference.reward.TokenLevelRewardModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -121,5 +124,58 @@ class RewardModelInstallerTest {
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** A token-level head over the bundled head's weights scaled by {@code factor} (any weights do for swapping). */
+    private static LinearHead tokenHead(String version, double factor) {
+        LinearHead served = RewardHeadOnnx.read(
+                org.alignstream.inference.reward.MeanPoolingEncoder.readResource(RewardModels.SENTIMENT_HEAD_RESOURCE),
+                "bundled");
+        double[] w = served.weights();
+        for (int i = 0; i < w.length; i++) {
+            w[i] *= factor * 0.01;
+        }
+        return new LinearHead(w, 0.01 * factor, new HeadMetadata("toy-token", version, RewardModel.TOKEN_LEVEL, 384,
+                served.metadata().encoder()));
+    }
+
+    private static byte[] record(String modelId, long version, String kind, String backbone, LinearHead head) {
+        return VERSIONS.encode(RewardModelVersion.newBuilder().setModelId(modelId).setVersion(version)
+                .setParentVersion(version - 1).setKind(kind).setBackbone(backbone).setFigures(Map.of())
+                .setHeadOnnx(ByteBuffer.wrap(RewardHeadOnnx.write(head))).build());
+    }
+
+    @Test
+    void aTokenLevelModelSwapsTokenLevelVersionsOnlyAndKindsMustMatch() {
+        OrtSessions sessions = new OrtSessions(OnnxDevice.CPU, 1);
+        TokenLevelRewardModel token = TokenLevelRewardModel.sharing(base.encoder(),
+                RewardHead.load(sessions, RewardHeadOnnx.write(tokenHead("1", 1)), "toy v1"));
+        registry.add(token);
+        double[] before = registry.resolve("toy-token").score("", TEXTS);
+        String backbone = base.encoder().name();
+
+        assertThat(installer.apply(record("toy-token", 2, RewardModel.TOKEN_LEVEL, backbone, tokenHead("2", 2)), "t@0"))
+                .isTrue();
+        RewardModel v2 = registry.resolve("toy-token");
+        assertThat(v2).isInstanceOf(TokenLevelRewardModel.class);
+        assertThat(v2.kind()).isEqualTo(RewardModel.TOKEN_LEVEL);
+        double[] after = v2.score("", TEXTS);
+        for (int i = 0; i < TEXTS.size(); i++) {
+            assertThat(after[i]).isCloseTo(2 * before[i], org.assertj.core.data.Offset.offset(1e-4));
+        }
+        // a full-sequence head for the token-level model, a token-level head for the full-sequence one: refused
+        LinearHead full = RewardHeadOnnx.read(org.alignstream.inference.reward.MeanPoolingEncoder.readResource(
+                RewardModels.SENTIMENT_HEAD_RESOURCE), "bundled");
+        LinearHead fullAsToken = new LinearHead(full.weights(), full.bias(), new HeadMetadata("toy-token", "3",
+                RewardModel.FULL_SEQUENCE, 384, backbone));
+        assertThat(installer.apply(record("toy-token", 3, RewardModel.FULL_SEQUENCE, backbone, fullAsToken), "t@1"))
+                .isFalse();
+        LinearHead tokenAsSentiment = new LinearHead(full.weights(), 0, new HeadMetadata("sentiment", "2",
+                RewardModel.TOKEN_LEVEL, 384, backbone));
+        assertThat(installer.apply(record("sentiment", 2, RewardModel.TOKEN_LEVEL, backbone, tokenAsSentiment), "t@2"))
+                .isFalse();
+        assertThat(metrics.modelVersions("unknown", "refused")).isEqualTo(2);
+        assertThat(registry.newestVersion("toy-token")).isEqualTo("2");
+        assertThat(registry.newestVersion("sentiment")).isEqualTo("1");
     }
 }

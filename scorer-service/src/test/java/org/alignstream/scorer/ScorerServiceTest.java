@@ -45,6 +45,24 @@ class ScorerServiceTest {
         assertThat(s.applicationId()).isEqualTo("alignstream-scorer");
         assertThat(s.name()).isEqualTo(ScorerTopology.STAGE);
         assertThat(s.topics()).isEqualTo(List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES, Topics.REWARD_MODELS));
+        assertThat(s.tokenCredit).isTrue();
+        assertThat(s.creditBeta).isEqualTo(0.5);
+    }
+
+    @Test
+    void creditFlagsAndABadBetaFailsAtStart() {
+        ScorerService flags = parse(Map.of(), "--token-credit=false", "--credit-beta", "0.8");
+        assertThat(flags.tokenCredit).isFalse();
+        assertThat(flags.creditBeta).isEqualTo(0.8);
+        ScorerService env = parse(Map.of("ALIGNSTREAM_TOKEN_CREDIT", "false", "ALIGNSTREAM_CREDIT_BETA", "1"));
+        assertThat(env.tokenCredit).isFalse();
+        assertThat(env.creditBeta).isEqualTo(1.0);
+
+        ScorerService bad = parse(Map.of(), offline("--credit-beta", "1.5"));
+        assertThatThrownBy(bad::start)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("credit beta must be in [0, 1], was 1.5");
+        assertThat(bad.rewardModel()).as("nothing was loaded").isNull();
     }
 
     @Test
@@ -105,6 +123,7 @@ class ScorerServiceTest {
         CommandLine cl = StreamsCommand.commandLine(new ScorerService(), Map.of());
         cl.setOut(new PrintWriter(out));
         assertThat(cl.execute("--help")).isZero();
-        assertThat(out.toString()).contains("scorer-service", "--device", "--reward-model-dir", "--scored-text");
+        assertThat(out.toString()).contains("scorer-service", "--device", "--reward-model-dir", "--scored-text",
+                "--token-credit", "--credit-beta");
     }
 }

@@ -20,6 +20,9 @@ import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.SafeStage;
 import org.alignstream.common.testing.StageTestDriver;
 import org.alignstream.common.topics.Topics;
+import org.alignstream.avro.DecodeState;
+import org.alignstream.avro.TokenCredit;
+import org.alignstream.inference.reward.ResponseCredit;
 import org.alignstream.inference.reward.RewardModel;
 import org.apache.kafka.streams.KeyValue;
 import org.junit.jupiter.api.AfterEach;
@@ -430,5 +433,116 @@ class ScorerTopologyTest {
         assertThat(registry.resolve("count-a")).isSameAs(b);
         registry.close();
         assertThat(closed).containsExactly("a", "b");
+    }
+
+    // ------------------------------------------------------------------ per-token credit
+
+    /**
+     * Reward = number of characters; credit = each character its share (beta * 1 + the (1 - beta) rest on the last);
+     * records what each call asked for.
+     */
+    static class CharCreditModel extends LengthRewardModel {
+        final List<RewardModel.Outputs> asked = new ArrayList<>();
+
+        @Override
+        public String id() {
+            return "chars";
+        }
+
+        @Override
+        public boolean hasTokenCredit() {
+            return true;
+        }
+
+        @Override
+        public Scores score(String prompt, List<String> responses, Outputs outputs) {
+            asked.add(outputs);
+            double[] rewards = score(prompt, responses);
+            if (!outputs.credit()) {
+                return new Scores(rewards, null, null);
+            }
+            List<ResponseCredit> credits = new ArrayList<>();
+            for (String r : responses) {
+                double[] c = new double[r.length()];
+                for (int t = 0; t < c.length; t++) {
+                    c[t] = outputs.creditBeta() + (t == c.length - 1 ? (1 - outputs.creditBeta()) * c.length : 0);
+                }
+                credits.add(new ResponseCredit(r.chars().mapToObj(ch -> String.valueOf((char) ch)).toList(), c));
+            }
+            return new Scores(rewards, null, credits);
+        }
+    }
+
+    private StageTestDriver creditDriver(RewardModel model, ScorerTopology.CreditOptions options) {
+        driver.close();
+        driver = new StageTestDriver(ScorerTopology.build(new RewardModelRegistry(model), metrics, options),
+                ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
+        return driver;
+    }
+
+    @Test
+    void eachCandidatesCreditIsStampedAndSumsToItsReward() {
+        CharCreditModel model = new CharCreditModel();
+        creditDriver(model, new ScorerTopology.CreditOptions(true, 0.25));
+        driver.pipe("c", CANDIDATES.encode(candidateSet("c", "p", List.of("ab", "xyz", ""))));
+        ScoredCandidateSet scored = driver.readOutput("c", SCORED);
+        assertThat(scored.getRewards()).containsExactly(2.0, 3.0, 0.0);
+        assertThat(scored.getTokenCredits()).hasSize(3);
+        assertThat(scored.getTokenCredits().get(0)).containsExactly(new TokenCredit("a", 0.25), new TokenCredit("b", 1.75));
+        assertThat(scored.getTokenCredits().get(2)).isEmpty();
+        for (int i = 0; i < 3; i++) {
+            double sum = scored.getTokenCredits().get(i).stream().mapToDouble(TokenCredit::getCredit).sum();
+            assertThat(sum).isCloseTo(scored.getRewards().get(i), org.assertj.core.data.Offset.offset(1e-9));
+        }
+        assertThat(model.asked).containsExactly(new RewardModel.Outputs(false, true, 0.25));
+        assertThat(model.batches).hasSize(1); // one scoring pass gave rewards and credits
+    }
+
+    @Test
+    void noCreditWhenSwitchedOffOrTheModelHasNone() {
+        CharCreditModel model = new CharCreditModel();
+        creditDriver(model, ScorerTopology.CreditOptions.OFF);
+        driver.pipe("off", CANDIDATES.encode(candidateSet("off", "p", List.of("ab"))));
+        assertThat(driver.readOutput("off", SCORED).getTokenCredits()).isEmpty();
+        assertThat(model.asked).extracting(RewardModel.Outputs::credit).containsExactly(false);
+
+        creditDriver(rewardModel, ScorerTopology.CreditOptions.DEFAULT); // LengthRewardModel has no credit
+        driver.pipe("none", CANDIDATES.encode(candidateSet("none", "p", List.of("ab"))));
+        ScoredCandidateSet scored = driver.readOutput("none", SCORED);
+        assertThat(scored.getTokenCredits()).isEmpty();
+        assertThat(scored.getRewards()).containsExactly(2.0);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ScorerTopology.CreditOptions(true, -0.1))
+                .hasMessageContaining("credit beta must be in [0, 1]");
+    }
+
+    @Test
+    void aStepwiseRoundGetsCreditOnlyIfOneOfItsCandidatesCanEndTheResponse() {
+        CharCreditModel model = new CharCreditModel();
+        creditDriver(model, ScorerTopology.CreditOptions.DEFAULT);
+        // candidate i appends 2 tokens (ids i, 100 + i); finish reasons alternate length (even i) / eos (odd i)
+        CandidateSet middle = stepwise("mid", List.of("ab"), 3, 10); // 3 + 2 < 10, "length": cannot end
+        driver.pipe("mid", CANDIDATES.encode(middle));
+        assertThat(driver.readOutput("mid", SCORED).getTokenCredits()).isEmpty();
+        CandidateSet atLimit = stepwise("limit", List.of("ab"), 8, 10); // 8 + 2 >= 10
+        driver.pipe("limit", CANDIDATES.encode(atLimit));
+        assertThat(driver.readOutput("limit", SCORED).getTokenCredits()).hasSize(1);
+        CandidateSet eos = stepwise("eos", List.of("ab", "cd"), 0, 10); // candidate 1 ends with eos
+        driver.pipe("eos", CANDIDATES.encode(eos));
+        assertThat(driver.readOutput("eos", SCORED).getTokenCredits()).hasSize(2);
+        assertThat(model.asked).extracting(RewardModel.Outputs::credit).containsExactly(false, true, true);
+    }
+
+    private static CandidateSet stepwise(String id, List<String> texts, int responseTokens, int maxNewTokens) {
+        CandidateSet set = candidateSet(id, "p", texts);
+        Strategy s = set.getRequest().getStrategy();
+        s.setMethod("args");
+        s.setMaxNewTokens(maxNewTokens);
+        List<Integer> tokens = new ArrayList<>();
+        for (int t = 0; t < responseTokens; t++) {
+            tokens.add(7);
+        }
+        set.setDecodeState(DecodeState.newBuilder().setRequest(set.getRequest()).setPromptTokenIds(List.of(1))
+                .setTokenIds(tokens).setLogprobs(tokens.stream().map(t -> -1f).toList()).setRound(responseTokens).build());
+        return set;
     }
 }

@@ -11,6 +11,7 @@ import org.alignstream.avro.Candidate;
 import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ScoredCandidateSet;
 import org.alignstream.avro.Strategy;
+import org.alignstream.avro.TokenCredit;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.InvalidRecordException;
@@ -30,7 +31,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * scored-candidates → aligned-responses | decode-steps. A whole-response method (best_of_n, rbon_kl, rbon_wd) chooses
  * one of the N candidates and answers. A stepwise method (args, pargs, blockwise, tq_star) chooses this round's
  * extension ({@link StepSelector}); when the response is complete (end of text or max_new_tokens) it answers, else it
- * sends the new {@link DecodeState} to decode-steps for the generator's next round.
+ * sends the new {@link DecodeState} to decode-steps for the generator's next round. The answer carries the chosen
+ * candidate's per-token credit when the scorer computed it (for a stepwise method, the last round's chosen candidate,
+ * whose text is the whole response; with tq_star rollouts, the text that was scored).
  */
 public final class SelectorTopology {
     public static final String STAGE = "selector";
@@ -180,6 +183,7 @@ public final class SelectorTopology {
                 .setBaselineModel(state.getBaselineModel())
                 .setTimingsMs(timings)
                 .setCreatedAtMs(created)
+                .setTokenCredit(creditOf(set, step.chosenIndex()))
                 .build();
     }
 
@@ -223,7 +227,21 @@ public final class SelectorTopology {
                 .setRewardCalls(candidates.size())
                 .setTimingsMs(timings)
                 .setCreatedAtMs(created)
+                .setTokenCredit(creditOf(set, chosen))
                 .build();
+    }
+
+    /** The chosen candidate's per-token credit, or none if the scorer computed none for this set. */
+    static List<TokenCredit> creditOf(ScoredCandidateSet set, int chosen) {
+        List<List<TokenCredit>> credits = set.getTokenCredits();
+        if (credits.isEmpty()) {
+            return List.of();
+        }
+        if (credits.size() != set.getCandidates().size()) {
+            throw new InvalidRecordException("scored set for request " + set.getRequest().getId() + " has token credits "
+                    + "for " + credits.size() + " of " + set.getCandidates().size() + " candidates");
+        }
+        return credits.get(chosen);
     }
 
     private static float[][] embeddings(ScoredCandidateSet set) {

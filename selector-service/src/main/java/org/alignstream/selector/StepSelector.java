@@ -14,6 +14,7 @@ import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.decoding.Args;
 import org.alignstream.core.decoding.BlockwiseBestOfK;
 import org.alignstream.core.decoding.Pargs;
+import org.alignstream.core.decoding.ResponseEnd;
 import org.alignstream.core.decoding.StepChoice;
 import org.alignstream.core.decoding.TransferQStar;
 import org.alignstream.core.sampling.Seeds;
@@ -54,7 +55,7 @@ public final class StepSelector {
         logprobs.addAll(chosen.getLogprobs());
         Map<String, Double> timings = new HashMap<>(state.getTimingsMs());
         set.getTimingsMs().forEach((stage, ms) -> timings.merge(stage, ms, Double::sum));
-        boolean finished = "eos".equals(chosen.getFinishReason()) || tokens.size() >= s.getMaxNewTokens();
+        boolean finished = ResponseEnd.reached(chosen.getFinishReason(), tokens.size(), s.getMaxNewTokens());
         DecodeState after = DecodeState.newBuilder(state)
                 .setTokenIds(tokens)
                 .setLogprobs(logprobs)

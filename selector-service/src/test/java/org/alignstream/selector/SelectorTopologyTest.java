@@ -14,6 +14,7 @@ import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.ScoredCandidateSet;
 import org.alignstream.avro.Strategy;
+import org.alignstream.avro.TokenCredit;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.SafeStage;
@@ -393,5 +394,62 @@ class SelectorTopologyTest {
         driver.advanceWallClockTime(SelectorTopology.DEFAULT_ROUND_RETENTION.plusMinutes(2));
         driver.pipe("replay", round3);
         assertThat(driver.readOutput("replay", ALIGNED).getTokenIds()).containsExactly(7, 7, 7, 500);
+    }
+
+    // ------------------------------------------------------------------ per-token credit
+
+    /** Candidate i's credit: tokens "w{i}a", "w{i}b" with credits that sum to its reward. */
+    private static List<List<TokenCredit>> credits(List<Double> rewards) {
+        List<List<TokenCredit>> out = new ArrayList<>();
+        for (int i = 0; i < rewards.size(); i++) {
+            out.add(List.of(new TokenCredit("w" + i + "a", 0.25 * rewards.get(i)),
+                    new TokenCredit("w" + i + "b", 0.75 * rewards.get(i))));
+        }
+        return out;
+    }
+
+    @Test
+    void theAnswerCarriesTheChosenCandidatesCredit() {
+        List<Double> rewards = List.of(0.5, 2.0, -1.0);
+        for (String method : List.of("best_of_n", "rbon_kl")) {
+            ScoredCandidateSet set = scored("c-" + method, method, 3, rewards, CREATED);
+            set.setTokenCredits(credits(rewards));
+            AlignedResponse a = select("c-" + method, set);
+            assertThat(a.getChosenIndex()).isEqualTo(1);
+            assertThat(a.getTokenCredit()).isEqualTo(credits(rewards).get(1));
+        }
+        // rbon_kl choosing another candidate than the reward argmax carries that one's credit
+        ScoredCandidateSet kl = scored("c-kl2", "rbon_kl", 3, List.of(1.0, 0.9, 0.2), CREATED);
+        kl.getRequest().getStrategy().setBeta(1.0);
+        kl.getCandidates().get(1).setLogprobs(List.of(-0.01f, -0.01f, -0.01f));
+        kl.setTokenCredits(credits(List.of(1.0, 0.9, 0.2)));
+        AlignedResponse klAnswer = select("c-kl2", kl);
+        assertThat(klAnswer.getChosenIndex()).isEqualTo(1);
+        assertThat(klAnswer.getTokenCredit()).extracting(TokenCredit::getToken).containsExactly("w1a", "w1b");
+        // no credit computed: none on the answer
+        assertThat(select("c-none", scored("c-none", rewards)).getTokenCredit()).isEmpty();
+    }
+
+    @Test
+    void aStepwiseAnswerCarriesTheLastRoundsChosenCandidatesCredit() {
+        List<Double> rewards = List.of(0.0, 0.0, 5.0);
+        ScoredCandidateSet last = round("c-eos", 1, 8, rewards, "eos");
+        last.setTokenCredits(credits(rewards));
+        driver.pipe("c-eos", SCORED.encode(last));
+        AlignedResponse answer = driver.readOutput("c-eos", ALIGNED);
+        assertThat(answer.getChosenIndex()).isEqualTo(2);
+        assertThat(answer.getTokenCredit()).isEqualTo(credits(rewards).get(2));
+        double sum = answer.getTokenCredit().stream().mapToDouble(TokenCredit::getCredit).sum();
+        assertThat(sum).isEqualTo(answer.getReward());
+    }
+
+    @Test
+    void creditsThatDoNotMatchTheCandidatesAreDeadLettered() {
+        ScoredCandidateSet set = scored("c-bad", "best_of_n", 3, List.of(1.0, 2.0, 3.0), CREATED);
+        set.setTokenCredits(credits(List.of(1.0, 2.0)));
+        byte[] bytes = SCORED.encode(set);
+        driver.pipe("c-bad", bytes);
+        assertThat(driver.readDeadLetter("c-bad", bytes).getReason())
+                .contains("has token credits for 2 of 3 candidates");
     }
 }

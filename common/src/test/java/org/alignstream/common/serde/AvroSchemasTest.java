@@ -14,6 +14,7 @@ import org.alignstream.avro.FeedbackEvent;
 import org.alignstream.avro.PreferenceEvent;
 import org.alignstream.avro.RewardModelVersion;
 import org.alignstream.avro.TokenCredit;
+import org.alignstream.avro.TokenSequence;
 import org.alignstream.avro.TrainingExample;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
@@ -27,7 +28,8 @@ class AvroSchemasTest {
   static final List<Schema> GENERATED = List.of(AlignedResponse.getClassSchema(), Candidate.getClassSchema(),
       CandidateSet.getClassSchema(), DeadLetter.getClassSchema(), DecodeState.getClassSchema(), EditEvent.getClassSchema(),
       FeedbackEvent.getClassSchema(), ModelRef.getClassSchema(), PreferenceEvent.getClassSchema(),
-      RewardModelVersion.getClassSchema(), TokenCredit.getClassSchema(), TrainingExample.getClassSchema(),
+      RewardModelVersion.getClassSchema(), TokenCredit.getClassSchema(), TokenSequence.getClassSchema(),
+      TrainingExample.getClassSchema(),
       PromptRequest.getClassSchema(), ScoredCandidateSet.getClassSchema(), Strategy.getClassSchema());
 
   @Test

@@ -11,21 +11,26 @@ import java.util.List;
  * so the per-token rewards add up to the sequence reward. It learns from minimal edits: token labels
  * (−1 on original tokens the annotator deleted or replaced, +1 on tokens they inserted or wrote as a
  * replacement, 0 on kept tokens; see {@code org.alignstream.core.feedback.MinimalEditAlignment}) and
- * sequence-level preferences (the edit preferred over the original) under Bradley-Terry on the sums.
+ * sequence-level preferences (the edit preferred over the original) under Bradley-Terry on the sums;
+ * and from real-valued per-token targets y_t, e.g. a sequence reward spread over its tokens by
+ * attention ({@code org.alignstream.core.feedback.DenseCredit}, Chan et al. 2024).
  *
  * <p>Objective over the labelled tokens t and the preference pairs (c_i &#8827; r_i), fitted by
  * {@link Lbfgs}, with theta = (w, b):
  * <pre>
  *   L(theta) = sum_t c_t l_t(r_t) / sum_t c_t                              (token term; 0 if sum_t c_t = 0)
  *            + preferenceWeight (1/P) sum_i softplus(-(R(c_i) - R(r_i)))   (Bradley-Terry term; 0 if P = 0)
- *            + (l2 / 2) ||theta||^2
+ *            + targetWeight (1/N) sum_u (r_u - y_u)^2 / 2                  (target term, N target tokens; 0 if N = 0)
+ *            + (l2 / 2) ||theta - theta_0||^2
  *   l_t(r) = softplus(-y_t r)  for y_t = +1 or -1   (logistic: the sign of r_t is the label)
  *   l_t(r) = r^2 / 2           for y_t = 0          (regression: a kept token is neither credited nor blamed)
  *   c_t    = 1 for y_t = +1 or -1,  keptWeight for y_t = 0
  * </pre>
  * As R(y) = w . sum_t h_t + T b, the Bradley-Terry term is {@link BradleyTerry} on the feature
  * differences (sum_t h_t, T) of chosen minus rejected, and that is how it is computed. The bias is the
- * reward of sequence length there, so the L2 penalty covers b as well as w.
+ * reward of sequence length there, so the L2 penalty covers b as well as w. The penalty is centred on
+ * theta_0 = 0 ({@link #fit}) or on a given head's parameters ({@link #fitAround}: a Gaussian prior around
+ * the serving version, for online refinement; the fit then starts from theta_0).
  *
  * <p>Parameters are packed as {@code [w_0 .. w_{d-1}, b]} in {@link #loss} and {@link #lossAndGradient}.
  * Instances are immutable; the training records do not copy their arrays.
@@ -63,14 +68,52 @@ public final class TokenLevelRewardHead {
     }
 
     /**
-     * Loss weights: {@code keptWeight} c of a kept (label 0) token relative to a changed one, in [0, inf);
-     * {@code preferenceWeight} of the Bradley-Terry term, in [0, inf); L2 strength {@code l2} on (w, b).
+     * A response's per-token features and a real-valued target reward per token (e.g. its dense credit),
+     * one per row; targets must be finite.
      */
-    public record Options(double keptWeight, double preferenceWeight, double l2) {
+    public record TargetSequence(double[][] features, double[] targets) {
+        public TargetSequence {
+            if (features == null || targets == null) {
+                throw new IllegalArgumentException("a target sequence needs features and targets");
+            }
+            if (features.length != targets.length) {
+                throw new IllegalArgumentException("a target sequence has " + features.length
+                        + " feature rows but " + targets.length + " targets");
+            }
+            for (int t = 0; t < targets.length; t++) {
+                if (!Double.isFinite(targets[t])) {
+                    throw new IllegalArgumentException("token target " + t + " is not finite: " + targets[t]);
+                }
+            }
+        }
+    }
+
+    /** Everything a fit learns from; null lists count as empty, but not all three may be empty. */
+    public record TrainingData(List<LabelledSequence> labelled, List<PreferencePair> pairs,
+            List<TargetSequence> targets) {
+        public TrainingData {
+            labelled = labelled == null ? List.of() : labelled;
+            pairs = pairs == null ? List.of() : pairs;
+            targets = targets == null ? List.of() : targets;
+        }
+    }
+
+    /**
+     * Loss weights: {@code keptWeight} c of a kept (label 0) token relative to a changed one, in [0, inf);
+     * {@code preferenceWeight} of the Bradley-Terry term, in [0, inf); L2 strength {@code l2} on (w, b);
+     * {@code targetWeight} of the target term, in [0, inf).
+     */
+    public record Options(double keptWeight, double preferenceWeight, double l2, double targetWeight) {
         public Options {
             requireWeight(keptWeight, "keptWeight");
             requireWeight(preferenceWeight, "preferenceWeight");
             Logistic.requireL2(l2);
+            requireWeight(targetWeight, "targetWeight");
+        }
+
+        /** Target weight 1 (it matters only when there are target sequences). */
+        public Options(double keptWeight, double preferenceWeight, double l2) {
+            this(keptWeight, preferenceWeight, l2, 1.0);
         }
 
         private static void requireWeight(double value, String name) {
@@ -106,8 +149,29 @@ public final class TokenLevelRewardHead {
 
     public static TokenLevelRewardHead fit(List<LabelledSequence> labelled, List<PreferencePair> pairs, Options options,
             Lbfgs optimizer) {
-        DifferentiableFunction f = objective(labelled, pairs, options);
-        Lbfgs.Result result = optimizer.minimize(f, new double[f.dimension()]);
+        return fit(new TrainingData(labelled, pairs, List.of()), null, options, optimizer);
+    }
+
+    /** Fits on all three kinds of data with {@link Lbfgs#defaults()}, from a zero start, L2 centred on 0. */
+    public static TokenLevelRewardHead fit(TrainingData data, Options options) {
+        return fit(data, null, options, Lbfgs.defaults());
+    }
+
+    /**
+     * Fits with the L2 penalty centred on {@code prior}'s parameters (a Gaussian prior around it) and
+     * starting from them: online refinement of a serving head, which stays put where the data say nothing.
+     */
+    public static TokenLevelRewardHead fitAround(TokenLevelRewardHead prior, TrainingData data, Options options) {
+        if (prior == null) {
+            throw new IllegalArgumentException("fitAround needs the prior head");
+        }
+        return fit(data, prior.parameters(), options, Lbfgs.defaults());
+    }
+
+    private static TokenLevelRewardHead fit(TrainingData data, double[] centre, Options options, Lbfgs optimizer) {
+        DifferentiableFunction f = objective(data, centre, options);
+        double[] start = centre == null ? new double[f.dimension()] : centre.clone();
+        Lbfgs.Result result = optimizer.minimize(f, start);
         double[] p = result.x();
         int d = p.length - 1;
         return new TokenLevelRewardHead(Arrays.copyOf(p, d), p[d], result.valueHistory(), result.converged());
@@ -116,7 +180,15 @@ public final class TokenLevelRewardHead {
     /** The training objective as a function of packed parameters {@code [w, b]}. */
     public static DifferentiableFunction objective(List<LabelledSequence> labelled, List<PreferencePair> pairs,
             Options options) {
-        Data data = Data.of(labelled, pairs, options);
+        return objective(new TrainingData(labelled, pairs, List.of()), null, options);
+    }
+
+    /**
+     * The training objective as a function of packed parameters {@code [w, b]}, with the L2 penalty centred on
+     * {@code centre} (packed the same way; null for 0).
+     */
+    public static DifferentiableFunction objective(TrainingData training, double[] centre, Options options) {
+        Data data = Data.of(training, centre, options);
         return new DifferentiableFunction() {
             @Override
             public int dimension() {
@@ -142,7 +214,16 @@ public final class TokenLevelRewardHead {
      */
     public static double lossAndGradient(double[] params, List<LabelledSequence> labelled, List<PreferencePair> pairs,
             Options options, double[] gradient) {
-        return Data.of(labelled, pairs, options).lossAndGradient(params, gradient);
+        return lossAndGradient(params, new TrainingData(labelled, pairs, List.of()), null, options, gradient);
+    }
+
+    /**
+     * As {@link #lossAndGradient(double[], List, List, Options, double[])} on all three kinds of data, the L2 penalty
+     * centred on {@code centre} (null for 0).
+     */
+    public static double lossAndGradient(double[] params, TrainingData training, double[] centre, Options options,
+            double[] gradient) {
+        return Data.of(training, centre, options).lossAndGradient(params, gradient);
     }
 
     public double[] weights() {
@@ -226,10 +307,13 @@ public final class TokenLevelRewardHead {
         final double[] tokenWeights;
         final double tokenWeightSum;
         final double[][] pairDeltas; // (sum_t h_t, T) of chosen minus rejected; empty if no pairs
+        final double[][] targetRows;
+        final double[] targets;
+        final double[] centre;
         final Options options;
 
         private Data(int dimension, double[][] tokens, int[] labels, double[] tokenWeights, double[][] pairDeltas,
-                Options options) {
+                double[][] targetRows, double[] targets, double[] centre, Options options) {
             this.dimension = dimension;
             this.tokens = tokens;
             this.labels = labels;
@@ -240,19 +324,27 @@ public final class TokenLevelRewardHead {
             }
             this.tokenWeightSum = sum;
             this.pairDeltas = pairDeltas;
+            this.targetRows = targetRows;
+            this.targets = targets;
+            this.centre = centre;
             this.options = options;
         }
 
-        static Data of(List<LabelledSequence> labelled, List<PreferencePair> pairs, Options options) {
+        static Data of(TrainingData training, double[] centre, Options options) {
             if (options == null) {
                 throw new IllegalArgumentException("options are required");
             }
-            List<LabelledSequence> sequences = labelled == null ? List.of() : labelled;
-            List<PreferencePair> preferences = pairs == null ? List.of() : pairs;
-            if (sequences.isEmpty() && preferences.isEmpty()) {
-                throw new IllegalArgumentException("training needs at least one labelled sequence or preference pair");
+            if (training == null) {
+                throw new IllegalArgumentException("training data are required");
             }
-            int d = inferDimension(sequences, preferences);
+            List<LabelledSequence> sequences = training.labelled();
+            List<PreferencePair> preferences = training.pairs();
+            List<TargetSequence> targeted = training.targets();
+            if (sequences.isEmpty() && preferences.isEmpty() && targeted.isEmpty()) {
+                throw new IllegalArgumentException("training needs at least one labelled sequence, preference pair or"
+                        + " target sequence");
+            }
+            int d = inferDimension(sequences, preferences, targeted);
             List<double[]> tokenRows = new ArrayList<>();
             List<Integer> tokenLabels = new ArrayList<>();
             for (int s = 0; s < sequences.size(); s++) {
@@ -286,7 +378,32 @@ public final class TokenLevelRewardHead {
                     deltas[i][j] = chosen[j] - rejected[j];
                 }
             }
-            return new Data(d, tokenRows.toArray(new double[0][]), labels, c, deltas, options);
+            List<double[]> targetRows = new ArrayList<>();
+            List<Double> targetValues = new ArrayList<>();
+            for (int s = 0; s < targeted.size(); s++) {
+                TargetSequence seq = targeted.get(s);
+                if (seq == null) {
+                    throw new IllegalArgumentException("target sequence " + s + " is null");
+                }
+                requireRows(seq.features(), d, "target sequence " + s);
+                for (int t = 0; t < seq.targets().length; t++) {
+                    targetRows.add(seq.features()[t]);
+                    targetValues.add(seq.targets()[t]);
+                }
+            }
+            double[] prior = new double[d + 1];
+            if (centre != null) {
+                Logistic.requireLength(centre, d + 1, "prior centre");
+                for (int j = 0; j <= d; j++) {
+                    if (!Double.isFinite(centre[j])) {
+                        throw new IllegalArgumentException("prior centre " + j + " is not finite: " + centre[j]);
+                    }
+                }
+                prior = centre.clone();
+            }
+            return new Data(d, tokenRows.toArray(new double[0][]), labels, c, deltas,
+                    targetRows.toArray(new double[0][]), targetValues.stream().mapToDouble(Double::doubleValue).toArray(),
+                    prior, options);
         }
 
         double lossAndGradient(double[] params, double[] gradient) {
@@ -339,18 +456,44 @@ public final class TokenLevelRewardHead {
                     }
                 }
             }
-            double squaredNorm = 0;
-            for (int j = 0; j <= d; j++) {
-                squaredNorm += params[j] * params[j];
-                if (gradient != null) {
-                    gradient[j] += options.l2() * params[j];
+            double targetTerm = 0;
+            double mu = options.targetWeight();
+            if (targets.length > 0 && mu > 0) {
+                double scale = mu / targets.length;
+                for (int u = 0; u < targets.length; u++) {
+                    double residual = b - targets[u];
+                    for (int j = 0; j < d; j++) {
+                        residual += params[j] * targetRows[u][j];
+                    }
+                    targetTerm += scale * 0.5 * residual * residual;
+                    if (gradient != null) {
+                        double g = scale * residual;
+                        for (int j = 0; j < d; j++) {
+                            gradient[j] += g * targetRows[u][j];
+                        }
+                        gradient[d] += g;
+                    }
                 }
             }
-            return tokenTerm + pairTerm + 0.5 * options.l2() * squaredNorm;
+            double squaredNorm = 0;
+            for (int j = 0; j <= d; j++) {
+                double offset = params[j] - centre[j];
+                squaredNorm += offset * offset;
+                if (gradient != null) {
+                    gradient[j] += options.l2() * offset;
+                }
+            }
+            return tokenTerm + pairTerm + targetTerm + 0.5 * options.l2() * squaredNorm;
         }
 
-        private static int inferDimension(List<LabelledSequence> sequences, List<PreferencePair> pairs) {
+        private static int inferDimension(List<LabelledSequence> sequences, List<PreferencePair> pairs,
+                List<TargetSequence> targeted) {
             for (LabelledSequence s : sequences) {
+                if (s != null && s.features().length > 0 && s.features()[0] != null) {
+                    return requirePositive(s.features()[0].length);
+                }
+            }
+            for (TargetSequence s : targeted) {
                 if (s != null && s.features().length > 0 && s.features()[0] != null) {
                     return requirePositive(s.features()[0].length);
                 }

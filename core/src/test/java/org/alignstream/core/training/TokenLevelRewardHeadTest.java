@@ -11,6 +11,8 @@ import java.util.Random;
 import org.alignstream.core.training.TokenLevelRewardHead.LabelledSequence;
 import org.alignstream.core.training.TokenLevelRewardHead.Options;
 import org.alignstream.core.training.TokenLevelRewardHead.PreferencePair;
+import org.alignstream.core.training.TokenLevelRewardHead.TargetSequence;
+import org.alignstream.core.training.TokenLevelRewardHead.TrainingData;
 import org.junit.jupiter.api.Test;
 
 class TokenLevelRewardHeadTest {
@@ -39,6 +41,104 @@ class TokenLevelRewardHeadTest {
         checkGradient(params, labelled, List.of(), new Options(0.3, 0.7, 0.05));
         checkGradient(params, List.of(), pairs, new Options(0, 2.0, 0.0));
         checkGradient(params, labelled, pairs, new Options(0, 0, 0.1));
+    }
+
+    @Test
+    void gradientWithTargetsAndACentredPriorMatchesCentralFiniteDifferences() {
+        Random rnd = new Random(22);
+        int d = 3;
+        List<TargetSequence> targets = new ArrayList<>();
+        for (int s = 0; s < 5; s++) {
+            int length = s == 0 ? 0 : 1 + rnd.nextInt(6);
+            double[] y = new double[length];
+            for (int t = 0; t < length; t++) {
+                y[t] = rnd.nextGaussian();
+            }
+            targets.add(new TargetSequence(LogisticRegressionTest.gaussian(rnd, length, d), y));
+        }
+        List<PreferencePair> pairs = List.of(new PreferencePair(LogisticRegressionTest.gaussian(rnd, 3, d),
+                LogisticRegressionTest.gaussian(rnd, 2, d)));
+        List<LabelledSequence> labelled = List.of(new LabelledSequence(LogisticRegressionTest.gaussian(rnd, 2, d),
+                new int[] {1, 0}));
+        double[] params = {0.3, -0.7, 1.1, 0.25};
+        double[] centre = {0.5, 0.5, -0.5, -1.0};
+        for (TrainingData data : List.of(new TrainingData(null, null, targets), new TrainingData(labelled, pairs, targets))) {
+            for (double[] c : java.util.Arrays.asList(null, centre)) {
+                Options options = new Options(0.2, 0.6, 0.3, 1.7);
+                double[] analytic = new double[params.length];
+                TokenLevelRewardHead.lossAndGradient(params, data, c, options, analytic);
+                double h = 1e-6;
+                for (int k = 0; k < params.length; k++) {
+                    double[] plus = params.clone();
+                    double[] minus = params.clone();
+                    plus[k] += h;
+                    minus[k] -= h;
+                    double numeric = (TokenLevelRewardHead.lossAndGradient(plus, data, c, options, null)
+                            - TokenLevelRewardHead.lossAndGradient(minus, data, c, options, null)) / (2 * h);
+                    assertThat(analytic[k]).as("dL/dparam[%d]", k).isCloseTo(numeric, within(1e-7));
+                }
+            }
+        }
+    }
+
+    @Test
+    void targetTermAndCentredPenaltyEqualBruteForce() {
+        double[][] h = {{1, 2}, {-1, 0.5}, {0, 3}};
+        double[] y = {0.5, -1, 2};
+        double[] params = {0.2, -0.4, 0.3};
+        double[] centre = {1, 0, -1};
+        double mu = 2.5;
+        double l2 = 0.1;
+        double expected = 0;
+        for (int t = 0; t < 3; t++) {
+            double r = params[0] * h[t][0] + params[1] * h[t][1] + params[2];
+            expected += mu / 3 * 0.5 * (r - y[t]) * (r - y[t]);
+        }
+        expected += 0.5 * l2 * ((0.2 - 1) * (0.2 - 1) + 0.4 * 0.4 + 1.3 * 1.3);
+        TrainingData data = new TrainingData(List.of(), List.of(), List.of(new TargetSequence(h, y)));
+        assertThat(TokenLevelRewardHead.lossAndGradient(params, data, centre, new Options(0, 1, l2, mu), null))
+                .isCloseTo(expected, within(1e-12));
+    }
+
+    @Test
+    void recoversKnownTokenRewardsFromTokenTargets() {
+        Toy toy = new Toy(new Random(51), 25, 4);
+        Random rnd = new Random(52);
+        List<TargetSequence> targets = new ArrayList<>();
+        for (int s = 0; s < 200; s++) {
+            int[] tokens = toy.randomSequence(rnd, 2 + rnd.nextInt(8));
+            double[] y = new double[tokens.length];
+            for (int t = 0; t < tokens.length; t++) {
+                y[t] = toy.reward[tokens[t]] + 0.1 * rnd.nextGaussian();
+            }
+            targets.add(new TargetSequence(toy.features(rnd, tokens), y));
+        }
+        TokenLevelRewardHead head = TokenLevelRewardHead.fit(new TrainingData(null, null, targets),
+                new Options(0, 0, 1e-6, 1.0));
+        assertThat(head.converged()).isTrue();
+        assertThat(LogisticRegressionTest.cosine(head.weights(), toy.weights)).isGreaterThan(0.99);
+        assertThat(head.bias()).isCloseTo(toy.bias, within(0.05));
+    }
+
+    @Test
+    void fitAroundAPriorStaysAtThePriorWithoutDataAndStartsThere() {
+        TokenLevelRewardHead prior = new TokenLevelRewardHead(new double[] {0.8, -0.6}, 0.4);
+        // one pair whose feature difference is orthogonal to everything: the data say nothing about w_1, b
+        double[][] chosen = {{1, 0}};
+        double[][] rejected = {{0, 0}};
+        TokenLevelRewardHead strong = TokenLevelRewardHead.fitAround(prior,
+                new TrainingData(null, List.of(new PreferencePair(chosen, rejected)), null), new Options(0, 1, 1e3));
+        assertThat(strong.weights()[0]).isCloseTo(0.8, within(1e-3));
+        assertThat(strong.weights()[1]).isCloseTo(-0.6, within(1e-9));
+        assertThat(strong.bias()).isCloseTo(0.4, within(1e-9));
+        TokenLevelRewardHead weak = TokenLevelRewardHead.fitAround(prior,
+                new TrainingData(null, List.of(new PreferencePair(chosen, rejected)), null), new Options(0, 1, 1e-2));
+        assertThat(weak.weights()[0]).isGreaterThan(strong.weights()[0]); // the pair pushes w_0 up
+        assertThat(weak.weights()[1]).isCloseTo(-0.6, within(1e-6));
+        assertThat(weak.bias()).isCloseTo(0.4, within(1e-6));
+        assertThatThrownBy(() -> TokenLevelRewardHead.fitAround(new TokenLevelRewardHead(new double[] {1}, 0),
+                new TrainingData(null, List.of(new PreferencePair(chosen, rejected)), null), new Options(0, 1, 1)))
+                .hasMessageContaining("prior centre has length 2, expected 3");
     }
 
     private static void checkGradient(double[] params, List<LabelledSequence> labelled, List<PreferencePair> pairs,
@@ -213,8 +313,13 @@ class TokenLevelRewardHeadTest {
         assertThatThrownBy(() -> new Options(-0.1, 1, 0)).hasMessageContaining("keptWeight must be finite and >= 0");
         assertThatThrownBy(() -> new Options(0, Double.NaN, 0)).hasMessageContaining("preferenceWeight must be finite");
         assertThatThrownBy(() -> new Options(0, 1, -1)).hasMessageContaining("L2 strength");
+        assertThatThrownBy(() -> new Options(0, 1, 0, -1)).hasMessageContaining("targetWeight must be finite and >= 0");
+        assertThatThrownBy(() -> new TargetSequence(two, new double[] {1}))
+                .hasMessageContaining("2 feature rows but 1 targets");
+        assertThatThrownBy(() -> new TargetSequence(two, new double[] {1, Double.NaN}))
+                .hasMessageContaining("token target 1 is not finite");
         assertThatThrownBy(() -> TokenLevelRewardHead.fit(List.of(), List.of(), options))
-                .hasMessageContaining("at least one labelled sequence or preference pair");
+                .hasMessageContaining("at least one labelled sequence, preference pair or target sequence");
         assertThatThrownBy(() -> TokenLevelRewardHead.fit(
                 List.of(new LabelledSequence(new double[0][], new int[0])), List.of(), options))
                 .hasMessageContaining("every sequence is empty");

@@ -5,27 +5,29 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * What {@link AttentionEncoder} computes for one padded batch: the token batch, pooled features,
- * and the last layer's raw attention probabilities {@code [batch, heads, length, length]}
- * ({@code [b][h][query][key]}, row-major in one array).
+ * What one pass of an attention-exposing encoder ({@link MeanPoolingEncoder#encodeWithAttention},
+ * {@link AttentionEncoder}) computes for a padded batch: the token states and pooled features
+ * ({@link TokenStates}), and the last layer's raw attention probabilities
+ * {@code [batch, heads, length, length]} ({@code [b][h][query][key]}, row-major in one array).
  */
 public final class AttentionBatch {
 
     private final List<String> texts;
+    private final TokenStates states;
     private final TokenBatch batch;
-    private final float[][] features;
     private final float[] probabilities;
     private final int heads;
 
-    AttentionBatch(List<String> texts, TokenBatch batch, float[][] features, float[] probabilities, int heads) {
+    AttentionBatch(List<String> texts, TokenStates states, float[] probabilities, int heads) {
+        TokenBatch batch = states.tokens();
         int length = batch.length();
         if (probabilities.length != (long) batch.batchSize() * heads * length * length) {
             throw new IllegalArgumentException("attention has " + probabilities.length + " values, expected "
                     + batch.batchSize() + "x" + heads + "x" + length + "x" + length);
         }
         this.texts = List.copyOf(texts);
+        this.states = states;
         this.batch = batch;
-        this.features = features;
         this.probabilities = probabilities;
         this.heads = heads;
     }
@@ -47,9 +49,14 @@ public final class AttentionBatch {
         return batch;
     }
 
+    /** The token states and pooled features of the same pass. */
+    public TokenStates states() {
+        return states;
+    }
+
     /** Unit-length mean-pooled features of item {@code b} (identical to {@link MeanPoolingEncoder#encode}'s on this batch). */
     public float[] features(int b) {
-        return features[b].clone();
+        return states.features(b);
     }
 
     /** Item {@code b}'s attention probabilities {@code [heads][query][key]} over the padded length. */
@@ -80,8 +87,23 @@ public final class AttentionBatch {
      * length: padding positions 0, real positions renormalised to sum 1.
      */
     public float[] finalTokenAttention(int b) {
+        return meanRows(b, finalRealPosition(b), finalRealPosition(b));
+    }
+
+    /**
+     * Item {@code b}'s attention averaged over heads and over every real query position, over the
+     * padded length: padding positions 0, real positions renormalised to sum 1. With a mean-pooling
+     * encoder every position's output enters the pooled features with the same weight, so this is
+     * the attention "the pooled output" pays to each key, the analogue for such a reward model of a
+     * decoder reward model's final-position row.
+     */
+    public float[] meanQueryAttention(int b) {
+        return meanRows(b, 0, finalRealPosition(b));
+    }
+
+    /** Head-and-query mean of the rows {@code firstQuery..lastQuery} over real keys, renormalised to sum 1. */
+    private float[] meanRows(int b, int firstQuery, int lastQuery) {
         int length = batch.length();
-        int q = finalRealPosition(b);
         double[] mean = new double[length];
         double total = 0;
         for (int k = 0; k < length; k++) {
@@ -90,10 +112,14 @@ public final class AttentionBatch {
             }
             double sum = 0;
             for (int h = 0; h < heads; h++) {
-                sum += probabilities[((b * heads + h) * length + q) * length + k];
+                for (int q = firstQuery; q <= lastQuery; q++) {
+                    if (batch.attentionMask(b, q) != 0) {
+                        sum += probabilities[((b * heads + h) * length + q) * length + k];
+                    }
+                }
             }
-            mean[k] = sum / heads;
-            total += mean[k];
+            mean[k] = sum;
+            total += sum;
         }
         float[] out = new float[length];
         if (total <= 0 || !Double.isFinite(total)) {

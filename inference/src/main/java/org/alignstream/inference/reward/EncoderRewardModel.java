@@ -11,8 +11,13 @@ import java.util.List;
  * responses makes one encoder call and one head call.
  *
  * <p>{@link #id()}, {@link #version()} and {@link #kind()} come from the head's metadata.
+ *
+ * <p>Per-token credit: when the encoder outputs the last layer's attention (opened with
+ * {@code exposeAttention}) and the model reads the response alone, {@link #score(String, List, Outputs)}
+ * also spreads each reward over the response's tokens ({@link AttentionCredit}), from the same single
+ * encoder pass that gives the rewards; the rewards are bit-identical to {@link #score(String, List)}'s.
  */
-public final class EncoderRewardModel implements RewardModel {
+public final class EncoderRewardModel implements EncoderHeadModel {
 
     private final MeanPoolingEncoder encoder;
     private final RewardHead head;
@@ -26,8 +31,12 @@ public final class EncoderRewardModel implements RewardModel {
 
     private EncoderRewardModel(MeanPoolingEncoder encoder, RewardHead head, ScoredText scoredText, boolean ownsEncoder) {
         HeadMetadata m = head.metadata();
-        if (m.featureDim() != encoder.dimension() || !m.encoder().equals(encoder.name())) {
-            String message = "reward head " + m.id() + " v" + m.version() + " expects " + m.featureDim()
+        if (m.featureDim() != encoder.dimension() || !m.encoder().equals(encoder.name())
+                || m.kind().equals(TOKEN_LEVEL)) {
+            String message = m.kind().equals(TOKEN_LEVEL)
+                    ? "reward head " + m.id() + " v" + m.version() + " is " + TOKEN_LEVEL + ": it scores token states, "
+                            + "not pooled features (use TokenLevelRewardModel)"
+                    : "reward head " + m.id() + " v" + m.version() + " expects " + m.featureDim()
                     + " features from encoder '" + m.encoder() + "' but the encoder is '" + encoder.name() + "' with "
                     + encoder.dimension() + " dimensions";
             head.close();
@@ -42,11 +51,7 @@ public final class EncoderRewardModel implements RewardModel {
         this.ownsEncoder = ownsEncoder;
     }
 
-    /**
-     * The same encoder with another head (a new version of the reward): shares this model's encoder session without
-     * owning it, so closing the new model closes only its head. Takes ownership of {@code newHead}; this model must
-     * stay open while the new one is used.
-     */
+    @Override
     public EncoderRewardModel withHead(RewardHead newHead) {
         return new EncoderRewardModel(encoder, newHead, scoredText, false);
     }
@@ -75,6 +80,7 @@ public final class EncoderRewardModel implements RewardModel {
         return scoredText;
     }
 
+    @Override
     public MeanPoolingEncoder encoder() {
         return encoder;
     }
@@ -98,13 +104,43 @@ public final class EncoderRewardModel implements RewardModel {
     public RewardsAndEmbeddings scoreAndEmbed(String prompt, List<String> responses) {
         ScoredText.requireInputs(prompt, responses);
         if (scoredText != ScoredText.RESPONSE) {
-            return RewardModel.super.scoreAndEmbed(prompt, responses);
+            return EncoderHeadModel.super.scoreAndEmbed(prompt, responses);
         }
         if (responses.isEmpty()) {
             return new RewardsAndEmbeddings(new double[0], new float[0][]);
         }
         float[][] features = encoder.encode(responses);
         return new RewardsAndEmbeddings(head.score(features), features);
+    }
+
+    /** Whether the encoder outputs its attention and the model reads the response alone. */
+    @Override
+    public boolean hasTokenCredit() {
+        return encoder.hasAttention() && scoredText == ScoredText.RESPONSE;
+    }
+
+    /**
+     * With credit asked for and available, one attention-exposing encoder pass gives the rewards (the head on the
+     * pooled features, exactly as {@link #score(String, List)}), the embeddings (those features) and each reward
+     * spread over its response's tokens by {@link AttentionCredit} with {@link AttentionCredit#DEFAULT_ROW}.
+     */
+    @Override
+    public Scores score(String prompt, List<String> responses, Outputs outputs) {
+        if (!outputs.credit() || !hasTokenCredit()) {
+            return EncoderHeadModel.super.score(prompt, responses, outputs);
+        }
+        ScoredText.requireInputs(prompt, responses);
+        if (responses.isEmpty()) {
+            return new Scores(new double[0], outputs.embeddings() ? new float[0][] : null, List.of());
+        }
+        AttentionBatch batch = encoder.encodeWithAttention(responses);
+        float[][] features = batch.states().features();
+        double[] rewards = head.score(features);
+        List<ResponseCredit> credits = new ArrayList<>(responses.size());
+        for (int b = 0; b < responses.size(); b++) {
+            credits.add(AttentionCredit.credit(batch, b, rewards[b], outputs.creditBeta(), AttentionCredit.DEFAULT_ROW));
+        }
+        return new Scores(rewards, outputs.embeddings() ? features : null, credits);
     }
 
     /** Encoder features (what the head sees) of raw texts; used by head training. */

@@ -19,6 +19,14 @@ import org.alignstream.inference.onnx.OrtSessions;
  * all-MiniLM-L6-v2 and e5-small-v2: the {@code last_hidden_state} averaged over the tokens the
  * attention mask keeps, then L2-normalised. One padded batch per ONNX call. An optional text
  * prefix is prepended to every text before tokenisation (e5 expects {@code "query: "}).
+ *
+ * <p>The same call can also give every token's state ({@link #encodeStates}) and, when the session
+ * runs a graph rewritten by {@link AttentionExposingRewrite} (the factories' {@code exposeAttention}),
+ * the last layer's attention ({@link #encodeWithAttention}): one session serves the pooled
+ * features, the token states and the attention. The rewrite leaves {@code last_hidden_state}
+ * bit-identical, so the pooled features do not depend on whether it was applied
+ * ({@code AttentionEncoderTest}, {@code DenseCreditRewardTest}). {@link #encode} does not fetch the attention output; measured
+ * cost of fetching it: see {@link AttentionEncoder}.
  */
 public final class MeanPoolingEncoder implements AutoCloseable {
 
@@ -44,12 +52,17 @@ public final class MeanPoolingEncoder implements AutoCloseable {
     public static final String E5_TEXT_PREFIX = "query: ";
 
     static final String LAST_HIDDEN_STATE = "last_hidden_state";
+    /** The extra output of a graph rewritten by {@link AttentionExposingRewrite}. */
+    static final String ATTENTION = AttentionExposingRewrite.OUTPUT_NAME;
 
     private final String name;
     private final OrtSession session;
     private final BatchTokenizer tokenizer;
     private final String textPrefix;
     private final int dimension;
+    private final boolean attention;
+    private final int prefixTokens;
+    private final AttentionExposingRewrite.LastLayerAttention attentionSource;
 
     /** Takes ownership of {@code session} and {@code tokenizer}; no text prefix. */
     public MeanPoolingEncoder(String name, OrtSession session, BatchTokenizer tokenizer) {
@@ -62,10 +75,20 @@ public final class MeanPoolingEncoder implements AutoCloseable {
      * @param textPrefix prepended to every text before tokenisation ({@code ""} for none)
      */
     public MeanPoolingEncoder(String name, OrtSession session, BatchTokenizer tokenizer, String textPrefix) {
+        this(name, session, tokenizer, textPrefix, null);
+    }
+
+    /**
+     * Takes ownership of {@code session} and {@code tokenizer}; {@code attentionSource} says what
+     * {@link AttentionExposingRewrite} exposed in the session's graph (for reporting; may be null).
+     */
+    MeanPoolingEncoder(String name, OrtSession session, BatchTokenizer tokenizer, String textPrefix,
+            AttentionExposingRewrite.LastLayerAttention attentionSource) {
         this.name = name;
         this.session = session;
         this.tokenizer = tokenizer;
         this.textPrefix = textPrefix == null ? "" : textPrefix;
+        this.attentionSource = attentionSource;
         try {
             OnnxModelCheck.requireInputs(session, name, List.of(TokenBatch.INPUT_IDS, TokenBatch.ATTENTION_MASK),
                     List.of(TokenBatch.TOKEN_TYPE_IDS));
@@ -77,6 +100,13 @@ public final class MeanPoolingEncoder implements AutoCloseable {
                         + java.util.Arrays.toString(shape));
             }
             this.dimension = (int) shape[2];
+            this.attention = session.getOutputNames().contains(ATTENTION);
+            if (attention && OnnxModelCheck.shape(session, name, ATTENTION).length != 4) {
+                throw new OnnxModelException("ONNX model " + name + ": " + ATTENTION
+                        + " must have shape [batch, heads, tokens, tokens], got "
+                        + java.util.Arrays.toString(OnnxModelCheck.shape(session, name, ATTENTION)));
+            }
+            this.prefixTokens = this.textPrefix.isEmpty() ? 0 : textTokens(tokenizer, this.textPrefix);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -85,7 +115,16 @@ public final class MeanPoolingEncoder implements AutoCloseable {
 
     /** all-MiniLM-L6-v2 (int8) from the langchain4j artifact on the classpath. */
     public static MeanPoolingEncoder miniLm(OrtSessions sessions) {
-        return fromClasspath(sessions, MINILM_NAME, MINILM_MODEL_RESOURCE, MINILM_TOKENIZER_RESOURCE, MINILM_MAX_TOKENS, "");
+        return miniLm(sessions, false);
+    }
+
+    /**
+     * all-MiniLM-L6-v2 (int8), its graph rewritten in memory by {@link AttentionExposingRewrite} if
+     * {@code exposeAttention}.
+     */
+    public static MeanPoolingEncoder miniLm(OrtSessions sessions, boolean exposeAttention) {
+        return fromClasspath(sessions, MINILM_NAME, MINILM_MODEL_RESOURCE, MINILM_TOKENIZER_RESOURCE, MINILM_MAX_TOKENS, "",
+                exposeAttention);
     }
 
     /**
@@ -95,7 +134,13 @@ public final class MeanPoolingEncoder implements AutoCloseable {
      * pooling, and the e5 model card, which asks for the prefix), 384 dimensions.
      */
     public static MeanPoolingEncoder e5SmallV2(OrtSessions sessions) {
-        return fromClasspath(sessions, E5_NAME, E5_MODEL_RESOURCE, E5_TOKENIZER_RESOURCE, E5_MAX_TOKENS, E5_TEXT_PREFIX);
+        return e5SmallV2(sessions, false);
+    }
+
+    /** e5-small-v2 (int8), its graph rewritten in memory by {@link AttentionExposingRewrite} if {@code exposeAttention}. */
+    public static MeanPoolingEncoder e5SmallV2(OrtSessions sessions, boolean exposeAttention) {
+        return fromClasspath(sessions, E5_NAME, E5_MODEL_RESOURCE, E5_TOKENIZER_RESOURCE, E5_MAX_TOKENS, E5_TEXT_PREFIX,
+                exposeAttention);
     }
 
     /**
@@ -103,26 +148,33 @@ public final class MeanPoolingEncoder implements AutoCloseable {
      * name a reward head records in its metadata.
      */
     public static MeanPoolingEncoder forName(String name, OrtSessions sessions) {
+        return forName(name, sessions, false);
+    }
+
+    /** {@link #forName(String, OrtSessions)}, its graph rewritten to expose the last layer's attention if asked. */
+    public static MeanPoolingEncoder forName(String name, OrtSessions sessions, boolean exposeAttention) {
         return switch (name) {
-            case MINILM_NAME -> miniLm(sessions);
-            case E5_NAME -> e5SmallV2(sessions);
+            case MINILM_NAME -> miniLm(sessions, exposeAttention);
+            case E5_NAME -> e5SmallV2(sessions, exposeAttention);
             default -> throw new IllegalArgumentException("unknown encoder '" + name + "' (known: " + MINILM_NAME + ", "
                     + E5_NAME + ")");
         };
     }
 
     private static MeanPoolingEncoder fromClasspath(OrtSessions sessions, String name, String modelResource,
-            String tokenizerResource, int maxTokens, String textPrefix) {
+            String tokenizerResource, int maxTokens, String textPrefix, boolean exposeAttention) {
         byte[] model = readResource(modelResource);
+        AttentionExposingRewrite.Rewritten rewritten = exposeAttention ? AttentionExposingRewrite.expose(model) : null;
         BatchTokenizer tokenizer = BatchTokenizer.fromClasspath(tokenizerResource, maxTokens);
         OrtSession session;
         try {
-            session = sessions.open(model, "classpath:" + modelResource);
+            session = exposeAttention ? sessions.open(rewritten.model(), "classpath:" + modelResource + " + " + ATTENTION)
+                    : sessions.open(model, "classpath:" + modelResource);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
         }
-        return new MeanPoolingEncoder(name, session, tokenizer, textPrefix);
+        return new MeanPoolingEncoder(name, session, tokenizer, textPrefix, exposeAttention ? rewritten.attention() : null);
     }
 
     public static byte[] readResource(String resource) {
@@ -154,29 +206,126 @@ public final class MeanPoolingEncoder implements AutoCloseable {
         return tokenizer;
     }
 
+    /** Whether the session outputs the last layer's attention ({@link #encodeWithAttention} works). */
+    public boolean hasAttention() {
+        return attention;
+    }
+
+    /** What {@link AttentionExposingRewrite} exposed, if this encoder's factory rewrote the graph; else null. */
+    public AttentionExposingRewrite.LastLayerAttention attentionSource() {
+        return attentionSource;
+    }
+
     /** Unit-length mean-pooled embeddings of {@code texts}, one ONNX call; an empty list gives an empty array. */
     public float[][] encode(List<String> texts) {
         if (texts.isEmpty()) {
             return new float[0][];
         }
-        TokenBatch batch = tokenizer.encode(textPrefix.isEmpty() ? texts
-                : texts.stream().map(t -> t == null ? null : textPrefix + t).toList());
+        TokenBatch batch = tokenize(texts);
         try (OrtSession.Result result = batch.run(session, Set.of(LAST_HIDDEN_STATE))) {
-            OnnxValue value = result.get(0);
-            if (!(value instanceof OnnxTensor tensor)) {
-                throw new OnnxModelException(name + " returned a non-tensor " + LAST_HIDDEN_STATE);
-            }
-            long[] shape = tensor.getInfo().getShape();
-            if (shape.length != 3 || shape[0] != batch.batchSize() || shape[1] != batch.length() || shape[2] != dimension) {
-                throw new OnnxModelException(name + " returned " + LAST_HIDDEN_STATE + " of shape "
-                        + java.util.Arrays.toString(shape) + ", expected [" + batch.batchSize() + ", " + batch.length()
-                        + ", " + dimension + "]");
-            }
-            return meanPoolAndNormalise(tensor.getFloatBuffer(), batch, dimension);
+            return meanPoolAndNormalise(hiddenStates(result, batch).getFloatBuffer(), batch, dimension);
         } catch (OrtException e) {
-            throw new OnnxModelException("ONNX Runtime failed running " + name + " on " + texts.size() + " texts: "
-                    + e.getMessage(), e);
+            throw failure(texts, e);
         }
+    }
+
+    /** Every token's state and the pooled features of {@code texts} (one padded batch, one ONNX call). */
+    public TokenStates encodeStates(List<String> texts) {
+        requireTexts(texts);
+        TokenBatch batch = tokenize(texts);
+        try (OrtSession.Result result = batch.run(session, Set.of(LAST_HIDDEN_STATE))) {
+            return states(result, batch);
+        } catch (OrtException e) {
+            throw failure(texts, e);
+        }
+    }
+
+    /**
+     * Token states, pooled features and the last layer's raw attention of {@code texts} (one padded
+     * batch, one ONNX call).
+     *
+     * @throws IllegalStateException if the session does not output the attention ({@link #hasAttention()})
+     */
+    public AttentionBatch encodeWithAttention(List<String> texts) {
+        if (!attention) {
+            throw new IllegalStateException("encoder " + name + " does not output " + ATTENTION
+                    + "; open it with exposeAttention (AttentionExposingRewrite)");
+        }
+        requireTexts(texts);
+        return encodeWithAttention(tokenize(texts), texts);
+    }
+
+    /** {@link #encodeWithAttention(List)} on an already tokenised batch; {@code texts} label its items. */
+    AttentionBatch encodeWithAttention(TokenBatch batch, List<String> texts) {
+        try (OrtSession.Result result = batch.run(session, Set.of(LAST_HIDDEN_STATE, ATTENTION))) {
+            TokenStates states = states(result, batch);
+            OnnxTensor probabilities = tensor(result, ATTENTION);
+            long[] a = probabilities.getInfo().getShape();
+            int n = batch.batchSize();
+            int length = batch.length();
+            if (a.length != 4 || a[0] != n || a[1] <= 0 || a[2] != length || a[3] != length) {
+                throw new OnnxModelException(name + " returned " + ATTENTION + " " + java.util.Arrays.toString(a)
+                        + " for a batch of " + n + " x " + length + " tokens");
+            }
+            FloatBuffer buffer = probabilities.getFloatBuffer();
+            float[] values = new float[buffer.remaining()];
+            buffer.get(values);
+            return new AttentionBatch(texts, states, values, (int) a[1]);
+        } catch (OrtException e) {
+            throw failure(texts, e);
+        }
+    }
+
+    private TokenBatch tokenize(List<String> texts) {
+        return tokenizer.encode(textPrefix.isEmpty() ? texts
+                : texts.stream().map(t -> t == null ? null : textPrefix + t).toList());
+    }
+
+    private TokenStates states(OrtSession.Result result, TokenBatch batch) {
+        FloatBuffer buffer = hiddenStates(result, batch).getFloatBuffer();
+        float[] hidden = new float[buffer.remaining()];
+        buffer.get(hidden);
+        return new TokenStates(batch, hidden, dimension, prefixTokens);
+    }
+
+    private OnnxTensor hiddenStates(OrtSession.Result result, TokenBatch batch) {
+        OnnxTensor tensor = tensor(result, LAST_HIDDEN_STATE);
+        long[] shape = tensor.getInfo().getShape();
+        if (shape.length != 3 || shape[0] != batch.batchSize() || shape[1] != batch.length() || shape[2] != dimension) {
+            throw new OnnxModelException(name + " returned " + LAST_HIDDEN_STATE + " of shape "
+                    + java.util.Arrays.toString(shape) + ", expected [" + batch.batchSize() + ", " + batch.length()
+                    + ", " + dimension + "]");
+        }
+        return tensor;
+    }
+
+    private OnnxTensor tensor(OrtSession.Result result, String output) {
+        OnnxValue value = result.get(output).orElseThrow(() -> new OnnxModelException(name + " returned no " + output));
+        if (!(value instanceof OnnxTensor tensor)) {
+            throw new OnnxModelException(name + " returned a non-tensor " + output);
+        }
+        return tensor;
+    }
+
+    private OnnxModelException failure(List<String> texts, OrtException e) {
+        return new OnnxModelException("ONNX Runtime failed running " + name + " on " + texts.size() + " texts: "
+                + e.getMessage(), e);
+    }
+
+    private static void requireTexts(List<String> texts) {
+        if (texts.isEmpty()) {
+            throw new IllegalArgumentException("texts must contain at least one text");
+        }
+    }
+
+    /** How many text (non-special) tokens {@code text} alone becomes. */
+    private static int textTokens(BatchTokenizer tokenizer, String text) {
+        TokenBatch batch = tokenizer.encode(List.of(text));
+        int n = 0;
+        for (int t = 0; t < batch.ids(0).length; t++) {
+            n += batch.isSpecialToken(0, t) ? 0 : 1;
+        }
+        return n;
     }
 
     /** Masked mean over tokens of a row-major [batch, length, dim] buffer, each row scaled to unit L2 norm. */

@@ -111,7 +111,7 @@ public final class PartialSentimentHeadTrainer {
             String comparedId = null;
             int comparedCorrect = -1;
             if (compareHead != null) {
-                try (EncoderRewardModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
+                try (EncoderHeadModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
                         ScoredText.RESPONSE)) {
                     Map<String, Double> otherScores = PrefixPairs.scoreTexts(other, heldOutTexts);
                     compared = PrefixPairs.accuracyByBucket(heldOut, heldOutPairs, otherScores);

@@ -20,6 +20,12 @@ public interface RewardModel extends AutoCloseable {
      */
     String PARTIAL_SEQUENCE = "partial-sequence";
 
+    /**
+     * Model kind for token-level rewards: a reward per response token, the sequence reward being their
+     * sum (Xu et al. 2024, fine-grained supervision; {@link TokenLevelRewardModel}).
+     */
+    String TOKEN_LEVEL = "token-level";
+
     /** Reward name, e.g. {@code sentiment}. */
     String id();
 
@@ -63,6 +69,52 @@ public interface RewardModel extends AutoCloseable {
 
     /** Rewards and embeddings, element i of each belonging to response i. */
     record RewardsAndEmbeddings(double[] rewards, float[][] embeddings) {
+    }
+
+    /**
+     * Whether {@link #score(String, List, Outputs)} can give per-token credit: encoder models whose
+     * encoder outputs its attention (dense credit, {@link AttentionCredit}) and token-level models (their
+     * own per-token rewards). False by default.
+     */
+    default boolean hasTokenCredit() {
+        return false;
+    }
+
+    /**
+     * What a caller wants from one scoring pass besides the rewards.
+     *
+     * @param embeddings  the responses' sentence embeddings (as {@link #embed})
+     * @param credit      each response's per-token credit, if the model {@link #hasTokenCredit() has it}
+     * @param creditBeta  for dense credit from attention: the share of the reward spread by attention, in [0, 1]
+     */
+    record Outputs(boolean embeddings, boolean credit, double creditBeta) {
+        public Outputs {
+            if (!(creditBeta >= 0 && creditBeta <= 1)) {
+                throw new IllegalArgumentException("credit beta must be in [0, 1], got " + creditBeta);
+            }
+        }
+
+        /** Rewards only. */
+        public static final Outputs REWARDS = new Outputs(false, false, 0);
+    }
+
+    /**
+     * Rewards, with embeddings and credits when asked for (null otherwise, and credits also null when the model
+     * has none); element i of each belongs to response i.
+     */
+    record Scores(double[] rewards, float[][] embeddings, List<ResponseCredit> credits) {
+    }
+
+    /**
+     * Rewards of {@code responses} and what {@code outputs} asks for. Models that compute them from one encoder
+     * pass do so; this default runs {@link #scoreAndEmbed} or {@link #score(String, List)} and gives no credit.
+     */
+    default Scores score(String prompt, List<String> responses, Outputs outputs) {
+        if (outputs.embeddings()) {
+            RewardsAndEmbeddings scored = scoreAndEmbed(prompt, responses);
+            return new Scores(scored.rewards(), scored.embeddings(), null);
+        }
+        return new Scores(score(prompt, responses), null, null);
     }
 
     /** Frees native resources; no runtime exception for a normal close. */

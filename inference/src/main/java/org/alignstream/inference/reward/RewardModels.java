@@ -23,6 +23,8 @@ public final class RewardModels {
     public static final String SENTIMENT_HEAD_RESOURCE = "alignstream/models/reward-sentiment/head.onnx";
     /** Classpath location of the partial-sequence sentiment head ({@code models/reward-sentiment-partial/head.onnx}). */
     public static final String SENTIMENT_PARTIAL_HEAD_RESOURCE = "alignstream/models/reward-sentiment-partial/head.onnx";
+    /** Classpath location of the token-level sentiment head ({@code models/reward-sentiment-token/head.onnx}). */
+    public static final String SENTIMENT_TOKEN_HEAD_RESOURCE = "alignstream/models/reward-sentiment-token/head.onnx";
     /** Classpath location of the gold (evaluation-only) sentiment head ({@code models/reward-gold/head.onnx}). */
     public static final String GOLD_SENTIMENT_HEAD_RESOURCE = "alignstream/models/reward-gold/head.onnx";
     /** File names recognised by {@link #fromDirectory}. */
@@ -38,9 +40,17 @@ public final class RewardModels {
      * features and the shipped linear head.
      */
     public static EncoderRewardModel defaultSentiment(OnnxDevice device, int threads) {
-        byte[] head = MeanPoolingEncoder.readResource(SENTIMENT_HEAD_RESOURCE);
-        return miniLmWithHead(new OrtSessions(device, threads), head, "classpath:" + SENTIMENT_HEAD_RESOURCE,
-                ScoredText.RESPONSE);
+        return defaultSentiment(device, threads, false);
+    }
+
+    /**
+     * {@link #defaultSentiment(OnnxDevice, int)}, its encoder rewritten to also output the last layer's attention
+     * if {@code exposeAttention} (for per-token credit; rewards unchanged).
+     */
+    public static EncoderRewardModel defaultSentiment(OnnxDevice device, int threads, boolean exposeAttention) {
+        return (EncoderRewardModel) withHead(new OrtSessions(device, threads),
+                MeanPoolingEncoder.readResource(SENTIMENT_HEAD_RESOURCE), "classpath:" + SENTIMENT_HEAD_RESOURCE,
+                ScoredText.RESPONSE, exposeAttention);
     }
 
     /**
@@ -50,9 +60,36 @@ public final class RewardModels {
      * responses are scored consistently (for PARGS-style guided decoding). Reads the response.
      */
     public static EncoderRewardModel defaultSentimentPartial(OnnxDevice device, int threads) {
-        byte[] head = MeanPoolingEncoder.readResource(SENTIMENT_PARTIAL_HEAD_RESOURCE);
-        return withHead(new OrtSessions(device, threads), head, "classpath:" + SENTIMENT_PARTIAL_HEAD_RESOURCE,
-                ScoredText.RESPONSE);
+        return defaultSentimentPartial(device, threads, false);
+    }
+
+    /** {@link #defaultSentimentPartial(OnnxDevice, int)}, exposing the encoder's attention if asked (per-token credit). */
+    public static EncoderRewardModel defaultSentimentPartial(OnnxDevice device, int threads, boolean exposeAttention) {
+        return (EncoderRewardModel) withHead(new OrtSessions(device, threads),
+                MeanPoolingEncoder.readResource(SENTIMENT_PARTIAL_HEAD_RESOURCE),
+                "classpath:" + SENTIMENT_PARTIAL_HEAD_RESOURCE, ScoredText.RESPONSE, exposeAttention);
+    }
+
+    /**
+     * The token-level sentiment reward ({@code sentiment-token}, kind {@value RewardModel#TOKEN_LEVEL}): a linear
+     * head on every response token's MiniLM-L6-v2 int8 state, the reward being the sum over the tokens
+     * ({@link TokenLevelRewardModel}; see {@code models/reward-sentiment-token/MODEL_CARD.md}).
+     */
+    public static TokenLevelRewardModel defaultSentimentToken(OnnxDevice device, int threads) {
+        return (TokenLevelRewardModel) withHead(new OrtSessions(device, threads),
+                MeanPoolingEncoder.readResource(SENTIMENT_TOKEN_HEAD_RESOURCE),
+                "classpath:" + SENTIMENT_TOKEN_HEAD_RESOURCE, ScoredText.RESPONSE, false);
+    }
+
+    /**
+     * The bundled token-level sentiment reward over an encoder someone else owns (e.g. the {@code sentiment}
+     * model's, so both read the same states from one loaded encoder); the encoder must be MiniLM-L6-v2 int8.
+     */
+    public static TokenLevelRewardModel sentimentTokenSharing(MeanPoolingEncoder encoder, OnnxDevice device,
+            int threads) {
+        RewardHead head = RewardHead.load(new OrtSessions(device, threads),
+                MeanPoolingEncoder.readResource(SENTIMENT_TOKEN_HEAD_RESOURCE), "classpath:" + SENTIMENT_TOKEN_HEAD_RESOURCE);
+        return TokenLevelRewardModel.sharing(encoder, head);
     }
 
     /**
@@ -62,30 +99,45 @@ public final class RewardModels {
      * the response.
      */
     public static EncoderRewardModel goldSentiment(OnnxDevice device, int threads) {
-        byte[] head = MeanPoolingEncoder.readResource(GOLD_SENTIMENT_HEAD_RESOURCE);
-        return withHead(new OrtSessions(device, threads), head, "classpath:" + GOLD_SENTIMENT_HEAD_RESOURCE,
-                ScoredText.RESPONSE);
+        return (EncoderRewardModel) withHead(new OrtSessions(device, threads),
+                MeanPoolingEncoder.readResource(GOLD_SENTIMENT_HEAD_RESOURCE), "classpath:" + GOLD_SENTIMENT_HEAD_RESOURCE,
+                ScoredText.RESPONSE, false);
     }
 
     /**
      * A head file written by {@link RewardHeadOnnx} together with the shipped encoder its metadata
-     * names ({@link MeanPoolingEncoder#forName}).
+     * names ({@link MeanPoolingEncoder#forName}): a {@link TokenLevelRewardModel} if the head's kind is
+     * {@value RewardModel#TOKEN_LEVEL}, else an {@link EncoderRewardModel}.
      */
-    public static EncoderRewardModel withHead(OnnxDevice device, int threads, Path headFile, ScoredText scoredText) {
-        return withHead(new OrtSessions(device, threads), readFile(headFile), headFile.toString(), scoredText);
+    public static EncoderHeadModel withHead(OnnxDevice device, int threads, Path headFile, ScoredText scoredText) {
+        return withHead(device, threads, headFile, scoredText, false);
     }
 
-    private static EncoderRewardModel withHead(OrtSessions sessions, byte[] headBytes, String source,
-            ScoredText scoredText) {
+    /** {@link #withHead(OnnxDevice, int, Path, ScoredText)}, exposing the encoder's attention if asked. */
+    public static EncoderHeadModel withHead(OnnxDevice device, int threads, Path headFile, ScoredText scoredText,
+            boolean exposeAttention) {
+        return withHead(new OrtSessions(device, threads), readFile(headFile), headFile.toString(), scoredText,
+                exposeAttention);
+    }
+
+    private static EncoderHeadModel withHead(OrtSessions sessions, byte[] headBytes, String source,
+            ScoredText scoredText, boolean exposeAttention) {
         RewardHead head = RewardHead.load(sessions, headBytes, source);
+        boolean tokenLevel = head.metadata().kind().equals(RewardModel.TOKEN_LEVEL);
+        if (tokenLevel && scoredText != ScoredText.RESPONSE) {
+            head.close();
+            throw new IllegalArgumentException("reward head " + source + " is " + RewardModel.TOKEN_LEVEL
+                    + ": it reads the response alone, not " + scoredText);
+        }
         MeanPoolingEncoder encoder;
         try {
-            encoder = MeanPoolingEncoder.forName(head.metadata().encoder(), sessions);
+            // a token-level model's credit is its own per-token reward: it never needs the attention
+            encoder = MeanPoolingEncoder.forName(head.metadata().encoder(), sessions, exposeAttention && !tokenLevel);
         } catch (RuntimeException e) {
             head.close();
             throw e;
         }
-        return new EncoderRewardModel(encoder, head, scoredText);
+        return tokenLevel ? new TokenLevelRewardModel(encoder, head) : new EncoderRewardModel(encoder, head, scoredText);
     }
 
     /** MiniLM-L6-v2 int8 features plus a custom head file written by {@link RewardHeadOnnx}. */
@@ -114,10 +166,20 @@ public final class RewardModels {
      *       {@value HeadMetadata#KEY_ID} or else the directory name, its version the property
      *       {@value HeadMetadata#KEY_VERSION} or else the first 12 hex digits of the model's SHA-256;</li>
      *   <li>{@code head.onnx}: a head over the features of the shipped encoder its metadata names
-     *       (MiniLM-L6-v2 int8 or e5-small-v2 int8; {@link EncoderRewardModel}).</li>
+     *       (MiniLM-L6-v2 int8 or e5-small-v2 int8; {@link EncoderRewardModel}, or
+     *       {@link TokenLevelRewardModel} for a head of kind {@value RewardModel#TOKEN_LEVEL}).</li>
      * </ul>
      */
     public static RewardModel fromDirectory(Path directory, OnnxDevice device, int threads, ScoredText scoredText) {
+        return fromDirectory(directory, device, threads, scoredText, false);
+    }
+
+    /**
+     * {@link #fromDirectory(Path, OnnxDevice, int, ScoredText)}; with {@code exposeAttention} a head's encoder also
+     * outputs the last layer's attention (per-token credit). A sequence classifier never does.
+     */
+    public static RewardModel fromDirectory(Path directory, OnnxDevice device, int threads, ScoredText scoredText,
+            boolean exposeAttention) {
         if (!Files.isDirectory(directory)) {
             throw new IllegalArgumentException("reward model directory not found: " + directory.toAbsolutePath());
         }
@@ -132,7 +194,7 @@ public final class RewardModels {
             return sequenceClassifier(directory, model, tokenizer, new OrtSessions(device, threads), scoredText);
         }
         if (Files.isRegularFile(head)) {
-            return withHead(device, threads, head, scoredText);
+            return withHead(device, threads, head, scoredText, exposeAttention);
         }
         throw new IllegalArgumentException("reward model directory " + directory.toAbsolutePath() + " holds neither "
                 + CLASSIFIER_MODEL_FILE + " + " + TOKENIZER_FILE + " nor " + HEAD_FILE + " (found " + list(directory) + ")");

@@ -89,7 +89,7 @@ public final class SentimentHeadTrainer {
             int heldOutCorrect = correct(model, split.heldOut());
             Map<String, Object> agreement = null;
             if (compareHead != null) {
-                try (EncoderRewardModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
+                try (EncoderHeadModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
                         ScoredText.RESPONSE)) {
                     agreement = agreement(model, other, split.heldOut());
                     agreement.put("head_file", relative(out, compareHead));
@@ -170,13 +170,13 @@ public final class SentimentHeadTrainer {
     }
 
     /** {@code target} relative to {@code dir} with '/' separators (e.g. {@code sentences.tsv}). */
-    static String relative(Path dir, Path target) {
+    public static String relative(Path dir, Path target) {
         return dir.toAbsolutePath().normalize().relativize(target.toAbsolutePath().normalize()).toString()
                 .replace('\\', '/');
     }
 
     /** The command line recorded in a training report. */
-    static String command(String defaultScript, Class<?> trainer, String[] args) {
+    public static String command(String defaultScript, Class<?> trainer, String[] args) {
         return System.getProperty(COMMAND_PROPERTY, defaultScript) + " (java ... " + trainer.getName() + " "
                 + String.join(" ", args) + ")";
     }
@@ -246,7 +246,8 @@ public final class SentimentHeadTrainer {
         return sum / folds;
     }
 
-    static Map<String, String> parseArgs(String[] args, String usage) {
+    /** {@code --key value} pairs of a trainer's command line (shared by the model trainers). */
+    public static Map<String, String> parseArgs(String[] args, String usage) {
         Map<String, String> options = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
@@ -257,7 +258,8 @@ public final class SentimentHeadTrainer {
         return options;
     }
 
-    static String require(Map<String, String> options, String key, String usage) {
+    /** The value of a required {@code --key}. */
+    public static String require(Map<String, String> options, String key, String usage) {
         String value = options.get(key);
         if (value == null) {
             throw new IllegalArgumentException("missing --" + key + " (usage: " + usage + ")");
@@ -266,11 +268,11 @@ public final class SentimentHeadTrainer {
     }
 
     /** Minimal JSON writer for the flat training report (strings, numbers, nested maps). */
-    static final class Json {
+    public static final class Json {
         private Json() {
         }
 
-        static String write(Map<String, ?> map) {
+        public static String write(Map<String, ?> map) {
             StringBuilder sb = new StringBuilder();
             write(map, sb, "");
             return sb.toString();
