@@ -64,6 +64,28 @@ class RewardModelInstallerTest {
     }
 
     @Test
+    void twoScorersReadingTheVersionsInDifferentOrdersConvergeOnTheSameVersion() {
+        String backbone = base.encoder().name();
+        List<byte[]> published = List.of(version(2, 2.0, backbone, "2"), version(4, 4.0, backbone, "4"),
+                version(3, 3.0, backbone, "3"));
+        EncoderRewardModel otherBase = RewardModels.defaultSentiment(OnnxDevice.CPU, 1);
+        try (RewardModelRegistry other = new RewardModelRegistry(otherBase, 2)) {
+            RewardModelInstaller otherInstaller = new RewardModelInstaller(other, new OrtSessions(OnnxDevice.CPU, 1),
+                    1 << 20, new StageMetrics("scorer"));
+            for (byte[] v : published) {
+                installer.apply(v, "a");
+            }
+            for (int i = published.size() - 1; i >= 0; i--) {
+                otherInstaller.apply(published.get(i), "b");
+            }
+            assertThat(registry.newestVersion("sentiment")).isEqualTo("4");
+            assertThat(other.newestVersion("sentiment")).isEqualTo("4");
+            assertThat(other.resolve("sentiment").score("", TEXTS))
+                    .containsExactly(registry.resolve("sentiment").score("", TEXTS), org.assertj.core.data.Offset.offset(1e-9));
+        }
+    }
+
+    @Test
     void aValidNewerVersionIsServedAndOlderOnesStayPinnable() {
         double[] before = registry.resolve("sentiment").score("", TEXTS);
         assertThat(installer.apply(version(2, 2.0, base.encoder().name(), "2"), "t@0")).isTrue();
