@@ -4,6 +4,7 @@
 # pipeline end to end, then tokenwise (stepwise ARGS) decoding through the pipeline against the bare decoding loop
 # under several stage configurations. Ends with lines
 #   ratio scorer_pipeline_vs_bare=X
+#   ratio scorer_scaling_2_vs_1=S   (two scorer instances over one; --sections=scaling, about 2 minutes)
 #   ratio generator_pipeline_vs_bare=Y
 #   ratio bon8_prompts_per_s=Z
 #   ratio tokenwise_pipeline_vs_bare=T

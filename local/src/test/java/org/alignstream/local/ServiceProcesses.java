@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,9 +123,19 @@ final class ServiceProcesses implements AutoCloseable {
      * inherited from this JVM. Output (stdout and stderr) goes to {@code <label>.log} in the work directory.
      */
     ServiceProcess launch(String label, Service s, Map<String, String> env) throws IOException {
+        return launch(label, s, env, List.of("-Xmx512m"));
+    }
+
+    /**
+     * {@link #launch(String, Service, Map)} with the given JVM options (e.g. a smaller heap, {@code -Xmx256m}) in place
+     * of the default {@code -Xmx512m}.
+     */
+    ServiceProcess launch(String label, Service s, Map<String, String> env, List<String> jvmOptions)
+            throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = List.of(java, "-Dai.djl.offline=true", "-Xmx512m", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), s.mainClass);
+        List<String> command = new ArrayList<>(List.of(java, "-Dai.djl.offline=true"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), s.mainClass));
         Path log = workDir.resolve(label + ".log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> childEnv = pb.environment();

@@ -520,7 +520,7 @@ class ScorerTopologyTest {
         CharCreditModel model = new CharCreditModel();
         creditDriver(model, ScorerTopology.CreditOptions.DEFAULT);
         // candidate i appends 2 tokens (ids i, 100 + i); finish reasons alternate length (even i) / eos (odd i)
-        CandidateSet middle = stepwise("mid", List.of("ab"), 3, 10); // 3 + 2 < 10, "length": cannot end
+        CandidateSet middle = stepwise("mid", List.of("ab"), 2, 10); // 2 + 2 < 10, "length": cannot end
         driver.pipe("mid", CANDIDATES.encode(middle));
         assertThat(driver.readOutput("mid", SCORED).getTokenCredits()).isEmpty();
         CandidateSet atLimit = stepwise("limit", List.of("ab"), 8, 10); // 8 + 2 >= 10
@@ -535,14 +535,16 @@ class ScorerTopologyTest {
     private static CandidateSet stepwise(String id, List<String> texts, int responseTokens, int maxNewTokens) {
         CandidateSet set = candidateSet(id, "p", texts);
         Strategy s = set.getRequest().getStrategy();
-        s.setMethod("args");
+        s.setMethod("blockwise"); // blocks of 2 tokens: candidate i appends (i, 100 + i)
+        s.setBlockSize(2);
+        s.setN(texts.size());
         s.setMaxNewTokens(maxNewTokens);
         List<Integer> tokens = new ArrayList<>();
         for (int t = 0; t < responseTokens; t++) {
             tokens.add(7);
         }
         set.setDecodeState(DecodeState.newBuilder().setRequest(set.getRequest()).setPromptTokenIds(List.of(1))
-                .setTokenIds(tokens).setLogprobs(tokens.stream().map(t -> -1f).toList()).setRound(responseTokens).build());
+                .setTokenIds(tokens).setLogprobs(tokens.stream().map(t -> -1f).toList()).setRound(responseTokens / 2).build());
         return set;
     }
 }

@@ -21,15 +21,15 @@ import picocli.CommandLine.Option;
  * The performance benchmark ({@code ops/bench.sh}, see docs/BENCHMARKS.md). Each stage runs as its own Kafka Streams
  * application on an embedded broker, exactly as its service main runs it, and is compared with the same model calls in
  * a bare loop in the same run (ratios, because the machine is shared and noisy). Ends with {@code ratio NAME=VALUE}
- * lines: {@code scorer_pipeline_vs_bare}, {@code generator_pipeline_vs_bare} and {@code bon8_prompts_per_s} (the
- * last is a rate).
+ * lines: {@code scorer_pipeline_vs_bare}, {@code scorer_scaling_2_vs_1} (two scorer instances over one),
+ * {@code generator_pipeline_vs_bare} and {@code bon8_prompts_per_s} (the last is a rate).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Throughput of the running stages against bare model loops, and end-to-end Best-of-N figures.")
 public final class Bench implements Callable<Integer> {
 
     /** The parts of the benchmark. */
-    enum Section { scorer, generator, e2e, tokenwise, feedback }
+    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback }
 
     @Option(names = "--quick", description = "Smaller sizes (a smoke run; run times in docs/BENCHMARKS.md); explicit sizes still win")
     boolean quick;
@@ -208,7 +208,8 @@ public final class Bench implements Callable<Integer> {
                         + "top_p=%s, intra-op threads=%d, stage flags=%s%n%s%n", workload.prompts().size(), n,
                 maxNewTokens, temperature, topP, intraOpThreads, stageArgs.isEmpty() ? "(defaults)" : stageArgs, s);
         List<Ratio> ratios = new ArrayList<>();
-        if (sections.contains(Section.scorer) || sections.contains(Section.generator)) {
+        if (sections.contains(Section.scorer) || sections.contains(Section.scaling)
+                || sections.contains(Section.generator)) {
             modelSections(s, workload, modelStageArgs, timeout, ratios);
         }
         if (sections.contains(Section.e2e)) {
@@ -231,6 +232,9 @@ public final class Bench implements Callable<Integer> {
             if (sections.contains(Section.scorer)) {
                 ratios.add(scorer(s, workload, sampler, modelStageArgs, timeout));
             }
+            if (sections.contains(Section.scaling)) {
+                ratios.add(scorerScaling(s, workload, sampler, modelStageArgs, timeout));
+            }
             if (sections.contains(Section.generator)) {
                 ratios.add(generator(s, workload, sampler, modelStageArgs, timeout));
             }
@@ -251,6 +255,18 @@ public final class Bench implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "scorer: median bare %.1f seq/s, median pipeline %.1f seq/s%n",
                     run.bareRate(), run.pipelineRate());
             return new Ratio("scorer_pipeline_vs_bare", run.ratio());
+        }
+    }
+
+    /** Two scorer instances (same application id, 6 partitions) against one, interleaved; see ScorerScalingBench. */
+    private Ratio scorerScaling(Sizes s, Workload workload, LmCandidateSampler sampler, List<String> args,
+                                Duration timeout) throws Exception {
+        System.out.printf(Locale.ROOT, "%n== scorer scaling: candidate sequences/s, two scorer instances vs one "
+                + "(%d sets of %d, first %d warm-up; \"bare\" = one instance, \"pipeline\" = two)%n",
+                s.scorerRecords(), n, s.scorerWarmup());
+        List<CandidateSet> pool = workload.candidateSets(sampler, s.candidatePool());
+        try (ScorerScalingBench bench = new ScorerScalingBench(pool, args)) {
+            return bench.run(s.warmupRounds(), s.repetitions(), s.scorerRecords(), s.scorerWarmup(), timeout);
         }
     }
 
