@@ -66,7 +66,7 @@ class FuzzIT {
     static final int RECORDS = Integer.getInteger("fuzz.records", 10_000);
     static final long SEED = Long.getLong("fuzz.seed", 20_261_124L);
     static final Duration TIMEOUT = Duration.ofSeconds(Long.getLong("fuzz.timeout.seconds", 240));
-    static final Set<String> SERVED = Set.of("sentiment", "sentiment-partial");
+    static final Set<String> SERVED = Set.of("sentiment", "sentiment-partial", "sentiment-token");
     /** The scorer's --max-model-bytes here: small enough that an oversized payload still fits the broker's limit. */
     static final int MAX_MODEL_BYTES = 256 * 1024;
 

@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *   <tr><td>generator</td><td>prompts, decode-steps</td><td>candidates, dead-letters</td></tr>
  *   <tr><td>scorer</td><td>candidates, reward-models</td><td>scored-candidates, dead-letters</td></tr>
  *   <tr><td>selector</td><td>scored-candidates</td><td>aligned-responses, decode-steps, dead-letters</td></tr>
- *   <tr><td>feedback</td><td>feedback, feedback-examples</td><td>feedback-examples, reward-models, dead-letters</td></tr>
+ *   <tr><td>feedback</td><td>feedback, feedback-examples, reward-models</td><td>feedback-examples, reward-models, dead-letters</td></tr>
  *   <tr><td>client</td><td>aligned-responses, dead-letters</td><td>prompts, feedback</td></tr>
  * </table>
  *
@@ -127,7 +127,7 @@ public final class AccessControl {
             List.of(Topics.SCORED_CANDIDATES, Topics.DEAD_LETTERS)),
         new Grant(SELECTOR, "alignstream-selector", List.of(Topics.SCORED_CANDIDATES),
             List.of(Topics.ALIGNED_RESPONSES, Topics.DECODE_STEPS, Topics.DEAD_LETTERS)),
-        new Grant(FEEDBACK, "alignstream-feedback", List.of(Topics.FEEDBACK, Topics.FEEDBACK_EXAMPLES),
+        new Grant(FEEDBACK, "alignstream-feedback", List.of(Topics.FEEDBACK, Topics.FEEDBACK_EXAMPLES, Topics.REWARD_MODELS),
             List.of(Topics.FEEDBACK_EXAMPLES, Topics.REWARD_MODELS, Topics.DEAD_LETTERS)),
         new Grant(CLIENT, null, List.of(Topics.ALIGNED_RESPONSES, Topics.DEAD_LETTERS),
             List.of(Topics.PROMPTS, Topics.FEEDBACK)));

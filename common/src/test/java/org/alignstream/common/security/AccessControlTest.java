@@ -32,7 +32,7 @@ class AccessControlTest {
   @Test
   void onlyTheFeedbackServiceWritesRewardModelsAndOnlyTheSelectorWritesAnswers() {
     assertThat(who(AclOperation.WRITE, Topics.REWARD_MODELS)).containsExactly("User:feedback");
-    assertThat(who(AclOperation.READ, Topics.REWARD_MODELS)).containsExactly("User:scorer");
+    assertThat(who(AclOperation.READ, Topics.REWARD_MODELS)).containsExactlyInAnyOrder("User:scorer", "User:feedback");
     assertThat(who(AclOperation.WRITE, Topics.ALIGNED_RESPONSES)).containsExactly("User:selector");
     assertThat(who(AclOperation.READ, Topics.ALIGNED_RESPONSES)).containsExactly("User:client");
   }
