@@ -1,0 +1,50 @@
+package org.alignstream.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chaos drills of {@code ops/chaos.sh} ({@link org.alignstream.local.chaos.ChaosDrills}) as an integration test:
+ * the three services as separate JVMs, each SIGKILLed in turn mid-run and restarted, then the broker restarted; every
+ * drill must end with nothing lost, nothing doubled, nothing dead-lettered, and answers identical to an undisturbed
+ * run. Run in its own JVM because the drills end with {@code System.exit}.
+ */
+class ChaosIT {
+
+    @Test
+    void everyDrillLosesNothingDoublesNothingAndAnswersAsAnUndisturbedRun() throws Exception {
+        Path target = Path.of(System.getProperty("basedir", "."), "target");
+        Files.createDirectories(target);
+        Path log = Files.createTempFile(target, "chaos-it-", ".log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Dai.djl.offline=true", "-Xmx1g",
+                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro",
+                "-cp", System.getProperty("java.class.path"), "org.alignstream.local.chaos.ChaosDrills")
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("ALIGNSTREAM_"));
+        pb.environment().put("OPT_OUT_TRACKING", "true");
+        Process p = pb.start();
+        boolean done;
+        try {
+            done = p.waitFor(8, TimeUnit.MINUTES);
+        } finally {
+            if (p.isAlive()) {
+                p.destroyForcibly();
+            }
+        }
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        List<String> drills = out.lines().filter(l -> l.startsWith("drill ")).toList();
+        drills.forEach(System.out::println);
+        assertThat(done).as("the drills end within 8 minutes; log %s", log).isTrue();
+        assertThat(drills).as("drill lines in %s", log).hasSize(4)
+                .allSatisfy(l -> assertThat(l).endsWith("lost=0 duplicated=0 dead_lettered=0"));
+        assertThat(p.exitValue()).as("exit code (non-zero when an answer differs from the undisturbed run); log %s", log)
+                .isZero();
+    }
+}
