@@ -13,7 +13,7 @@ import java.util.Locale;
  * Streams' (100 ms).
  *
  * @param exactlyOnce exactly_once_v2 (true) or at_least_once (false)
- * @param commitMs    {@code --commit-interval-ms}, at least 1
+ * @param commitMs    {@code --commit-interval-ms}, at least 0 (0 = commit after every processing loop)
  * @param lingerMs    {@code --producer-linger-ms}, or null for the stages' default
  * @param pollMs      Kafka Streams {@code poll.ms} (as {@code --config=poll.ms=N}), or null for its default
  */
@@ -31,8 +31,8 @@ public record TokenwiseConfig(boolean exactlyOnce, long commitMs, Integer linger
     public static final String DEFAULTS = "eos:10,eos:100,eos:50,eos:20,alo:100:5,alo:100:0";
 
     public TokenwiseConfig {
-        if (commitMs < 1) {
-            throw new IllegalArgumentException("commit interval must be >= 1 ms, was " + commitMs);
+        if (commitMs < 0) {
+            throw new IllegalArgumentException("commit interval must be >= 0 ms, was " + commitMs);
         }
         if (lingerMs != null && lingerMs < 0) {
             throw new IllegalArgumentException("linger must be >= 0 ms, was " + lingerMs);

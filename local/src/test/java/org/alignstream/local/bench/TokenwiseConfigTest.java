@@ -67,7 +67,8 @@ class TokenwiseConfigTest {
         assertThatThrownBy(() -> TokenwiseConfig.parse("eos:1:2:3:4")).hasMessageContaining("GUARANTEE:COMMIT_MS");
         assertThatThrownBy(() -> TokenwiseConfig.parse("exactly_once:100")).hasMessageContaining("guarantee must be");
         assertThatThrownBy(() -> TokenwiseConfig.parse("eos:fast")).hasMessageContaining("commit interval must be a whole");
-        assertThatThrownBy(() -> TokenwiseConfig.parse("eos:0")).hasMessageContaining("commit interval must be >= 1");
+        assertThatThrownBy(() -> TokenwiseConfig.parse("eos:-1")).hasMessageContaining("commit interval must be");
+        assertThat(TokenwiseConfig.parse("eos:0").commitMs()).isZero();
         assertThatThrownBy(() -> TokenwiseConfig.parse("alo:100:-1")).hasMessageContaining("linger must be >= 0");
         assertThatThrownBy(() -> TokenwiseConfig.parse(null)).isInstanceOf(IllegalArgumentException.class);
     }
