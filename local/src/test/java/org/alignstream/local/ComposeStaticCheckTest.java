@@ -85,7 +85,7 @@ class ComposeStaticCheckTest {
                 .contains("username=\"scorer\" password=\"s3cret-1\";");
         assertThat(ComposeFile.environment(set.service("setup"))).containsEntry("ALIGNSTREAM_SCORER_PASSWORD", "s3cret-1");
         assertThat(ComposeFile.environment(set.service("kafka")).values()).filteredOn(v -> v.contains("adm-2"))
-                .hasSize(4); // BROKER_ADMIN_PASSWORD, the INTERNAL SCRAM and CONTROLLER PLAIN logins (PLAIN twice in one)
+                .hasSize(3); // BROKER_ADMIN_PASSWORD, the INTERNAL listener's SCRAM and the CONTROLLER's PLAIN login
         assertThat(DeploymentChecks.all(root, knownMetrics)).isEmpty();
     }
 

@@ -679,6 +679,15 @@ final class DeploymentChecks {
         }
     }
 
+    /** The SASL identity a stage's environment gives it (its {@code --config}, i.e. ALIGNSTREAM_CONFIG). */
+    static Login stageLogin(String mainClass, Map<String, String> environment) throws ReflectiveOperationException {
+        StreamsCommand command = (StreamsCommand) Class.forName(mainClass).getDeclaredConstructor().newInstance();
+        CommandLine cl = StreamsCommand.commandLine(command, environment);
+        cl.parseArgs();
+        Map<String, String> config = option(cl, "--config");
+        return Login.of(config == null ? Map.of() : config);
+    }
+
     /** A listener name's broker variable, e.g. {@code KAFKA_LISTENER_NAME_EXTERNAL_SASL_ENABLED_MECHANISMS}. */
     static String listenerVariable(String listener, String suffix) {
         return "KAFKA_LISTENER_NAME_" + listener.toUpperCase(java.util.Locale.ROOT) + "_" + suffix;
