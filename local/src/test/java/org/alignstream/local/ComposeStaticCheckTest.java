@@ -23,7 +23,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Checks the Compose deployment against the code without Docker ({@link DeploymentChecks}): the repository's files
  * pass every check, and each check fails on a copy of them with one mutation (a missing file, an unknown main class or
- * variable, a wrong port, a missing topic or config, a broken alert rule or dashboard, an unpinned image, ...).
+ * variable, a wrong port, a set-up without explicit partitions, a broken alert rule or dashboard, an unpinned image, no
+ * authorizer, allow-everyone, a PLAINTEXT listener, a stage as admin or sharing a user, a stage creating topics, a
+ * hard-coded password, ...).
  */
 class ComposeStaticCheckTest {
 

@@ -30,7 +30,7 @@ import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Static checks of the Compose deployment ({@code docker-compose.yml}, {@code ops/docker/Dockerfile},
- * {@code ops/prometheus/*}, {@code ops/grafana/**}) against the code, without Docker. Every check returns its problems
+ * {@code ops/kafka/start.sh}, {@code ops/prometheus/*}, {@code ops/grafana/**}) against the code, without Docker. Every check returns its problems
  * as {@code "[check] message"} strings; an empty list means the deployment is consistent. The files are found the way
  * Compose finds them (bind-mount sources, the build context and Dockerfile, Prometheus' {@code --config.file} and
  * {@code rule_files}, Grafana's dashboard provider path), so a check also fails when the wiring between them breaks.
