@@ -337,6 +337,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         private Duration timeout = Duration.ofSeconds(60);
         private String adminUser;
         private String adminPassword;
+        private final List<String> formatArguments = new java.util.ArrayList<>();
 
         private Builder() {
         }
@@ -393,6 +394,17 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Further arguments of the storage format command ({@code kafka-storage.sh format --config <file>
+         * --cluster-id <id>} and these), e.g. {@code --add-scram SCRAM-SHA-256=[name=admin,password=...]} to bootstrap
+         * a credential without the broker properties of {@link #scram} (a test that configures the broker itself with
+         * {@link #brokerProperties}, as a deployment does). Appended after those of {@link #scram}.
+         */
+        public Builder formatArguments(List<String> arguments) {
+            arguments.forEach(a -> formatArguments.add(Objects.requireNonNull(a, "format argument")));
+            return this;
+        }
+
         /** KRaft cluster id (a base64 UUID as {@code kafka-storage.sh random-uuid} prints); random by default. */
         public Builder clusterId(String id) {
             try {
@@ -443,16 +455,18 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             try {
                 Map<String, String> overrides = new LinkedHashMap<>();
                 Map<String, Object> clients = new LinkedHashMap<>();
-                List<String> addScram = List.of();
+                List<String> extraFormatArguments = new java.util.ArrayList<>();
                 if (adminUser != null) {
                     overrides.putAll(SaslScram.brokerProperties(adminUser, adminPassword));
                     clients.putAll(SaslScram.clientProperties(adminUser, adminPassword));
-                    addScram = List.of(SaslScram.formatArgument(adminUser, adminPassword));
+                    extraFormatArguments.add("--add-scram");
+                    extraFormatArguments.add(SaslScram.formatArgument(adminUser, adminPassword));
                 }
+                extraFormatArguments.addAll(formatArguments);
                 overrides.putAll(brokerProperties);
                 clients.putAll(clientProperties);
                 Properties props = KRaftBrokerProperties.resolve(broker, controller, baseDir.resolve("logs"), overrides);
-                KRaftStorageFormatter.format(props, clusterId, baseDir, addScram);
+                KRaftStorageFormatter.format(props, clusterId, baseDir, extraFormatArguments);
                 KafkaConfig config = KafkaConfig.fromProps(props, false);
                 EmbeddedKafkaCluster cluster = new EmbeddedKafkaCluster(config, baseDir, broker, controller,
                         Map.copyOf(clients), timeout, adminUser);

@@ -33,10 +33,11 @@ final class KRaftStorageFormatter {
     }
 
     /**
-     * As {@link #format(Properties, String, Path)}, also writing SCRAM credentials into the bootstrap metadata
-     * ({@code --add-scram} values such as {@code SCRAM-SHA-256=[name=admin,password=secret]}).
+     * As {@link #format(Properties, String, Path)} with further arguments of the format command, e.g.
+     * {@code --add-scram SCRAM-SHA-256=[name=admin,password=secret]} to write a SCRAM credential into the bootstrap
+     * metadata.
      */
-    static Path format(Properties serverProperties, String clusterId, Path configDir, List<String> addScram) {
+    static Path format(Properties serverProperties, String clusterId, Path configDir, List<String> extraArguments) {
         Path configFile = configDir.resolve("server.properties");
         try (OutputStream out = Files.newOutputStream(configFile)) {
             serverProperties.store(out, "alignstream embedded KRaft node");
@@ -48,10 +49,7 @@ final class KRaftStorageFormatter {
         try (PrintStream output = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
             List<String> args = new ArrayList<>(List.of(
                     "format", "--config", configFile.toString(), "--cluster-id", clusterId));
-            for (String scram : addScram) {
-                args.add("--add-scram");
-                args.add(scram);
-            }
+            args.addAll(extraArguments);
             code = StorageTool.execute(args.toArray(String[]::new), output);
         } catch (RuntimeException e) {
             throw new IllegalStateException("formatting KRaft storage with " + configFile + " failed: "

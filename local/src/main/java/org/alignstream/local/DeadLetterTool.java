@@ -50,6 +50,12 @@ public final class DeadLetterTool implements Callable<Integer> {
             description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
     String bootstrapServers;
 
+    @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE", split = ",(?=[^,=]+=)",
+            description = "Kafka client property, repeatable, e.g. the security settings of an authenticated cluster:"
+                    + " -c security.protocol=SASL_PLAINTEXT -c sasl.mechanism=SCRAM-SHA-256 -c sasl.jaas.config=..."
+                    + " (env ALIGNSTREAM_CONFIG, comma-separated)")
+    Map<String, String> config = new java.util.LinkedHashMap<>();
+
     @Option(names = "--stage", description = "Only dead letters of this stage (generator, scorer, selector, feedback)")
     String stage;
 
@@ -150,7 +156,8 @@ public final class DeadLetterTool implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> config = Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Map<String, Object> config = new HashMap<>(this.config);
+        config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         List<Entry> entries;
         try {
             entries = read(config);

@@ -16,7 +16,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /**
  * The parts of {@code docker-compose.yml} the deployment checks and the parity test need, read with SnakeYAML (anchors
- * and {@code <<} merge keys resolved as Compose resolves them; a repeated key is an error, as in Compose).
+ * and {@code <<} merge keys resolved as Compose resolves them; a repeated key is an error, as in Compose), with
+ * Compose's variable interpolation applied to every value ({@code ${VAR}}, {@code ${VAR:-default}},
+ * {@code ${VAR-default}}, {@code ${VAR:?error}}, {@code ${VAR?error}}, {@code ${VAR:+alternative}},
+ * {@code ${VAR+alternative}}, {@code $VAR}, and {@code $$} for a literal {@code $}) from the variables given to
+ * {@link #load(Path, Map)}: none by default, so the file's own defaults apply, as on a machine without an .env file.
  */
 final class ComposeFile {
 
@@ -24,19 +28,127 @@ final class ComposeFile {
     static final String FILE_NAME = "docker-compose.yml";
     /** Build argument that picks a stage's main class in {@code ops/docker/Dockerfile}. */
     static final String MAIN_CLASS_ARG = "MAIN_CLASS";
+    /** Main class of the one-shot set-up (topics, SCRAM users, ACLs); built like a stage, but not a stage. */
+    static final String SETUP_MAIN_CLASS = "org.alignstream.common.security.AccessControlCommand";
 
     final Path root;
+    /** The document with the variables interpolated. */
     final Map<String, Object> document;
+    /** The document as written ({@code ${...}} left as they are). */
+    final Map<String, Object> raw;
 
-    private ComposeFile(Path root, Map<String, Object> document) {
+    private ComposeFile(Path root, Map<String, Object> document, Map<String, Object> raw) {
         this.root = root;
         this.document = document;
+        this.raw = raw;
     }
 
-    /** Reads {@code root/docker-compose.yml}. */
+    /** Reads {@code root/docker-compose.yml} with no variable set (the file's defaults apply). */
     static ComposeFile load(Path root) {
+        return load(root, Map.of());
+    }
+
+    /** Reads {@code root/docker-compose.yml}, interpolating {@code variables} (as the shell or an .env file sets them). */
+    static ComposeFile load(Path root, Map<String, String> variables) {
         Path r = root.toAbsolutePath().normalize();
-        return new ComposeFile(r, map(parseYaml(read(r.resolve(FILE_NAME))), FILE_NAME));
+        Map<String, Object> raw = map(parseYaml(read(r.resolve(FILE_NAME))), FILE_NAME);
+        return new ComposeFile(r, map(interpolateAll(raw, variables, "services"), FILE_NAME), raw);
+    }
+
+    /** A copy of a parsed YAML tree with every string value interpolated (keys are left alone). */
+    static Object interpolateAll(Object node, Map<String, String> variables, String where) {
+        if (node instanceof Map<?, ?> m) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            m.forEach((k, v) -> out.put(String.valueOf(k), interpolateAll(v, variables, where + "." + k)));
+            return out;
+        }
+        if (node instanceof List<?> l) {
+            List<Object> out = new ArrayList<>();
+            l.forEach(v -> out.add(interpolateAll(v, variables, where)));
+            return out;
+        }
+        return node instanceof String s ? interpolate(s, variables, where) : node;
+    }
+
+    private static final java.util.regex.Pattern VARIABLE = java.util.regex.Pattern.compile(
+            "\\$(?:(\\$)|\\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?}|([A-Za-z_][A-Za-z0-9_]*))");
+
+    /**
+     * Compose's interpolation of one value: {@code ${VAR}} and {@code $VAR} (empty if unset), {@code ${VAR:-d}} (d if
+     * unset or empty), {@code ${VAR-d}} (d if unset), {@code ${VAR:?e}} / {@code ${VAR?e}} (an error if unset or empty /
+     * unset), {@code ${VAR:+a}} / {@code ${VAR+a}} (a if set and non-empty / set), {@code $$} for {@code $}.
+     *
+     * @throws IllegalArgumentException for a required variable that is missing, or a {@code $} that starts nothing
+     */
+    static String interpolate(String value, Map<String, String> variables, String where) {
+        java.util.regex.Matcher m = VARIABLE.matcher(value);
+        StringBuilder out = new StringBuilder();
+        int last = 0;
+        while (m.find()) {
+            out.append(value, last, m.start());
+            last = m.end();
+            if (m.group(1) != null) {
+                out.append('$');
+                continue;
+            }
+            String name = m.group(2) != null ? m.group(2) : m.group(5);
+            String v = variables.get(name);
+            String op = m.group(3);
+            String arg = m.group(4) == null ? "" : m.group(4);
+            boolean set = v != null;
+            boolean nonEmpty = set && !v.isEmpty();
+            String result;
+            if (op == null) {
+                result = set ? v : "";
+            } else {
+                boolean colon = op.startsWith(":");
+                boolean present = colon ? nonEmpty : set;
+                result = switch (op.charAt(op.length() - 1)) {
+                    case '-' -> present ? v : arg;
+                    case '+' -> present ? arg : "";
+                    default -> {
+                        if (!present) {
+                            throw new IllegalArgumentException(where + ": required variable " + name + " is not set: "
+                                    + arg);
+                        }
+                        yield v;
+                    }
+                };
+            }
+            out.append(result);
+        }
+        out.append(value.substring(last));
+        String text = out.toString();
+        if (stripMatched(value).contains("$")) {
+            throw new IllegalArgumentException(where + ": invalid interpolation in '" + value + "' (write $ as $$)");
+        }
+        return text;
+    }
+
+    private static String stripMatched(String value) {
+        return VARIABLE.matcher(value).replaceAll("");
+    }
+
+    /** The names of every variable the file interpolates, in order of first use. */
+    java.util.Set<String> variableNames() {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        collectVariables(raw, out);
+        return out;
+    }
+
+    private static void collectVariables(Object node, java.util.Set<String> out) {
+        if (node instanceof Map<?, ?> m) {
+            m.values().forEach(v -> collectVariables(v, out));
+        } else if (node instanceof List<?> l) {
+            l.forEach(v -> collectVariables(v, out));
+        } else if (node instanceof String s) {
+            java.util.regex.Matcher m = VARIABLE.matcher(s);
+            while (m.find()) {
+                if (m.group(1) == null) {
+                    out.add(m.group(2) != null ? m.group(2) : m.group(5));
+                }
+            }
+        }
     }
 
     /** The repository root: the parent of the {@code local} module directory Maven runs the tests in. */
@@ -138,15 +250,48 @@ final class ComposeFile {
         return keyValues(build(service).get("args"), "build.args").get(MAIN_CLASS_ARG);
     }
 
-    /** The services built with a {@value #MAIN_CLASS_ARG}: the alignstream stages, in file order. */
+    /**
+     * The services built with a {@value #MAIN_CLASS_ARG} other than the set-up ({@value #SETUP_MAIN_CLASS}): the
+     * alignstream stages, in file order.
+     */
     Map<String, String> stageMainClasses() {
         Map<String, String> out = new LinkedHashMap<>();
         services().forEach((name, s) -> {
             String main = mainClass(s);
-            if (main != null) {
+            if (main != null && !SETUP_MAIN_CLASS.equals(main)) {
                 out.put(name, main);
             }
         });
+        return out;
+    }
+
+    /** The services that run the set-up ({@value #SETUP_MAIN_CLASS}), in file order. */
+    List<String> setupServices() {
+        List<String> out = new ArrayList<>();
+        services().forEach((name, s) -> {
+            if (SETUP_MAIN_CLASS.equals(mainClass(s))) {
+                out.add(name);
+            }
+        });
+        return out;
+    }
+
+    /** A service's environment as written in the file (before interpolation). */
+    Map<String, String> rawEnvironment(String service) {
+        Map<String, Object> services = map(raw.get("services"), "services");
+        return environment(map(services.get(service), "service " + service));
+    }
+
+    /** The names of the services in a service's {@code depends_on} (short or long form), with their conditions. */
+    static Map<String, String> dependsOn(Map<String, Object> service) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Object d = service.get("depends_on");
+        if (d instanceof List<?> l) {
+            l.forEach(o -> out.put(String.valueOf(o), "service_started"));
+        } else {
+            map(d, "depends_on").forEach((k, v) -> out.put(k,
+                    String.valueOf(map(v, "depends_on." + k).getOrDefault("condition", "service_started"))));
+        }
         return out;
     }
 
@@ -161,58 +306,6 @@ final class ComposeFile {
             return String.join("\n", parts);
         }
         return String.valueOf(command);
-    }
-
-    /** One {@code kafka-topics.sh --create} call of the compose file. */
-    record TopicCreation(String service, String line, String topic, Integer partitions, Integer replicationFactor,
-                         Map<String, String> configs, String bootstrapServer) {
-    }
-
-    /** Every {@code kafka-topics.sh ... --create ...} line in any service's entrypoint or command, in order. */
-    List<TopicCreation> topicCreations() {
-        List<TopicCreation> out = new ArrayList<>();
-        services().forEach((name, s) -> {
-            String text = commandText(s.get("entrypoint")) + "\n" + commandText(s.get("command"));
-            for (String line : text.split("\n")) {
-                String l = line.strip();
-                if (!l.contains("kafka-topics.sh") || !l.contains("--create")) {
-                    continue;
-                }
-                String[] tokens = l.split("\\s+");
-                String topic = null;
-                Integer partitions = null;
-                Integer replication = null;
-                String bootstrap = null;
-                Map<String, String> configs = new LinkedHashMap<>();
-                for (int i = 0; i < tokens.length; i++) {
-                    String t = tokens[i];
-                    String next = i + 1 < tokens.length ? tokens[i + 1] : null;
-                    switch (t) {
-                        case "--topic" -> topic = next;
-                        case "--partitions" -> partitions = parseIntOrNull(next);
-                        case "--replication-factor" -> replication = parseIntOrNull(next);
-                        case "--bootstrap-server" -> bootstrap = next;
-                        case "--config" -> {
-                            if (next != null && next.contains("=")) {
-                                configs.put(next.substring(0, next.indexOf('=')), next.substring(next.indexOf('=') + 1));
-                            }
-                        }
-                        default -> {
-                        }
-                    }
-                }
-                out.add(new TopicCreation(name, l, topic, partitions, replication, configs, bootstrap));
-            }
-        });
-        return out;
-    }
-
-    private static Integer parseIntOrNull(String s) {
-        try {
-            return s == null ? null : Integer.valueOf(s);
-        } catch (NumberFormatException e) {
-            return null;
-        }
     }
 
     /** A volume of a service: source (null for an anonymous volume), target, and whether the source is a host path. */

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,16 +29,22 @@ import org.alignstream.avro.DeadLetter;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.common.stage.DeadLetters;
 import org.alignstream.common.topics.Topics;
+import java.util.Properties;
+import org.alignstream.common.security.AccessControl;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
+import org.alignstream.embedded.KRaftBrokerProperties;
+import org.alignstream.embedded.SaslScram;
 import org.alignstream.local.ServiceProcesses.ServiceProcess;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,19 +55,33 @@ import org.junit.jupiter.api.extension.TestWatcher;
 import picocli.CommandLine;
 
 /**
- * The four stages as {@code docker-compose.yml} runs them, without Docker: each a separate JVM started with exactly
- * the image's command ({@code java -cp <the jar and lib/ the Dockerfile copies> <MAIN_CLASS build argument>}, no other
- * JVM option) and exactly the environment the compose file gives the service (anchors and merge keys resolved), with
- * only the bootstrap servers, the HTTP port and the state directory swapped for the embedded broker's, a free local
- * port and a fresh directory. The topics are created as the compose file's {@code topics} service creates them (its
- * {@code kafka-topics.sh --create} lines: partitions, replication factor, configs), since the stages run with
- * {@code ALIGNSTREAM_CREATE_TOPICS=false}.
+ * The deployment as {@code docker-compose.yml} runs it, without Docker, secured as it is secured.
  *
- * <p>Checks: every stage becomes ready on {@code /health/ready} (and Kafka Streams' client-state metric reads 2, which
- * the not-ready alert relies on); prompts are answered exactly once; a feedback event is turned into a training
- * example; an undecodable prompt goes to dead-letters; every metric name the alert rules and the dashboard use is
- * served by some stage (except the reward-model version counter, which only appears with a retraining); each stage
- * exits cleanly on SIGTERM.
+ * <p>The broker: the compose file's Kafka entrypoint, {@code ops/kafka/start.sh}, is run with bash and exactly the
+ * service's environment (its variables interpolated from {@link #VARIABLES}: fresh random passwords, so a wrong
+ * variable anywhere fails to authenticate), with stand-ins for {@code kafka-storage.sh} and
+ * {@code kafka-server-start.sh} that record their arguments. The in-process KRaft broker then starts from the
+ * {@code server.properties} the script rendered (listeners mapped to free loopback ports by name, the log directory a
+ * fresh one; nothing else changed: SASL on every listener, the StandardAuthorizer, the super user, no ACL no access),
+ * its storage formatted with the arguments the script gave {@code kafka-storage.sh format} (the admin's SCRAM
+ * credential, {@code --add-scram}), and it is administered with the client settings the script wrote for the
+ * healthcheck.
+ *
+ * <p>The set-up and the four stages: each a separate JVM started with exactly the image's command ({@code java -cp
+ * <the jar and lib/ the Dockerfile copies> <MAIN_CLASS build argument>}, no other JVM option) and exactly the
+ * environment the compose file gives the service (anchors, merge keys and variables resolved), with only the bootstrap
+ * servers (compose's {@code kafka:9092} to the in-process INTERNAL listener), the HTTP port and the state directory
+ * swapped. The set-up runs to completion first (topics, users, ACLs), as {@code service_completed_successfully} makes
+ * Compose wait.
+ *
+ * <p>Checks: the set-up exits 0 and the topics have its partitions (reward-models compacted); every stage becomes ready
+ * on {@code /health/ready} under its own principal (and Kafka Streams' client-state metric reads 2, which the not-ready
+ * alert relies on); a host client, as user {@code client} on the EXTERNAL listener, gets its prompts answered exactly
+ * once and its feedback turned into a training example; an undecodable prompt goes to dead-letters, which the client
+ * lists and re-publishes with ops/dead-letters.sh's tool; ACLs and authentication are on (the client may not write
+ * reward-models or aligned-responses, a wrong password is refused); every metric name the alert rules and the
+ * dashboard use is served by some stage (except the reward-model version counter, which only appears with a
+ * retraining); each stage exits cleanly on SIGTERM.
  */
 class ComposeParityIT {
     /** The variables swapped for the local run; everything else is the compose file's. */
@@ -67,14 +89,22 @@ class ComposeParityIT {
             "ALIGNSTREAM_STATE_DIR");
     /** Series that only exist once something happens that this test does not cause (a retraining). */
     static final Set<String> NOT_EXPECTED_YET = Set.of("alignstream_model_versions_total");
+    /** The variables the compose file is interpolated with: every password fresh, as an operator would set them. */
+    static final Map<String, String> VARIABLES = new LinkedHashMap<>();
     private static final int SIGTERM_EXIT_CODE = 143;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(120);
     private static final Pattern CLIENT_STATE =
             Pattern.compile("(?m)^kafka_streams_stream_metrics_client_state\\{[^}]*} (\\S+)$");
 
+    private static Path root;
+    private static ComposeFile compose;
     private static EmbeddedKafkaCluster kafka;
     private static ServiceProcesses processes;
+    /** Compose's broker addresses (advertised listeners) to the in-process broker's, e.g. kafka:9092 -> 127.0.0.1:p. */
+    private static final Map<String, String> ADDRESSES = new LinkedHashMap<>();
+    /** The in-process EXTERNAL listener: where host clients (localhost:9094 in Compose) connect. */
+    private static String externalBootstrap;
 
     @RegisterExtension
     static final TestWatcher PRINT_LOGS_ON_FAILURE = new TestWatcher() {
@@ -87,8 +117,17 @@ class ComposeParityIT {
     };
 
     @BeforeAll
-    static void startBroker() throws IOException {
-        kafka = EmbeddedKafkaCluster.start();
+    static void startBroker() throws Exception {
+        root = ComposeFile.repositoryRoot();
+        for (String v : List.of("ALIGNSTREAM_ADMIN_PASSWORD", "ALIGNSTREAM_GENERATOR_PASSWORD",
+                "ALIGNSTREAM_SCORER_PASSWORD", "ALIGNSTREAM_SELECTOR_PASSWORD", "ALIGNSTREAM_FEEDBACK_PASSWORD",
+                "ALIGNSTREAM_CLIENT_PASSWORD")) {
+            VARIABLES.put(v, "pw-" + UUID.randomUUID());
+        }
+        compose = ComposeFile.load(root, VARIABLES);
+        Path target = Path.of(System.getProperty("basedir", "."), "target");
+        Files.createDirectories(target);
+        kafka = startBrokerAsTheComposeFileDoes(Files.createTempDirectory(target, "compose-parity-kafka-"));
         processes = new ServiceProcesses("compose-parity-it-", kafka.bootstrapServers());
     }
 
@@ -105,13 +144,167 @@ class ComposeParityIT {
         }
     }
 
+    /** Client settings of user {@code client} on the EXTERNAL listener, as the compose file's header shows them. */
+    private static Map<String, Object> hostClient() {
+        return hostClient(AccessControl.CLIENT, VARIABLES.get("ALIGNSTREAM_CLIENT_PASSWORD"));
+    }
+
+    private static Map<String, Object> hostClient(String user, String password) {
+        Map<String, Object> c = new HashMap<>(SaslScram.clientProperties(user, password));
+        c.put("bootstrap.servers", externalBootstrap);
+        return c;
+    }
+
+    /**
+     * Runs the Kafka service's entrypoint script with its compose environment and stand-in kafka-*.sh commands, then
+     * starts the in-process broker from what the script rendered and passed on.
+     */
+    private static EmbeddedKafkaCluster startBrokerAsTheComposeFileDoes(Path dir) throws Exception {
+        Map<String, Object> service = compose.service("kafka");
+        Map<String, String> env = ComposeFile.environment(service);
+        List<String> entrypoint = List.of(ComposeFile.commandText(service.get("entrypoint")).split("\n"));
+        assertThat(entrypoint).as("the broker's entrypoint").hasSize(2).first().isEqualTo("/bin/bash");
+        Path script = ComposeFile.mounts(service).stream().filter(m -> m.target().equals(entrypoint.get(1)))
+                .map(m -> compose.hostPath(m.source())).findFirst()
+                .orElseThrow(() -> new AssertionError("the entrypoint script " + entrypoint.get(1) + " is not mounted"));
+
+        // stand-ins for the image's commands: record the arguments (NUL-separated)
+        Path home = dir.resolve("kafka-home");
+        Files.createDirectories(home.resolve("bin"));
+        for (String tool : List.of("kafka-storage.sh", "kafka-server-start.sh")) {
+            Path stub = home.resolve("bin").resolve(tool);
+            Files.writeString(stub, "#!/usr/bin/env bash\nprintf '%s\\0' \"$@\" > \"$(dirname \"$0\")/../" + tool
+                    + ".args\"\n");
+            assertThat(stub.toFile().setExecutable(true)).isTrue();
+        }
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("start.sh.log").toFile());
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        pb.environment().put("KAFKA_HOME", home.toString());
+        pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        Process p = pb.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("ops/kafka/start.sh finishes").isTrue();
+        assertThat(p.exitValue()).as("ops/kafka/start.sh: %s", Files.readString(dir.resolve("start.sh.log"))).isZero();
+
+        Path rendered = home.resolve("config/server.properties");
+        List<String> format = args(home.resolve("kafka-storage.sh.args"));
+        List<String> start = args(home.resolve("kafka-server-start.sh.args"));
+        assertThat(start).as("kafka-server-start.sh runs the rendered file").containsExactly(rendered.toString());
+        assertThat(format.subList(0, 5)).as("kafka-storage.sh format").containsExactly("format", "--cluster-id",
+                env.get("CLUSTER_ID"), "--config", rendered.toString());
+        List<String> extraFormat = format.subList(5, format.size());
+        assertThat(extraFormat).as("the admin's bootstrap credential").hasSize(2).first().isEqualTo("--add-scram");
+
+        Properties server = new Properties();
+        try (var in = Files.newInputStream(rendered)) {
+            server.load(in);
+        }
+        assertThat(server.getProperty("authorizer.class.name")).isEqualTo(SaslScram.AUTHORIZER);
+        Map<String, String> props = new LinkedHashMap<>();
+        server.stringPropertyNames().forEach(k -> props.put(k, server.getProperty(k)));
+        props.remove("log.dirs"); // the container's volume; the in-process broker uses a fresh directory
+
+        // the same listeners on loopback ports: the inter-broker one (the stages') on the builder's broker port, the
+        // controller on its controller port, every other (EXTERNAL) on a free port
+        String interBroker = props.get("inter.broker.listener.name");
+        String controller = props.get("controller.listener.names");
+        Map<String, String> endpoints = new LinkedHashMap<>();
+        for (String name : DeploymentChecks.listenerNames(props.get("listeners"))) {
+            endpoints.put(name, "127.0.0.1:" + (name.equals(interBroker) ? KRaftBrokerProperties.BROKER_PORT_PLACEHOLDER
+                    : name.equals(controller) ? KRaftBrokerProperties.CONTROLLER_PORT_PLACEHOLDER
+                    : Integer.toString(freePort())));
+        }
+        assertThat(endpoints).containsKeys(interBroker, controller);
+        Map<String, String> advertisedBy = new LinkedHashMap<>();
+        for (String l : props.get("advertised.listeners").split(",")) {
+            advertisedBy.put(l.substring(0, l.indexOf("://")), l.substring(l.indexOf("://") + 3));
+        }
+        props.put("listeners", endpoints.entrySet().stream().map(e -> e.getKey() + "://" + e.getValue())
+                .collect(java.util.stream.Collectors.joining(",")));
+        props.put("advertised.listeners", advertisedBy.keySet().stream().map(n -> n + "://" + endpoints.get(n))
+                .collect(java.util.stream.Collectors.joining(",")));
+        String voters = props.get("controller.quorum.voters");
+        assertThat(voters).as("one voter, this node").matches(props.get("node.id") + "@[^,]+");
+        props.put("controller.quorum.voters", props.get("node.id") + "@" + endpoints.get(controller));
+
+        Properties admin = new Properties();
+        try (var in = Files.newInputStream(home.resolve("config/admin-client.properties"))) {
+            admin.load(in);
+        }
+        EmbeddedKafkaCluster.Builder builder = EmbeddedKafkaCluster.builder().clusterId(env.get("CLUSTER_ID"))
+                .brokerProperties(props).formatArguments(extraFormat);
+        admin.stringPropertyNames().forEach(k -> builder.clientProperty(k, admin.getProperty(k)));
+        EmbeddedKafkaCluster started = builder.start();
+        for (Map.Entry<String, String> e : advertisedBy.entrySet()) {
+            String local = endpoints.get(e.getKey())
+                    .replace(KRaftBrokerProperties.BROKER_PORT_PLACEHOLDER, Integer.toString(started.brokerPort()));
+            ADDRESSES.put(e.getValue(), local);
+            if (!e.getKey().equals(interBroker)) {
+                externalBootstrap = local;
+            }
+        }
+        assertThat(externalBootstrap).as("a host-facing listener besides %s", interBroker).isNotNull();
+        System.out.printf("compose parity: broker from ops/kafka/start.sh's server.properties (%d properties), %s%n",
+                props.size(), ADDRESSES);
+        return started;
+    }
+
+    private static List<String> args(Path file) throws IOException {
+        assertThat(file).as("the stand-in was called").isRegularFile();
+        String text = Files.readString(file);
+        return text.isEmpty() ? List.of() : List.of(text.substring(0, text.length() - 1).split("\0", -1));
+    }
+
+    /** A compose bootstrap address list mapped to the in-process broker. */
+    private static String mapped(String composeBootstrap) {
+        List<String> out = new ArrayList<>();
+        for (String a : composeBootstrap.split(",")) {
+            String local = ADDRESSES.get(a.strip());
+            assertThat(local).as("compose address %s is an advertised listener of the broker %s", a, ADDRESSES.keySet())
+                    .isNotNull();
+            out.add(local);
+        }
+        return String.join(",", out);
+    }
+
+    /** Sends one record as the given client and returns the failure (null if the write succeeded). */
+    private static Throwable writeAs(Map<String, Object> client, String topic) {
+        Map<String, Object> config = new HashMap<>(client);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        try (KafkaProducer<byte[], byte[]> producer =
+                     new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, "forged".getBytes(), new byte[] {1})).get(30, TimeUnit.SECONDS);
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
     @Test
-    void theStagesRunWithExactlyTheComposeCommandAndEnvironment() throws Exception {
+    void theSetUpAndTheStagesRunWithExactlyTheComposeCommandAndEnvironmentOnTheSecuredBroker() throws Exception {
         long start = System.nanoTime();
-        Path root = ComposeFile.repositoryRoot();
-        ComposeFile compose = ComposeFile.load(root);
-        createTopicsAsTheComposeFileDoes(compose);
         String classpath = imageClasspath(root);
+
+        // ---- the one-shot set-up, as the super user: topics, users, ACLs
+        List<String> setups = compose.setupServices();
+        assertThat(setups).hasSize(1);
+        Map<String, Object> setupService = compose.service(setups.get(0));
+        assertThat(ComposeFile.mainClass(setupService)).isEqualTo(ComposeFile.SETUP_MAIN_CLASS);
+        Map<String, String> setupEnv = new HashMap<>(ComposeFile.environment(setupService));
+        setupEnv.put("ALIGNSTREAM_BOOTSTRAP_SERVERS", mapped(setupEnv.get("ALIGNSTREAM_BOOTSTRAP_SERVERS")));
+        ServiceProcess setup = processes.launchExactly(setups.get(0), classpath, ComposeFile.SETUP_MAIN_CLASS, setupEnv);
+        assertThat(setup.process.waitFor(120, TimeUnit.SECONDS)).as("the set-up finishes").isTrue();
+        assertThat(setup.process.exitValue()).as("set-up exit code; log:%n%s", setup.logText()).isZero();
+        assertThat(setup.logText()).contains("topics, 5 users and " + AccessControl.aclBindings(AccessControl.standard())
+                .size() + " ACLs in place");
+        checkTopicsAsTheSetUpCreatesThem(Integer.parseInt(setupEnv.get("ALIGNSTREAM_TOPIC_PARTITIONS")));
 
         // ---- launch each stage with the compose file's main class and environment
         Map<String, String> stages = compose.stageMainClasses();
@@ -121,7 +314,7 @@ class ComposeParityIT {
             Map<String, String> composeEnv = ComposeFile.environment(compose.service(stage.getKey()));
             assertThat(composeEnv).as("%s environment", stage.getKey()).containsKeys(SWAPPED.toArray(String[]::new));
             Map<String, String> env = new HashMap<>(composeEnv);
-            env.put("ALIGNSTREAM_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+            env.put("ALIGNSTREAM_BOOTSTRAP_SERVERS", mapped(composeEnv.get("ALIGNSTREAM_BOOTSTRAP_SERVERS")));
             env.put("ALIGNSTREAM_HTTP_PORT", Integer.toString(freePort()));
             env.put("ALIGNSTREAM_STATE_DIR",
                     Files.createTempDirectory(processes.workDir(), stage.getKey() + "-state-").toString());
@@ -131,6 +324,8 @@ class ComposeParityIT {
             composeUnchanged.keySet().removeAll(SWAPPED);
             assertThat(unchanged).as("%s: all but the swapped variables are the compose file's", stage.getKey())
                     .isEqualTo(composeUnchanged);
+            assertThat(DeploymentChecks.stageLogin(stage.getValue(), composeEnv).user()).as("%s's principal", stage.getKey())
+                    .isEqualTo(DeploymentChecks.STAGE_USERS.get(stage.getValue()));
             System.out.printf("compose parity: %s = java -cp <image classpath> %s with %s%n", stage.getKey(),
                     stage.getValue(), new TreeSet<>(composeEnv.keySet()));
             running.put(stage.getKey(), processes.launchExactly(stage.getKey(), classpath, stage.getValue(), env));
@@ -154,7 +349,7 @@ class ComposeParityIT {
         }
 
         // ---- prompts answered exactly once, through the four processes
-        try (PromptClient client = new PromptClient(kafka.clientConfig())) {
+        try (PromptClient client = new PromptClient(hostClient())) {
             List<PromptRequest> requests = new ArrayList<>();
             List<String> prompts = SamplePrompts.load(null);
             for (int i = 0; i < 4; i++) {
@@ -173,7 +368,7 @@ class ComposeParityIT {
         long answered = System.nanoTime();
 
         // ---- one feedback event becomes a training example; an undecodable prompt becomes a dead letter
-        try (FeedbackClient feedback = new FeedbackClient(kafka.clientConfig())) {
+        try (FeedbackClient feedback = new FeedbackClient(hostClient())) {
             feedback.send(FeedbackClient.preference("compose-feedback-1", "sentiment", "She was",
                     "She was delighted with the morning.", "She was cross with everyone."));
             feedback.flush();
@@ -182,11 +377,11 @@ class ComposeParityIT {
                 Topics.FEEDBACK_EXAMPLES, r -> !r.isEmpty(), Duration.ofMillis(500), ANSWER_TIMEOUT);
         assertThat(examples).as("training examples from the one feedback event").hasSize(1);
         assertThat(AlignmentChecks.key(examples.get(0))).isEqualTo("sentiment");
-        try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(kafka.clientConfig(), new ByteArraySerializer(),
+        try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(hostClient(), new ByteArraySerializer(),
                 new ByteArraySerializer())) {
             raw.send(new ProducerRecord<>(Topics.PROMPTS, "compose-garbage".getBytes(), new byte[] {1, 2, 3, 4})).get();
         }
-        List<ConsumerRecord<byte[], byte[]>> dead = TopicReader.readCommitted(kafka.clientConfig(), Topics.DEAD_LETTERS,
+        List<ConsumerRecord<byte[], byte[]>> dead = TopicReader.readCommitted(hostClient(), Topics.DEAD_LETTERS,
                 r -> !r.isEmpty(), Duration.ofMillis(500), ANSWER_TIMEOUT);
         assertThat(dead).hasSize(1);
         DeadLetter letter = DeadLetters.serde().decode(dead.get(0).value());
@@ -194,15 +389,28 @@ class ComposeParityIT {
         // ops/dead-letters.sh lists it and re-publishes its original record, which (still garbage) comes back
         java.io.StringWriter listed = new java.io.StringWriter();
         CommandLine tool = DeadLetterTool.commandLine(Map.of()).setOut(new java.io.PrintWriter(listed));
-        assertThat(tool.execute("--bootstrap-servers", kafka.bootstrapServers(), "--key", "compose-garbage",
-                "--republish")).isZero();
+        Map<String, Object> client = hostClient();
+        assertThat(tool.execute("--bootstrap-servers", externalBootstrap,
+                "-c", "security.protocol=" + client.get("security.protocol"),
+                "-c", "sasl.mechanism=" + client.get("sasl.mechanism"),
+                "-c", "sasl.jaas.config=" + client.get("sasl.jaas.config"),
+                "--key", "compose-garbage", "--republish")).isZero();
         assertThat(listed.toString()).contains("\tgenerator\tprompts-", "key=compose-garbage", "cannot decode",
                 "1 dead letter(s)", "re-published 1 record(s) to their source topics");
-        List<ConsumerRecord<byte[], byte[]>> again = TopicReader.readCommitted(kafka.clientConfig(),
+        List<ConsumerRecord<byte[], byte[]>> again = TopicReader.readCommitted(hostClient(),
                 Topics.DEAD_LETTERS, r -> r.size() >= 2, Duration.ofMillis(500), ANSWER_TIMEOUT);
         assertThat(again).hasSize(2);
         assertThat(DeadLetters.serde().decode(again.get(1).value()).getOriginalValue())
                 .isEqualTo(letter.getOriginalValue());
+
+        // ---- authentication and ACLs are on: the client may not publish a reward model nor an answer, a wrong password
+        // is refused, and the super user is not needed for any of the above
+        assertThat(writeAs(hostClient(), Topics.REWARD_MODELS)).as("the client writing reward-models")
+                .isInstanceOf(TopicAuthorizationException.class);
+        assertThat(writeAs(hostClient(), Topics.ALIGNED_RESPONSES)).as("the client writing aligned-responses")
+                .isInstanceOf(TopicAuthorizationException.class);
+        assertThat(writeAs(hostClient(AccessControl.CLIENT, "not-the-password"), Topics.PROMPTS))
+                .as("a wrong password").isInstanceOf(SaslAuthenticationException.class);
 
         // ---- every metric the alerts and the dashboard use is served by some stage
         Set<String> served = new TreeSet<>();
@@ -231,20 +439,13 @@ class ComposeParityIT {
                 (ready - start) / 1e9, (answered - ready) / 1e9, (System.nanoTime() - start) / 1e9);
     }
 
-    /** Creates the topics exactly as the compose file's kafka-topics.sh lines do, and checks the result. */
-    private static void createTopicsAsTheComposeFileDoes(ComposeFile compose) throws Exception {
-        List<ComposeFile.TopicCreation> creations = compose.topicCreations();
-        assertThat(creations).extracting(ComposeFile.TopicCreation::topic).containsExactlyInAnyOrderElementsOf(Topics.ALL);
+    /** The topics the set-up created: every one of Topics.ALL with its partition count, reward-models compacted. */
+    private static void checkTopicsAsTheSetUpCreatesThem(int partitions) throws Exception {
         try (Admin admin = Admin.create(kafka.clientConfig())) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (ComposeFile.TopicCreation t : creations) {
-                topics.add(new NewTopic(t.topic(), t.partitions(), t.replicationFactor().shortValue()).configs(t.configs()));
-            }
-            admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
             Map<String, TopicDescription> described = admin.describeTopics(Topics.ALL).allTopicNames().get(60,
                     TimeUnit.SECONDS);
-            for (ComposeFile.TopicCreation t : creations) {
-                assertThat(described.get(t.topic()).partitions()).hasSize(t.partitions());
+            for (String t : Topics.ALL) {
+                assertThat(described.get(t).partitions()).as(t).hasSize(partitions);
             }
             ConfigResource rewardModels = new ConfigResource(ConfigResource.Type.TOPIC, Topics.REWARD_MODELS);
             Config config = admin.describeConfigs(List.of(rewardModels)).all().get(60, TimeUnit.SECONDS).get(rewardModels);

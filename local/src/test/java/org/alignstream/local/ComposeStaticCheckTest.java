@@ -23,7 +23,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Checks the Compose deployment against the code without Docker ({@link DeploymentChecks}): the repository's files
  * pass every check, and each check fails on a copy of them with one mutation (a missing file, an unknown main class or
- * variable, a wrong port, a missing topic or config, a broken alert rule or dashboard, an unpinned image, ...).
+ * variable, a wrong port, a set-up without explicit partitions, a broken alert rule or dashboard, an unpinned image, no
+ * authorizer, allow-everyone, a PLAINTEXT listener, a stage as admin or sharing a user, a stage creating topics, a
+ * hard-coded password, ...).
  */
 class ComposeStaticCheckTest {
 
@@ -47,9 +49,12 @@ class ComposeStaticCheckTest {
         ComposeFile compose = ComposeFile.load(root);
         assertThat(compose.stageMainClasses().values())
                 .containsExactlyInAnyOrderElementsOf(DeploymentChecks.STAGE_MAIN_CLASSES);
-        assertThat(compose.topicCreations()).extracting(ComposeFile.TopicCreation::topic)
-                .containsExactlyInAnyOrderElementsOf(Topics.ALL);
-        assertThat(compose.topicCreations()).allSatisfy(t -> assertThat(t.partitions()).isPositive());
+        // one set-up creates the topics (Topics.ALL, AccessControl.setUp), the users and the ACLs
+        assertThat(compose.setupServices()).containsExactly("setup");
+        picocli.CommandLine setup = DeploymentChecks.parseSetup(ComposeFile.environment(compose.service("setup")));
+        assertThat((Integer) DeploymentChecks.option(setup, "--topic-partitions")).isEqualTo(6);
+        assertThat((Short) DeploymentChecks.option(setup, "--replication-factor")).isEqualTo((short) 1);
+        assertThat(Topics.ALL).contains(Topics.REWARD_MODELS);
         // the option variables come from the real picocli model: a stage-specific option is known only to its stage
         assertThat(DeploymentChecks.optionVariables("org.alignstream.scorer.ScorerService"))
                 .contains("ALIGNSTREAM_BOOTSTRAP_SERVERS", "ALIGNSTREAM_DEVICE", "ALIGNSTREAM_CONFIG")
@@ -60,6 +65,46 @@ class ComposeStaticCheckTest {
         Map<String, String> env = ComposeFile.environment(compose.service("selector"));
         assertThat(env).containsEntry("ALIGNSTREAM_BOOTSTRAP_SERVERS", "kafka:9092")
                 .containsEntry("ALIGNSTREAM_HTTP_PORT", "8080").containsEntry("OPT_OUT_TRACKING", "true");
+    }
+
+    /** Compose's interpolation: the file's development defaults without variables, the variables' values with them. */
+    @Test
+    void passwordsComeFromVariablesWithMarkedDevelopmentDefaults() {
+        ComposeFile defaults = ComposeFile.load(root);
+        assertThat(defaults.variableNames()).contains("ALIGNSTREAM_ADMIN_PASSWORD", "ALIGNSTREAM_GENERATOR_PASSWORD",
+                "ALIGNSTREAM_SCORER_PASSWORD", "ALIGNSTREAM_SELECTOR_PASSWORD", "ALIGNSTREAM_FEEDBACK_PASSWORD",
+                "ALIGNSTREAM_CLIENT_PASSWORD");
+        assertThat(ComposeFile.environment(defaults.service("scorer")).get("ALIGNSTREAM_CONFIG"))
+                .contains("username=\"scorer\" password=\"dev-scorer-change-me\";");
+        assertThat(ComposeFile.environment(defaults.service("setup")))
+                .containsEntry("ALIGNSTREAM_SCORER_PASSWORD", "dev-scorer-change-me")
+                .containsEntry("ALIGNSTREAM_CLIENT_PASSWORD", "dev-client-change-me");
+        assertThat(ComposeFile.environment(defaults.service("kafka")))
+                .containsEntry("BROKER_ADMIN_PASSWORD", "dev-admin-change-me");
+        ComposeFile set = ComposeFile.load(root, Map.of("ALIGNSTREAM_SCORER_PASSWORD", "s3cret-1",
+                "ALIGNSTREAM_ADMIN_PASSWORD", "adm-2"));
+        assertThat(ComposeFile.environment(set.service("scorer")).get("ALIGNSTREAM_CONFIG"))
+                .contains("username=\"scorer\" password=\"s3cret-1\";");
+        assertThat(ComposeFile.environment(set.service("setup"))).containsEntry("ALIGNSTREAM_SCORER_PASSWORD", "s3cret-1");
+        assertThat(ComposeFile.environment(set.service("kafka")).values()).filteredOn(v -> v.contains("adm-2"))
+                .hasSize(3); // BROKER_ADMIN_PASSWORD, the INTERNAL listener's SCRAM and the CONTROLLER's PLAIN login
+        assertThat(DeploymentChecks.all(root, knownMetrics)).isEmpty();
+    }
+
+    @Test
+    void interpolationFollowsCompose() {
+        Map<String, String> vars = Map.of("SET", "v", "EMPTY", "");
+        assertThat(ComposeFile.interpolate("a${SET}b$SET", vars, "t")).isEqualTo("avbv");
+        assertThat(ComposeFile.interpolate("${UNSET:-d}|${EMPTY:-d}|${EMPTY-d}|${UNSET-d}|${SET:-d}", vars, "t"))
+                .isEqualTo("d|d||d|v");
+        assertThat(ComposeFile.interpolate("${SET:+alt}|${EMPTY:+alt}|${EMPTY+alt}|${UNSET}", vars, "t"))
+                .isEqualTo("alt||alt|");
+        assertThat(ComposeFile.interpolate("cost $$5 ${SET:?}", vars, "t")).isEqualTo("cost $5 v");
+        assertThat(ComposeFile.interpolate("pw=${P:-dev-x-change-me};", vars, "t")).isEqualTo("pw=dev-x-change-me;");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ComposeFile.interpolate("${UNSET:?needed}", vars, "t"))
+                .hasMessageContaining("UNSET").hasMessageContaining("needed");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ComposeFile.interpolate("a $ b", vars, "t"))
+                .hasMessageContaining("write $ as $$");
     }
 
     /** The metric names known to the checks include the bridged Kafka Streams names the alerts rely on. */
@@ -114,7 +159,7 @@ class ComposeStaticCheckTest {
                         "JAVA_TOOL_OPTIONS: -Dai.djl.offline=true -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m",
                         "ALIGNSTREAM_INTRA_OP_THREADS: \"1\"\n      JAVA_TOOL_OPTIONS: -Dai.djl.offline=true -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m",
                         "[env] service selector: ALIGNSTREAM_INTRA_OP_THREADS is not an option of SelectorService"),
-                m("a misspelt variable", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: kafka:9092",
+                mFirst("a misspelt variable", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: kafka:9092",
                         "ALIGNSTREAM_BOOTSTRAP_SERVER: kafka:9092",
                         "[env] service generator: ALIGNSTREAM_BOOTSTRAP_SERVER is not an option of GeneratorService"),
                 m("a value that does not parse", compose, "ALIGNSTREAM_MAX_N: \"64\"", "ALIGNSTREAM_MAX_N: \"many\"",
@@ -124,11 +169,11 @@ class ComposeStaticCheckTest {
                 m("Avro packages not trusted", compose,
                         "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m", "-Xmx256m",
                         "[env] service selector: JAVA_TOOL_OPTIONS lacks -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro"),
-                m("a bootstrap server that is no Kafka service", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: kafka:9092",
+                mFirst("a bootstrap server that is no Kafka service", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: kafka:9092",
                         "ALIGNSTREAM_BOOTSTRAP_SERVERS: broker:9092",
                         "[env] service feedback: bootstrap server broker:9092 is not a Kafka service"),
                 m("a stage that does not wait for its topics", compose,
-                        "    topics:\n      condition: service_completed_successfully\n", "",
+                        "    setup:\n      condition: service_completed_successfully\n", "",
                         "[env] service selector does not create topics and does not wait for the service that does"),
                 // healthchecks and state
                 m("a healthcheck on liveness only", compose, "/health/ready\"]", "/health/live\"]",
@@ -148,19 +193,64 @@ class ComposeStaticCheckTest {
                         "[prometheus] no job scrapes feedback:8080"),
                 m("a rule file that is not mounted", prometheus, "  - /etc/prometheus/alerts.yml", "  - /etc/prometheus/rules.yml",
                         "[prometheus] rule file /etc/prometheus/rules.yml is not mounted into service prometheus"),
-                // topics
-                m("a topic not created", compose,
-                        "        /opt/kafka/bin/kafka-topics.sh --bootstrap-server kafka:9092 --create --if-not-exists --topic dead-letters --partitions 6 --replication-factor 1\n",
-                        "", "[topics] dead-letters is not created by any kafka-topics.sh --create"),
-                m("a topic without explicit partitions", compose, "--topic prompts --partitions 6 ", "--topic prompts ",
-                        "[topics] prompts is created without explicit --partitions"),
-                m("reward-models not compacted", compose, " --config cleanup.policy=compact", "",
-                        "[topics] reward-models must be created with --config cleanup.policy=compact (Topics.configs), is null"),
-                m("more replicas than brokers", compose, "--topic candidates --partitions 6 --replication-factor 1",
-                        "--topic candidates --partitions 6 --replication-factor 3",
-                        "[topics] candidates: replication factor 3 above the 1 broker(s)"),
-                m("a misspelt topic", compose, "--topic feedback-examples ", "--topic feedback-example ",
-                        "[topics] feedback-example is created but is not an alignstream topic"),
+                // topics: the set-up creates them (AccessControl.setUp: Topics.ALL with Topics.configs)
+                m("no set-up", compose, "MAIN_CLASS: org.alignstream.common.security.AccessControlCommand",
+                        "MAIN_CLASS: org.alignstream.common.security.AccessControlCmd",
+                        "[topics] 0 services run org.alignstream.common.security.AccessControlCommand"),
+                m("partitions left to a default", compose, "      ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"\n", "",
+                        "[topics] service setup: ALIGNSTREAM_TOPIC_PARTITIONS is not set"),
+                m("more replicas than brokers", compose,
+                        "ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"\n      ALIGNSTREAM_REPLICATION_FACTOR: \"1\"",
+                        "ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"\n      ALIGNSTREAM_REPLICATION_FACTOR: \"3\"",
+                        "[topics] service setup: replication factor 3 above the 1 broker(s)"),
+                m("a set-up option that does not exist", compose, "ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"",
+                        "ALIGNSTREAM_PARTITIONS: \"6\"",
+                        "[topics] service setup: ALIGNSTREAM_PARTITIONS is not an option of AccessControlCommand"),
+                m("a set-up that does not wait for the broker", compose,
+                        "    restart: \"no\"\n    depends_on:\n      kafka:\n        condition: service_healthy\n",
+                        "    restart: \"no\"\n",
+                        "[topics] service setup does not wait for the Kafka service to be healthy"),
+                // access control
+                m("no authorizer", compose,
+                        "      KAFKA_AUTHORIZER_CLASS_NAME: org.apache.kafka.metadata.authorizer.StandardAuthorizer\n", "",
+                        "[security] service kafka: KAFKA_AUTHORIZER_CLASS_NAME is null"),
+                m("everyone allowed without ACLs", compose, "KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: \"false\"",
+                        "KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: \"true\"",
+                        "[security] service kafka: KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND must be false, is true"),
+                m("anonymous a super user", compose, "KAFKA_SUPER_USERS: User:admin",
+                        "KAFKA_SUPER_USERS: User:admin;User:ANONYMOUS",
+                        "[security] service kafka: the super users [ANONYMOUS, admin] must be exactly"),
+                m("an unauthenticated listener", compose, "EXTERNAL:SASL_PLAINTEXT", "EXTERNAL:PLAINTEXT",
+                        "[security] service kafka: listener EXTERNAL is PLAINTEXT"),
+                m("PLAIN for host clients", compose, "KAFKA_LISTENER_NAME_EXTERNAL_SASL_ENABLED_MECHANISMS: SCRAM-SHA-256",
+                        "KAFKA_LISTENER_NAME_EXTERNAL_SASL_ENABLED_MECHANISMS: SCRAM-SHA-256,PLAIN",
+                        "[security] service kafka: client listener EXTERNAL must enable only SCRAM mechanisms"),
+                m("no bootstrap credential", "ops/kafka/start.sh", "\n    --add-scram ", "\n    --no-scram ",
+                        "[security] service kafka: its entrypoint"),
+                m("a set-up that is not the super user", compose, "username=\"admin\" password=\"${ALIGNSTREAM_ADMIN_PASSWORD:-dev-admin-change-me}\";\n      ALIGNSTREAM_TOPIC_PARTITIONS",
+                        "username=\"client\" password=\"${ALIGNSTREAM_ADMIN_PASSWORD:-dev-admin-change-me}\";\n      ALIGNSTREAM_TOPIC_PARTITIONS",
+                        "[security] service setup authenticates as client, not as the broker's super user"),
+                m("a stage as the super user", compose, "username=\"scorer\" password=\"${ALIGNSTREAM_SCORER_PASSWORD:-dev-scorer-change-me}\"",
+                        "username=\"admin\" password=\"${ALIGNSTREAM_ADMIN_PASSWORD:-dev-admin-change-me}\"",
+                        "[security] service scorer authenticates as admin, a super user"),
+                m("two stages under one user", compose, "username=\"selector\" password=\"${ALIGNSTREAM_SELECTOR_PASSWORD:-dev-selector-change-me}\"",
+                        "username=\"generator\" password=\"${ALIGNSTREAM_GENERATOR_PASSWORD:-dev-generator-change-me}\"",
+                        "[security] user generator is used by services [generator, selector]"),
+                m("a stage without authentication", compose, "ALIGNSTREAM_CONFIG: security.protocol=SASL_PLAINTEXT,sasl.mechanism=SCRAM-SHA-256,sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"feedback\"",
+                        "ALIGNSTREAM_CONFIG: linger.ms=5,sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"feedback\"",
+                        "[security] service feedback does not authenticate with SASL/SCRAM"),
+                m("a stage password the set-up does not give", compose, "password=\"${ALIGNSTREAM_FEEDBACK_PASSWORD:-dev-feedback-change-me}\"",
+                        "password=\"${ALIGNSTREAM_FEEDBACK_PASSWORD:-dev-feedback-changed}\"",
+                        "[security] service feedback: its password for user feedback is not the one the set-up gives it"),
+                m("a stage that creates topics", compose, "ALIGNSTREAM_CREATE_TOPICS: \"false\"",
+                        "ALIGNSTREAM_CREATE_TOPICS: \"true\"",
+                        "[security] service selector: ALIGNSTREAM_CREATE_TOPICS must be false"),
+                m("a password written into the file", compose,
+                        "ALIGNSTREAM_CLIENT_PASSWORD: ${ALIGNSTREAM_CLIENT_PASSWORD:-dev-client-change-me}",
+                        "ALIGNSTREAM_CLIENT_PASSWORD: hunter2-client",
+                        "[security] service setup: ALIGNSTREAM_CLIENT_PASSWORD is written into the file"),
+                m("a $ that interpolates nothing", compose, "KAFKA_HEAP_OPTS: -Xms512m -Xmx1g", "KAFKA_HEAP_OPTS: -Xms512m -Xmx1g $",
+                        "[compose] docker-compose.yml does not parse"),
                 // alert rules
                 m("alert rules that do not parse", alerts, "  - name: alignstream-flow\n    rules:",
                         "  - name: alignstream-flow\n   rules:", "[alerts] ops/prometheus/alerts.yml does not parse"),
@@ -241,12 +331,12 @@ class ComposeStaticCheckTest {
         assertThat(DeploymentChecks.all(copy, knownMetrics)).isEmpty();
     }
 
-    /** Copies the compose file and everything it references (ops/docker, ops/prometheus, ops/grafana, local/pom.xml). */
+    /** Copies the compose file and everything it references (ops/docker, ops/kafka, ops/prometheus, ops/grafana, local/pom.xml). */
     static void copyDeployment(Path from, Path to) throws IOException {
         Files.copy(from.resolve(ComposeFile.FILE_NAME), to.resolve(ComposeFile.FILE_NAME));
         Files.createDirectories(to.resolve("local"));
         Files.copy(from.resolve("local/pom.xml"), to.resolve("local/pom.xml"));
-        for (String dir : List.of("ops/docker", "ops/prometheus", "ops/grafana")) {
+        for (String dir : List.of("ops/docker", "ops/kafka", "ops/prometheus", "ops/grafana")) {
             Path src = from.resolve(dir);
             try (Stream<Path> walk = Files.walk(src)) {
                 for (Path p : walk.toList()) {

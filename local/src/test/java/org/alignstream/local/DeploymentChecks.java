@@ -20,15 +20,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.runtime.StreamsCommand;
+import org.alignstream.common.security.AccessControl;
+import org.alignstream.common.security.AccessControlCommand;
 import org.alignstream.common.topics.Topics;
+import org.alignstream.embedded.SaslScram;
 import org.alignstream.local.ComposeFile.Mount;
-import org.alignstream.local.ComposeFile.TopicCreation;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * Static checks of the Compose deployment ({@code docker-compose.yml}, {@code ops/docker/Dockerfile},
- * {@code ops/prometheus/*}, {@code ops/grafana/**}) against the code, without Docker. Every check returns its problems
+ * {@code ops/kafka/start.sh}, {@code ops/prometheus/*}, {@code ops/grafana/**}) against the code, without Docker. Every check returns its problems
  * as {@code "[check] message"} strings; an empty list means the deployment is consistent. The files are found the way
  * Compose finds them (bind-mount sources, the build context and Dockerfile, Prometheus' {@code --config.file} and
  * {@code rule_files}, Grafana's dashboard provider path), so a check also fails when the wiring between them breaks.
@@ -97,6 +99,7 @@ final class DeploymentChecks {
         problems.addAll(c.stateDirectories());
         problems.addAll(c.prometheusTargets());
         problems.addAll(c.topics());
+        problems.addAll(c.accessControl());
         problems.addAll(c.alertRules());
         problems.addAll(c.dashboard());
         return problems;
@@ -320,8 +323,7 @@ final class DeploymentChecks {
     List<String> environment() {
         List<String> problems = new ArrayList<>();
         Set<String> kafkaServices = kafkaServices();
-        Set<String> topicServices = new HashSet<>();
-        compose.topicCreations().forEach(t -> topicServices.add(t.service()));
+        Set<String> topicServices = new HashSet<>(compose.setupServices());
         compose.stageMainClasses().forEach((name, main) -> {
             Map<String, Object> s = compose.service(name);
             Map<String, String> env = ComposeFile.environment(s);
@@ -373,23 +375,18 @@ final class DeploymentChecks {
                             + " is not a Kafka service of the compose file " + kafkaServices);
                 }
             }
-            Set<String> dependsOn = ComposeFile.map(s.get("depends_on") instanceof List<?> l ? listToMap(l)
-                    : s.get("depends_on"), "depends_on").keySet();
+            Map<String, String> conditions = ComposeFile.dependsOn(s);
+            Set<String> dependsOn = conditions.keySet();
             if (dependsOn.stream().noneMatch(kafkaServices::contains)) {
                 problems.add("[env] service " + name + " does not depend on the Kafka service");
             }
-            if (!command.createTopics() && dependsOn.stream().noneMatch(topicServices::contains)) {
+            if (!command.createTopics() && topicServices.stream()
+                    .noneMatch(t -> "service_completed_successfully".equals(conditions.get(t)))) {
                 problems.add("[env] service " + name + " does not create topics and does not wait for the service"
                         + " that does " + topicServices);
             }
         });
         return problems;
-    }
-
-    private static Map<String, Object> listToMap(List<?> l) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        l.forEach(o -> m.put(String.valueOf(o), null));
-        return m;
     }
 
     /** Services running the Apache Kafka image with the broker role. */
@@ -568,55 +565,323 @@ final class DeploymentChecks {
 
     // ------------------------------------------------------------------ topics
 
+    /** The set-up's command, parsed from its compose environment exactly as the container's JVM parses it. */
+    static CommandLine parseSetup(Map<String, String> environment) {
+        CommandLine cl = AccessControlCommand.commandLine(environment);
+        cl.parseArgs();
+        return cl;
+    }
+
+    /** The value of a parsed command's option (by any of its names). */
+    @SuppressWarnings("unchecked")
+    static <T> T option(CommandLine parsed, String name) {
+        OptionSpec o = parsed.getCommandSpec().findOption(name);
+        if (o == null) {
+            throw new IllegalArgumentException("no option " + name + " in " + parsed.getCommandName());
+        }
+        return (T) o.getValue();
+    }
+
     /**
-     * The topic-creation service creates every topic of {@link Topics#ALL} (and nothing else) once, with explicit
-     * partitions and replication factor (at most the number of brokers) and the configuration of
-     * {@link Topics#configs} (reward-models compacted), against a Kafka service of the file.
+     * Exactly one one-shot set-up service ({@value ComposeFile#SETUP_MAIN_CLASS}, which creates every topic of
+     * {@link Topics#ALL} with the configuration of {@link Topics#configs}) runs against a Kafka service of the file,
+     * after it is healthy, with its partition count and replication factor set explicitly (at most the number of
+     * brokers), and is never restarted; its environment parses.
      */
     List<String> topics() {
         List<String> problems = new ArrayList<>();
-        List<TopicCreation> creations = compose.topicCreations();
-        Set<String> kafka = kafkaServices();
-        Map<String, Integer> seen = new LinkedHashMap<>();
-        for (TopicCreation t : creations) {
-            if (t.topic() == null) {
-                problems.add("[topics] no --topic in: " + t.line());
-                continue;
-            }
-            seen.merge(t.topic(), 1, Integer::sum);
-            if (!Topics.ALL.contains(t.topic())) {
-                problems.add("[topics] " + t.topic() + " is created but is not an alignstream topic");
-            }
-            if (t.partitions() == null || t.partitions() < 1) {
-                problems.add("[topics] " + t.topic() + " is created without explicit --partitions");
-            }
-            if (t.replicationFactor() == null || t.replicationFactor() < 1) {
-                problems.add("[topics] " + t.topic() + " is created without explicit --replication-factor");
-            } else if (t.replicationFactor() > kafka.size()) {
-                problems.add("[topics] " + t.topic() + ": replication factor " + t.replicationFactor()
-                        + " above the " + kafka.size() + " broker(s) of the compose file");
-            }
-            String host = t.bootstrapServer() == null ? "" : t.bootstrapServer().replaceAll(":\\d+$", "");
-            if (!kafka.contains(host)) {
-                problems.add("[topics] " + t.topic() + " is created against " + t.bootstrapServer()
-                        + ", not a Kafka service of the compose file " + kafka);
-            }
-            if (Topics.ALL.contains(t.topic())) {
-                Topics.configs(t.topic()).forEach((k, v) -> {
-                    if (!v.equals(t.configs().get(k))) {
-                        problems.add("[topics] " + t.topic() + " must be created with --config " + k + "=" + v
-                                + " (Topics.configs), is " + t.configs().get(k));
-                    }
-                });
+        List<String> setups = compose.setupServices();
+        if (setups.size() != 1) {
+            problems.add("[topics] " + setups.size() + " services run " + ComposeFile.SETUP_MAIN_CLASS
+                    + " (the set-up that creates the topics), expected one: " + setups);
+            if (setups.isEmpty()) {
+                return problems;
             }
         }
-        for (String topic : Topics.ALL) {
-            Integer n = seen.get(topic);
-            if (n == null) {
-                problems.add("[topics] " + topic + " is not created by any kafka-topics.sh --create");
-            } else if (n > 1) {
-                problems.add("[topics] " + topic + " is created " + n + " times");
+        Set<String> kafka = kafkaServices();
+        for (String name : setups) {
+            Map<String, Object> s = compose.service(name);
+            Map<String, String> env = ComposeFile.environment(s);
+            for (String required : List.of("ALIGNSTREAM_TOPIC_PARTITIONS", "ALIGNSTREAM_REPLICATION_FACTOR")) {
+                if (!env.containsKey(required)) {
+                    problems.add("[topics] service " + name + ": " + required + " is not set (explicit partitions and"
+                            + " replication)");
+                }
             }
+            Set<String> known = new TreeSet<>();
+            for (OptionSpec o : AccessControlCommand.commandLine(Map.of()).getCommandSpec().options()) {
+                if (!o.usageHelp() && !o.versionHelp()) {
+                    known.add(EnvironmentDefaultProvider.variableName(o.longestName()));
+                }
+            }
+            for (String key : env.keySet()) {
+                if (key.startsWith(EnvironmentDefaultProvider.PREFIX) && !known.contains(key)) {
+                    problems.add("[topics] service " + name + ": " + key + " is not an option of AccessControlCommand"
+                            + " (its variables: " + known + ")");
+                }
+            }
+            CommandLine cl;
+            try {
+                cl = parseSetup(env);
+            } catch (CommandLine.ParameterException e) {
+                problems.add("[topics] service " + name + ": its environment does not parse: " + e.getMessage());
+                continue;
+            }
+            int partitions = option(cl, "--topic-partitions");
+            short replication = option(cl, "--replication-factor");
+            if (partitions < 1) {
+                problems.add("[topics] service " + name + ": " + partitions + " partitions");
+            }
+            if (replication < 1 || replication > kafka.size()) {
+                problems.add("[topics] service " + name + ": replication factor " + replication + " above the "
+                        + kafka.size() + " broker(s) of the compose file, or below 1");
+            }
+            String bootstrap = option(cl, "--bootstrap-servers");
+            for (String server : bootstrap.split(",")) {
+                if (!kafka.contains(server.replaceAll(":\\d+$", ""))) {
+                    problems.add("[topics] service " + name + " runs against " + server
+                            + ", not a Kafka service of the compose file " + kafka);
+                }
+            }
+            Map<String, String> conditions = ComposeFile.dependsOn(s);
+            if (kafka.stream().noneMatch(k -> "service_healthy".equals(conditions.get(k)))) {
+                problems.add("[topics] service " + name + " does not wait for the Kafka service to be healthy");
+            }
+            if (!"no".equals(String.valueOf(s.get("restart")))) {
+                problems.add("[topics] service " + name + " is a one-shot: restart must be \"no\", is " + s.get("restart"));
+            }
+        }
+        return problems;
+    }
+
+    // ------------------------------------------------------------------ access control
+
+    /** The principal each stage must run as, by main class (the users of {@link AccessControl#standard()}). */
+    static final Map<String, String> STAGE_USERS = Map.of(
+            "org.alignstream.generator.GeneratorService", AccessControl.GENERATOR,
+            "org.alignstream.scorer.ScorerService", AccessControl.SCORER,
+            "org.alignstream.selector.SelectorService", AccessControl.SELECTOR,
+            "org.alignstream.feedback.FeedbackService", AccessControl.FEEDBACK);
+    /** The broker's super user is named by this (non-Kafka) variable of the Kafka service (ops/kafka/start.sh). */
+    static final String BROKER_ADMIN_USER = "BROKER_ADMIN_USER";
+    static final String BROKER_ADMIN_PASSWORD = "BROKER_ADMIN_PASSWORD";
+    private static final Pattern JAAS_USER = Pattern.compile("username=\"([^\"]*)\"");
+    private static final Pattern JAAS_PASSWORD = Pattern.compile("password=\"([^\"]*)\"");
+
+    /** A client's SASL/SCRAM identity from its {@code --config} map: user and password, or null if it has none. */
+    record Login(String protocol, String mechanism, String user, String password) {
+        static Login of(Map<String, String> config) {
+            String jaas = config.getOrDefault("sasl.jaas.config", "");
+            Matcher u = JAAS_USER.matcher(jaas);
+            Matcher p = JAAS_PASSWORD.matcher(jaas);
+            return new Login(config.getOrDefault("security.protocol", "PLAINTEXT"), config.get("sasl.mechanism"),
+                    u.find() ? u.group(1) : null, p.find() ? p.group(1) : null);
+        }
+    }
+
+    /** The SASL identity a stage's environment gives it (its {@code --config}, i.e. ALIGNSTREAM_CONFIG). */
+    static Login stageLogin(String mainClass, Map<String, String> environment) throws ReflectiveOperationException {
+        StreamsCommand command = (StreamsCommand) Class.forName(mainClass).getDeclaredConstructor().newInstance();
+        CommandLine cl = StreamsCommand.commandLine(command, environment);
+        cl.parseArgs();
+        Map<String, String> config = option(cl, "--config");
+        return Login.of(config == null ? Map.of() : config);
+    }
+
+    /** A listener name's broker variable, e.g. {@code KAFKA_LISTENER_NAME_EXTERNAL_SASL_ENABLED_MECHANISMS}. */
+    static String listenerVariable(String listener, String suffix) {
+        return "KAFKA_LISTENER_NAME_" + listener.toUpperCase(java.util.Locale.ROOT) + "_" + suffix;
+    }
+
+    /** The listener names of a {@code listeners} or {@code advertised.listeners} value. */
+    static List<String> listenerNames(String listeners) {
+        List<String> out = new ArrayList<>();
+        for (String l : listeners.split(",")) {
+            if (l.contains("://")) {
+                out.add(l.substring(0, l.indexOf("://")).strip());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Access control as docs/SECURITY.md describes it. The broker: the KRaft StandardAuthorizer, nothing allowed
+     * without an ACL, its super user (and only it) a super user, every listener SASL, the advertised (client-facing)
+     * ones SCRAM only, and an entrypoint that bootstraps the super user's SCRAM credential when it formats the storage.
+     * The set-up: authenticates as that super user and sets a password for every user of {@link AccessControl}. Each
+     * stage: SASL/SCRAM as its own user (a different one per stage, never a super user), with the password the set-up
+     * gives that user, and no topic creation. No password is written into the file (each comes from a variable).
+     */
+    List<String> accessControl() {
+        List<String> problems = new ArrayList<>();
+        Set<String> superUsers = new HashSet<>();
+        Map<String, String> adminPasswords = new LinkedHashMap<>();
+        for (String name : kafkaServices()) {
+            Map<String, Object> s = compose.service(name);
+            Map<String, String> env = ComposeFile.environment(s);
+            String authorizer = env.get("KAFKA_AUTHORIZER_CLASS_NAME");
+            if (!SaslScram.AUTHORIZER.equals(authorizer)) {
+                problems.add("[security] service " + name + ": KAFKA_AUTHORIZER_CLASS_NAME is " + authorizer + ", not "
+                        + SaslScram.AUTHORIZER);
+            }
+            if (!"false".equals(env.get("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"))) {
+                problems.add("[security] service " + name + ": KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND must be false, is "
+                        + env.get("KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"));
+            }
+            String admin = env.get(BROKER_ADMIN_USER);
+            Set<String> supers = new TreeSet<>();
+            for (String u : env.getOrDefault("KAFKA_SUPER_USERS", "").split(";")) {
+                if (!u.isBlank()) {
+                    supers.add(u.strip().replaceFirst("^User:", ""));
+                }
+            }
+            superUsers.addAll(supers);
+            if (admin == null || !supers.equals(Set.of(admin))) {
+                problems.add("[security] service " + name + ": the super users " + supers + " must be exactly its "
+                        + BROKER_ADMIN_USER + " " + admin);
+            } else {
+                adminPasswords.put(admin, env.get(BROKER_ADMIN_PASSWORD));
+            }
+            Map<String, String> protocols = new LinkedHashMap<>();
+            for (String entry : env.getOrDefault("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "").split(",")) {
+                String[] kv = entry.split(":");
+                if (kv.length == 2) {
+                    protocols.put(kv[0].strip(), kv[1].strip());
+                }
+            }
+            for (String listener : listenerNames(env.getOrDefault("KAFKA_LISTENERS", ""))) {
+                String protocol = protocols.getOrDefault(listener, listener);
+                if (!protocol.startsWith("SASL_")) {
+                    problems.add("[security] service " + name + ": listener " + listener + " is " + protocol
+                            + ", which does not authenticate clients");
+                }
+            }
+            for (String listener : listenerNames(env.getOrDefault("KAFKA_ADVERTISED_LISTENERS", ""))) {
+                String mechanisms = env.get(listenerVariable(listener, "SASL_ENABLED_MECHANISMS"));
+                if (mechanisms == null || !List.of(mechanisms.split(",")).stream().map(String::strip)
+                        .allMatch(m -> m.startsWith("SCRAM-SHA-"))) {
+                    problems.add("[security] service " + name + ": client listener " + listener + " must enable only"
+                            + " SCRAM mechanisms, enables " + mechanisms);
+                } else {
+                    for (String m : mechanisms.split(",")) {
+                        String jaas = listenerVariable(listener, m.strip().replace("-", "___") + "_SASL_JAAS_CONFIG");
+                        if (!env.containsKey(jaas)) {
+                            problems.add("[security] service " + name + ": " + jaas + " is not set");
+                        }
+                    }
+                }
+            }
+            String entrypoint = ComposeFile.commandText(s.get("entrypoint"));
+            boolean bootstraps = false;
+            for (ComposeFile.Mount m : ComposeFile.mounts(s)) {
+                Path host = m.bind() ? compose.hostPath(m.source()) : null;
+                if (host != null && entrypoint.contains(m.target()) && Files.isRegularFile(host)
+                        && ComposeFile.read(host).lines().map(String::strip)
+                        .anyMatch(l -> !l.startsWith("#") && l.contains("--add-scram"))) {
+                    bootstraps = true;
+                }
+            }
+            if (!bootstraps) {
+                problems.add("[security] service " + name + ": its entrypoint (" + entrypoint.replace('\n', ' ')
+                        + ") is no mounted script that formats the storage with --add-scram for the super user");
+            }
+        }
+
+        Map<String, String> setupPasswords = new LinkedHashMap<>();
+        for (String name : compose.setupServices()) {
+            Map<String, String> env = ComposeFile.environment(compose.service(name));
+            CommandLine cl;
+            try {
+                cl = parseSetup(env);
+            } catch (RuntimeException e) {
+                continue; // reported by topics()
+            }
+            Map<String, String> config = option(cl, "--config");
+            Login login = Login.of(config == null ? Map.of() : config);
+            if (login.user() == null || !adminPasswords.containsKey(login.user())) {
+                problems.add("[security] service " + name + " authenticates as " + login.user()
+                        + ", not as the broker's super user " + adminPasswords.keySet());
+            } else if (!login.password().equals(adminPasswords.get(login.user()))) {
+                problems.add("[security] service " + name + ": its password for " + login.user()
+                        + " is not the broker's " + BROKER_ADMIN_PASSWORD);
+            }
+            for (AccessControl.Grant g : AccessControl.standard()) {
+                String password = option(cl, "--" + g.user() + "-password");
+                if (password == null || password.isEmpty()) {
+                    problems.add("[security] service " + name + " sets no password for user " + g.user());
+                } else {
+                    setupPasswords.put(g.user(), password);
+                }
+            }
+            if (option(cl, "--print")) {
+                problems.add("[security] service " + name + " only prints the ACLs (--print)");
+            }
+        }
+
+        Map<String, List<String>> byUser = new LinkedHashMap<>();
+        compose.stageMainClasses().forEach((name, main) -> {
+            Map<String, String> env = ComposeFile.environment(compose.service(name));
+            StreamsCommand command;
+            CommandLine cl;
+            try {
+                command = (StreamsCommand) Class.forName(main).getDeclaredConstructor().newInstance();
+                cl = StreamsCommand.commandLine(command, env);
+                cl.parseArgs();
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return; // reported by mainClasses() and environment()
+            }
+            if (command.createTopics()) {
+                problems.add("[security] service " + name + ": ALIGNSTREAM_CREATE_TOPICS must be false (only the"
+                        + " set-up creates topics; no stage has the ACLs to)");
+            }
+            Map<String, String> config = option(cl, "--config");
+            Login login = Login.of(config == null ? Map.of() : config);
+            if (!login.protocol().startsWith("SASL_") || login.mechanism() == null
+                    || !login.mechanism().startsWith("SCRAM-SHA-") || login.user() == null) {
+                problems.add("[security] service " + name + " does not authenticate with SASL/SCRAM (ALIGNSTREAM_CONFIG:"
+                        + " security.protocol " + login.protocol() + ", sasl.mechanism " + login.mechanism()
+                        + ", user " + login.user() + ")");
+                return;
+            }
+            byUser.computeIfAbsent(login.user(), k -> new ArrayList<>()).add(name);
+            if (superUsers.contains(login.user())) {
+                problems.add("[security] service " + name + " authenticates as " + login.user() + ", a super user");
+            }
+            String expected = STAGE_USERS.get(main);
+            if (expected != null && !expected.equals(login.user())) {
+                problems.add("[security] service " + name + " authenticates as " + login.user() + ", not as "
+                        + expected + " (whose ACLs fit " + simple(main) + ")");
+            }
+            String given = setupPasswords.get(login.user());
+            if (given != null && !given.equals(login.password())) {
+                problems.add("[security] service " + name + ": its password for user " + login.user()
+                        + " is not the one the set-up gives it");
+            }
+        });
+        byUser.forEach((user, services) -> {
+            if (services.size() > 1) {
+                problems.add("[security] user " + user + " is used by services " + services + "; each stage needs its own");
+            }
+        });
+
+        // no password written into the file: each is interpolated from a variable
+        List<String> withPasswords = new ArrayList<>(kafkaServices());
+        withPasswords.addAll(compose.setupServices());
+        withPasswords.addAll(compose.stageMainClasses().keySet());
+        for (String name : withPasswords) {
+            compose.rawEnvironment(name).forEach((k, v) -> {
+                Matcher p = JAAS_PASSWORD.matcher(v);
+                while (p.find()) {
+                    if (!p.group(1).startsWith("${")) {
+                        problems.add("[security] service " + name + ": " + k + " holds a password written into the file"
+                                + " instead of a ${VARIABLE:-default}");
+                    }
+                }
+                if ((k.endsWith("_PASSWORD")) && !v.startsWith("${")) {
+                    problems.add("[security] service " + name + ": " + k + " is written into the file instead of a"
+                            + " ${VARIABLE:-default}");
+                }
+            });
         }
         return problems;
     }

@@ -155,7 +155,8 @@ final class ServiceProcesses implements AutoCloseable {
      * command line and an environment of exactly {@code env} (JVM flags only through its {@code JAVA_TOOL_OPTIONS}),
      * plus only {@code PATH}, {@code HOME}, {@code LANG} and {@code TMPDIR} of this JVM if set, which a container has
      * its own of. Nothing else is inherited (no {@code ALIGNSTREAM_*}, {@code OPT_OUT_TRACKING}, ...). The HTTP port is
-     * {@code ALIGNSTREAM_HTTP_PORT} of {@code env}. Output goes to {@code <label>.log} in the work directory.
+     * {@code ALIGNSTREAM_HTTP_PORT} of {@code env} (-1 without one, e.g. for a one-shot command). Output goes to
+     * {@code <label>.log} in the work directory.
      */
     ServiceProcess launchExactly(String label, String classpath, String mainClass, Map<String, String> env)
             throws IOException {
@@ -173,7 +174,7 @@ final class ServiceProcesses implements AutoCloseable {
         childEnv.clear();
         childEnv.putAll(kept);
         childEnv.putAll(env);
-        int port = Integer.parseInt(env.get("ALIGNSTREAM_HTTP_PORT"));
+        int port = env.containsKey("ALIGNSTREAM_HTTP_PORT") ? Integer.parseInt(env.get("ALIGNSTREAM_HTTP_PORT")) : -1;
         ServiceProcess p = new ServiceProcess(label, pb.start(), log, port);
         launched.add(p);
         return p;
