@@ -1,5 +1,6 @@
 package org.alignstream.feedback;
 
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -7,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
@@ -68,6 +70,16 @@ public final class FeedbackService extends StreamsCommand {
                     + "${DEFAULT-VALUE}, the bundled head's cross-validated L2)")
     double tokenPriorL2;
 
+    @Option(names = "--model-store", paramLabel = "DIR",
+            description = "Model-store directory shared with the scorers: a head larger than --inline-head-max-bytes "
+                    + "is written here and published as a file: URI (default: none; every head inline)")
+    Path modelStore;
+
+    @Option(names = "--inline-head-max-bytes", defaultValue = "1048576",
+            description = "With --model-store, the largest head published inline in the record (default: "
+                    + "${DEFAULT-VALUE})")
+    long inlineHeadMaxBytes;
+
     @Option(names = "--intra-op-threads", defaultValue = "1",
             description = "ONNX Runtime threads of the backbone (default: ${DEFAULT-VALUE})")
     int intraOpThreads;
@@ -95,7 +107,13 @@ public final class FeedbackService extends StreamsCommand {
                         holdoutPercent),
                 new RewardTrainer(priorL2, gateMargin, new RewardTrainer.TokenLevel(tokenPriorL2, creditBeta)),
                 target -> TARGETS.getOrDefault(target, List.of()),
-                FeedbackService::bundledHead, trainingExecutor, everyEvents, everyMs, metrics);
+                FeedbackService::bundledHead, trainingExecutor, everyEvents, everyMs, metrics, heads());
+    }
+
+    /** Where published heads go ({@code --model-store}, {@code --inline-head-max-bytes}). */
+    HeadPayloads heads() {
+        return modelStore == null ? HeadPayloads.INLINE
+                : new HeadPayloads(ModelStore.at(modelStore), inlineHeadMaxBytes, 64L << 20);
     }
 
     /** Longest prompt or response accepted in a feedback event, in characters ({@code --max-text-chars}). */

@@ -68,6 +68,15 @@ public final class FeedbackTopology {
                                  Function<String, List<TrainingLoop.Target>> targets,
                                  Function<String, LinearHead> bundledHead, ExecutorService executor, int everyEvents,
                                  long everyMs, StageMetrics metrics) {
+        return build(examples, trainer, targets, bundledHead, executor, everyEvents, everyMs, metrics,
+                HeadPayloads.INLINE);
+    }
+
+    /** @param heads where published heads go: inline, or into a model store when large */
+    public static Topology build(ExampleBuilder examples, RewardTrainer trainer,
+                                 Function<String, List<TrainingLoop.Target>> targets,
+                                 Function<String, LinearHead> bundledHead, ExecutorService executor, int everyEvents,
+                                 long everyMs, StageMetrics metrics, HeadPayloads heads) {
         StreamsBuilder builder = new StreamsBuilder();
         AvroSerde<TrainingExample> exampleSerde = AvroSerde.of(TrainingExample.class);
         SafeStage.addRouted(builder, STAGE, Topics.FEEDBACK, AvroSerde.of(FeedbackEvent.class), event -> {
@@ -88,7 +97,7 @@ public final class FeedbackTopology {
             ReadOnlyKeyValueStore<String, byte[]> published = context.getStateStore(TrainingLoop.PUBLISHED_STORE);
             TrainingLoop loop = new TrainingLoop(store, published, trainer, targets, bundledHead, executor,
                     (output, key) -> SafeStage.emit(context, output, key, context.currentSystemTimeMs()),
-                    everyEvents, everyMs, metrics);
+                    everyEvents, everyMs, metrics, heads);
             context.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, loop::tick);
             return example -> {
                 check.check(example); // before it is stored: a stored example is trained on for good

@@ -89,6 +89,10 @@ final class TrainingLoop {
     private final Function<String, LinearHead> bundledHead;
     private final ExecutorService executor;
     private final Publisher publisher;
+    /** Pause before trying again to start a training whose serving head could not be read. */
+    static final long START_RETRY_MS = 10_000;
+    private final Map<String, Long> retryAtMs = new HashMap<>();
+    private final HeadPayloads heads;
     private final int everyEvents;
     private final long everyMs;
     private final StageMetrics metrics;
@@ -109,6 +113,16 @@ final class TrainingLoop {
                  RewardTrainer trainer, Function<String, List<Target>> targets,
                  Function<String, LinearHead> bundledHead, ExecutorService executor, Publisher publisher,
                  int everyEvents, long everyMs, StageMetrics metrics) {
+        this(store, published, trainer, targets, bundledHead, executor, publisher, everyEvents, everyMs, metrics,
+                HeadPayloads.INLINE);
+    }
+
+    /** @param heads where published heads go (inline, or a model store for large ones) */
+    TrainingLoop(KeyValueStore<String, byte[]> store, ReadOnlyKeyValueStore<String, byte[]> published,
+                 RewardTrainer trainer, Function<String, List<Target>> targets,
+                 Function<String, LinearHead> bundledHead, ExecutorService executor, Publisher publisher,
+                 int everyEvents, long everyMs, StageMetrics metrics, HeadPayloads heads) {
+        this.heads = heads;
         this.store = store;
         this.published = published;
         this.trainer = trainer;
@@ -149,7 +163,7 @@ final class TrainingLoop {
                 long pending = fromBytes(kv.value);
                 long last = lastStartMs.computeIfAbsent(model, m -> nowMs);
                 boolean due = pending >= everyEvents || (pending > 0 && nowMs - last >= everyMs);
-                if (due && !running.containsKey(model)) {
+                if (due && !running.containsKey(model) && nowMs >= retryAtMs.getOrDefault(model, 0L)) {
                     start(model, pending, nowMs);
                 }
             }
@@ -161,16 +175,24 @@ final class TrainingLoop {
         Map<Target, LinearHead> serving = new HashMap<>();
         Map<Target, Long> servingVersion = new HashMap<>();
         Map<Target, LinearHead> creditReward = new HashMap<>();
-        for (Target t : targets.apply(feedbackModel)) {
-            RewardModelVersion served = served(t.modelId());
-            LinearHead head = servingHead(t.modelId());
-            serving.put(t, head);
-            servingVersion.put(t, served == null ? parseVersion(head.metadata().version()) : served.getVersion());
-            if (t.kind() == Target.Kind.TOKEN_LEVEL) {
-                creditReward.put(t, servingHead(t.creditFrom()));
-            }
-        }
         lastStartMs.put(feedbackModel, nowMs);
+        try {
+            for (Target t : targets.apply(feedbackModel)) {
+                RewardModelVersion served = served(t.modelId());
+                LinearHead head = servingHead(t.modelId());
+                serving.put(t, head);
+                servingVersion.put(t, served == null ? parseVersion(head.metadata().version()) : served.getVersion());
+                if (t.kind() == Target.Kind.TOKEN_LEVEL) {
+                    creditReward.put(t, servingHead(t.creditFrom()));
+                }
+            }
+        } catch (RuntimeException e) { // e.g. a serving head in a model store that cannot be read
+            LOG.error("retraining for {} not started: the serving head cannot be read: {}", feedbackModel,
+                    e.getMessage());
+            metrics.modelVersion(feedbackModel, "failed");
+            retryAtMs.put(feedbackModel, nowMs + Math.min(everyMs, START_RETRY_MS));
+            return; // pending stays: retried after a pause
+        }
         LOG.info("retraining from {} feedback examples for {} ({} new)", examples.size(), feedbackModel, pending);
         CompletableFuture<List<Published>> result = CompletableFuture.supplyAsync(() -> {
             List<Published> out = new ArrayList<>();
@@ -193,7 +215,7 @@ final class TrainingLoop {
     private LinearHead servingHead(String modelId) {
         RewardModelVersion served = served(modelId);
         return served == null ? bundledHead.apply(modelId)
-                : RewardHeadOnnx.read(served.getHeadOnnx().array(), modelId + " v" + served.getVersion());
+                : RewardHeadOnnx.read(heads.read(served), modelId + " v" + served.getVersion());
     }
 
     private void finish(String feedbackModel, Running r, long nowMs) {
@@ -215,6 +237,14 @@ final class TrainingLoop {
             } else {
                 RewardModelVersion v = p.version();
                 v.setCreatedAtMs(nowMs);
+                try {
+                    v = heads.place(v); // inline, or into the model store if it is large
+                } catch (RuntimeException e) {
+                    LOG.error("{}: version {} not published: its head could not be written to the model store: {}",
+                            p.modelId(), v.getVersion(), e.getMessage());
+                    metrics.modelVersion(p.modelId(), "failed");
+                    continue;
+                }
                 store.put("served:" + p.modelId(), VERSIONS.encode(v));
                 publisher.publish(StageOutput.withKey(Topics.REWARD_MODELS, key(v), VERSIONS, v), key(v));
                 metrics.modelVersion(p.modelId(), "published");
@@ -277,7 +307,7 @@ final class TrainingLoop {
                     LOG.warn("ignoring unreadable record {} on {}: {}", kv.key, Topics.REWARD_MODELS, e.getMessage());
                     continue;
                 }
-                if (v.getModelId().equals(modelId) && v.getHeadOnnx() != null
+                if (v.getModelId().equals(modelId) && (v.getHeadOnnx() != null || v.getUri() != null)
                         && (newest == null || v.getVersion() > newest.getVersion())) {
                     newest = v;
                 }

@@ -27,6 +27,10 @@ import org.apache.kafka.streams.KeyValue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.alignstream.common.models.ModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The feedback topology with a fake backbone whose features are (number of 'x', number of 'y', 1): feedback that
@@ -232,6 +236,53 @@ class FeedbackTopologyTest {
             assertThat(v.getParentVersion()).isEqualTo(2);
             assertThat(v.getFigures().get("examples")).isEqualTo(40.0);
         }).hasSize(3);
+    }
+
+    @Test
+    void headsOverTheInlineLimitGoToTheModelStoreAndTheNextTrainingBuildsOnThem(@TempDir Path dir) throws Exception {
+        ModelStore store = ModelStore.at(dir);
+        driver.close();
+        driver = new StageTestDriver(FeedbackTopology.build(new ExampleBuilder(LETTERS, FeedbackService.TARGETS.keySet(),
+                        200, 25), new RewardTrainer(0.01, 0.02, new RewardTrainer.TokenLevel(0.01, 1.0)),
+                t -> FeedbackService.TARGETS.getOrDefault(t, List.of()),
+                FeedbackTopologyTest::bundled, new DirectExecutor(), 20,
+                60_000, metrics, new HeadPayloads(store, 0, 1 << 20)), FeedbackTopology.STAGE, Topics.FEEDBACK,
+                Topics.REWARD_MODELS);
+        for (FeedbackEvent e : preferX("e", 20)) {
+            driver.pipe(e.getId(), EVENTS.encode(e));
+        }
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        List<RewardModelVersion> v2 = published();
+        assertThat(v2).hasSize(3).allSatisfy(v -> {
+            assertThat(v.getHeadOnnx()).as("no inline bytes").isNull();
+            assertThat(Path.of(java.net.URI.create(v.getUri())))
+                    .isEqualTo(dir.toRealPath().resolve(v.getModelId() + "/2/" + ModelStore.FILE_NAME));
+            LinearHead stored = RewardHeadOnnx.read(store.read(v.getUri(), 1 << 20), "stored");
+            assertThat(stored.metadata().id()).isEqualTo(v.getModelId());
+            assertThat(stored.metadata().version()).isEqualTo("2");
+        });
+        // the next training reads the serving head back from the store and builds on it
+        for (FeedbackEvent e : preferX("f", 20)) {
+            driver.pipe(e.getId(), EVENTS.encode(e));
+        }
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        assertThat(published()).hasSize(3).allSatisfy(v -> {
+            assertThat(v.getVersion()).isEqualTo(3);
+            assertThat(v.getParentVersion()).isEqualTo(2);
+            assertThat(v.getUri()).endsWith("/3/" + ModelStore.FILE_NAME);
+        });
+
+        // the serving head vanishes from the store: no training starts (and nothing crashes) until it is back
+        Files.delete(dir.toRealPath().resolve("sentiment/3/" + ModelStore.FILE_NAME));
+        for (FeedbackEvent e : preferX("g", 20)) {
+            driver.pipe(e.getId(), EVENTS.encode(e));
+        }
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        driver.advanceWallClockTime(Duration.ofMillis(250));
+        assertThat(published()).isEmpty();
+        assertThat(metrics.modelVersions("sentiment", "failed")).isEqualTo(1);
     }
 
     @Test

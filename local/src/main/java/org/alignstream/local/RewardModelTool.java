@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.alignstream.avro.RewardModelVersion;
+import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
@@ -45,6 +46,8 @@ import picocli.CommandLine.Spec;
 public final class RewardModelTool {
 
     private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    /** The largest head the tool reads back (inline or from a model store). */
+    static final long MAX_HEAD_BYTES = 64L << 20;
 
     @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", scope = CommandLine.ScopeType.INHERIT,
             description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
@@ -93,22 +96,35 @@ public final class RewardModelTool {
      * (head metadata included), parent {@code good}.
      */
     static RewardModelVersion rollback(List<RewardModelVersion> versions, String model, long good, long nowMs) {
+        return rollback(versions, model, good, nowMs, null);
+    }
+
+    /**
+     * {@link #rollback(List, String, long, long)} for versions that may live in a model store: a version published as
+     * a {@code uri} is read from {@code store} and its renumbered head written back there (as the newest version).
+     */
+    static RewardModelVersion rollback(List<RewardModelVersion> versions, String model, long good, long nowMs,
+                                       ModelStore store) {
         RewardModelVersion target = versions.stream()
                 .filter(v -> v.getModelId().equals(model) && v.getVersion() == good).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no version " + good + " of " + model + " on "
                         + Topics.REWARD_MODELS));
         long newest = versions.stream().filter(v -> v.getModelId().equals(model))
                 .mapToLong(RewardModelVersion::getVersion).max().orElseThrow();
-        byte[] bytes = new byte[target.getHeadOnnx().remaining()];
-        target.getHeadOnnx().duplicate().get(bytes);
+        byte[] bytes = ModelStore.payload(target, store, MAX_HEAD_BYTES);
         LinearHead head = RewardHeadOnnx.read(bytes, model + " v" + good);
         HeadMetadata m = head.metadata();
         LinearHead renumbered = new LinearHead(head.weights(), head.bias(),
                 new HeadMetadata(m.id(), Long.toString(newest + 1), m.kind(), m.featureDim(), m.encoder()));
         Map<String, Double> figures = new HashMap<>(target.getFigures());
         figures.put("rollback_of", (double) good);
-        return RewardModelVersion.newBuilder(target).setVersion(newest + 1).setParentVersion(good).setFigures(figures)
-                .setHeadOnnx(ByteBuffer.wrap(RewardHeadOnnx.write(renumbered))).setCreatedAtMs(nowMs).build();
+        byte[] head2 = RewardHeadOnnx.write(renumbered);
+        RewardModelVersion.Builder out = RewardModelVersion.newBuilder(target).setVersion(newest + 1)
+                .setParentVersion(good).setFigures(figures).setCreatedAtMs(nowMs);
+        if (target.getUri() != null) { // it lived in the model store: so does its renumbered copy
+            return out.setHeadOnnx(null).setUri(store.write(model, newest + 1, head2).toString()).build();
+        }
+        return out.setHeadOnnx(ByteBuffer.wrap(head2)).setUri(null).build();
     }
 
     @Command(name = "list", description = "Lists every version on reward-models.")
@@ -122,8 +138,9 @@ public final class RewardModelTool {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             for (RewardModelVersion v : versions(parent.clientConfig())) {
-                out.printf(Locale.ROOT, "%s@%d parent=%s kind=%s backbone=%s figures=%s%n", v.getModelId(), v.getVersion(),
-                        v.getParentVersion(), v.getKind(), v.getBackbone(), v.getFigures());
+                out.printf(Locale.ROOT, "%s@%d parent=%s kind=%s backbone=%s%s figures=%s%n", v.getModelId(), v.getVersion(),
+                        v.getParentVersion(), v.getKind(), v.getBackbone(),
+                        v.getUri() == null ? "" : " uri=" + v.getUri(), v.getFigures());
             }
             out.flush();
             return 0;
@@ -140,10 +157,14 @@ public final class RewardModelTool {
         String model;
         @Option(names = "--to-version", required = true, description = "The version to serve again")
         long toVersion;
+        @Option(names = "--model-store", paramLabel = "DIR",
+                description = "The model store, for a version published as a file: URI (default: none)")
+        java.nio.file.Path modelStore;
 
         @Override
         public Integer call() throws Exception {
-            RewardModelVersion v = rollback(versions(parent.clientConfig()), model, toVersion, System.currentTimeMillis());
+            RewardModelVersion v = rollback(versions(parent.clientConfig()), model, toVersion, System.currentTimeMillis(),
+                    modelStore == null ? null : ModelStore.at(modelStore));
             Map<String, Object> p = new HashMap<>(parent.clientConfig());
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 << 20);

@@ -39,4 +39,25 @@ class RewardModelToolTest {
         assertThatThrownBy(() -> RewardModelTool.rollback(versions, "sentiment", 7, 0L))
                 .hasMessageContaining("no version 7 of sentiment");
     }
+
+    @Test
+    void rollbackOfAVersionInTheModelStoreWritesItsRenumberedHeadThere(@org.junit.jupiter.api.io.TempDir
+                                                                         java.nio.file.Path dir) {
+        org.alignstream.common.models.ModelStore store = org.alignstream.common.models.ModelStore.at(dir);
+        RewardModelVersion inline = version("sentiment", 2, 1.0);
+        byte[] bytes = new byte[inline.getHeadOnnx().remaining()];
+        inline.getHeadOnnx().duplicate().get(bytes);
+        RewardModelVersion stored = RewardModelVersion.newBuilder(inline).setHeadOnnx(null)
+                .setUri(store.write("sentiment", 2, bytes).toString()).build();
+        List<RewardModelVersion> versions = List.of(stored, version("sentiment", 3, 2.0));
+        assertThatThrownBy(() -> RewardModelTool.rollback(versions, "sentiment", 2, 0L))
+                .hasMessageContaining("has no --model-store");
+        RewardModelVersion r = RewardModelTool.rollback(versions, "sentiment", 2, 0L, store);
+        assertThat(r.getVersion()).isEqualTo(4);
+        assertThat(r.getHeadOnnx()).isNull();
+        assertThat(r.getUri()).endsWith("/sentiment/4/head.onnx");
+        LinearHead head = RewardHeadOnnx.read(store.read(r.getUri(), 1 << 20), "rollback");
+        assertThat(head.metadata().version()).isEqualTo("4");
+        assertThat(head.weights()).containsExactly(1.0, -1.0);
+    }
 }

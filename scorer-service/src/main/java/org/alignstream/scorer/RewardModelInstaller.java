@@ -2,6 +2,7 @@ package org.alignstream.scorer;
 
 import java.util.List;
 import org.alignstream.avro.RewardModelVersion;
+import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.inference.onnx.OrtSessions;
@@ -15,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks a published reward-model version and, if it is newer than the one served, swaps it in: the payload size, the
- * backbone, the kind (a version of a {@code token-level} model must be token-level, and so on), that it parses (in
+ * Checks a published reward-model version and, if it is newer than the one served, swaps it in: the payload size (the
+ * record's, and that of the model-store file a version published as a {@code uri} names, which must lie inside this
+ * scorer's {@code --model-store}), the backbone, the kind (a version of a {@code token-level} model must be token-level, and so on), that it parses (in
  * Java, before ONNX Runtime sees any of it) as exactly a linear reward head with the expected input and output, no
  * external data and finite weights ({@link RewardHeadOnnx#readStrict}), that ONNX Runtime loads the graph rebuilt from
  * those weights, metadata matching the record, and finite rewards on a probe, all before
@@ -34,9 +36,20 @@ public final class RewardModelInstaller {
     private final OrtSessions sessions;
     private final long maxModelBytes;
     private final StageMetrics metrics;
+    private final ModelStore modelStore;
 
+    /** Without a model store: only versions with inline head bytes are accepted. */
     public RewardModelInstaller(RewardModelRegistry registry, OrtSessions sessions, long maxModelBytes,
                                 StageMetrics metrics) {
+        this(registry, sessions, maxModelBytes, metrics, null);
+    }
+
+    /**
+     * @param modelStore where versions published as a {@code uri} are read from (only files inside it are accepted);
+     *                   null: such versions are refused
+     */
+    public RewardModelInstaller(RewardModelRegistry registry, OrtSessions sessions, long maxModelBytes,
+                                StageMetrics metrics, ModelStore modelStore) {
         if (maxModelBytes < 1) {
             throw new IllegalArgumentException("max model bytes must be >= 1, was " + maxModelBytes);
         }
@@ -44,6 +57,7 @@ public final class RewardModelInstaller {
         this.sessions = sessions;
         this.maxModelBytes = maxModelBytes;
         this.metrics = metrics;
+        this.modelStore = modelStore;
     }
 
     public long maxModelBytes() {
@@ -83,12 +97,8 @@ public final class RewardModelInstaller {
                 throw new IllegalArgumentException("version " + v.getVersion() + " is for backbone '" + v.getBackbone()
                         + "' but " + id + " runs on '" + encoderModel.encoder().name() + "'");
             }
-            if (v.getHeadOnnx() == null) {
-                throw new IllegalArgumentException("version " + v.getVersion() + " has no head bytes (model-store URIs "
-                        + "are not supported by this scorer)");
-            }
-            byte[] bytes = new byte[v.getHeadOnnx().remaining()];
-            v.getHeadOnnx().duplicate().get(bytes);
+            // inline bytes, or a file inside this scorer's model store (size-checked before it is read)
+            byte[] bytes = ModelStore.payload(v, modelStore, maxModelBytes);
             String source = id + " v" + v.getVersion() + " (" + where + ")";
             // parsed and checked in Java first; ONNX Runtime only loads the graph rebuilt from the checked weights
             LinearHead checked = RewardHeadOnnx.readStrict(bytes, source);

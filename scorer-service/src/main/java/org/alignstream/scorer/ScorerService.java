@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
+import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
@@ -79,6 +80,11 @@ public final class ScorerService extends StreamsCommand {
             description = "Largest reward-model payload accepted from reward-models (default: ${DEFAULT-VALUE})")
     long maxModelBytes;
 
+    @Option(names = "--model-store", paramLabel = "DIR",
+            description = "Model-store directory: versions published with a file: URI instead of head bytes are read "
+                    + "from here, and only from here (default: none; such versions are refused)")
+    Path modelStore;
+
     @Option(names = "--max-candidates", defaultValue = "1000",
             description = "Most candidates in one set (one scoring batch); a larger set is dead-lettered before scoring "
                     + "(default: ${DEFAULT-VALUE})")
@@ -139,7 +145,7 @@ public final class ScorerService extends StreamsCommand {
             updater = new RewardModelUpdater(
                     new StreamsConfig(streamsProperties).getRestoreConsumerConfigs("alignstream-scorer-model-updater"),
                     new RewardModelInstaller(models, new OrtSessions(OnnxDevice.parse(device), intraOpThreads),
-                            maxModelBytes, metrics));
+                            maxModelBytes, metrics, modelStore == null ? null : ModelStore.at(modelStore)));
         }
     }
 

@@ -22,6 +22,10 @@ import org.alignstream.inference.reward.TokenLevelRewardModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.alignstream.common.models.ModelStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /** Hot-swapping versions of the REAL default reward model (MiniLM + sentiment head). */
 class RewardModelInstallerTest {
@@ -106,6 +110,34 @@ class RewardModelInstallerTest {
         assertThat(registry.resolve("sentiment").version()).isEqualTo("3");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> registry.resolve("sentiment", "2"))
                 .hasMessageContaining("version '2' is not served");
+    }
+
+    @Test
+    void aVersionPublishedAsAModelStoreUriIsServedOnlyFromInsideTheScorersStore(@TempDir Path dir) throws Exception {
+        ModelStore store = ModelStore.at(dir.resolve("store"));
+        RewardModelInstaller withStore = new RewardModelInstaller(registry, new OrtSessions(OnnxDevice.CPU, 1), 1 << 20,
+                metrics, store);
+        RewardModelVersion inline = VERSIONS.decode(version(2, 2.0, base.encoder().name(), "2"));
+        byte[] head = new byte[inline.getHeadOnnx().remaining()];
+        inline.getHeadOnnx().duplicate().get(head);
+        String uri = store.write("sentiment", 2, head).toString();
+        byte[] stored = VERSIONS.encode(RewardModelVersion.newBuilder(inline).setHeadOnnx(null).setUri(uri).build());
+
+        assertThat(installer.apply(stored, "no store")).as("a scorer without --model-store refuses it").isFalse();
+        Path outside = Files.write(dir.resolve("head.onnx"), head);
+        assertThat(withStore.apply(VERSIONS.encode(RewardModelVersion.newBuilder(inline).setHeadOnnx(null)
+                .setUri(outside.toUri().toString()).build()), "outside")).as("a file outside the store").isFalse();
+        RewardModelInstaller tooSmall = new RewardModelInstaller(registry, new OrtSessions(OnnxDevice.CPU, 1),
+                head.length - 1L, metrics, store);
+        assertThat(tooSmall.apply(stored, "limit")).as("a stored file over the size limit").isFalse();
+        assertThat(registry.newestVersion("sentiment")).isEqualTo("1");
+        assertThat(metrics.modelVersions("unknown", "refused")).isEqualTo(3);
+
+        double[] before = registry.resolve("sentiment").score("", TEXTS);
+        assertThat(withStore.apply(stored, "store")).isTrue();
+        assertThat(registry.newestVersion("sentiment")).isEqualTo("2");
+        assertThat(registry.resolve("sentiment").score("", TEXTS)[0])
+                .isCloseTo(2 * before[0], org.assertj.core.data.Offset.offset(1e-4));
     }
 
     @Test
