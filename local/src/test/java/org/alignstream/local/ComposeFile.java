@@ -308,8 +308,11 @@ final class ComposeFile {
         return String.valueOf(command);
     }
 
-    /** A volume of a service: source (null for an anonymous volume), target, and whether the source is a host path. */
-    record Mount(String source, String target, boolean bind) {
+    /**
+     * A volume of a service: source (null for an anonymous volume), target, whether the source is a host path, and
+     * whether it is mounted read-only.
+     */
+    record Mount(String source, String target, boolean bind, boolean readOnly) {
     }
 
     /** The service's volumes, short ({@code SRC:DST[:MODE]} or {@code DST}) or long syntax. */
@@ -321,16 +324,16 @@ final class ComposeFile {
                 String type = String.valueOf(m.getOrDefault("type", "volume"));
                 Object source = m.get("source");
                 out.add(new Mount(source == null ? null : String.valueOf(source), String.valueOf(m.get("target")),
-                        "bind".equals(type)));
+                        "bind".equals(type), Boolean.parseBoolean(String.valueOf(m.get("read_only")))));
                 continue;
             }
             String[] parts = String.valueOf(v).split(":");
             if (parts.length == 1) {
-                out.add(new Mount(null, parts[0], false));
+                out.add(new Mount(null, parts[0], false, false));
             } else {
                 String source = parts[0];
                 boolean bind = source.startsWith(".") || source.startsWith("/") || source.startsWith("~");
-                out.add(new Mount(source, parts[1], bind));
+                out.add(new Mount(source, parts[1], bind, parts.length > 2 && List.of(parts[2].split(",")).contains("ro")));
             }
         }
         return out;

@@ -86,6 +86,9 @@ import picocli.CommandLine;
 class ComposeParityIT {
     /** The variables swapped for the local run; everything else is the compose file's. */
     static final Set<String> SWAPPED = Set.of("ALIGNSTREAM_BOOTSTRAP_SERVERS", "ALIGNSTREAM_HTTP_PORT",
+            "ALIGNSTREAM_STATE_DIR", "ALIGNSTREAM_MODEL_STORE");
+    /** Of {@link #SWAPPED}, what every stage has (the model store only the scorer and the feedback service). */
+    static final Set<String> SWAPPED_IN_EVERY_STAGE = Set.of("ALIGNSTREAM_BOOTSTRAP_SERVERS", "ALIGNSTREAM_HTTP_PORT",
             "ALIGNSTREAM_STATE_DIR");
     /** Series that only exist once something happens that this test does not cause (a retraining). */
     static final Set<String> NOT_EXPECTED_YET = Set.of("alignstream_model_versions_total");
@@ -312,12 +315,16 @@ class ComposeParityIT {
         Map<String, ServiceProcess> running = new LinkedHashMap<>();
         for (Map.Entry<String, String> stage : stages.entrySet()) {
             Map<String, String> composeEnv = ComposeFile.environment(compose.service(stage.getKey()));
-            assertThat(composeEnv).as("%s environment", stage.getKey()).containsKeys(SWAPPED.toArray(String[]::new));
+            assertThat(composeEnv).as("%s environment", stage.getKey())
+                    .containsKeys(SWAPPED_IN_EVERY_STAGE.toArray(String[]::new));
             Map<String, String> env = new HashMap<>(composeEnv);
             env.put("ALIGNSTREAM_BOOTSTRAP_SERVERS", mapped(composeEnv.get("ALIGNSTREAM_BOOTSTRAP_SERVERS")));
             env.put("ALIGNSTREAM_HTTP_PORT", Integer.toString(freePort()));
             env.put("ALIGNSTREAM_STATE_DIR",
                     Files.createTempDirectory(processes.workDir(), stage.getKey() + "-state-").toString());
+            if (composeEnv.containsKey("ALIGNSTREAM_MODEL_STORE")) { // one directory, as the one volume they share
+                env.put("ALIGNSTREAM_MODEL_STORE", processes.workDir().resolve("model-store").toString());
+            }
             Map<String, String> unchanged = new HashMap<>(env);
             unchanged.keySet().removeAll(SWAPPED);
             Map<String, String> composeUnchanged = new HashMap<>(composeEnv);

@@ -182,6 +182,16 @@ class ComposeStaticCheckTest {
                         "changelog topic\n    volumes:\n      - /var/lib/alignstream/state\n\n  feedback:",
                         "changelog topic\n\n  feedback:",
                         "[state-dir] service selector: state directory /var/lib/alignstream/state is not on a volume"),
+                // model store
+                m("a scorer without the feedback service's model store", compose,
+                        "      - model-store:/var/lib/alignstream/models:ro\n", "",
+                        "[model-store] service scorer does not mount the feedback service's model store (volume model-store)"),
+                m("a scorer that may write the model store", compose,
+                        "      - model-store:/var/lib/alignstream/models:ro\n", "      - model-store:/var/lib/alignstream/models\n",
+                        "[model-store] service scorer: the scorer's model store must be mounted read-only"),
+                m("a model store on the container's own disk", compose,
+                        "      - model-store:/var/lib/alignstream/models\n\n", "\n",
+                        "[model-store] service feedback: model store /var/lib/alignstream/models is not a named volume"),
                 // prometheus
                 m("a scrape port that is not the stage's", prometheus, "- names: [scorer]\n        type: A\n        port: 8080",
                         "- names: [scorer]\n        type: A\n        port: 8081",

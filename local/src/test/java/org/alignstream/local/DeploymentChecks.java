@@ -97,6 +97,7 @@ final class DeploymentChecks {
         problems.addAll(c.environment());
         problems.addAll(c.healthchecks());
         problems.addAll(c.stateDirectories());
+        problems.addAll(c.modelStore());
         problems.addAll(c.prometheusTargets());
         problems.addAll(c.topics());
         problems.addAll(c.accessControl());
@@ -443,6 +444,48 @@ final class DeploymentChecks {
                     .anyMatch(m -> stateDir.equals(m.target()) || stateDir.startsWith(m.target() + "/"));
             if (!onVolume) {
                 problems.add("[state-dir] service " + name + ": state directory " + stateDir + " is not on a volume");
+            }
+        });
+        return problems;
+    }
+
+    // ------------------------------------------------------------------ model store
+
+    /**
+     * The model store: if the feedback service has one (ALIGNSTREAM_MODEL_STORE), it is on a named volume, and every
+     * scorer mounts the same volume at its own ALIGNSTREAM_MODEL_STORE, read-only (else the scorers refuse the versions
+     * published as a URI, or could alter them).
+     */
+    List<String> modelStore() {
+        List<String> problems = new ArrayList<>();
+        Map<String, String> volumeOf = new LinkedHashMap<>();
+        compose.stageMainClasses().forEach((name, main) -> {
+            Map<String, Object> s = compose.service(name);
+            String dir = ComposeFile.environment(s).get("ALIGNSTREAM_MODEL_STORE");
+            if (dir == null) {
+                return;
+            }
+            ComposeFile.Mount mount = ComposeFile.mounts(s).stream().filter(m -> dir.equals(m.target())).findFirst()
+                    .orElse(null);
+            if (mount == null || mount.source() == null || mount.bind()) {
+                problems.add("[model-store] service " + name + ": model store " + dir + " is not a named volume");
+                return;
+            }
+            volumeOf.put(name, mount.source());
+            boolean scorer = main.equals("org.alignstream.scorer.ScorerService");
+            if (scorer && !mount.readOnly()) {
+                problems.add("[model-store] service " + name + ": the scorer's model store must be mounted read-only");
+            }
+        });
+        compose.stageMainClasses().forEach((name, main) -> {
+            if (main.equals("org.alignstream.feedback.FeedbackService") && volumeOf.containsKey(name)) {
+                compose.stageMainClasses().forEach((other, otherMain) -> {
+                    if (otherMain.equals("org.alignstream.scorer.ScorerService")
+                            && !volumeOf.get(name).equals(volumeOf.get(other))) {
+                        problems.add("[model-store] service " + other + " does not mount the feedback service's model "
+                                + "store (volume " + volumeOf.get(name) + ")");
+                    }
+                });
             }
         });
         return problems;
