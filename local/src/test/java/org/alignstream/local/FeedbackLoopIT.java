@@ -16,6 +16,7 @@ import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.inference.reward.RewardModel;
+import org.alignstream.local.feedback.SeaOverTown;
 import org.alignstream.scorer.RewardModelRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -32,9 +33,8 @@ import org.junit.jupiter.api.Test;
  */
 class FeedbackLoopIT {
     private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
-    private static final List<String> SEA = List.of("sea", "ship", "waves", "sailors", "harbour", "tide", "shore", "boat");
-    private static final List<String> TOWN = List.of("shop", "street", "market", "carriage", "church", "house", "road",
-            "square");
+    private static final List<String> SEA = SeaOverTown.SEA;
+    private static final List<String> TOWN = SeaOverTown.TOWN;
 
     private static EmbeddedKafkaCluster kafka;
     private static LocalPipeline pipeline;
@@ -57,23 +57,9 @@ class FeedbackLoopIT {
         }
     }
 
-    static String text(String noun, int i) {
-        return new String[] {"She walked by the %s and thought of home.", "They spoke of the %s all evening.",
-            "He looked at the %s for a long time.", "The %s was quiet that morning."}[i % 4].formatted(noun);
-    }
-
     /** Events (ids prefix + i): a sea text preferred over a town text; every fifth an edit turning town into sea. */
     static List<FeedbackEvent> favourTheSea(String prefix, int from, int count) {
-        List<FeedbackEvent> out = new ArrayList<>();
-        for (int i = from; i < from + count; i++) {
-            String sea = text(SEA.get(i % SEA.size()), i / SEA.size());
-            String town = text(TOWN.get((i * 3) % TOWN.size()), i / SEA.size() + 1);
-            out.add(i % 5 == 4
-                    ? FeedbackClient.edit(prefix + i, "sentiment", "Tell me", town, town.replace(
-                            TOWN.get((i * 3) % TOWN.size()), SEA.get(i % SEA.size())))
-                    : FeedbackClient.preference(prefix + i, "sentiment", "Tell me", sea, town));
-        }
-        return out;
+        return SeaOverTown.events(prefix, from, count);
     }
 
     /** mean r(sea texts) - mean r(town texts) on texts never used as feedback. */
