@@ -46,12 +46,9 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 import picocli.CommandLine;
 
 /**
@@ -109,18 +106,12 @@ class ComposeParityIT {
     /** The in-process EXTERNAL listener: where host clients (localhost:9094 in Compose) connect. */
     private static String externalBootstrap;
 
+    /** The broker as the compose file configures it, and the processes; logs printed on failure. */
     @RegisterExtension
-    static final TestWatcher PRINT_LOGS_ON_FAILURE = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            if (processes != null) {
-                processes.printLogs();
-            }
-        }
-    };
+    static final ProcessFixture FIXTURE = new ProcessFixture("compose-parity-it-", ComposeParityIT::startBroker);
 
-    @BeforeAll
-    static void startBroker() throws Exception {
+    /** Reads the compose file (with fresh passwords) and starts the broker as it configures Kafka. */
+    static EmbeddedKafkaCluster startBroker() throws Exception {
         root = ComposeFile.repositoryRoot();
         for (String v : List.of("ALIGNSTREAM_ADMIN_PASSWORD", "ALIGNSTREAM_GENERATOR_PASSWORD",
                 "ALIGNSTREAM_SCORER_PASSWORD", "ALIGNSTREAM_SELECTOR_PASSWORD", "ALIGNSTREAM_FEEDBACK_PASSWORD",
@@ -130,21 +121,13 @@ class ComposeParityIT {
         compose = ComposeFile.load(root, VARIABLES);
         Path target = Path.of(System.getProperty("basedir", "."), "target");
         Files.createDirectories(target);
-        kafka = startBrokerAsTheComposeFileDoes(Files.createTempDirectory(target, "compose-parity-kafka-"));
-        processes = new ServiceProcesses("compose-parity-it-", kafka.bootstrapServers());
+        return startBrokerAsTheComposeFileDoes(Files.createTempDirectory(target, "compose-parity-kafka-"));
     }
 
-    @AfterAll
-    static void stopAll() {
-        try {
-            if (processes != null) {
-                processes.close();
-            }
-        } finally {
-            if (kafka != null) {
-                kafka.close();
-            }
-        }
+    @BeforeAll
+    static void start() {
+        kafka = FIXTURE.kafka();
+        processes = FIXTURE.processes();
     }
 
     /** Client settings of user {@code client} on the EXTERNAL listener, as the compose file's header shows them. */

@@ -18,12 +18,9 @@ import org.alignstream.avro.PromptRequest;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.local.ServiceProcesses.Service;
 import org.alignstream.local.ServiceProcesses.ServiceProcess;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Two instances of each stage (generator, scorer, selector), each its own JVM with one stream thread and the stage's
@@ -54,34 +51,15 @@ class ScalingIT {
     private static EmbeddedKafkaCluster kafka;
     private static ServiceProcesses processes;
 
-    /** Prints every launched process's log when a test fails. */
+    /** The broker (its check for timed-out transactions lowered to 1 s) and the processes; logs printed on failure. */
     @RegisterExtension
-    static final TestWatcher PRINT_LOGS_ON_FAILURE = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            if (processes != null) {
-                processes.printLogs();
-            }
-        }
-    };
+    static final ProcessFixture FIXTURE = ProcessFixture.onEmbeddedBroker("scaling-it-",
+            Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
 
     @BeforeAll
-    static void start() throws IOException {
-        kafka = EmbeddedKafkaCluster.start(Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
-        processes = new ServiceProcesses("scaling-it-", kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stop() {
-        try {
-            if (processes != null) {
-                processes.close();
-            }
-        } finally {
-            if (kafka != null) {
-                kafka.close();
-            }
-        }
+    static void start() {
+        kafka = FIXTURE.kafka();
+        processes = FIXTURE.processes();
     }
 
     @Test

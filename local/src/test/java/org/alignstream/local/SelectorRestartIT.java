@@ -38,12 +38,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * A stepwise (tokenwise and blockwise) decoding through the embedded broker equals the same decoding in a bare
@@ -79,41 +76,17 @@ class SelectorRestartIT {
     private static LocalPipeline pipeline;
     private static ServiceProcesses processes;
 
-    /** Prints every launched process's log when a test fails. */
+    /** The broker (its check for timed-out transactions lowered to 1 s) and the processes; logs printed on failure. */
     @RegisterExtension
-    static final TestWatcher PRINT_LOGS_ON_FAILURE = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            if (processes != null) {
-                processes.printLogs();
-            }
-        }
-    };
+    static final ProcessFixture FIXTURE = ProcessFixture.onEmbeddedBroker("selector-restart-it-",
+            Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
 
     @BeforeAll
-    static void start() throws Exception {
-        kafka = EmbeddedKafkaCluster.start(Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
-        processes = new ServiceProcesses("selector-restart-it-", kafka.bootstrapServers());
-        pipeline = LocalPipeline.start(kafka.bootstrapServers(), List.of("--http-port=-1"), List.of(), List.of(), false);
-    }
-
-    @AfterAll
-    static void stop() {
-        try {
-            if (processes != null) {
-                processes.close();
-            }
-        } finally {
-            try {
-                if (pipeline != null) {
-                    pipeline.close();
-                }
-            } finally {
-                if (kafka != null) {
-                    kafka.close();
-                }
-            }
-        }
+    static void start() {
+        kafka = FIXTURE.kafka();
+        processes = FIXTURE.processes();
+        pipeline = FIXTURE.closeLater(LocalPipeline.start(kafka.bootstrapServers(), List.of("--http-port=-1"), List.of(),
+                List.of(), false));
     }
 
     @Test

@@ -5,7 +5,6 @@ import static org.alignstream.local.ServiceProcesses.freePort;
 import static org.alignstream.local.ServiceProcesses.get;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,12 +19,9 @@ import org.alignstream.avro.PromptRequest;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.local.ServiceProcesses.Service;
 import org.alignstream.local.ServiceProcesses.ServiceProcess;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * The three services as separate OS processes, as a user runs them: each launched with {@code java} on the test
@@ -50,34 +46,14 @@ class ServiceProcessIT {
     private static EmbeddedKafkaCluster kafka;
     private static ServiceProcesses processes;
 
-    /** Prints every launched process's log when a test fails. */
+    /** The broker and the processes; logs printed on failure. */
     @RegisterExtension
-    static final TestWatcher PRINT_LOGS_ON_FAILURE = new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-            if (processes != null) {
-                processes.printLogs();
-            }
-        }
-    };
+    static final ProcessFixture FIXTURE = ProcessFixture.onEmbeddedBroker("service-process-it-", Map.of());
 
     @BeforeAll
-    static void startBroker() throws IOException {
-        kafka = EmbeddedKafkaCluster.start();
-        processes = new ServiceProcesses("service-process-it-", kafka.bootstrapServers());
-    }
-
-    @AfterAll
-    static void stopAll() {
-        try {
-            if (processes != null) {
-                processes.close();
-            }
-        } finally {
-            if (kafka != null) {
-                kafka.close();
-            }
-        }
+    static void start() {
+        kafka = FIXTURE.kafka();
+        processes = FIXTURE.processes();
     }
 
     @Test
