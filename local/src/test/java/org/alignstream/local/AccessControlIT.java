@@ -16,8 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.DeadLetter;
 import org.alignstream.avro.FeedbackEvent;
@@ -41,11 +39,7 @@ import org.alignstream.inference.reward.RewardModels;
 import org.alignstream.scorer.RewardModelRegistry;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -173,21 +167,8 @@ class AccessControlIT {
     }
 
     /** Sends one record as {@code user} and returns the failure's cause (null if the write succeeded). */
-    private static Throwable writeAs(String user, String topic, byte[] value) throws Exception {
-        Map<String, Object> config = clientConfig(user);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
-        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000);
-        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        try (KafkaProducer<byte[], byte[]> producer =
-                     new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, "sentiment".getBytes(StandardCharsets.UTF_8), value))
-                    .get(30, TimeUnit.SECONDS);
-            return null;
-        } catch (ExecutionException e) {
-            return e.getCause();
-        }
+    private static Throwable writeAs(String user, String topic, byte[] value) {
+        return ProbeWrite.write(clientConfig(user), topic, "sentiment".getBytes(StandardCharsets.UTF_8), value);
     }
 
     @Test
