@@ -13,7 +13,8 @@ public interface BatchStageFunction<I> {
 
   /**
    * Checks one record as it arrives, before any batching: throw {@link InvalidRecordException} (or any exception) to
-   * dead-letter it. Returns whether it may wait for batch mates; false: it is handled alone, at once.
+   * dead-letter it. Returns whether it may wait for batch mates; false: it is handled alone, at once (or, if records
+   * of its task are waiting, with the next batch after them, to keep the order of arrival).
    */
   boolean admit(I input) throws Exception;
 

@@ -319,10 +319,11 @@ public final class BatchingStage {
         write(b, BatchStageFunction.Outcome.failed(e));
         return;
       }
-      if (!batched) {
+      if (!batched && mine.isEmpty()) {
         write(b, Pool.alone(fn, input));
         return;
       }
+      // (a record that need not wait still queues behind this task's waiting ones, to keep the arrival order)
       Item<I> item = new Item<>(nextSeq++, b, input, this);
       store.put(item.seq, b.encode());
       mine.add(item);
