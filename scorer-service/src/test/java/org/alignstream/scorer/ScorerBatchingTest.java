@@ -264,6 +264,49 @@ class ScorerBatchingTest {
         assertThat(metrics.batchInvariant("merging", "1")).isZero();
     }
 
+    /** A reward model "merging" of a given version (the length reward of ScorerTopologyTest). */
+    static final class Version extends ScorerTopologyTest.LengthRewardModel {
+        final String version;
+
+        Version(String version) {
+            this.version = version;
+        }
+
+        @Override
+        public String id() {
+            return "merging";
+        }
+
+        @Override
+        public String version() {
+            return version;
+        }
+    }
+
+    /** Each version gets its verdict when it is published; versions that fall out are dropped from the metric. */
+    @Test
+    void verdictsFollowThePublishedVersions() {
+        List<String> checked = new ArrayList<>();
+        StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
+        RewardModelRegistry models = new RewardModelRegistry(new Version("1"), 3, m -> {
+            checked.add(m.version());
+            boolean invariant = !m.version().equals("3");
+            return new BatchInvariance.Verdict(invariant, true, !invariant, "test");
+        });
+        models.reportTo(metrics);
+        models.publish(new Version("2"));
+        models.publish(new Version("3"));
+        models.publish(new Version("4"));
+        assertThat(checked).containsExactly("1", "2", "3", "4");
+        assertThat(models.batchInvariant(models.resolve("merging", "3"))).isFalse();
+        assertThat(models.batchInvariant(models.resolve("merging"))).isTrue();
+        String scrape = metrics.scrapeText();
+        assertThat(scrape).contains("alignstream_reward_model_batch_invariant{model=\"merging\",stage=\"scorer\",version=\"1\"} 1.0",
+                "alignstream_reward_model_batch_invariant{model=\"merging\",stage=\"scorer\",version=\"3\"} 0.0",
+                "alignstream_reward_model_batch_invariant{model=\"merging\",stage=\"scorer\",version=\"4\"} 1.0");
+        assertThat(scrape).as("evicted").doesNotContain("version=\"2\"");
+    }
+
     /** A real fp32 ONNX model (ops/reward-fixture's tiny classifier): merged scoring is bit-identical to per-record. */
     @Test
     void realFp32ModelMergedIsBitIdenticalToPerRecord() throws Exception {

@@ -195,6 +195,11 @@ public final class StageMetrics {
     return batchSize.labelValues(stage).getCount();
   }
 
+  /** Sum of the batch sizes observed so far (items in all model batches). */
+  public double batchItems() {
+    return batchSize.labelValues(stage).getSum();
+  }
+
   /** Number of model calls of {@code model} observed so far. */
   public long inferences(String model) {
     return inferenceSeconds.labelValues(stage, model).getCount();
