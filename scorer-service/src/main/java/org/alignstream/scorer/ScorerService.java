@@ -98,8 +98,8 @@ public final class ScorerService extends StreamsCommand {
 
     @Option(names = "--batch-wait-ms", defaultValue = "1",
             description = "Interval of the wall-clock punctuation that scores the candidate sets waiting for batch "
-                    + "mates; Kafka Streams runs it after each round of processed records, so a batch is what one poll "
-                    + "brought (default: ${DEFAULT-VALUE})")
+                    + "mates; Kafka Streams runs it after each round of processed records, so a batch is what one loop "
+                    + "iteration processed (default: ${DEFAULT-VALUE})")
     long batchWaitMs;
 
     private RewardModelRegistry models;

@@ -42,7 +42,7 @@ import org.apache.kafka.streams.Topology;
  * become an answer, so they are not charged for it); other models and rounds leave {@code token_credits} empty.
  *
  * <p>Batching across requests ({@link Batching}): the candidate sets of concurrent requests that arrive together
- * (what one poll of a stream thread brings, over all its partitions) and use the same batch-invariant reward-model
+ * (what one iteration of a stream thread's loop processed, over all its partitions) and use the same batch-invariant reward-model
  * version ({@link RewardModelRegistry#batchInvariant}, decided by {@link org.alignstream.inference.reward.BatchInvariance}
  * when the version is loaded) are scored in ONE padded batch ({@link RewardModel#scoreGroups}), buffered in a
  * changelogged store meanwhile ({@link BatchingStage}). Their outputs are bit-identical to scoring each set alone, so a

@@ -35,9 +35,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link SafeStage} whose records are handled in batches: records that arrive together (what one poll of the stream
- * thread brings, across all the tasks of that thread) are handed to the stage function in one call, so that a model can
- * score them in one padded batch. Dead-lettering stays per record, as in {@link SafeStage} (same reasons and reason
+ * A {@link SafeStage} whose records are handled in batches: records that arrive together (what one iteration of the
+ * stream thread's loop processed, across all the tasks of that thread) are handed to the stage function in one call,
+ * so that a model can score them in one padded batch. Dead-lettering stays per record, as in {@link SafeStage} (same reasons and reason
  * classes): undecodable or invalid records are dead-lettered as they arrive, before any batching, and a record that
  * fails inside a batch is dead-lettered alone while its batch mates are written.
  *
@@ -49,14 +49,15 @@ import org.slf4j.LoggerFactory;
  * in the same transaction as its outputs are written.
  *
  * <h2>When a batch is handled</h2>
- * From a wall-clock punctuation every {@code wait} (Kafka Streams runs wall-clock punctuations after each round of
- * processed records, in the same loop iteration, before it commits, so a batch is what that round brought), and at
- * once when {@code maxRecords} records wait. Batches span the tasks (partitions) of a stream thread: the first task
+ * From a wall-clock punctuation every {@code maxWait} (Kafka Streams runs wall-clock punctuations after each round of
+ * processed records, in the same loop iteration, before it commits, so a batch is what that round brought: a round
+ * is {@code numIterations} records per task, which Kafka Streams shrinks after a round that punctuated, so with a
+ * short {@code maxWait} and slow work about one record per task), and at once when {@code maxRecords} records wait. Batches span the tasks (partitions) of a stream thread: the first task
  * whose punctuation fires handles the records waiting in all tasks of its thread; each task writes its own records'
  * outputs, in its own punctuation, in arrival order. The function must be deterministic in each record (its outcome
  * must not depend on the batch mates) for the stage's output not to depend on the batching.
  *
- * <p>Caveat: a record that arrives less than {@code wait} after the previous punctuation and is the last before an idle
+ * <p>Caveat: a record that arrives less than {@code maxWait} after the previous punctuation and is the last before an idle
  * spell waits for the next loop iteration, at most the stream thread's {@code poll.ms} (100 ms by default).
  */
 public final class BatchingStage {
