@@ -3,15 +3,21 @@ package org.alignstream.scorer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.inference.reward.BatchInvariance;
 import org.alignstream.inference.reward.RewardModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The reward models a scorer serves, by id and version. A request names one in {@code Strategy.reward_model} (null:
@@ -21,6 +27,11 @@ import org.alignstream.inference.reward.RewardModel;
  * swap under the write lock), the last {@code keep} versions of each id stay available for pinned requests, and
  * older ones are closed. The first model of each id (the one loaded at start) is never evicted: later versions may
  * share its encoder. Owns the models: closing the registry closes them.
+ *
+ * <p>Each model and version is checked for batch invariance when it is added or published, before it is served and
+ * off the hot path ({@link BatchInvariance#check}): only a batch-invariant one ({@link #batchInvariant}) has the
+ * candidate sets of concurrent requests merged into one call by the scorer; the verdict is logged and, once
+ * {@link #reportTo} is called, exported as {@code alignstream_reward_model_batch_invariant}.
  */
 public final class RewardModelRegistry implements AutoCloseable {
 
@@ -31,6 +42,11 @@ public final class RewardModelRegistry implements AutoCloseable {
     private final Map<String, RewardModel> bases = new LinkedHashMap<>();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private final int keep;
+    private final Function<RewardModel, BatchInvariance.Verdict> invariance;
+    private final Map<RewardModel, BatchInvariance.Verdict> verdicts = new IdentityHashMap<>();
+    private StageMetrics metrics;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RewardModelRegistry.class);
 
     /** A registry whose default is {@code defaultModel}. */
     public RewardModelRegistry(RewardModel defaultModel) {
@@ -38,16 +54,57 @@ public final class RewardModelRegistry implements AutoCloseable {
     }
 
     public RewardModelRegistry(RewardModel defaultModel, int keep) {
+        this(defaultModel, keep, BatchInvariance::check);
+    }
+
+    /** With {@code invariance} deciding whether a model is batch-invariant (tests; the default runs the probe). */
+    public RewardModelRegistry(RewardModel defaultModel, int keep, Function<RewardModel, BatchInvariance.Verdict> invariance) {
         if (keep < 1) {
             throw new IllegalArgumentException("keep must be >= 1, was " + keep);
         }
         this.keep = keep;
+        this.invariance = Objects.requireNonNull(invariance, "invariance");
         add(defaultModel);
+    }
+
+    private BatchInvariance.Verdict verdictOf(RewardModel model) {
+        long start = System.nanoTime();
+        BatchInvariance.Verdict v = invariance.apply(model);
+        LOG.info("reward model {} version {}: {} ({}; {} ms)", model.id(), model.version(),
+                v.invariant() ? "batch-invariant, candidate sets of concurrent requests are merged into one call"
+                        : "not batch-invariant, one call per candidate set", v.detail(),
+                (System.nanoTime() - start) / 1_000_000);
+        return v;
+    }
+
+    /** Whether the scorer may merge candidate sets of several records into one call of {@code model}. */
+    public boolean batchInvariant(RewardModel model) {
+        return read(() -> {
+            BatchInvariance.Verdict v = verdicts.get(model);
+            return v != null && v.invariant();
+        });
+    }
+
+    /** The batch-invariance verdict of a served model, or null. */
+    public BatchInvariance.Verdict verdict(RewardModel model) {
+        return read(() -> verdicts.get(model));
+    }
+
+    /** Exports every served version's batching mode to {@code metrics}, now and as versions come and go. */
+    public void reportTo(StageMetrics metrics) {
+        lock.writeLock().lock();
+        try {
+            this.metrics = metrics;
+            verdicts.forEach((m, v) -> metrics.batchInvariant(m.id(), m.version(), v.invariant()));
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 
     /** Serves {@code model} under its id; ids must be unique. */
     public RewardModelRegistry add(RewardModel model) {
         Objects.requireNonNull(model, "model");
+        BatchInvariance.Verdict verdict = verdictOf(model); // before the lock: scoring goes on meanwhile
         lock.writeLock().lock();
         try {
             if (models.containsKey(model.id())) {
@@ -58,6 +115,7 @@ public final class RewardModelRegistry implements AutoCloseable {
             versions.addFirst(model);
             models.put(model.id(), versions);
             bases.put(model.id(), model);
+            remember(model, verdict);
             return this;
         } finally {
             lock.writeLock().unlock();
@@ -70,6 +128,10 @@ public final class RewardModelRegistry implements AutoCloseable {
      */
     public void publish(RewardModel model) {
         List<RewardModel> evicted = new ArrayList<>();
+        if (!read(() -> models.containsKey(model.id()))) {
+            throw new IllegalArgumentException("reward model '" + model.id() + "' is not served here; served: " + ids());
+        }
+        BatchInvariance.Verdict verdict = verdictOf(model); // before the lock: scoring goes on meanwhile
         lock.writeLock().lock();
         try {
             Deque<RewardModel> versions = models.get(model.id());
@@ -77,6 +139,7 @@ public final class RewardModelRegistry implements AutoCloseable {
                 throw new IllegalArgumentException("reward model '" + model.id() + "' is not served here; served: " + ids());
             }
             versions.addFirst(model);
+            remember(model, verdict);
             while (versions.size() > keep) {
                 RewardModel oldest = versions.removeLast();
                 if (oldest == bases.get(model.id())) {
@@ -88,10 +151,23 @@ public final class RewardModelRegistry implements AutoCloseable {
                     evicted.add(oldest);
                 }
             }
+            for (RewardModel gone : evicted) {
+                verdicts.remove(gone);
+                if (metrics != null) {
+                    metrics.forgetBatchInvariant(gone.id(), gone.version());
+                }
+            }
         } finally {
             lock.writeLock().unlock();
         }
         evicted.forEach(RewardModel::close);
+    }
+
+    private void remember(RewardModel model, BatchInvariance.Verdict verdict) {
+        verdicts.put(model, verdict);
+        if (metrics != null) {
+            metrics.batchInvariant(model.id(), model.version(), verdict.invariant());
+        }
     }
 
     /** Runs {@code work} while no version can be swapped or closed (scoring one batch). */

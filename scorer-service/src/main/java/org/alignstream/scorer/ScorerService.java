@@ -95,6 +95,19 @@ public final class ScorerService extends StreamsCommand {
                     + "dead-lettered before scoring (default: ${DEFAULT-VALUE})")
     int maxTextChars;
 
+    @Option(names = "--max-batch-records", defaultValue = "16",
+            description = "Most candidate sets of concurrent requests scored in one call (one padded batch) of a "
+                    + "batch-invariant reward model, checked bit for bit when each model version is loaded; models that "
+                    + "are not (the bundled int8 encoders) always get one call per set; 1 = one call per set for all "
+                    + "models (default: ${DEFAULT-VALUE})")
+    int maxBatchRecords;
+
+    @Option(names = "--batch-wait-ms", defaultValue = "1",
+            description = "Interval of the wall-clock punctuation that scores the candidate sets waiting for batch "
+                    + "mates; Kafka Streams runs it after each round of processed records, so a batch is what one loop "
+                    + "iteration processed (default: ${DEFAULT-VALUE})")
+    long batchWaitMs;
+
     private RewardModelRegistry models;
     private RewardModelUpdater updater;
     private ScorerTopology.CreditOptions credit;
@@ -104,9 +117,15 @@ public final class ScorerService extends StreamsCommand {
         return new ScorerTopology.Limits(maxCandidates, maxTextChars);
     }
 
+    /** How candidate sets of concurrent requests are merged ({@code --max-batch-records}, {@code --batch-wait-ms}). */
+    public ScorerTopology.Batching batching() {
+        return new ScorerTopology.Batching(maxBatchRecords, batchWaitMs);
+    }
+
     @Override
     protected void onStart() {
         limits(); // rejects nonsensical limits before the models are loaded
+        batching();
         credit = new ScorerTopology.CreditOptions(tokenCredit, creditBeta);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
         RewardModel rewardModel = rewardModelDir == null
@@ -156,7 +175,7 @@ public final class ScorerService extends StreamsCommand {
 
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
-        return ScorerTopology.build(models, limits(), metrics, credit);
+        return ScorerTopology.build(models, limits(), metrics, credit, batching());
     }
 
     @Override

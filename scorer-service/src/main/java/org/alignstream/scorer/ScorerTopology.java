@@ -1,7 +1,9 @@
 package org.alignstream.scorer;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.alignstream.avro.Candidate;
@@ -12,8 +14,11 @@ import org.alignstream.avro.Strategy;
 import org.alignstream.avro.TokenCredit;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.common.stage.BatchStageFunction;
+import org.alignstream.common.stage.BatchingStage;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.common.stage.SafeStage;
+import org.alignstream.common.stage.StageOutput;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.common.validation.RecordChecks;
 import org.alignstream.avro.DecodeState;
@@ -35,6 +40,14 @@ import org.apache.kafka.streams.Topology;
  * candidate's reward spread over its tokens goes to {@code token_credits}, from the same encoder pass as the
  * rewards. A stepwise round gets it only if one of its candidates can end the response (the rounds in between never
  * become an answer, so they are not charged for it); other models and rounds leave {@code token_credits} empty.
+ *
+ * <p>Batching across requests ({@link Batching}): the candidate sets of concurrent requests that arrive together
+ * (what one iteration of a stream thread's loop processed, over all its partitions) and use the same batch-invariant reward-model
+ * version ({@link RewardModelRegistry#batchInvariant}, decided by {@link org.alignstream.inference.reward.BatchInvariance}
+ * when the version is loaded) are scored in ONE padded batch ({@link RewardModel#scoreGroups}), buffered in a
+ * changelogged store meanwhile ({@link BatchingStage}). Their outputs are bit-identical to scoring each set alone, so a
+ * request's answer does not depend on which requests it met. Sets for a model that is not batch-invariant (the
+ * shipped int8 encoders) are scored at once, one call per set, as without batching. Checks run first, per record.
  */
 public final class ScorerTopology {
     public static final String STAGE = "scorer";
@@ -74,6 +87,29 @@ public final class ScorerTopology {
         }
     }
 
+    /**
+     * Cross-request batching: at most {@code maxRecords} candidate sets per call of a batch-invariant reward model
+     * (and at most {@link Limits#maxCandidates} texts), handled from a wall-clock punctuation every
+     * {@code maxWaitMs}. {@code maxRecords} 1 turns it off (one call per set, no buffer store).
+     */
+    public record Batching(int maxRecords, long maxWaitMs) {
+        /** The scorer's defaults ({@code --max-batch-records}, {@code --batch-wait-ms}): 16 sets, 1 ms. */
+        public static final Batching DEFAULT = new Batching(16, 1);
+        /** One call per candidate set, as before cross-request batching. */
+        public static final Batching OFF = new Batching(1, 1);
+
+        public Batching {
+            if (maxRecords < 1 || maxWaitMs < 1) {
+                throw new IllegalArgumentException("max batch records and batch wait ms must be >= 1, were "
+                        + maxRecords + " and " + maxWaitMs);
+            }
+        }
+
+        public boolean enabled() {
+            return maxRecords > 1;
+        }
+    }
+
     public static Topology build(RewardModel rewardModel, StageMetrics metrics) {
         return build(new RewardModelRegistry(rewardModel), metrics);
     }
@@ -91,10 +127,22 @@ public final class ScorerTopology {
     }
 
     public static Topology build(RewardModelRegistry models, Limits limits, StageMetrics metrics, CreditOptions credit) {
+        return build(models, limits, metrics, credit, Batching.DEFAULT);
+    }
+
+    public static Topology build(RewardModelRegistry models, Limits limits, StageMetrics metrics, CreditOptions credit,
+                                 Batching batching) {
+        models.reportTo(metrics);
         StreamsBuilder builder = new StreamsBuilder();
-        SafeStage.add(builder, STAGE, Topics.CANDIDATES, AvroSerde.of(CandidateSet.class),
-                Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class),
-                set -> score(set, models, limits, metrics, credit), metrics);
+        if (!batching.enabled()) {
+            SafeStage.add(builder, STAGE, Topics.CANDIDATES, AvroSerde.of(CandidateSet.class),
+                    Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class),
+                    set -> score(set, models, limits, metrics, credit), metrics);
+        } else {
+            BatchingStage.add(builder, STAGE, Topics.CANDIDATES, AvroSerde.of(CandidateSet.class),
+                    new BatchScorer(models, limits, metrics, credit, batching),
+                    new BatchingStage.Options(batching.maxRecords(), Duration.ofMillis(batching.maxWaitMs())), metrics);
+        }
         return builder.build();
     }
 
@@ -127,7 +175,33 @@ public final class ScorerTopology {
     private static ScoredCandidateSet scoreWithVersionsFixed(CandidateSet set, AlignmentMethod method,
                                                              RewardModelRegistry models, StageMetrics metrics,
                                                              CreditOptions credit) {
-        List<Candidate> candidates = set.getCandidates();
+        Job job = prepare(set, method, models, credit);
+        long start = System.nanoTime();
+        RewardModel.Scores scores = job.rewardModel.score(job.prompt, job.texts, job.outputs);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        metrics.observeInference(job.rewardModel.id(), seconds);
+        metrics.observeBatch(job.texts.size());
+        double[] baselineRewards = null;
+        if (job.baselineReward != null) {
+            long baselineStart = System.nanoTime();
+            baselineRewards = job.baselineReward.score(job.prompt, job.texts);
+            metrics.observeInference(job.baselineReward.id(), (System.nanoTime() - baselineStart) / 1e9);
+            seconds = (System.nanoTime() - start) / 1e9;
+        }
+        return finish(job, scores, baselineRewards, seconds);
+    }
+
+    /** One candidate set ready to score: its models (resolved), texts and what it needs besides rewards. */
+    private record Job(CandidateSet set, RewardModel rewardModel, RewardModel baselineReward, String prompt,
+                       List<String> texts, RewardModel.Outputs outputs) {
+        RewardModel.Group group() {
+            return new RewardModel.Group(prompt, texts, outputs);
+        }
+    }
+
+    /** Resolves a checked set's models (under the registry's read lock) and what it needs; bad requests throw. */
+    private static Job prepare(CandidateSet set, AlignmentMethod method, RewardModelRegistry models,
+                               CreditOptions credit) {
         Strategy strategy = set.getRequest().getStrategy();
         RewardModel rewardModel = models.resolve(strategy.getRewardModel(), strategy.getRewardModelVersion());
         boolean indirect = method == AlignmentMethod.TQ_STAR && "indirect".equals(strategy.getTransfer());
@@ -136,41 +210,39 @@ public final class ScorerTopology {
             throw new InvalidRecordException("rbon_wd needs sentence embeddings and reward model '" + rewardModel.id()
                     + "' has none");
         }
-        List<String> texts = new ArrayList<>(candidates.size());
-        for (Candidate c : candidates) {
+        List<String> texts = new ArrayList<>(set.getCandidates().size());
+        for (Candidate c : set.getCandidates()) {
             texts.add(c.getText());
         }
-        String prompt = set.getRequest().getPrompt();
-        long start = System.nanoTime();
         boolean withCredit = credit.enabled() && rewardModel.hasTokenCredit() && mayEndResponse(set);
-        RewardModel.Scores scores = rewardModel.score(prompt, texts,
+        return new Job(set, rewardModel, baselineReward, set.getRequest().getPrompt(), texts,
                 new RewardModel.Outputs(method == AlignmentMethod.RBON_WD, withCredit, credit.beta()));
+    }
+
+    /** The scored set from the model's results for it; results that do not fit the candidates throw. */
+    private static ScoredCandidateSet finish(Job job, RewardModel.Scores scores, double[] baseline, double seconds) {
+        CandidateSet set = job.set;
+        RewardModel rewardModel = job.rewardModel;
+        int n = job.texts.size();
         double[] rewards = scores.rewards();
         List<List<Float>> embeddings = scores.embeddings() == null ? List.of() : toLists(scores.embeddings());
-        double seconds = (System.nanoTime() - start) / 1e9;
-        metrics.observeInference(rewardModel.id(), seconds);
-        metrics.observeBatch(texts.size());
-        requireOnePerCandidate(rewards, texts.size(), rewardModel);
+        requireOnePerCandidate(rewards, n, rewardModel);
         List<List<TokenCredit>> credits = scores.credits() == null ? List.of() : toAvro(scores.credits());
-        if (!credits.isEmpty() && credits.size() != texts.size()) {
-            throw new IllegalStateException("reward model returned credit for " + credits.size() + " of " + texts.size()
+        if (!credits.isEmpty() && credits.size() != n) {
+            throw new IllegalStateException("reward model returned credit for " + credits.size() + " of " + n
                     + " candidates (" + rewardModel.id() + ")");
         }
         List<Double> baselineRewards = List.of();
-        if (baselineReward != null) {
-            long baselineStart = System.nanoTime();
-            double[] r = baselineReward.score(prompt, texts);
-            metrics.observeInference(baselineReward.id(), (System.nanoTime() - baselineStart) / 1e9);
-            requireOnePerCandidate(r, texts.size(), baselineReward);
-            baselineRewards = toList(r);
-            seconds = (System.nanoTime() - start) / 1e9;
+        if (baseline != null) {
+            requireOnePerCandidate(baseline, n, job.baselineReward);
+            baselineRewards = toList(baseline);
         }
         Map<String, Double> timings = new HashMap<>(set.getTimingsMs());
         timings.put(STAGE, seconds * 1000.0);
         return ScoredCandidateSet.newBuilder()
                 .setRequest(set.getRequest())
                 .setPromptTokenIds(set.getPromptTokenIds())
-                .setCandidates(candidates)
+                .setCandidates(set.getCandidates())
                 .setRewards(toList(rewards))
                 .setGeneratorModel(set.getGeneratorModel())
                 .setRewardModel(new ModelRef(rewardModel.id(), rewardModel.version()))
@@ -181,6 +253,182 @@ public final class ScorerTopology {
                 .setDecodeState(set.getDecodeState())
                 .setTokenCredits(credits)
                 .build();
+    }
+
+    /**
+     * The scorer as a {@link BatchStageFunction}: a set is checked as it arrives ({@link RecordChecks#checkSet}, its
+     * models resolved) and waits for batch mates only if its reward model (and baseline) is batch-invariant; a batch
+     * is scored with one {@link RewardModel#scoreGroups} call per model, in chunks of at most
+     * {@link Batching#maxRecords} sets and {@link Limits#maxCandidates} texts. A failing merged call is retried set
+     * by set, so only the bad set fails.
+     */
+    static final class BatchScorer implements BatchStageFunction<CandidateSet> {
+        private static final AvroSerde<ScoredCandidateSet> SCORED = AvroSerde.of(ScoredCandidateSet.class);
+
+        private final RewardModelRegistry models;
+        private final Limits limits;
+        private final StageMetrics metrics;
+        private final CreditOptions credit;
+        private final Batching batching;
+
+        BatchScorer(RewardModelRegistry models, Limits limits, StageMetrics metrics, CreditOptions credit,
+                    Batching batching) {
+            this.models = models;
+            this.limits = limits;
+            this.metrics = metrics;
+            this.credit = credit;
+            this.batching = batching;
+        }
+
+        @Override
+        public boolean admit(CandidateSet set) {
+            AlignmentMethod method = RecordChecks.checkSet(set.getRequest(), set.getDecodeState(), set.getCandidates(),
+                    limits.maxCandidates(), limits.maxTextChars());
+            return models.read(() -> {
+                Job job = prepare(set, method, models, credit);
+                return models.batchInvariant(job.rewardModel)
+                        && (job.baselineReward == null || models.batchInvariant(job.baselineReward));
+            });
+        }
+
+        @Override
+        public List<Outcome> apply(List<CandidateSet> sets) {
+            if (sets.size() == 1) {
+                return List.of(alone(sets.get(0)));
+            }
+            return models.read(() -> scoreMerged(sets));
+        }
+
+        private Outcome alone(CandidateSet set) {
+            try {
+                return scored(score(set, models, limits, metrics, credit));
+            } catch (RuntimeException e) {
+                return Outcome.failed(e);
+            }
+        }
+
+        private static Outcome scored(ScoredCandidateSet scored) {
+            return Outcome.of(List.of(StageOutput.of(Topics.SCORED_CANDIDATES, SCORED, scored)));
+        }
+
+        private List<Outcome> scoreMerged(List<CandidateSet> sets) {
+            int n = sets.size();
+            Outcome[] outcomes = new Outcome[n];
+            Job[] jobs = new Job[n];
+            RewardModel.Scores[] scores = new RewardModel.Scores[n];
+            double[][] baselines = new double[n][];
+            double[] seconds = new double[n];
+            Map<RewardModel, List<Integer>> byModel = new LinkedHashMap<>();
+            for (int i = 0; i < n; i++) {
+                try {
+                    CandidateSet set = sets.get(i);
+                    AlignmentMethod method = RecordChecks.checkSet(set.getRequest(), set.getDecodeState(),
+                            set.getCandidates(), limits.maxCandidates(), limits.maxTextChars());
+                    jobs[i] = prepare(set, method, models, credit);
+                    byModel.computeIfAbsent(jobs[i].rewardModel, m -> new ArrayList<>()).add(i);
+                } catch (RuntimeException e) {
+                    outcomes[i] = Outcome.failed(e);
+                }
+            }
+            byModel.forEach((model, items) -> run(model, items, jobs, outcomes, seconds, false,
+                    (i, s) -> scores[i] = s));
+            Map<RewardModel, List<Integer>> byBaseline = new LinkedHashMap<>();
+            for (int i = 0; i < n; i++) {
+                if (outcomes[i] == null && jobs[i].baselineReward != null) {
+                    byBaseline.computeIfAbsent(jobs[i].baselineReward, m -> new ArrayList<>()).add(i);
+                }
+            }
+            byBaseline.forEach((model, items) -> run(model, items, jobs, outcomes, seconds, true,
+                    (i, s) -> baselines[i] = s.rewards()));
+            for (int i = 0; i < n; i++) {
+                if (outcomes[i] == null) {
+                    try {
+                        outcomes[i] = scored(finish(jobs[i], scores[i], baselines[i], seconds[i]));
+                    } catch (RuntimeException e) {
+                        outcomes[i] = Outcome.failed(e);
+                    }
+                }
+            }
+            return List.of(outcomes);
+        }
+
+        /**
+         * Scores {@code items} with {@code model}: merged in chunks if it is batch-invariant, else one call each;
+         * for a baseline, rewards only (as {@link RewardModel#score(String, List)} in the per-set path).
+         */
+        private void run(RewardModel model, List<Integer> items, Job[] jobs, Outcome[] outcomes, double[] seconds,
+                         boolean baseline, java.util.function.BiConsumer<Integer, RewardModel.Scores> result) {
+            boolean merge = models.batchInvariant(model);
+            List<Integer> chunk = new ArrayList<>();
+            int texts = 0;
+            for (int k = 0; k <= items.size(); k++) {
+                int size = k < items.size() ? jobs[items.get(k)].texts.size() : 0;
+                boolean last = k == items.size();
+                if (!chunk.isEmpty() && (last || !merge || chunk.size() >= batching.maxRecords()
+                        || texts + size > limits.maxCandidates())) {
+                    call(model, chunk, jobs, outcomes, seconds, baseline, result, texts);
+                    chunk = new ArrayList<>();
+                    texts = 0;
+                }
+                if (!last) {
+                    if (outcomes[items.get(k)] == null) {
+                        chunk.add(items.get(k));
+                        texts += size;
+                    }
+                }
+            }
+        }
+
+        private void call(RewardModel model, List<Integer> chunk, Job[] jobs, Outcome[] outcomes, double[] seconds,
+                          boolean baseline, java.util.function.BiConsumer<Integer, RewardModel.Scores> result,
+                          int texts) {
+            if (chunk.size() > 1) {
+                List<RewardModel.Group> groups = new ArrayList<>(chunk.size());
+                for (int i : chunk) {
+                    Job job = jobs[i];
+                    groups.add(baseline ? new RewardModel.Group(job.prompt, job.texts, RewardModel.Outputs.REWARDS)
+                            : job.group());
+                }
+                try {
+                    long start = System.nanoTime();
+                    List<RewardModel.Scores> merged = model.scoreGroups(groups);
+                    double s = (System.nanoTime() - start) / 1e9;
+                    if (merged.size() != chunk.size()) {
+                        throw new IllegalStateException("reward model returned " + merged.size() + " results for "
+                                + chunk.size() + " candidate sets (" + model.id() + ")");
+                    }
+                    metrics.observeInference(model.id(), s);
+                    if (!baseline) {
+                        metrics.observeBatch(texts);
+                    }
+                    for (int c = 0; c < chunk.size(); c++) {
+                        seconds[chunk.get(c)] += s;
+                        result.accept(chunk.get(c), merged.get(c));
+                    }
+                    return;
+                } catch (RuntimeException e) {
+                    // fall through: each set alone, so that only the bad one fails
+                }
+            }
+            for (int i : chunk) {
+                Job job = jobs[i];
+                try {
+                    long start = System.nanoTime();
+                    RewardModel.Scores one = baseline
+                            ? new RewardModel.Scores(model.score(job.prompt, job.texts), null, null)
+                            : model.score(job.prompt, job.texts, job.outputs);
+                    double s = (System.nanoTime() - start) / 1e9;
+                    metrics.observeInference(model.id(), s);
+                    if (!baseline) {
+                        metrics.observeBatch(job.texts.size());
+                    }
+                    seconds[i] += s;
+                    result.accept(i, one);
+                } catch (RuntimeException e) {
+                    outcomes[i] = Outcome.failed(e);
+                }
+            }
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.alignstream.common.observability;
 
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -20,6 +21,9 @@ import java.util.Objects;
  *   <li>{@code alignstream_dead_letters_total{reason_class}}: records sent to dead-letters, by kind of failure</li>
  *   <li>{@code alignstream_batch_size}: histogram of batch sizes passed to a model</li>
  *   <li>{@code alignstream_inference_seconds{model}}: histogram of model call durations</li>
+ *   <li>{@code alignstream_reward_model_batch_invariant{model, version}}: 1 if the scorer merges the candidate sets of
+ *       concurrent requests into one call for that reward-model version (it is batch-invariant), 0 if it makes one call
+ *       per candidate set</li>
  * </ul>
  *
  * {@code SafeStage} counts records in/out and dead letters itself; stages call {@link #observeBatch(int)} and
@@ -47,6 +51,7 @@ public final class StageMetrics {
   private final Histogram batchSize;
   private final Histogram inferenceSeconds;
   private final Counter modelVersions;
+  private final Gauge batchInvariant;
 
   /** Metrics of {@code stage} on a new registry of their own. */
   public StageMetrics(String stage) {
@@ -73,6 +78,10 @@ public final class StageMetrics {
         .help("Reward-model versions by outcome: published, rejected (validation gate), failed (training error), "
             + "swapped (hot-swapped in by a scorer), refused (a payload a scorer would not load)")
         .labelNames("stage", "model", "outcome").register(registry);
+    batchInvariant = Gauge.builder().name("alignstream_reward_model_batch_invariant")
+        .help("1: the reward-model version is batch-invariant and the candidate sets of concurrent requests are scored "
+            + "in one call; 0: one call per candidate set")
+        .labelNames("stage", "model", "version").register(registry);
     // touch the unlabelled-by-reason series so they are exported as 0 from the start
     recordsIn.labelValues(stage);
     recordsOut.labelValues(stage);
@@ -129,6 +138,21 @@ public final class StageMetrics {
     return modelVersions.labelValues(stage, model, outcome).get();
   }
 
+  /** Sets whether {@code model} {@code version} is scored in merged batches (1) or one call per record (0). */
+  public void batchInvariant(String model, String version, boolean merged) {
+    batchInvariant.labelValues(stage, requireText(model, "model"), requireText(version, "version")).set(merged ? 1 : 0);
+  }
+
+  /** Drops the series of a version no longer served. */
+  public void forgetBatchInvariant(String model, String version) {
+    batchInvariant.remove(stage, model, version);
+  }
+
+  /** The value set by {@link #batchInvariant(String, String, boolean)} (0 if never set). */
+  public double batchInvariant(String model, String version) {
+    return batchInvariant.labelValues(stage, model, version).get();
+  }
+
   /** Records the size of one model batch. */
   public void observeBatch(int size) {
     if (size < 0) {
@@ -169,6 +193,11 @@ public final class StageMetrics {
   /** Number of batches observed so far. */
   public long batches() {
     return batchSize.labelValues(stage).getCount();
+  }
+
+  /** Sum of the batch sizes observed so far (items in all model batches). */
+  public double batchItems() {
+    return batchSize.labelValues(stage).getSum();
   }
 
   /** Number of model calls of {@code model} observed so far. */

@@ -133,6 +133,11 @@ public final class StageTestDriver implements AutoCloseable {
         return deadLetters;
     }
 
+    /** The underlying driver (state stores, metrics). */
+    public TopologyTestDriver driver() {
+        return driver;
+    }
+
     /** Advances the driver's wall clock, running the wall-clock punctuations due. */
     public void advanceWallClockTime(java.time.Duration by) {
         driver.advanceWallClockTime(by);

@@ -143,6 +143,72 @@ public final class EncoderRewardModel implements EncoderHeadModel {
         return new Scores(rewards, outputs.embeddings() ? features : null, credits);
     }
 
+    /**
+     * All groups in one encoder call and one head call: the texts the model reads (each group's responses, or prompt
+     * and response joined) and, for groups that want embeddings when the model reads prompt and response, the bare
+     * responses too. With credit asked for by any group (and available), the attention-exposing pass runs for all;
+     * its {@code last_hidden_state} is the one {@link MeanPoolingEncoder#encode} gives. Per group, the same
+     * computation as {@link #score(String, List, Outputs)} on the rows of that group.
+     */
+    @Override
+    public List<Scores> scoreGroups(List<Group> groups) {
+        List<String> all = new ArrayList<>();
+        int[] rewardStart = new int[groups.size()];
+        int[] embedStart = new int[groups.size()];
+        boolean attention = false;
+        for (int g = 0; g < groups.size(); g++) {
+            Group group = groups.get(g);
+            ScoredText.requireInputs(group.prompt(), group.responses());
+            rewardStart[g] = all.size();
+            all.addAll(texts(group.prompt(), group.responses()));
+            embedStart[g] = rewardStart[g];
+            if (group.outputs().embeddings() && scoredText != ScoredText.RESPONSE) {
+                embedStart[g] = all.size();
+                all.addAll(group.responses());
+            }
+            attention |= group.outputs().credit() && hasTokenCredit();
+        }
+        AttentionBatch batch = null;
+        float[][] features;
+        if (all.isEmpty()) {
+            features = new float[0][];
+        } else if (attention) {
+            batch = encoder.encodeWithAttention(all);
+            features = batch.states().features();
+        } else {
+            features = encoder.encode(all);
+        }
+        double[] rewards = features.length == 0 ? new double[0] : head.score(features);
+        List<Scores> out = new ArrayList<>(groups.size());
+        for (int g = 0; g < groups.size(); g++) {
+            Group group = groups.get(g);
+            int n = group.responses().size();
+            double[] r = java.util.Arrays.copyOfRange(rewards, rewardStart[g], rewardStart[g] + n);
+            float[][] embeddings = group.outputs().embeddings()
+                    ? java.util.Arrays.copyOfRange(features, embedStart[g], embedStart[g] + n) : null;
+            List<ResponseCredit> credits = null;
+            if (group.outputs().credit() && hasTokenCredit()) {
+                credits = new ArrayList<>(n);
+                for (int b = 0; b < n; b++) {
+                    credits.add(AttentionCredit.credit(batch, rewardStart[g] + b, r[b], group.outputs().creditBeta(),
+                            AttentionCredit.DEFAULT_ROW));
+                }
+            }
+            out.add(new Scores(r, embeddings, credits));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean mergesGroups() {
+        return true;
+    }
+
+    @Override
+    public Boolean quantisesOverBatch() {
+        return encoder.quantisesOverBatch();
+    }
+
     /** Encoder features (what the head sees) of raw texts; used by head training. */
     public float[][] features(List<String> texts) {
         return encoder.encode(texts);

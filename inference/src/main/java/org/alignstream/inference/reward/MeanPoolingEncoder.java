@@ -63,6 +63,7 @@ public final class MeanPoolingEncoder implements AutoCloseable {
     private final boolean attention;
     private final int prefixTokens;
     private final AttentionExposingRewrite.LastLayerAttention attentionSource;
+    private volatile Boolean quantisesOverBatch;
 
     /** Takes ownership of {@code session} and {@code tokenizer}; no text prefix. */
     public MeanPoolingEncoder(String name, OrtSession session, BatchTokenizer tokenizer) {
@@ -174,7 +175,18 @@ public final class MeanPoolingEncoder implements AutoCloseable {
             tokenizer.close();
             throw e;
         }
-        return new MeanPoolingEncoder(name, session, tokenizer, textPrefix, exposeAttention ? rewritten.attention() : null);
+        MeanPoolingEncoder encoder = new MeanPoolingEncoder(name, session, tokenizer, textPrefix,
+                exposeAttention ? rewritten.attention() : null);
+        encoder.quantisesOverBatch = BatchInvariance.quantisesOverBatch(model);
+        return encoder;
+    }
+
+    /**
+     * Whether the graph quantises activations over the whole batch tensor ({@code DynamicQuantizeLinear}; true for the
+     * shipped int8 MiniLM and e5), or null if the graph was not inspected (an encoder built from a session).
+     */
+    public Boolean quantisesOverBatch() {
+        return quantisesOverBatch;
     }
 
     public static byte[] readResource(String resource) {

@@ -117,6 +117,48 @@ public interface RewardModel extends AutoCloseable {
         return new Scores(score(prompt, responses), null, null);
     }
 
+    /**
+     * One group of a {@link #scoreGroups} call: a prompt, its responses (e.g. the candidates of one request's round)
+     * and what the caller wants besides the rewards.
+     */
+    record Group(String prompt, List<String> responses, Outputs outputs) {
+        public Group {
+            java.util.Objects.requireNonNull(outputs, "outputs");
+        }
+    }
+
+    /**
+     * Scores several groups (e.g. the candidate sets of concurrent requests): element g of the result belongs to
+     * {@code groups.get(g)} and holds what {@link #score(String, List, Outputs)} gives for that group. Models that
+     * {@link #mergesGroups() merge} run ONE padded batch per network for all groups together (langchain4j/Tribuo
+     * style: the batch method beside the single-item ones); whether a group's results then equal, bit for bit, those
+     * of the group scored alone depends on the model being batch-invariant ({@link BatchInvariance}). This default
+     * makes one call per group.
+     *
+     * @throws IllegalArgumentException if a prompt or a response is null
+     */
+    default List<Scores> scoreGroups(List<Group> groups) {
+        List<Scores> out = new java.util.ArrayList<>(groups.size());
+        for (Group g : groups) {
+            out.add(score(g.prompt(), g.responses(), g.outputs()));
+        }
+        return out;
+    }
+
+    /** Whether {@link #scoreGroups} makes one call per network for all groups (false: one per group). */
+    default boolean mergesGroups() {
+        return false;
+    }
+
+    /**
+     * Whether a network of this model quantises activations dynamically, over the whole batch tensor (ONNX
+     * {@code DynamicQuantizeLinear}), so that a text's reward depends on its batch mates: true, false, or null when
+     * the graph was not inspected. Informative only; {@link BatchInvariance#check} decides by running the model.
+     */
+    default Boolean quantisesOverBatch() {
+        return null;
+    }
+
     /** Frees native resources; no runtime exception for a normal close. */
     @Override
     void close();

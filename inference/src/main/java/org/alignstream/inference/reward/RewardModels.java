@@ -225,7 +225,8 @@ public final class RewardModels {
         }
         String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
         String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
-        return new SequenceClassifierRewardModel(id, version, session, tokenizer, scoredText);
+        return new SequenceClassifierRewardModel(id, version, session, tokenizer, scoredText)
+                .graphQuantisesOverBatch(BatchInvariance.quantisesOverBatch(bytes));
     }
 
     static String sha256Prefix(byte[] bytes) {

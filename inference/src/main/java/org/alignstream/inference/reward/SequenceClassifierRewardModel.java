@@ -26,6 +26,7 @@ public final class SequenceClassifierRewardModel implements RewardModel {
     private final OrtSession session;
     private final BatchTokenizer tokenizer;
     private final ScoredText scoredText;
+    private volatile Boolean quantisesOverBatch;
 
     /**
      * Takes ownership of {@code session} and {@code tokenizer}.
@@ -81,12 +82,56 @@ public final class SequenceClassifierRewardModel implements RewardModel {
     @Override
     public double[] score(String prompt, List<String> responses) {
         ScoredText.requireInputs(prompt, responses);
+        return logits(Collections.nCopies(responses.size(), prompt), responses);
+    }
+
+    /** All groups' (prompt, response) pairs in one padded batch, one ONNX call; no embeddings (see {@link #embed}). */
+    @Override
+    public List<Scores> scoreGroups(List<Group> groups) {
+        List<String> prompts = new java.util.ArrayList<>();
+        List<String> responses = new java.util.ArrayList<>();
+        for (Group g : groups) {
+            ScoredText.requireInputs(g.prompt(), g.responses());
+            if (g.outputs().embeddings()) {
+                embed(g.responses()); // throws: no sentence embedding
+            }
+            prompts.addAll(Collections.nCopies(g.responses().size(), g.prompt()));
+            responses.addAll(g.responses());
+        }
+        double[] all = logits(prompts, responses);
+        List<Scores> out = new java.util.ArrayList<>(groups.size());
+        int offset = 0;
+        for (Group g : groups) {
+            int n = g.responses().size();
+            out.add(new Scores(java.util.Arrays.copyOfRange(all, offset, offset + n), null, null));
+            offset += n;
+        }
+        return out;
+    }
+
+    @Override
+    public boolean mergesGroups() {
+        return true;
+    }
+
+    @Override
+    public Boolean quantisesOverBatch() {
+        return quantisesOverBatch;
+    }
+
+    /** Set by the loader that read the graph ({@link BatchInvariance#quantisesOverBatch(byte[])}). */
+    SequenceClassifierRewardModel graphQuantisesOverBatch(Boolean value) {
+        this.quantisesOverBatch = value;
+        return this;
+    }
+
+    private double[] logits(List<String> prompts, List<String> responses) {
         if (responses.isEmpty()) {
             return new double[0];
         }
         TokenBatch batch = scoredText == ScoredText.RESPONSE
                 ? tokenizer.encode(responses)
-                : tokenizer.encodePairs(Collections.nCopies(responses.size(), prompt), responses);
+                : tokenizer.encodePairs(prompts, responses);
         try (OrtSession.Result result = batch.run(session, Set.of(LOGITS))) {
             OnnxValue value = result.get(0);
             if (!(value instanceof OnnxTensor tensor)) {

@@ -113,6 +113,47 @@ public final class TokenLevelRewardModel implements EncoderHeadModel {
         return new Scores(rewards, outputs.embeddings() ? states.features() : null, outputs.credit() ? perToken : null);
     }
 
+    /**
+     * All groups' responses in one encoder call and all their token rows in one head call; per group, what
+     * {@link #score(String, List, Outputs)} computes on that group's items.
+     */
+    @Override
+    public List<Scores> scoreGroups(List<Group> groups) {
+        List<String> all = new ArrayList<>();
+        for (Group g : groups) {
+            ScoredText.requireInputs(g.prompt(), g.responses());
+            all.addAll(g.responses());
+        }
+        TokenStates states = all.isEmpty() ? null : encoder.encodeStates(all);
+        List<ResponseCredit> perToken = states == null ? List.of() : tokenRewards(states);
+        float[][] features = states == null ? new float[0][] : states.features();
+        List<Scores> out = new ArrayList<>(groups.size());
+        int offset = 0;
+        for (Group g : groups) {
+            int n = g.responses().size();
+            List<ResponseCredit> mine = perToken.subList(offset, offset + n);
+            double[] rewards = new double[n];
+            for (int b = 0; b < n; b++) {
+                rewards[b] = mine.get(b).sum();
+            }
+            out.add(new Scores(rewards,
+                    g.outputs().embeddings() ? java.util.Arrays.copyOfRange(features, offset, offset + n) : null,
+                    g.outputs().credit() ? List.copyOf(mine) : null));
+            offset += n;
+        }
+        return out;
+    }
+
+    @Override
+    public boolean mergesGroups() {
+        return true;
+    }
+
+    @Override
+    public Boolean quantisesOverBatch() {
+        return encoder.quantisesOverBatch();
+    }
+
     /** Each text's per-token rewards r_t over its response tokens (their sum is its reward). */
     public List<ResponseCredit> tokenRewards(List<String> texts) {
         return texts.isEmpty() ? List.of() : tokenRewards(encoder.encodeStates(texts));

@@ -254,6 +254,7 @@ public final class Bench implements Callable<Integer> {
                     profileThreads ? s.scorerRecords() : 0);
             System.out.printf(Locale.ROOT, "scorer: median bare %.1f seq/s, median pipeline %.1f seq/s%n",
                     run.bareRate(), run.pipelineRate());
+            System.out.println("scorer stage: " + bench.batchSummary());
             return new Ratio("scorer_pipeline_vs_bare", run.ratio());
         }
     }

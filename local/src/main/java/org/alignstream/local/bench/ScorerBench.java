@@ -87,6 +87,20 @@ final class ScorerBench implements AutoCloseable {
                 ScoredCandidateSet::getTimingsMs, "scorer");
     }
 
+    /**
+     * The scorer stage's model calls so far ({@code alignstream_batch_size}): calls, texts per call, and whether its
+     * reward model is batch-invariant (candidate sets of several records may share a call).
+     */
+    String batchSummary() {
+        org.alignstream.common.observability.StageMetrics m = stage.running().metrics();
+        long calls = m.batches();
+        return String.format(java.util.Locale.ROOT, "%d model calls, %.1f texts per call, %s", calls,
+                calls == 0 ? 0.0 : m.batchItems() / calls,
+                m.batchInvariant(rewardModel.id(), rewardModel.version()) == 1
+                        ? "reward model batch-invariant (sets merged unless --max-batch-records=1)"
+                        : "reward model not batch-invariant (one call per set)");
+    }
+
     @Override
     public void close() {
         try {
