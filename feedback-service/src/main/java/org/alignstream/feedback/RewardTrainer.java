@@ -21,8 +21,12 @@ import org.alignstream.inference.reward.RewardModel;
 /**
  * Retrains a reward head from the feedback examples: Bradley-Terry on the full preferred/other pairs, or on their
  * equal-length prefix pairs and the full pairs (partial-sequence, Rashid et al. 2024), as an online refinement of the
- * serving head (a Gaussian prior centred on its weights, {@link BradleyTerry#fitAround}; the bias is kept, Bradley-Terry
- * does not identify it). The result goes through the {@link ValidationGate} on the held-out examples against the
+ * model's bundled head (a Gaussian prior centred on the bundled weights, {@link BradleyTerry#fitAround}; the bias of the
+ * serving head is kept, Bradley-Terry does not identify it). Every retraining fits all examples so far around that fixed
+ * anchor, not around the last published version: a version already carries the evidence of the examples it was trained
+ * on, so fitting the same examples again around it counts them twice, and after k retrainings the prior has roughly
+ * 1/k of its strength (the weights grow and the head overfits the feedback pairs; measured in docs/EVALUATION.md,
+ * feedback-curve caveats). The result goes through the {@link ValidationGate} on the held-out examples against the
  * serving head. No Kafka here.
  *
  * <p>A token-level model ({@link #trainTokenLevel}, Xu et al. 2024) is a {@link TokenLevelRewardHead} over the
@@ -87,13 +91,30 @@ public final class RewardTrainer {
     }
 
     /**
-     * Trains the next version of {@code serving} on {@code examples}.
+     * Trains the next version of {@code serving} on {@code examples}, with the prior centred on {@code serving} itself
+     * (right for a first retraining, when the serving head is the bundled one; see
+     * {@link #train(LinearHead, LinearHead, List, boolean, long)} for later ones).
+     */
+    public Outcome train(LinearHead serving, List<TrainingExample> examples, boolean partial, long version) {
+        return train(serving, serving, examples, partial, version);
+    }
+
+    /**
+     * Trains the next version of {@code serving} on {@code examples} (all examples so far), its prior centred on
+     * {@code anchor} (the bundled head, the same for every retraining, so that no example is counted twice); the
+     * gate compares the result with {@code serving} and the new head keeps {@code serving}'s bias and identity.
      *
+     * @param anchor  the weights the prior is centred on (same feature dimension as {@code serving})
      * @param partial train on prefix pairs as well (a partial-sequence model)
      * @param version the new version's number
      * @return the outcome, or {@code null} while there is no training or no held-out example yet
      */
-    public Outcome train(LinearHead serving, List<TrainingExample> examples, boolean partial, long version) {
+    public Outcome train(LinearHead anchor, LinearHead serving, List<TrainingExample> examples, boolean partial,
+                         long version) {
+        if (anchor.weights().length != serving.weights().length) {
+            throw new IllegalArgumentException("anchor has " + anchor.weights().length + " weights, serving head "
+                    + serving.weights().length);
+        }
         List<double[]> trainChosen = new ArrayList<>();
         List<double[]> trainRejected = new ArrayList<>();
         List<double[]> heldChosen = new ArrayList<>();
@@ -114,7 +135,7 @@ public final class RewardTrainer {
             return null; // nothing to learn from, or nothing to validate a new version on
         }
         long start = System.nanoTime();
-        BradleyTerry fit = BradleyTerry.fitAround(serving.weights(), trainChosen.toArray(double[][]::new),
+        BradleyTerry fit = BradleyTerry.fitAround(anchor.weights(), trainChosen.toArray(double[][]::new),
                 trainRejected.toArray(double[][]::new), l2);
         double seconds = (System.nanoTime() - start) / 1e9;
         HeadMetadata m = serving.metadata();

@@ -175,6 +175,7 @@ final class TrainingLoop {
         Map<Target, LinearHead> serving = new HashMap<>();
         Map<Target, Long> servingVersion = new HashMap<>();
         Map<Target, LinearHead> creditReward = new HashMap<>();
+        Map<Target, LinearHead> anchor = new HashMap<>();
         lastStartMs.put(feedbackModel, nowMs);
         try {
             for (Target t : targets.apply(feedbackModel)) {
@@ -184,6 +185,8 @@ final class TrainingLoop {
                 servingVersion.put(t, served == null ? parseVersion(head.metadata().version()) : served.getVersion());
                 if (t.kind() == Target.Kind.TOKEN_LEVEL) {
                     creditReward.put(t, servingHead(t.creditFrom()));
+                } else {
+                    anchor.put(t, bundledHead.apply(t.modelId())); // the prior's centre: every retraining fits all examples
                 }
             }
         } catch (RuntimeException e) { // e.g. a serving head in a model store that cannot be read
@@ -202,7 +205,7 @@ final class TrainingLoop {
                 RewardTrainer.Outcome outcome = t.kind() == Target.Kind.TOKEN_LEVEL
                         ? trainer.trainTokenLevel(e.getValue(), creditReward.get(t), e.getValue().metadata(), examples,
                                 parent + 1)
-                        : trainer.train(e.getValue(), examples, t.partial(), parent + 1);
+                        : trainer.train(anchor.get(t), e.getValue(), examples, t.partial(), parent + 1);
                 out.add(new Published(t.modelId(), outcome, outcome == null || !outcome.decision().publish() ? null
                         : version(outcome, parent, e.getValue())));
             }
