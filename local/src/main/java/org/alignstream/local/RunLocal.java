@@ -14,6 +14,7 @@ import org.alignstream.avro.Strategy;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.local.feedback.FeedbackPhase;
+import org.alignstream.local.feedback.GoldTaste;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -70,6 +71,12 @@ public final class RunLocal implements Callable<Integer> {
             description = "Generated candidate sets in the fixed proxy-gold agreement set (default: ${DEFAULT-VALUE})")
     int feedbackEvalSets;
 
+    @Option(names = "--feedback-gold", defaultValue = "sentiment+family",
+            description = "The simulated annotator's gold taste: sentiment+family (gold-sentiment plus a preference for "
+                    + "text about family, which the proxy can learn) or sentiment (gold-sentiment alone) (default: "
+                    + "${DEFAULT-VALUE})")
+    String feedbackGold;
+
     @Override
     public Integer call() {
         List<String> prompts = SamplePrompts.load(promptsFile);
@@ -115,7 +122,8 @@ public final class RunLocal implements Callable<Integer> {
                     try {
                         FeedbackPhase.run(pipeline, Map.of("bootstrap.servers", bootstrap), prompts,
                                 new FeedbackPhase.Settings(feedbackRounds, feedbackEventsPerRound, feedbackEvalSets,
-                                        bestOfN, maxNewTokens, temperature, topP, Duration.ofSeconds(120)), System.out);
+                                        bestOfN, maxNewTokens, temperature, topP, Duration.ofSeconds(120),
+                                        GoldTaste.Kind.parse(feedbackGold)), System.out);
                     } catch (RuntimeException e) {
                         feedbackFailed = true;
                         System.out.println("feedback phase failed: " + e);

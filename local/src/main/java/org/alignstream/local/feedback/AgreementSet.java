@@ -156,6 +156,21 @@ public final class AgreementSet {
         return texts.size();
     }
 
+    /** The texts from index {@code from} on. */
+    List<String> textsFrom(int from) {
+        return texts.subList(from, texts.size());
+    }
+
+    /** The gold rewards of the texts, in order. */
+    double[] gold() {
+        return gold.clone();
+    }
+
+    /** The proxy backbone's features of the texts, in order (not copied). */
+    float[][] features() {
+        return features;
+    }
+
     public int sentences() {
         return sentences;
     }

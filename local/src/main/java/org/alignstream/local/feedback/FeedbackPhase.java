@@ -14,13 +14,12 @@ import org.alignstream.inference.onnx.OnnxDevice;
 import org.alignstream.inference.reward.EncoderRewardModel;
 import org.alignstream.inference.reward.LinearHead;
 import org.alignstream.inference.reward.RewardHeadOnnx;
-import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.inference.reward.RewardModels;
 import org.alignstream.local.LocalPipeline;
 
 /**
  * The feedback phase of the local run ({@code ops/run-local.sh --feedback-rounds R}): the feedback service is started,
- * the {@link SimulatedAnnotator} (the gold judge's taste) turns the pipeline's scored candidates into preference and
+ * the {@link SimulatedAnnotator} (its taste a {@link GoldTaste}) turns the pipeline's scored candidates into preference and
  * minimal-edit events, round by round ({@link FeedbackRounds}); each new proxy version is printed as it goes live in the
  * scorer, and the proxy's agreement with the gold judge on a fixed evaluation set ({@link AgreementSet}) before the
  * first round and after the last.
@@ -38,7 +37,10 @@ public final class FeedbackPhase {
      * @param evalSets       generated candidate sets in the evaluation set
      */
     public record Settings(int rounds, int eventsPerRound, int evalSets, int n, int maxNewTokens, double temperature,
-                           double topP, Duration timeout) {
+                           double topP, Duration timeout, GoldTaste.Kind gold) {
+        public Settings {
+            java.util.Objects.requireNonNull(gold, "gold");
+        }
     }
 
     /** What the phase did: the agreement before and after, versions that went live, events sent. */
@@ -68,13 +70,59 @@ public final class FeedbackPhase {
         return out;
     }
 
-    /** The evaluation set: the held-out sentences and {@code sets} generated candidate sets, gold-scored. */
-    public static AgreementSet agreementSet(LocalPipeline pipeline, RewardModel gold, List<String> prompts, int sets,
-                                            int n, int maxNewTokens, double temperature, double topP) {
-        EncoderRewardModel proxy = (EncoderRewardModel) pipeline.scorer().rewardModels().base(FeedbackRounds.PROXY);
+    /**
+     * The evaluation set: the held-out sentences and {@code sets} generated candidate sets, scored by {@code gold} and
+     * featurised by {@code proxyFeatures} (the proxy backbone's).
+     */
+    public static AgreementSet agreementSet(LocalPipeline pipeline, SimulatedAnnotator.Judge gold,
+                                            AgreementSet.Features proxyFeatures, List<String> prompts, int sets, int n,
+                                            int maxNewTokens, double temperature, double topP) {
         return AgreementSet.build(AgreementSet.heldOutSentences(), candidateSets(pipeline.generator().sampler(), prompts,
-                sets, n, maxNewTokens, temperature, topP, EVAL_SEED_BASE), texts -> gold.score("", texts),
-                proxy::features);
+                sets, n, maxNewTokens, temperature, topP, EVAL_SEED_BASE), gold, proxyFeatures);
+    }
+
+    /**
+     * The models a gold taste needs: the gold sentiment judge (e5) and a MiniLM encoder of its own (the proxy's
+     * backbone, for the taste's second preference and the evaluation set's features; not the scorer's instance).
+     */
+    public static final class GoldModels implements AutoCloseable {
+        private final EncoderRewardModel sentiment;
+        private final EncoderRewardModel proxyBackbone;
+        private final GoldTaste taste;
+
+        public GoldModels(GoldTaste.Kind kind) {
+            sentiment = RewardModels.goldSentiment(OnnxDevice.CPU, 1);
+            EncoderRewardModel p = null;
+            try {
+                p = RewardModels.defaultSentiment(OnnxDevice.CPU, 1);
+                proxyBackbone = p;
+                taste = GoldTaste.of(kind, texts -> sentiment.score("", texts), p::features);
+            } catch (RuntimeException e) {
+                if (p != null) {
+                    p.close();
+                }
+                sentiment.close();
+                throw e;
+            }
+        }
+
+        public GoldTaste taste() {
+            return taste;
+        }
+
+        /** The proxy backbone's features (MiniLM), as the evaluation set needs them. */
+        public AgreementSet.Features proxyFeatures() {
+            return proxyBackbone::features;
+        }
+
+        @Override
+        public void close() {
+            try {
+                proxyBackbone.close();
+            } finally {
+                sentiment.close();
+            }
+        }
     }
 
     /** The head of a published version. */
@@ -88,12 +136,13 @@ public final class FeedbackPhase {
     public static Result run(LocalPipeline pipeline, Map<String, Object> clientConfig, List<String> prompts,
                              Settings s, PrintStream out) {
         long start = System.nanoTime();
-        out.printf(Locale.ROOT, "%n== feedback: a simulated annotator (the gold judge gold-sentiment, e5 encoder) judges "
-                + "the proxy's Best-of-%d picks; %d round%s of %d events%n", s.n(), s.rounds(), s.rounds() == 1 ? "" : "s",
-                s.eventsPerRound());
-        try (EncoderRewardModel gold = RewardModels.goldSentiment(OnnxDevice.CPU, 1)) {
-            AgreementSet eval = agreementSet(pipeline, gold, prompts, s.evalSets(), s.n(), s.maxNewTokens(),
-                    s.temperature(), s.topP());
+        try (GoldModels models = new GoldModels(s.gold())) {
+            GoldTaste gold = models.taste();
+            out.printf(Locale.ROOT, "%n== feedback: a simulated annotator judges the proxy's Best-of-%d picks by its gold "
+                    + "taste (%s: %s); %d round%s of %d events%n", s.n(), s.gold().label(), gold.describe(), s.rounds(),
+                    s.rounds() == 1 ? "" : "s", s.eventsPerRound());
+            AgreementSet eval = agreementSet(pipeline, gold, models.proxyFeatures(), prompts, s.evalSets(), s.n(),
+                    s.maxNewTokens(), s.temperature(), s.topP());
             AgreementSet.Figures before = eval.measure(AgreementSet.bundledProxyHead());
             out.printf(Locale.ROOT, "proxy-gold agreement before feedback (sentiment v1) on %d fixed texts (%d held-out "
                     + "sentences + %d candidate sets of %d): %s%n", eval.size(), eval.sentences(), eval.sets(), s.n(),
@@ -101,8 +150,7 @@ public final class FeedbackPhase {
             pipeline.startFeedback(serviceArgs(s.eventsPerRound()));
             out.println("feedback service started (retrains sentiment and sentiment-partial every " + s.eventsPerRound()
                     + " events)");
-            SimulatedAnnotator annotator = new SimulatedAnnotator(texts -> gold.score("", texts),
-                    SimulatedAnnotator.Options.defaults());
+            SimulatedAnnotator annotator = new SimulatedAnnotator(gold, SimulatedAnnotator.Options.defaults());
             FeedbackRounds.Requests requests = new FeedbackRounds.Requests(prompts, "feedback-", FEEDBACK_SEED_BASE,
                     s.n(), s.maxNewTokens(), s.temperature(), s.topP());
             int live = 0;

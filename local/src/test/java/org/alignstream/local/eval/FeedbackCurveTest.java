@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.alignstream.local.feedback.AgreementSet;
+import org.alignstream.local.feedback.ProxyCeiling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,11 +51,20 @@ class FeedbackCurveTest {
     @Test
     void theSectionHasTheTableThePlotAndTheCommand() {
         String md = FeedbackCurve.markdown(List.of(curve()), new FeedbackCurve.Setup("ops/eval.sh --section feedback",
-                "2026-11-30", 9.5, 3.2, 2, 468, 48, 8, 32, 50, 1.0, 0.25, "feedback-learning-curve.png"));
+                "2026-11-30", 9.5, 3.2, 2, 468, 48, 8, 32, 50, 1.0, 0.25, "feedback-learning-curve.png",
+                "sentiment+family", "gold-sentiment (e5 encoder) + 5.0 x family", new ProxyCeiling.Result(
+                        fig(0.853, 0.84, 0.6), 1.0, 800), 100));
         assertThat(md).contains("`ops/eval.sh --section feedback`", "![feedback learning curve](feedback-learning-curve.png)",
                 "| 0 | 1 | - | - | - | (bundled) | 0.800 |", "| 50 | 2 | 10 | 0.600 | 0.700 | **refuse** | 0.780 |",
                 "| 100 | 3 | 21 | 0.710 | 0.700 | pass | 0.805 |", "### prior-l2 0.01 (the service's default)",
-                "84 held-out sentences");
+                "84 held-out sentences", "`--gold sentiment+family`", "She spoke of her mother and her sisters.",
+                "reaches pairwise agreement **0.853** (within a set 0.840, gold of pick +0.600)", "100 sets at seeds 100000",
+                "prior centred on the bundled head");
+        String plain = FeedbackCurve.markdown(List.of(curve()), new FeedbackCurve.Setup("ops/eval.sh --section feedback",
+                "2026-11-30", 9.5, 3.2, 2, 468, 48, 8, 32, 50, 1.0, 0.25, "feedback-learning-curve.png", "sentiment",
+                "gold-sentiment (e5 encoder)", null, 0));
+        assertThat(plain).contains("- **Gold taste** (`--gold sentiment`): gold-sentiment (e5 encoder) alone.")
+                .doesNotContain("Ceiling of the proxy class");
     }
 
     @Test
