@@ -22,9 +22,10 @@ import picocli.CommandLine.Option;
 /**
  * The local run ({@code ops/run-local.sh}): an embedded single-node KRaft broker, the generator, scorer
  * and selector stages, and the sample prompts published twice, with N = 1 (plain sampling) and N = 8
- * (Best-of-N); then ({@code --feedback-rounds}) the feedback loop closing: a simulated annotator judging with the gold
- * model streams preferences and edits, the feedback service retrains, each new proxy version goes live in the scorer,
- * and the proxy's agreement with the gold before and after is printed ({@link FeedbackPhase}). Prints each aligned
+ * (Best-of-N); then ({@code --feedback-rounds}) the feedback loop closing: a simulated annotator judging by a gold taste
+ * ({@code --feedback-gold}, {@link org.alignstream.local.feedback.GoldTaste}) streams preferences and edits, the feedback
+ * service retrains, each new proxy version goes live in the scorer, and the proxy's agreement with the gold taste before
+ * and after is printed ({@link FeedbackPhase}). Prints each aligned
  * response with its reward and, last, a summary line.
  */
 @Command(name = "run-local", mixinStandardHelpOptions = true, sortOptions = false,

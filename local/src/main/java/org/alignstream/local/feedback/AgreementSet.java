@@ -101,11 +101,20 @@ public final class AgreementSet {
 
     /** The held-out sentences of the bundled sentiment data (the split the bundled heads report on). */
     public static List<String> heldOutSentences() {
+        return split().heldOut().sentences();
+    }
+
+    /** The training part of the same split (the sentences the bundled heads were fitted on). */
+    public static List<String> trainingSentences() {
+        return split().train().sentences();
+    }
+
+    private static LabelledSentences.Split split() {
         try {
             Path tmp = Files.createTempFile("alignstream-sentences", ".tsv");
             try {
                 Files.write(tmp, MeanPoolingEncoder.readResource(SENTENCES_RESOURCE));
-                return LabelledSentences.load(tmp).split(SPLIT_SEED, TRAIN_FRACTION).heldOut().sentences();
+                return LabelledSentences.load(tmp).split(SPLIT_SEED, TRAIN_FRACTION);
             } finally {
                 Files.deleteIfExists(tmp);
             }
