@@ -170,13 +170,18 @@ public final class AgreementSet {
         return texts.subList(from, texts.size());
     }
 
+    /** The texts: the sentences, then the candidate sets. */
+    public List<String> texts() {
+        return texts;
+    }
+
     /** The gold rewards of the texts, in order. */
-    double[] gold() {
+    public double[] gold() {
         return gold.clone();
     }
 
-    /** The proxy backbone's features of the texts, in order (not copied). */
-    float[][] features() {
+    /** The proxy backbone's features of the texts, in order (not copied: do not change them). */
+    public float[][] features() {
         return features;
     }
 

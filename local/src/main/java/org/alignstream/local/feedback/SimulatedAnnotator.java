@@ -14,8 +14,9 @@ import org.alignstream.core.selection.BestOfN;
 import org.alignstream.local.FeedbackClient;
 
 /**
- * A simulated human annotator for the feedback loop, whose taste is a GOLD judge (a reward model other than the proxy
- * being trained, e.g. {@code gold-sentiment} on the e5 encoder). For the N candidates of one prompt and the proxy's
+ * A simulated human annotator for the feedback loop, whose taste is a GOLD judge (a reward function other than the proxy
+ * being trained: in the pipeline a {@link GoldTaste}, {@code gold-sentiment} on the e5 encoder plus a preference for text
+ * about family). For the N candidates of one prompt and the proxy's
  * rewards of them it gives:
  * <ul>
  *   <li>one <b>preference</b>: the aligned response (the proxy's pick, argmax of the proxy's rewards, lowest index on

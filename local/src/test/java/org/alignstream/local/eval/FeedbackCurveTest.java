@@ -59,7 +59,10 @@ class FeedbackCurveTest {
                 "| 100 | 3 | 21 | 0.710 | 0.700 | pass | 0.805 |", "### prior-l2 0.01 (the service's default)",
                 "84 held-out sentences", "`--gold sentiment+family`", "She spoke of her mother and her sisters.",
                 "reaches pairwise agreement **0.853** (within a set 0.840, gold of pick +0.600)", "100 sets at seeds 100000",
-                "prior centred on the bundled head");
+                "prior centred on the bundled head",
+                "Of the gap between the bundled head (0.800) and the ceiling of the proxy class (0.853), the last version "
+                        + "closed 9 %.");
+        assertThat(FeedbackCurve.gapClosed(curve(), 0.79)).isEmpty();
         String plain = FeedbackCurve.markdown(List.of(curve()), new FeedbackCurve.Setup("ops/eval.sh --section feedback",
                 "2026-11-30", 9.5, 3.2, 2, 468, 48, 8, 32, 50, 1.0, 0.25, "feedback-learning-curve.png", "sentiment",
                 "gold-sentiment (e5 encoder)", null, 0));

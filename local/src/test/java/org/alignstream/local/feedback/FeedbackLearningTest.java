@@ -68,6 +68,8 @@ class FeedbackLearningTest {
             head = trainer.train(bundled, head, examples, false, round + 2).head();
             curve.add(eval.measure(head).pairwise());
         }
+        System.out.printf(java.util.Locale.ROOT, "agreement on the held-out sentences %.3f -> %s after %d examples%n",
+                before, curve, examples.size());
         assertThat(examples.size()).isGreaterThan(250);
         assertThat(curve.get(2)).as("agreement after 300 sets, from %.3f (curve %s)", before, curve)
                 .isGreaterThan(before + 0.03);
