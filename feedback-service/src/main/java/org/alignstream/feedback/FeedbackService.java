@@ -52,7 +52,7 @@ public final class FeedbackService extends StreamsCommand {
     double gateMargin;
 
     @Option(names = "--prior-l2", defaultValue = "0.01",
-            description = "Strength of the prior around the serving weights (default: ${DEFAULT-VALUE})")
+            description = "Strength of the prior around the bundled head's weights (the same centre for every retraining on all examples) (default: ${DEFAULT-VALUE})")
     double priorL2;
 
     @Option(names = "--max-text-chars", defaultValue = "4000",

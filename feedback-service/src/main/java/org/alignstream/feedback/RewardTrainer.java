@@ -73,7 +73,7 @@ public final class RewardTrainer {
     private final TokenLevel tokenLevel;
 
     /**
-     * @param l2     strength of the prior around the serving weights
+     * @param l2     strength of the prior around the anchor (the bundled head)
      * @param margin largest tolerated drop in held-out pairwise accuracy
      */
     public RewardTrainer(double l2, double margin) {
