@@ -173,6 +173,17 @@ public final class RewardTrainer {
      */
     public Outcome trainTokenLevel(LinearHead serving, LinearHead creditReward, HeadMetadata metadata,
             List<TrainingExample> examples, long version) {
+        return trainTokenLevel(serving, serving, creditReward, metadata, examples, version);
+    }
+
+    /**
+     * {@link #trainTokenLevel(LinearHead, LinearHead, HeadMetadata, List, long)} with the prior centred on
+     * {@code anchor} (the bundled token head, the same for every retraining on all examples, as for the sequence
+     * models: no example counted twice); the gate compares the result with {@code serving}. Null anchor: no prior
+     * centre (a first training from scratch).
+     */
+    public Outcome trainTokenLevel(LinearHead anchor, LinearHead serving, LinearHead creditReward,
+            HeadMetadata metadata, List<TrainingExample> examples, long version) {
         TokenData train = new TokenData();
         TokenData held = new TokenData();
         int used = 0;
@@ -189,8 +200,8 @@ public final class RewardTrainer {
         TokenLevelRewardHead.Options options = new TokenLevelRewardHead.Options(KEPT_WEIGHT, 1.0, tokenLevel.l2(), 1.0);
         TrainingData data = new TrainingData(train.labelled, train.pairs, train.targets);
         long start = System.nanoTime();
-        TokenLevelRewardHead fit = serving == null ? TokenLevelRewardHead.fit(data, options)
-                : TokenLevelRewardHead.fitAround(new TokenLevelRewardHead(serving.weights(), serving.bias()), data,
+        TokenLevelRewardHead fit = anchor == null ? TokenLevelRewardHead.fit(data, options)
+                : TokenLevelRewardHead.fitAround(new TokenLevelRewardHead(anchor.weights(), anchor.bias()), data,
                         options);
         double seconds = (System.nanoTime() - start) / 1e9;
         Map<String, Double> figures = new LinkedHashMap<>();

@@ -185,9 +185,8 @@ final class TrainingLoop {
                 servingVersion.put(t, served == null ? parseVersion(head.metadata().version()) : served.getVersion());
                 if (t.kind() == Target.Kind.TOKEN_LEVEL) {
                     creditReward.put(t, servingHead(t.creditFrom()));
-                } else {
-                    anchor.put(t, bundledHead.apply(t.modelId())); // the prior's centre: every retraining fits all examples
                 }
+                anchor.put(t, bundledHead.apply(t.modelId())); // the prior's centre: every retraining fits all examples
             }
         } catch (RuntimeException e) { // e.g. a serving head in a model store that cannot be read
             LOG.error("retraining for {} not started: the serving head cannot be read: {}", feedbackModel,
@@ -203,8 +202,8 @@ final class TrainingLoop {
                 Target t = e.getKey();
                 long parent = servingVersion.get(t);
                 RewardTrainer.Outcome outcome = t.kind() == Target.Kind.TOKEN_LEVEL
-                        ? trainer.trainTokenLevel(e.getValue(), creditReward.get(t), e.getValue().metadata(), examples,
-                                parent + 1)
+                        ? trainer.trainTokenLevel(anchor.get(t), e.getValue(), creditReward.get(t),
+                                e.getValue().metadata(), examples, parent + 1)
                         : trainer.train(anchor.get(t), e.getValue(), examples, t.partial(), parent + 1);
                 out.add(new Published(t.modelId(), outcome, outcome == null || !outcome.decision().publish() ? null
                         : version(outcome, parent, e.getValue())));

@@ -54,6 +54,22 @@ class TokenLevelTrainingTest {
     }
 
     @Test
+    void laterRetrainingsAreCentredOnTheAnchorNotOnTheServingVersion() {
+        LinearHead bundled = head("sentiment-token", RewardModel.TOKEN_LEVEL);
+        LinearHead credit = head("sentiment", RewardModel.FULL_SEQUENCE);
+        List<TrainingExample> examples = examples(40);
+        RewardTrainer trainer = new RewardTrainer(0.01, 1.0, new RewardTrainer.TokenLevel(0.5, 1.0));
+        LinearHead v2 = trainer.trainTokenLevel(bundled, credit, bundled.metadata(), examples, 2).head();
+        // retraining on the same examples: around the anchor it gives the same head again (nothing counted twice) ...
+        LinearHead again = trainer.trainTokenLevel(bundled, v2, credit, v2.metadata(), examples, 3).head();
+        assertThat(again.weights()).containsExactly(v2.weights(), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(again.metadata().version()).isEqualTo("3");
+        // ... while centring on the serving version moves further the same way: the same evidence counted again
+        LinearHead twice = trainer.trainTokenLevel(v2, credit, v2.metadata(), examples, 3).head();
+        assertThat(twice.weights()[0] - twice.weights()[1]).isGreaterThan(v2.weights()[0] - v2.weights()[1] + 1e-3);
+    }
+
+    @Test
     void trainsAroundTheServingHeadFromEditLabelsAndDenseCreditTargets() {
         LinearHead serving = head("sentiment-token", RewardModel.TOKEN_LEVEL);
         LinearHead credit = head("sentiment", RewardModel.FULL_SEQUENCE);
