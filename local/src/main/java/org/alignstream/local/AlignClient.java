@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import org.alignstream.avro.AlignedResponse;
+import org.alignstream.common.runtime.KafkaClientOptions;
 import org.alignstream.avro.DeadLetter;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
@@ -26,10 +27,10 @@ import org.alignstream.common.topics.Topics;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
 import org.apache.avro.specific.SpecificDatumWriter;
-import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -53,15 +54,9 @@ public final class AlignClient implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", paramLabel = "HOST:PORT[,...]",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-    String bootstrapServers;
+    @Mixin
+    KafkaClientOptions kafka = new KafkaClientOptions();
 
-    @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE", split = ",(?=[^,=]+=)",
-            description = "Kafka client property, repeatable, e.g. the security settings of an authenticated cluster:"
-                    + " -c security.protocol=SASL_PLAINTEXT -c sasl.mechanism=SCRAM-SHA-256 -c sasl.jaas.config=..."
-                    + " (env ALIGNSTREAM_CONFIG, comma-separated)")
-    Map<String, String> config = new java.util.LinkedHashMap<>();
 
     @Option(names = "--prompt", required = true, description = "The prompt")
     String prompt;
@@ -129,8 +124,8 @@ public final class AlignClient implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--timeout-s must be >= 1, was " + timeoutSeconds);
         }
         PromptRequest request = request();
-        Map<String, Object> clientConfig = new java.util.HashMap<>(config);
-        clientConfig.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Map<String, Object> clientConfig = kafka.clientConfig();
+        String bootstrapServers = kafka.bootstrapServers();
         DeadLetterWatch watch;
         PromptClient client;
         try {
@@ -177,7 +172,7 @@ public final class AlignClient implements Callable<Integer> {
         }
         err.printf(Locale.ROOT, "no response to request %s within %d s: is the pipeline (generator, scorer, selector) "
                         + "running against %s? Records a stage rejects are in topic %s, keyed by request id.%n",
-                requestId, timeoutSeconds, bootstrapServers, Topics.DEAD_LETTERS);
+                requestId, timeoutSeconds, kafka.bootstrapServers(), Topics.DEAD_LETTERS);
         err.flush();
         return EXIT_TIMEOUT;
     }

@@ -12,10 +12,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.alignstream.avro.DeadLetter;
+import org.alignstream.common.runtime.KafkaClientOptions;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.stage.DeadLetters;
 import org.alignstream.common.topics.Topics;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,6 +29,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -46,15 +47,9 @@ public final class DeadLetterTool implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", paramLabel = "HOST:PORT[,...]",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-    String bootstrapServers;
+    @Mixin
+    KafkaClientOptions kafka = new KafkaClientOptions();
 
-    @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE", split = ",(?=[^,=]+=)",
-            description = "Kafka client property, repeatable, e.g. the security settings of an authenticated cluster:"
-                    + " -c security.protocol=SASL_PLAINTEXT -c sasl.mechanism=SCRAM-SHA-256 -c sasl.jaas.config=..."
-                    + " (env ALIGNSTREAM_CONFIG, comma-separated)")
-    Map<String, String> config = new java.util.LinkedHashMap<>();
 
     @Option(names = "--stage", description = "Only dead letters of this stage (generator, scorer, selector, feedback)")
     String stage;
@@ -156,13 +151,12 @@ public final class DeadLetterTool implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> config = new HashMap<>(this.config);
-        config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Map<String, Object> config = kafka.clientConfig();
         List<Entry> entries;
         try {
             entries = read(config);
         } catch (RuntimeException e) {
-            spec.commandLine().getErr().println("cannot read " + Topics.DEAD_LETTERS + " on " + bootstrapServers + ": "
+            spec.commandLine().getErr().println("cannot read " + Topics.DEAD_LETTERS + " on " + kafka.bootstrapServers() + ": "
                     + e.getMessage());
             return AlignClient.EXIT_UNREACHABLE;
         }

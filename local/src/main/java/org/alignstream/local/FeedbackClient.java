@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.alignstream.avro.EditEvent;
+import org.alignstream.common.runtime.KafkaClientOptions;
 import org.alignstream.avro.FeedbackEvent;
 import org.alignstream.avro.PreferenceEvent;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -21,6 +21,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -36,15 +37,9 @@ public final class FeedbackClient implements Callable<Integer>, AutoCloseable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", paramLabel = "HOST:PORT[,...]",
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-    String bootstrapServers;
+    @Mixin
+    KafkaClientOptions kafka = new KafkaClientOptions();
 
-    @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE", split = ",(?=[^,=]+=)",
-            description = "Kafka client property, repeatable, e.g. the security settings of an authenticated cluster:"
-                    + " -c security.protocol=SASL_PLAINTEXT -c sasl.mechanism=SCRAM-SHA-256 -c sasl.jaas.config=..."
-                    + " (env ALIGNSTREAM_CONFIG, comma-separated)")
-    Map<String, String> config = new java.util.LinkedHashMap<>();
 
     @Option(names = "--id", description = "Event id; a repeated id is ignored (default: a random UUID)")
     String id;
@@ -137,12 +132,11 @@ public final class FeedbackClient implements Callable<Integer>, AutoCloseable {
     @Override
     public Integer call() {
         FeedbackEvent event = event();
-        Map<String, Object> clientConfig = new HashMap<>(config);
-        clientConfig.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Map<String, Object> clientConfig = kafka.clientConfig();
         try (KafkaProducer<String, FeedbackEvent> p = producer(clientConfig)) {
             p.send(new ProducerRecord<>(Topics.FEEDBACK, event.getId(), event)).get();
         } catch (Exception e) {
-            spec.commandLine().getErr().println("cannot publish to " + Topics.FEEDBACK + " on " + bootstrapServers + ": "
+            spec.commandLine().getErr().println("cannot publish to " + Topics.FEEDBACK + " on " + kafka.bootstrapServers() + ": "
                     + e.getMessage());
             return AlignClient.EXIT_UNREACHABLE;
         }

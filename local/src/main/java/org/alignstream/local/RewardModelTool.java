@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.alignstream.avro.RewardModelVersion;
+import org.alignstream.common.runtime.KafkaClientOptions;
 import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.serde.AvroSerde;
@@ -19,7 +20,6 @@ import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.reward.HeadMetadata;
 import org.alignstream.inference.reward.LinearHead;
 import org.alignstream.inference.reward.RewardHeadOnnx;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -32,6 +32,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -49,18 +50,12 @@ public final class RewardModelTool {
     /** The largest head the tool reads back (inline or from a model store). */
     static final long MAX_HEAD_BYTES = 64L << 20;
 
-    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", scope = CommandLine.ScopeType.INHERIT,
-            description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-    String bootstrapServers;
+    @Mixin
+    KafkaClientOptions kafka = new KafkaClientOptions();
 
-    @Option(names = {"-c", "--config"}, scope = CommandLine.ScopeType.INHERIT, paramLabel = "KEY=VALUE",
-            description = "Any client property (e.g. security settings), repeatable")
-    Map<String, String> config = new HashMap<>();
 
     Map<String, Object> clientConfig() {
-        Map<String, Object> c = new HashMap<>(config);
-        c.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        return c;
+        return kafka.clientConfig();
     }
 
     /** Every version on the topic, by model then version. */

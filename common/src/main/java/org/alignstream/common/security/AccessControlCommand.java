@@ -7,11 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
-import org.apache.kafka.clients.CommonClientConfigs;
+import org.alignstream.common.runtime.KafkaClientOptions;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -32,13 +33,9 @@ public final class AccessControlCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", paramLabel = "HOST:PORT[,...]",
-      description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-  String bootstrapServers;
+  @Mixin
+  KafkaClientOptions kafka = new KafkaClientOptions();
 
-  @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE", split = ",(?=[^,=]+=)",
-      description = "admin client property (the super user's security settings), repeatable")
-  Map<String, String> config = new LinkedHashMap<>();
 
   @Option(names = "--topic-partitions", defaultValue = "6", description = "partitions of created topics (default: ${DEFAULT-VALUE})")
   int partitions;
@@ -113,13 +110,12 @@ public final class AccessControlCommand implements Callable<Integer> {
       out.flush();
       return 0;
     }
-    Map<String, Object> adminConfig = new LinkedHashMap<>(config);
-    adminConfig.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Map<String, Object> adminConfig = kafka.clientConfig();
     try (Admin admin = Admin.create(adminConfig)) {
       AccessControl.setUp(admin, grants, passwords, partitions, replicationFactor);
     }
     out.println("topics, " + passwords.size() + " users and " + AccessControl.aclBindings(grants).size()
-        + " ACLs in place on " + bootstrapServers);
+        + " ACLs in place on " + kafka.bootstrapServers());
     out.flush();
     return 0;
   }
