@@ -56,11 +56,7 @@ class BatchedScoringIT {
     }
 
     private static PromptRequest request(String id, String prompt, Consumer<Strategy> strategy) {
-        Strategy s = Strategy.newBuilder().setN(4).setTopK(5).setBeta(1.0).setTemperature(1.0).setTopP(1.0)
-                .setMaxNewTokens(8).setSeed(id.hashCode()).build();
-        strategy.accept(s);
-        return PromptRequest.newBuilder().setId(id).setPrompt(prompt).setStrategy(s)
-                .setCreatedAtMs(System.currentTimeMillis()).build();
+        return StepwiseDecodingIT.request(id, prompt, 8, strategy);
     }
 
     @Test

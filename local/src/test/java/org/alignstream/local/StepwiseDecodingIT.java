@@ -36,8 +36,13 @@ class StepwiseDecodingIT {
     }
 
     private static PromptRequest request(String id, String prompt, Consumer<Strategy> strategy) {
+        return request(id, prompt, 10, strategy);
+    }
+
+    /** A request with small defaults (N 4, top-k 5, β 1, seed from the id), changed by {@code strategy}. */
+    static PromptRequest request(String id, String prompt, int maxNewTokens, Consumer<Strategy> strategy) {
         Strategy s = Strategy.newBuilder().setN(4).setTopK(5).setBeta(1.0).setTemperature(1.0).setTopP(1.0)
-                .setMaxNewTokens(10).setSeed(id.hashCode()).build();
+                .setMaxNewTokens(maxNewTokens).setSeed(id.hashCode()).build();
         strategy.accept(s);
         return PromptRequest.newBuilder().setId(id).setPrompt(prompt).setStrategy(s)
                 .setCreatedAtMs(System.currentTimeMillis()).build();
