@@ -121,6 +121,12 @@ public final class Bench implements Callable<Integer> {
             description = "Requests in flight for the throughput ratio (default: 12, quick: 6)")
     Integer tokenwiseInFlight;
 
+    @Option(names = "--tokenwise-warmup-pass", defaultValue = "true", arity = "0..1", fallbackValue = "true",
+            paramLabel = "BOOL",
+            description = "Before the tokenwise configurations, one untimed pass through a pipeline of the first one, so "
+                    + "that the first configuration does not pay the JVM's warm-up (default: ${DEFAULT-VALUE})")
+    boolean tokenwiseWarmupPass;
+
     @Option(names = "--tokenwise-throughput-all",
             description = "Measure the throughput ratio under every tokenwise config, not only the first")
     boolean tokenwiseThroughputAll;
@@ -336,6 +342,23 @@ public final class Bench implements Callable<Integer> {
         List<String> modelArgs = List.of("--intra-op-threads=" + intraOpThreads);
         List<TokenwiseTable.Row> rows = new ArrayList<>();
         List<Ratio> headline = new ArrayList<>();
+        if (tokenwiseWarmupPass) {
+            // without it the first configuration measured worse than the same one measured second (JIT of the client,
+            // bench and broker paths): see docs/BENCHMARKS.md, "an order effect"
+            long started = System.nanoTime();
+            List<String> args = new ArrayList<>(stageArgs);
+            args.addAll(configs.get(0).stageArgs());
+            try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start();
+                 TokenwiseBench bench = new TokenwiseBench(kafka.clientConfig(), workload, args, modelArgs)) {
+                for (int i = 0; i < 2; i++) {
+                    bench.bare(ts.requests());
+                    bench.oneAtATime(ts.requests(), timeout, new ArrayList<>());
+                }
+                bench.allAtOnce(ts.inFlight(), timeout);
+            }
+            System.out.printf(Locale.ROOT, "-- warm-up pass (untimed, %s): %.1f s%n", configs.get(0).label(),
+                    (System.nanoTime() - started) / 1e9);
+        }
         for (int c = 0; c < configs.size(); c++) {
             TokenwiseConfig config = configs.get(c);
             long started = System.nanoTime();

@@ -57,6 +57,8 @@ class BenchArgumentsTest {
         assertThat(b.tokenwiseK).isEqualTo(10);
         assertThat(b.tokenwiseW).isEqualTo(1.0);
         assertThat(b.tokenwiseMaxNewTokens).isEqualTo(16);
+        assertThat(b.tokenwiseWarmupPass).as("a warm-up pass before the first configuration").isTrue();
+        assertThat(parse("--tokenwise-warmup-pass=false").tokenwiseWarmupPass).isFalse();
         assertThat(b.tokenwiseThroughputAll).isFalse();
         assertThat(b.tokenwiseConfigs()).extracting(TokenwiseConfig::label)
                 .containsExactly("eos:10", "eos:100", "eos:50", "eos:20", "alo:100:5", "alo:100:0");
