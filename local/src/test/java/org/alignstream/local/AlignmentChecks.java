@@ -48,6 +48,21 @@ final class AlignmentChecks {
     }
 
     /**
+     * The pipeline's answer {@code got} decodes exactly as {@code want} (the bare loop's): tokens, text, reward, the
+     * last round's candidate rewards, KL, rounds, reward-model calls and the reward model that scored it.
+     */
+    static void assertSameDecoding(String id, AlignedResponse got, AlignedResponse want) {
+        assertThat(got.getTokenIds()).as(id).isEqualTo(want.getTokenIds());
+        assertThat(got.getText()).as(id).isEqualTo(want.getText());
+        assertThat(got.getReward()).as(id).isEqualTo(want.getReward());
+        assertThat(got.getCandidateRewards()).as(id).isEqualTo(want.getCandidateRewards());
+        assertThat(got.getKl()).as(id).isEqualTo(want.getKl());
+        assertThat(got.getRounds()).as(id).isEqualTo(want.getRounds());
+        assertThat(got.getRewardCalls()).as(id).isEqualTo(want.getRewardCalls());
+        assertThat(got.getRewardModel()).as(id).isEqualTo(want.getRewardModel());
+    }
+
+    /**
      * Sends the requests, waits for their answers, keeps reading for {@code settle} more, and asserts
      * that exactly one answer arrived per request and nothing else; returns the answers by id.
      */

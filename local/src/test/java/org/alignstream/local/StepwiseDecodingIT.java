@@ -98,14 +98,7 @@ class StepwiseDecodingIT {
             AlignedResponse piped = answers.get(request.getId());
             AlignedResponse expected = bare.run(request);
             String id = request.getId();
-            assertThat(piped.getTokenIds()).as(id).isEqualTo(expected.getTokenIds());
-            assertThat(piped.getText()).as(id).isEqualTo(expected.getText());
-            assertThat(piped.getReward()).as(id).isEqualTo(expected.getReward());
-            assertThat(piped.getCandidateRewards()).as(id).isEqualTo(expected.getCandidateRewards());
-            assertThat(piped.getKl()).as(id).isEqualTo(expected.getKl());
-            assertThat(piped.getRounds()).as(id).isEqualTo(expected.getRounds());
-            assertThat(piped.getRewardCalls()).as(id).isEqualTo(expected.getRewardCalls());
-            assertThat(piped.getRewardModel()).as(id).isEqualTo(expected.getRewardModel());
+            AlignmentChecks.assertSameDecoding(id, piped, expected);
             assertThat(piped.getRewardModelKind()).as(id).isEqualTo(expected.getRewardModelKind());
             // the last round's chosen candidate's per-token credit, adding up to the reward
             assertThat(piped.getTokenCredit()).as(id).isEqualTo(expected.getTokenCredit()).isNotEmpty();
