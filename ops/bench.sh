@@ -13,9 +13,9 @@
 #   ratio feedback_to_live_s=F        (section feedback: retrain trigger -> first response scored by the new version)
 #   ratio feedback_events_per_s=E     (section feedback: feedback events through the feedback stage)
 # Full run: scorer, generator and e2e about 2.5-4 minutes on 2 cores, the tokenwise section (--sections=tokenwise)
-# about 4-5 more, the feedback section (--sections=feedback) about 3 more; `ops/bench.sh --quick` (a smoke run) about 5 under load. Extra arguments go to org.alignstream.local.bench.Bench (try --help).
+# about 4-5 more, the feedback section (--sections=feedback) about 3 more; `ops/bench.sh --quick` (a smoke run) about 5 under load. Extra arguments go to org.alignstream.evaluation.bench.Bench (try --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/lib.sh
 build_local_classpath
-exec java $ALIGNSTREAM_JAVA_OPTS -cp "$ALIGNSTREAM_CP" org.alignstream.local.bench.Bench "$@"
+exec java $ALIGNSTREAM_JAVA_OPTS -cp "$ALIGNSTREAM_CP" org.alignstream.evaluation.bench.Bench "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Chaos drills (org.alignstream.local.chaos.ChaosDrills): the four stages as separate JVMs against an embedded broker.
+# Chaos drills (org.alignstream.drills.ChaosDrills): the four stages as separate JVMs against an embedded broker.
 # An undisturbed run of 1,000 seeded Best-of-N prompts, then the same prompts again while each pipeline stage in turn is
 # SIGKILLed and restarted mid-run, while the broker is stopped and restarted, and while a reward-model version trained
 # from streamed feedback is hot-swapped into the scorer; last the feedback service is SIGKILLed as it retrains. Ends
@@ -13,4 +13,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/lib.sh
 build_local_classpath
-exec java $ALIGNSTREAM_JAVA_OPTS -cp "$ALIGNSTREAM_CP" org.alignstream.local.chaos.ChaosDrills "$@"
+exec java $ALIGNSTREAM_JAVA_OPTS -cp "$ALIGNSTREAM_CP" org.alignstream.drills.ChaosDrills "$@"

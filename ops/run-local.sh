@@ -3,9 +3,9 @@
 # scorer and selector stages, publishes the bundled sample prompts twice (N=1 and Best-of-8) and
 # prints each aligned response with its reward. Last line:
 #   summary: prompts=P responses=R mean_reward_n1=X mean_reward_bon8=Y
-# Extra arguments go to org.alignstream.local.RunLocal (try --help).
+# Extra arguments go to org.alignstream.harness.RunLocal (try --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/lib.sh
 build_local_classpath
-exec java $ALIGNSTREAM_JAVA_OPTS -cp "$ALIGNSTREAM_CP" org.alignstream.local.RunLocal "$@"
+exec java $ALIGNSTREAM_JAVA_OPTS -cp "$ALIGNSTREAM_CP" org.alignstream.harness.RunLocal "$@"

@@ -9,6 +9,6 @@ mvn -B -o -q -pl core,inference compile dependency:build-classpath -Dmdep.output
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true ORT_DISABLE_TELEMETRY=1
 exec java -Dai.djl.offline=true -Dalignstream.command=ops/reward-gold/train-head.sh \
   -cp "inference/target/classes:core/target/classes:$(cat inference/target/classpath.txt)" \
-  org.alignstream.inference.reward.SentimentHeadTrainer \
+  org.alignstream.training.reward.SentimentHeadTrainer \
   --data models/reward-sentiment/sentences.tsv --out models/reward-gold \
   --encoder e5-small-v2-int8 --id gold-sentiment --compare-head models/reward-sentiment/head.onnx "$@"

@@ -10,6 +10,6 @@ mvn -B -o -q -pl core,inference compile dependency:build-classpath -Dmdep.output
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true ORT_DISABLE_TELEMETRY=1
 exec java -Dai.djl.offline=true -Dalignstream.command=ops/reward-sentiment-partial/train-head.sh \
   -cp "inference/target/classes:core/target/classes:$(cat inference/target/classpath.txt)" \
-  org.alignstream.inference.reward.PartialSentimentHeadTrainer \
+  org.alignstream.training.reward.PartialSentimentHeadTrainer \
   --data models/reward-sentiment/sentences.tsv --out models/reward-sentiment-partial \
   --compare-head models/reward-sentiment/head.onnx "$@"

@@ -10,6 +10,6 @@ mvn -B -o -q -pl feedback-service -am compile dependency:build-classpath -Dmdep.
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true ORT_DISABLE_TELEMETRY=1
 exec java -Dai.djl.offline=true -Dalignstream.command=ops/reward-sentiment-token/train-head.sh \
   -cp "feedback-service/target/classes:$(cat feedback-service/target/classpath.txt)" \
-  org.alignstream.feedback.TokenSentimentHeadTrainer \
+  org.alignstream.training.reward.TokenSentimentHeadTrainer \
   --data models/reward-sentiment/sentences.tsv --out models/reward-sentiment-token \
   --credit-head models/reward-sentiment/head.onnx "$@"

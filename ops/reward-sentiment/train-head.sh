@@ -7,5 +7,5 @@ mvn -B -o -q -pl core,inference compile dependency:build-classpath -Dmdep.output
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true ORT_DISABLE_TELEMETRY=1
 exec java -Dai.djl.offline=true \
   -cp "inference/target/classes:core/target/classes:$(cat inference/target/classpath.txt)" \
-  org.alignstream.inference.reward.SentimentHeadTrainer \
+  org.alignstream.training.reward.SentimentHeadTrainer \
   --data models/reward-sentiment/sentences.tsv --out models/reward-sentiment "$@"

@@ -33,7 +33,7 @@ $PY ops/train-lm/distil_bon.py prompts --train-out "$WORK/train-prompts.txt" --e
 
 mvn -B -o -q -pl core,inference compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 CP="inference/target/classes:core/target/classes:$(cat inference/target/classpath.txt)"
-bon() { java -Dai.djl.offline=true -cp "$CP" org.alignstream.inference.lm.BestOfNDistillationData --threads "$THREADS" "$@"; }
+bon() { java -Dai.djl.offline=true -cp "$CP" org.alignstream.training.lm.BestOfNDistillationData --threads "$THREADS" "$@"; }
 
 bon --prompts "$WORK/train-prompts.txt" --out "$WORK/bon16-train.jsonl" --n 16
 

@@ -127,7 +127,7 @@ public final class ExampleBuilder {
     }
 
     /** A text's tokens as stored for training, with its edit labels (none for a preference). */
-    static TokenSequence sequence(Featurizer.Tokens tokens, int[] labels) {
+    public static TokenSequence sequence(Featurizer.Tokens tokens, int[] labels) {
         List<Integer> ids = new ArrayList<>(tokens.ids().length);
         for (int id : tokens.ids()) {
             ids.add(id);
@@ -166,7 +166,7 @@ public final class ExampleBuilder {
         return out;
     }
 
-    static List<Float> toList(float[] v) {
+    public static List<Float> toList(float[] v) {
         List<Float> out = new ArrayList<>(v.length);
         for (float f : v) {
             out.add(f);

@@ -1,5 +1,6 @@
 package org.alignstream.inference.reward;
 
+
 import org.alignstream.core.feedback.DenseCredit;
 
 /**

@@ -86,7 +86,7 @@ public final class EncoderRewardModel implements EncoderHeadModel {
     }
 
     /** The head ({@link #score} is {@code head().score(encoder().encode(texts))}). */
-    RewardHead head() {
+    public RewardHead head() {
         return head;
     }
 

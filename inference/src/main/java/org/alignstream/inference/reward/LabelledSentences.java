@@ -62,6 +62,9 @@ public record LabelledSentences(List<String> sentences, int[] labels) {
         return new LabelledSentences(sentences, labels.stream().mapToInt(Integer::intValue).toArray());
     }
 
+    /** Share of each label the bundled heads were trained on; the rest is their held-out set. */
+    public static final double TRAIN_FRACTION = 0.8;
+
     /** Train and held-out parts. */
     public record Split(LabelledSentences train, LabelledSentences heldOut) {}
 

@@ -185,10 +185,10 @@ public final class PrefixPairs {
 
     /**
      * Rewards of {@code texts} scored through {@code model} in batches of
-     * {@link SentimentHeadTrainer#BATCH}, in list order, keyed by text.
+     * {@link RewardBatches#SIZE}, in list order, keyed by text.
      */
     public static Map<String, Double> scoreTexts(RewardModel model, List<String> texts) {
-        double[] scores = SentimentHeadTrainer.scores(model, texts);
+        double[] scores = RewardBatches.score(model, texts);
         Map<String, Double> byText = new HashMap<>();
         for (int i = 0; i < texts.size(); i++) {
             byText.put(texts.get(i), scores[i]);

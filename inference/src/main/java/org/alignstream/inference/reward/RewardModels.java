@@ -229,7 +229,7 @@ public final class RewardModels {
                 .graphQuantisesOverBatch(BatchInvariance.quantisesOverBatch(bytes));
     }
 
-    static String sha256Prefix(byte[] bytes) {
+    public static String sha256Prefix(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 12);
         } catch (NoSuchAlgorithmException e) {

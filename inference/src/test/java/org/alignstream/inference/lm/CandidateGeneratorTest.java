@@ -1,5 +1,6 @@
 package org.alignstream.inference.lm;
 
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -171,14 +172,6 @@ class CandidateGeneratorTest {
                 .hasMessage("streams[1] = -3 must be >= 0");
         assertThatThrownBy(() -> new CandidateGenerator(lm, vocab, PromptOverflow.REJECT))
                 .hasMessageContaining("eosTokenId " + vocab + " is outside the vocabulary");
-    }
-
-    @Test
-    void benchmarkCountsGeneratedTokens() throws Exception {
-        CandidateGenerator noEos = new CandidateGenerator(lm, -1, PromptOverflow.REJECT);
-        LmBenchmark.Report report = LmBenchmark.run(noEos, prompt, 2, T1, 4, 0, 2);
-        assertThat(report.tokens()).isEqualTo(2 * 2 * 4);
-        assertThat(report.tokensPerSecond()).isPositive();
     }
 
     private static int indexOf(int[] values, int value) {

@@ -67,7 +67,7 @@ class CreditRowAgreementTest {
     @Test
     void meanOverQueryRowsMatchesLeaveOneTokenOutBetterThanTheFinalTokenRow() {
         LabelledSentences heldOut = LabelledSentences.load(Path.of("../models/reward-sentiment/sentences.tsv"))
-                .split(42, SentimentHeadTrainer.TRAIN_FRACTION).heldOut();
+                .split(42, LabelledSentences.TRAIN_FRACTION).heldOut();
         Map<Row, Tally> tallies = new EnumMap<>(Row.class);
         for (Row row : Row.values()) {
             tallies.put(row, new Tally());

@@ -1,0 +1,123 @@
+package org.alignstream.clients;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.alignstream.avro.AlignedResponse;
+import org.alignstream.avro.PromptRequest;
+import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.common.topics.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A user's view of the pipeline: publishes {@link PromptRequest}s to {@code prompts} and collects the
+ * {@link AlignedResponse}s for them from {@code aligned-responses} (read committed). It starts reading
+ * at the end of the responses topic when created, so it sees only answers that arrive afterwards.
+ */
+public final class PromptClient implements AutoCloseable {
+    private final KafkaProducer<String, PromptRequest> producer;
+    private final KafkaConsumer<String, AlignedResponse> consumer;
+    private final List<AlignedResponse> received = new ArrayList<>();
+
+    public PromptClient(Map<String, Object> clientConfig) {
+        Map<String, Object> p = new java.util.HashMap<>(clientConfig);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        producer = new KafkaProducer<>(p, new StringSerializer(), AvroSerde.of(PromptRequest.class).serializer());
+        Map<String, Object> c = new java.util.HashMap<>(clientConfig);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a reader must not create the pipeline's topics
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "alignstream-client-" + UUID.randomUUID());
+        consumer = new KafkaConsumer<>(c, new StringDeserializer(), AvroSerde.of(AlignedResponse.class).deserializer());
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (PartitionInfo info : consumer.partitionsFor(Topics.ALIGNED_RESPONSES, Duration.ofSeconds(30))) {
+            partitions.add(new TopicPartition(info.topic(), info.partition()));
+        }
+        if (partitions.isEmpty()) {
+            producer.close(Duration.ofSeconds(1));
+            consumer.close(Duration.ofSeconds(1));
+            throw new IllegalStateException("topic " + Topics.ALIGNED_RESPONSES + " does not exist on "
+                    + clientConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) + ": is the selector stage running?");
+        }
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position); // resolve the end offsets now, before anything is sent
+    }
+
+    public void send(PromptRequest request) {
+        producer.send(new ProducerRecord<>(Topics.PROMPTS, request.getId(), request));
+    }
+
+    public void flush() {
+        producer.flush();
+    }
+
+    /**
+     * Polls until a response has arrived for every id or the timeout passes; returns what arrived for
+     * those ids, in arrival order (duplicates included, so a caller can check for them).
+     */
+    public List<AlignedResponse> await(Collection<String> ids, Duration timeout) {
+        producer.flush();
+        Set<String> wanted = new HashSet<>(ids);
+        Set<String> seen = new HashSet<>();
+        List<AlignedResponse> out = new ArrayList<>();
+        for (AlignedResponse r : received) {
+            if (wanted.contains(r.getId())) {
+                out.add(r);
+                seen.add(r.getId());
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!seen.containsAll(wanted) && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, AlignedResponse> rec : consumer.poll(Duration.ofMillis(100))) {
+                received.add(rec.value());
+                if (wanted.contains(rec.value().getId())) {
+                    out.add(rec.value());
+                    seen.add(rec.value().getId());
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Keeps reading aligned-responses for {@code duration}, whatever arrives (e.g. to make sure no
+     * duplicate or late answer follows the expected ones); see {@link #received()}.
+     */
+    public void pollFor(Duration duration) {
+        producer.flush();
+        long deadline = System.nanoTime() + duration.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, AlignedResponse> rec : consumer.poll(Duration.ofMillis(100))) {
+                received.add(rec.value());
+            }
+        }
+    }
+
+    /** Everything read from aligned-responses so far. */
+    public List<AlignedResponse> received() {
+        return List.copyOf(received);
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(10));
+        consumer.close(Duration.ofSeconds(10));
+    }
+}
