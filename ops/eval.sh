@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/lib.sh
-build_local_classpath
+build_classpath evaluation
 # ops/eval.sh --section feedback [ARGS]: the feedback learning curve instead (org.alignstream.evaluation.quality.FeedbackCurve,
 # try --help): a simulated annotator's feedback (its gold taste: --gold sentiment+family, the default, or sentiment)
 # streamed in steps, held-out accuracy and proxy-gold agreement after each retraining, and the ceiling of the proxy

@@ -6,10 +6,10 @@
 #                        [--threads 1] [--negatives 8] [--prefixes 3]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-mvn -B -o -q -pl core,inference compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+mvn -B -o -q -pl training -am compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true ORT_DISABLE_TELEMETRY=1
 exec java -Dai.djl.offline=true -Dalignstream.command=ops/reward-sentiment-partial/train-head.sh \
-  -cp "inference/target/classes:core/target/classes:$(cat inference/target/classpath.txt)" \
+  -cp "training/target/classes:$(cat training/target/classpath.txt)" \
   org.alignstream.training.reward.PartialSentimentHeadTrainer \
   --data models/reward-sentiment/sentences.tsv --out models/reward-sentiment-partial \
   --compare-head models/reward-sentiment/head.onnx "$@"

@@ -1,5 +1,7 @@
 package org.alignstream.feedback;
 
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
@@ -143,18 +145,8 @@ public final class FeedbackService extends StreamsCommand {
     }
 
     @Override
-    protected String defaultApplicationId() {
-        return "alignstream-feedback";
-    }
-
-    @Override
-    protected String stageName() {
-        return FeedbackTopology.STAGE;
-    }
-
-    @Override
-    protected Collection<String> topics() {
-        return List.of(Topics.FEEDBACK, Topics.FEEDBACK_EXAMPLES, Topics.REWARD_MODELS);
+    protected StageSpec stage() {
+        return Pipeline.FEEDBACK_STAGE;
     }
 
     public static void main(String[] args) {

@@ -1,5 +1,6 @@
 package org.alignstream.feedback;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +35,7 @@ import org.apache.kafka.streams.state.Stores;
  * makes them ({@link ExampleCheck}), go to dead-letters.
  */
 public final class FeedbackTopology {
-    public static final String STAGE = "feedback";
+    public static final String STAGE = Pipeline.FEEDBACK_STAGE.name();
 
     private FeedbackTopology() {
     }

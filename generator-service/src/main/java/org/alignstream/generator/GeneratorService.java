@@ -1,5 +1,7 @@
 package org.alignstream.generator;
 
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -89,18 +91,8 @@ public final class GeneratorService extends StreamsCommand {
     }
 
     @Override
-    protected String defaultApplicationId() {
-        return "alignstream-generator";
-    }
-
-    @Override
-    protected String stageName() {
-        return GeneratorTopology.STAGE;
-    }
-
-    @Override
-    protected Collection<String> topics() {
-        return List.of(Topics.PROMPTS, Topics.DECODE_STEPS, Topics.CANDIDATES);
+    protected StageSpec stage() {
+        return Pipeline.GENERATOR;
     }
 
     public static void main(String[] args) {

@@ -1,5 +1,6 @@
 package org.alignstream.generator;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,7 @@ import org.apache.kafka.streams.Topology;
  * dead-letters.
  */
 public final class GeneratorTopology {
-    public static final String STAGE = "generator";
+    public static final String STAGE = Pipeline.GENERATOR.name();
 
     private GeneratorTopology() {
     }

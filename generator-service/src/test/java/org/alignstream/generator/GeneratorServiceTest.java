@@ -105,6 +105,7 @@ class GeneratorServiceTest {
 
     @Test
     void topicsAreThoseItReadsAndWrites() {
-        assertThat(parse(Map.of()).topics()).isEqualTo(List.of(Topics.PROMPTS, Topics.DECODE_STEPS, Topics.CANDIDATES));
+        assertThat(parse(Map.of()).stage().topicNames())
+                .containsExactly(Topics.PROMPTS, Topics.DECODE_STEPS, Topics.CANDIDATES, Topics.DEAD_LETTERS);
     }
 }

@@ -1,5 +1,7 @@
 package org.alignstream.scorer;
 
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -199,18 +201,8 @@ public final class ScorerService extends StreamsCommand {
     }
 
     @Override
-    protected String defaultApplicationId() {
-        return "alignstream-scorer";
-    }
-
-    @Override
-    protected String stageName() {
-        return ScorerTopology.STAGE;
-    }
-
-    @Override
-    protected Collection<String> topics() {
-        return List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES, Topics.REWARD_MODELS);
+    protected StageSpec stage() {
+        return Pipeline.SCORER;
     }
 
     public static void main(String[] args) {

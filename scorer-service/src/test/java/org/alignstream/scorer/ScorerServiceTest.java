@@ -44,7 +44,8 @@ class ScorerServiceTest {
         assertThat(s.scoredText).isEqualTo(ScoredText.RESPONSE);
         assertThat(s.applicationId()).isEqualTo("alignstream-scorer");
         assertThat(s.name()).isEqualTo(ScorerTopology.STAGE);
-        assertThat(s.topics()).isEqualTo(List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES, Topics.REWARD_MODELS));
+        assertThat(s.stage().topicNames()).containsExactly(Topics.CANDIDATES, Topics.REWARD_MODELS, Topics.SCORED_CANDIDATES,
+                Topics.DEAD_LETTERS);
         assertThat(s.tokenCredit).isTrue();
         assertThat(s.creditBeta).isEqualTo(0.5);
     }

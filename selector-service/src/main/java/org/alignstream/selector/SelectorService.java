@@ -1,5 +1,7 @@
 package org.alignstream.selector;
 
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
 import java.util.Collection;
 import java.util.List;
 import org.alignstream.common.observability.StageMetrics;
@@ -19,18 +21,8 @@ public final class SelectorService extends StreamsCommand {
     }
 
     @Override
-    protected String defaultApplicationId() {
-        return "alignstream-selector";
-    }
-
-    @Override
-    protected String stageName() {
-        return SelectorTopology.STAGE;
-    }
-
-    @Override
-    protected Collection<String> topics() {
-        return List.of(Topics.SCORED_CANDIDATES, Topics.ALIGNED_RESPONSES, Topics.DECODE_STEPS);
+    protected StageSpec stage() {
+        return Pipeline.SELECTOR;
     }
 
     public static void main(String[] args) {

@@ -1,5 +1,6 @@
 package org.alignstream.selector;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -36,7 +37,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * whose text is the whole response; with tq_star rollouts, the text that was scored).
  */
 public final class SelectorTopology {
-    public static final String STAGE = "selector";
+    public static final String STAGE = Pipeline.SELECTOR.name();
 
     private static final AvroSerde<AlignedResponse> RESPONSES = AvroSerde.of(AlignedResponse.class);
     private static final AvroSerde<DecodeState> STEPS = AvroSerde.of(DecodeState.class);

@@ -18,7 +18,8 @@ class SelectorServiceTest {
         SelectorService s = StreamsCommand.parse(new SelectorService(), Map.of());
         assertThat(s.applicationId()).isEqualTo("alignstream-selector");
         assertThat(s.name()).isEqualTo(SelectorTopology.STAGE);
-        assertThat(s.topics()).isEqualTo(List.of(Topics.SCORED_CANDIDATES, Topics.ALIGNED_RESPONSES, Topics.DECODE_STEPS));
+        assertThat(s.stage().topicNames())
+                .containsExactly(Topics.SCORED_CANDIDATES, Topics.ALIGNED_RESPONSES, Topics.DECODE_STEPS, Topics.DEAD_LETTERS);
         SelectorService env = StreamsCommand.parse(new SelectorService(),
                 Map.of("ALIGNSTREAM_APPLICATION_ID", "sel-2", "ALIGNSTREAM_BOOTSTRAP_SERVERS", "k:9092"));
         assertThat(env.applicationId()).isEqualTo("sel-2");

@@ -10,6 +10,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.alignstream.common.observability.HealthServer;
+import org.alignstream.common.pipeline.StageSpec;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.stage.DeadLetterDeserializationExceptionHandler;
 import org.alignstream.common.stage.DeadLetterHandlerConfig;
@@ -48,9 +49,7 @@ import picocli.CommandLine.Option;
  * public final class ScorerCommand extends StreamsCommand {
  *   @Option(names = "--model-dir") Path modelDir;
  *   protected Topology buildTopology(StageMetrics metrics) { ... SafeStage.add(...) ... }
- *   protected String defaultApplicationId() { return "alignstream-scorer"; }
- *   protected String stageName() { return "scorer"; }
- *   protected Collection<String> topics() { return List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES); }
+ *   protected StageSpec stage() { return Pipeline.SCORER; }
  *   public static void main(String[] args) { System.exit(execute(new ScorerCommand(), args)); }
  * }
  * // in tests or to run several stages in one JVM:
@@ -121,14 +120,23 @@ public abstract class StreamsCommand implements Callable<Integer> {
   /** The stage's topology, built from plain functions (e.g. with {@code SafeStage}); must not start anything. */
   protected abstract Topology buildTopology(StageMetrics metrics);
 
+  /** Who this stage is ({@link org.alignstream.common.pipeline.Pipeline#STAGES}): name, application id, topics. */
+  protected abstract StageSpec stage();
+
   /** The application.id used when {@code --application-id} is not given, e.g. {@code alignstream-scorer}. */
-  protected abstract String defaultApplicationId();
+  protected final String defaultApplicationId() {
+    return stage().applicationId();
+  }
 
   /** The stage name used in metrics labels, dead letters and logs, e.g. {@code scorer}. */
-  protected abstract String stageName();
+  protected final String stageName() {
+    return stage().name();
+  }
 
   /** The topics this stage reads and writes; they (and {@link Topics#DEAD_LETTERS}) are created if missing. */
-  protected abstract Collection<String> topics();
+  protected final Collection<String> topics() {
+    return stage().topicNames();
+  }
 
   /** Called first by {@link #start()}, e.g. to load models. */
   protected void onStart() throws Exception {}

@@ -1,8 +1,10 @@
 package org.alignstream.common.topics;
 
 import java.util.List;
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.Topic;
 
-/** Names of the alignstream topics. Records are keyed by request id; values are Avro single-object encoded. */
+/** Names of the alignstream topics (their value types and the stages that use them: {@link Pipeline}). Records are keyed by request id; values are Avro single-object encoded. */
 public final class Topics {
 
   /** {@code PromptRequest}s published by clients. */
@@ -24,9 +26,8 @@ public final class Topics {
   /** {@code DeadLetter}s: records a stage could not read or process, with the reason and their original bytes. */
   public static final String DEAD_LETTERS = "dead-letters";
 
-  /** Every topic above, in pipeline order. */
-  public static final List<String> ALL = List.of(PROMPTS, CANDIDATES, SCORED_CANDIDATES, ALIGNED_RESPONSES, DECODE_STEPS, FEEDBACK,
-      FEEDBACK_EXAMPLES, REWARD_MODELS, DEAD_LETTERS);
+  /** Every topic above, in flow order ({@link Pipeline#TOPICS}, which also gives each one's value type). */
+  public static final List<String> ALL = Pipeline.TOPICS.stream().map(Topic::name).toList();
 
   /** Topic-level configuration a topic is created with: {@link #REWARD_MODELS} is compacted (latest per key). */
   public static java.util.Map<String, String> configs(String topic) {

@@ -1,5 +1,7 @@
 package org.alignstream.common.runtime;
 
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -57,18 +59,9 @@ class StreamsCommandTest {
     }
 
     @Override
-    protected String defaultApplicationId() {
-      return "alignstream-echo";
-    }
-
-    @Override
-    protected String stageName() {
-      return "echo";
-    }
-
-    @Override
-    protected Collection<String> topics() {
-      return List.of(Topics.PROMPTS, Topics.CANDIDATES);
+    protected StageSpec stage() {
+      return new StageSpec("echo", "common", "alignstream-echo", EchoCommand.class.getName(),
+          List.of(Pipeline.PROMPTS), List.of(Pipeline.CANDIDATES, Pipeline.DEAD_LETTERS));
     }
 
     @Override
