@@ -18,7 +18,9 @@ import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.core.decoding.AlignmentMethod;
+import org.alignstream.core.decoding.MethodParameters;
 import org.alignstream.core.sampling.SamplingParams;
 import org.alignstream.core.sampling.Seeds;
 import org.alignstream.inference.lm.CandidateGenerator;
@@ -231,8 +233,8 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                 .setTokenIds(new ArrayList<>())
                 .setLogprobs(new ArrayList<>())
                 .setGeneratorModel(model)
-                .setBaselineModel(AlignmentMethod.TQ_STAR.wireName().equals(request.getStrategy().getMethod())
-                        ? baselineModel : null)
+                .setBaselineModel(AlignmentMethod.of(request.getStrategy().getMethod())
+                        .filter(AlignmentMethod::needsBaselineModel).isPresent() ? baselineModel : null)
                 .build();
     }
 
@@ -248,44 +250,37 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
             throw new InvalidRecordException("the response already has max_new_tokens = " + s.getMaxNewTokens() + " tokens");
         }
         SamplingParams params = new SamplingParams(s.getTemperature(), method.tokenwise() ? 0 : s.getTopK(), s.getTopP());
+        MethodParameters p = StrategyParameters.of(s);
         try {
             List<Candidate> candidates = new ArrayList<>();
-            switch (method) {
-                case ARGS, PARGS -> {
-                    CandidateGenerator.TopTokens top = generator.nextTokens(context, s.getTopK());
-                    for (int i = 0; i < top.tokenIds().length; i++) {
-                        candidates.add(tokenCandidate(i, response, top, new int[0]));
-                    }
+            if (method.tokenwise()) {
+                // the top-k next tokens, each followed by the baseline's rollout when the method rolls out
+                if (method.needsBaselineModel() && baseline == null) {
+                    throw new InvalidRecordException(method.wireName() + " needs a baseline model and none is loaded "
+                            + "(--baseline-model-dir)");
                 }
-                case TQ_STAR -> {
-                    if (baseline == null) {
-                        throw new InvalidRecordException("tq_star needs a baseline model and none is loaded "
-                                + "(--baseline-model-dir)");
-                    }
-                    CandidateGenerator.TopTokens top = generator.nextTokens(context, s.getTopK());
-                    int rolloutLength = Math.min(s.getRolloutLength(), remaining - 1);
-                    List<GeneratedSequence> rollouts = rolloutLength < 1 ? null
-                            : baseline.rollouts(context, top.tokenIds(), params, rolloutLength,
-                                    Seeds.forRound(s.getSeed(), state.getRound()));
-                    for (int i = 0; i < top.tokenIds().length; i++) {
-                        candidates.add(tokenCandidate(i, response, top,
-                                rollouts == null ? new int[0] : rollouts.get(i).tokenIds()));
-                    }
+                CandidateGenerator.TopTokens top = generator.nextTokens(context, method.candidatesPerRound(p));
+                int rolloutLength = Math.min(method.maxRolloutTokens(p), remaining - 1);
+                List<GeneratedSequence> rollouts = rolloutLength < 1 ? null
+                        : baseline.rollouts(context, top.tokenIds(), params, rolloutLength,
+                                Seeds.forRound(s.getSeed(), state.getRound()));
+                for (int i = 0; i < top.tokenIds().length; i++) {
+                    candidates.add(tokenCandidate(i, response, top,
+                            rollouts == null ? new int[0] : rollouts.get(i).tokenIds()));
                 }
-                case BLOCKWISE -> {
-                    int blockSize = Math.min(s.getBlockSize(), remaining);
-                    // stream i, response position t: the randomness of Best-of-N, so M = max_new_tokens is Best-of-N
-                    int[] streams = new int[s.getN()];
-                    Arrays.setAll(streams, i -> i);
-                    List<GeneratedSequence> blocks = generator.sample(context, streams, params, blockSize, s.getSeed(),
-                            response.length);
-                    for (int i = 0; i < blocks.size(); i++) {
-                        GeneratedSequence block = blocks.get(i);
-                        candidates.add(candidate(i, response, block.tokenIds(), block.logprobs(), new int[0],
-                                block.finishReason()));
-                    }
+            } else {
+                // N sampled blocks; stream i, response position t: the randomness of Best-of-N, so M = max_new_tokens
+                // is Best-of-N
+                int blockSize = method.maxCandidateTokens(p, response.length);
+                int[] streams = new int[method.candidatesPerRound(p)];
+                Arrays.setAll(streams, i -> i);
+                List<GeneratedSequence> blocks = generator.sample(context, streams, params, blockSize, s.getSeed(),
+                        response.length);
+                for (int i = 0; i < blocks.size(); i++) {
+                    GeneratedSequence block = blocks.get(i);
+                    candidates.add(candidate(i, response, block.tokenIds(), block.logprobs(), new int[0],
+                            block.finishReason()));
                 }
-                default -> throw new IllegalStateException("unhandled stepwise method " + method);
             }
             return candidates;
         } catch (IllegalArgumentException e) {

@@ -8,6 +8,7 @@ import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.common.validation.RecordChecks;
+import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.core.decoding.AlignmentMethod;
 
 /**
@@ -79,11 +80,11 @@ public record RequestLimits(int maxN, int maxNewTokens, int maxPromptChars, int 
 
     /** Throws {@link InvalidRecordException} naming the first violated limit. */
     public void validate(PromptRequest request) {
-        RecordChecks.checkRequest(request, bounds());
+        AlignmentMethod method = RecordChecks.checkRequest(request, bounds());
         if (!rewardModels.isEmpty()) {
             Strategy s = request.getStrategy();
             checkRewardModel(s.getRewardModel(), "reward_model");
-            if (AlignmentMethod.TQ_STAR.wireName().equals(s.getMethod()) && "indirect".equals(s.getTransfer())) {
+            if (method.needsBaselineRewards(StrategyParameters.of(s))) {
                 checkRewardModel(s.getBaselineRewardModel(), "baseline_reward_model");
             }
         }

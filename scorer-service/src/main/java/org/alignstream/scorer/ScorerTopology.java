@@ -21,6 +21,7 @@ import org.alignstream.common.stage.SafeStage;
 import org.alignstream.common.stage.StageOutput;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.common.validation.RecordChecks;
+import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.avro.DecodeState;
 import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.decoding.ResponseEnd;
@@ -204,11 +205,11 @@ public final class ScorerTopology {
                                CreditOptions credit) {
         Strategy strategy = set.getRequest().getStrategy();
         RewardModel rewardModel = models.resolve(strategy.getRewardModel(), strategy.getRewardModelVersion());
-        boolean indirect = method == AlignmentMethod.TQ_STAR && "indirect".equals(strategy.getTransfer());
-        RewardModel baselineReward = indirect ? models.resolve(strategy.getBaselineRewardModel()) : null;
-        if (method == AlignmentMethod.RBON_WD && !rewardModel.hasEmbeddings()) {
-            throw new InvalidRecordException("rbon_wd needs sentence embeddings and reward model '" + rewardModel.id()
-                    + "' has none");
+        RewardModel baselineReward = method.needsBaselineRewards(StrategyParameters.of(strategy))
+                ? models.resolve(strategy.getBaselineRewardModel()) : null;
+        if (method.needsEmbeddings() && !rewardModel.hasEmbeddings()) {
+            throw new InvalidRecordException(method.wireName() + " needs sentence embeddings and reward model '"
+                    + rewardModel.id() + "' has none");
         }
         List<String> texts = new ArrayList<>(set.getCandidates().size());
         for (Candidate c : set.getCandidates()) {
@@ -216,7 +217,7 @@ public final class ScorerTopology {
         }
         boolean withCredit = credit.enabled() && rewardModel.hasTokenCredit() && mayEndResponse(set);
         return new Job(set, rewardModel, baselineReward, set.getRequest().getPrompt(), texts,
-                new RewardModel.Outputs(method == AlignmentMethod.RBON_WD, withCredit, credit.beta()));
+                new RewardModel.Outputs(method.needsEmbeddings(), withCredit, credit.beta()));
     }
 
     /** The scored set from the model's results for it; results that do not fit the candidates throw. */

@@ -20,6 +20,7 @@ import org.alignstream.common.stage.SafeStage;
 import org.alignstream.common.stage.StageOutput;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.common.validation.RecordChecks;
+import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.selection.BestOfN;
 import org.alignstream.core.selection.RegularizedBestOfN;
@@ -103,7 +104,7 @@ public final class SelectorTopology {
         AlignmentMethod method = RecordChecks.checkSet(set.getRequest(), state, set.getCandidates(), Integer.MAX_VALUE,
                 Integer.MAX_VALUE);
         int n = set.getCandidates().size();
-        if (method == AlignmentMethod.RBON_WD) {
+        if (method.needsEmbeddings()) {
             List<List<Float>> rows = set.getEmbeddings();
             if (rows.size() != n) {
                 throw new InvalidRecordException("rbon_wd for request " + id + " needs one embedding per candidate, the "
@@ -124,8 +125,7 @@ public final class SelectorTopology {
                 }
             }
         }
-        if (method == AlignmentMethod.TQ_STAR && "indirect".equals(s.getTransfer())
-                && set.getBaselineRewards().size() != n) {
+        if (method.needsBaselineRewards(StrategyParameters.of(s)) && set.getBaselineRewards().size() != n) {
             throw new InvalidRecordException("indirect transfer for request " + id + " needs " + n
                     + " baseline rewards, the scored set has " + set.getBaselineRewards().size());
         }

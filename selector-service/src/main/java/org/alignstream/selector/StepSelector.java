@@ -10,6 +10,7 @@ import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ScoredCandidateSet;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.decoding.Args;
 import org.alignstream.core.decoding.BlockwiseBestOfK;
@@ -45,7 +46,7 @@ public final class StepSelector {
             case ARGS -> Args.choose(logProbRef, rewards, s.getBeta(), s.getGreedy(), rng);
             case PARGS -> Pargs.choose(logProbRef, rewards, s.getBeta(), s.getGreedy(), rng);
             case BLOCKWISE -> BlockwiseBestOfK.choose(rewards, s.getBeta(), s.getGreedy(), rng);
-            case TQ_STAR -> TransferQStar.choose(logProbRef, q(set, s, rewards), s.getBeta(), s.getGreedy(), rng);
+            case TQ_STAR -> TransferQStar.choose(logProbRef, q(set, method, s, rewards), s.getBeta(), s.getGreedy(), rng);
             default -> throw new IllegalStateException("unhandled stepwise method " + method);
         };
         Candidate chosen = candidates.get(choice.index());
@@ -74,8 +75,9 @@ public final class StepSelector {
     public record Step(DecodeState state, int chosenIndex, List<Double> roundRewards) {
     }
 
-    private static double[] q(ScoredCandidateSet set, Strategy s, double[] rewards) {
-        if (!"indirect".equals(s.getTransfer())) {
+    /** Q of each candidate: its rollout's reward, importance-weighted when the method needs the baseline's rewards. */
+    private static double[] q(ScoredCandidateSet set, AlignmentMethod method, Strategy s, double[] rewards) {
+        if (!method.needsBaselineRewards(StrategyParameters.of(s))) {
             return TransferQStar.directQ(rewards);
         }
         List<Double> baseline = set.getBaselineRewards();

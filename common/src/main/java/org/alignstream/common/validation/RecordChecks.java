@@ -7,6 +7,7 @@ import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.core.decoding.AlignmentMethod;
+import org.alignstream.core.decoding.MethodParameters;
 
 /**
  * The rules a request, a decoding state and a set of candidates obey when the pipeline made them, checked by every stage
@@ -96,38 +97,11 @@ public final class RecordChecks {
                 : what + " must be between " + min + " and " + max + ", was " + was;
     }
 
-    /** The parameters only some methods use. */
+    /** The parameters only some methods use: the first rule of the method's that they break. */
     private static void checkMethodParameters(AlignmentMethod method, Strategy s, Bounds bounds) {
-        if (method.tokenwise() && s.getTopK() < 1) {
-            throw new InvalidRecordException(method.wireName() + " needs top_k >= 1 (the k next tokens scored per step), was "
-                    + s.getTopK());
-        }
-        if (method == AlignmentMethod.BLOCKWISE && (s.getBlockSize() < 1 || s.getBlockSize() > s.getMaxNewTokens())) {
-            throw new InvalidRecordException("blockwise needs block_size M between 1 and max_new_tokens ("
-                    + s.getMaxNewTokens() + "), was " + s.getBlockSize());
-        }
-        if (method == AlignmentMethod.TQ_STAR) {
-            if (s.getRolloutLength() < 1 || s.getRolloutLength() > bounds.maxRolloutLength()) {
-                throw new InvalidRecordException(bounds.maxRolloutLength() == Integer.MAX_VALUE
-                        ? "tq_star needs rollout_length L >= 1, was " + s.getRolloutLength()
-                        : "tq_star needs rollout_length L between 1 and " + bounds.maxRolloutLength() + ", was "
-                                + s.getRolloutLength());
-            }
-            if (!"direct".equals(s.getTransfer()) && !"indirect".equals(s.getTransfer())) {
-                throw new InvalidRecordException("transfer must be 'direct' or 'indirect', was '" + s.getTransfer() + "'");
-            }
-            if ("indirect".equals(s.getTransfer())) {
-                if (!(s.getBeta() > 0)) {
-                    throw new InvalidRecordException("indirect transfer needs beta (alpha) > 0, was " + s.getBeta());
-                }
-                if (s.getBaselineRewardModel() == null || s.getBaselineRewardModel().isBlank()) {
-                    throw new InvalidRecordException("indirect transfer needs baseline_reward_model: the reward the "
-                            + "baseline model was aligned to");
-                }
-            }
-        }
-        if ((method == AlignmentMethod.RBON_KL || method == AlignmentMethod.RBON_WD) && s.getBeta() < 0) {
-            throw new InvalidRecordException(method.wireName() + " needs beta >= 0, was " + s.getBeta());
+        List<String> problems = method.parameterProblems(StrategyParameters.of(s), bounds.maxRolloutLength());
+        if (!problems.isEmpty()) {
+            throw new InvalidRecordException(problems.get(0));
         }
     }
 
@@ -165,7 +139,7 @@ public final class RecordChecks {
         if (state.getRound() < 0) {
             throw new InvalidRecordException("request " + id + ": round must be >= 0, was " + state.getRound());
         }
-        int perRound = method == AlignmentMethod.BLOCKWISE ? s.getBlockSize() : 1;
+        int perRound = method.tokensPerRound(StrategyParameters.of(s));
         if ((long) state.getRound() * perRound != tokens) {
             throw new InvalidRecordException("request " + id + ": decoding state is at round " + state.getRound()
                     + " but has " + tokens + " response tokens (" + method.wireName() + " adds " + perRound
@@ -198,17 +172,15 @@ public final class RecordChecks {
             throw new InvalidRecordException("candidate set for request " + id + " has " + candidates.size()
                     + " candidates, the limit is " + maxCandidates);
         }
-        int expected = method.tokenwise() ? s.getTopK() : s.getN();
+        MethodParameters p = StrategyParameters.of(s);
+        int expected = method.candidatesPerRound(p);
         if (candidates.size() != expected) {
             throw new InvalidRecordException("request " + id + " asks for " + expected + " candidates ("
-                    + (method.tokenwise() ? "top_k" : "n") + ") but the set has " + candidates.size());
+                    + method.candidateCount().wireName() + ") but the set has " + candidates.size());
         }
         int done = state == null ? 0 : state.getTokenIds().size();
-        int maxTokens = switch (method) {
-            case ARGS, PARGS, TQ_STAR -> 1;
-            case BLOCKWISE -> Math.min(s.getBlockSize(), s.getMaxNewTokens() - done);
-            default -> s.getMaxNewTokens();
-        };
+        int maxTokens = method.maxCandidateTokens(p, done);
+        int maxRollout = method.maxRolloutTokens(p);
         for (int i = 0; i < candidates.size(); i++) {
             Candidate c = candidates.get(i);
             String what = "request " + id + ": candidate " + i;
@@ -230,7 +202,6 @@ public final class RecordChecks {
                         + FINISH_REASONS);
             }
             int rollout = c.getRolloutTokenIds().size();
-            int maxRollout = method == AlignmentMethod.TQ_STAR ? s.getRolloutLength() : 0;
             if (rollout > maxRollout) {
                 throw new InvalidRecordException(what + " has a rollout of " + rollout + " tokens, at most " + maxRollout
                         + " allowed for " + method.wireName());
