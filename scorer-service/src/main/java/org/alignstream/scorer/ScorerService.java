@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
-import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.ModelStoreOptions;
+import org.alignstream.common.runtime.OnnxThreadOptions;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.onnx.OnnxDevice;
@@ -19,6 +20,7 @@ import org.alignstream.inference.reward.ScoredText;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** scorer-service: candidates → scored-candidates, with a reward model on ONNX Runtime. */
@@ -34,8 +36,8 @@ public final class ScorerService extends StreamsCommand {
             description = "ONNX Runtime device (default: ${DEFAULT-VALUE}); cuda needs the onnxruntime_gpu build (mvn -Pcuda)")
     String device;
 
-    @Option(names = "--intra-op-threads", defaultValue = "1", description = "ONNX Runtime threads per inference call (default: ${DEFAULT-VALUE})")
-    int intraOpThreads;
+    @Mixin
+    OnnxThreadOptions onnx = new OnnxThreadOptions();
 
     @Option(names = "--scored-text", defaultValue = "RESPONSE", paramLabel = "RESPONSE|PROMPT_AND_RESPONSE",
             description = "What the reward model reads (default: ${DEFAULT-VALUE})")
@@ -80,10 +82,8 @@ public final class ScorerService extends StreamsCommand {
             description = "Largest reward-model payload accepted from reward-models (default: ${DEFAULT-VALUE})")
     long maxModelBytes;
 
-    @Option(names = "--model-store", paramLabel = "DIR",
-            description = "Model-store directory: versions published with a file: URI instead of head bytes are read "
-                    + "from here, and only from here (default: none; such versions are refused)")
-    Path modelStore;
+    @Mixin
+    ModelStoreOptions modelStore = new ModelStoreOptions();
 
     @Option(names = "--max-candidates", defaultValue = "1000",
             description = "Most candidates in one set (one scoring batch); a larger set is dead-lettered before scoring "
@@ -128,24 +128,25 @@ public final class ScorerService extends StreamsCommand {
         batching();
         credit = new ScorerTopology.CreditOptions(tokenCredit, creditBeta);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
+        int threads = onnx.intraOpThreads();
         RewardModel rewardModel = rewardModelDir == null
-                ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads, tokenCredit)
-                : RewardModels.fromDirectory(rewardModelDir, onnxDevice, intraOpThreads, scoredText, tokenCredit);
+                ? RewardModels.defaultSentiment(onnxDevice, threads, tokenCredit)
+                : RewardModels.fromDirectory(rewardModelDir, onnxDevice, threads, scoredText, tokenCredit);
         models = new RewardModelRegistry(rewardModel, keepVersions);
         for (Path dir : extraRewardModelDirs) {
-            models.add(RewardModels.fromDirectory(dir, onnxDevice, intraOpThreads, scoredText, tokenCredit));
+            models.add(RewardModels.fromDirectory(dir, onnxDevice, threads, scoredText, tokenCredit));
         }
         if (bundledExtras && !models.ids().contains(PARTIAL_SENTIMENT_ID)
                 && bundled(RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE)) {
-            models.add(RewardModels.defaultSentimentPartial(onnxDevice, intraOpThreads, tokenCredit));
+            models.add(RewardModels.defaultSentimentPartial(onnxDevice, threads, tokenCredit));
         }
         if (bundledExtras && !models.ids().contains(TOKEN_SENTIMENT_ID)
                 && bundled(RewardModels.SENTIMENT_TOKEN_HEAD_RESOURCE)) {
             // reads the same MiniLM states as the default sentiment model: share its encoder when it has that one
             // (the registry never evicts the model loaded at start, so the encoder stays open)
             models.add(rewardModel instanceof EncoderHeadModel m && m.encoder().name().equals(MeanPoolingEncoder.MINILM_NAME)
-                    ? RewardModels.sentimentTokenSharing(m.encoder(), onnxDevice, intraOpThreads)
-                    : RewardModels.defaultSentimentToken(onnxDevice, intraOpThreads));
+                    ? RewardModels.sentimentTokenSharing(m.encoder(), onnxDevice, threads)
+                    : RewardModels.defaultSentimentToken(onnxDevice, threads));
         }
     }
 
@@ -163,8 +164,8 @@ public final class ScorerService extends StreamsCommand {
         if (modelUpdates) {
             updater = new RewardModelUpdater(
                     new StreamsConfig(streamsProperties).getRestoreConsumerConfigs("alignstream-scorer-model-updater"),
-                    new RewardModelInstaller(models, new OrtSessions(OnnxDevice.parse(device), intraOpThreads),
-                            maxModelBytes, metrics, modelStore == null ? null : ModelStore.at(modelStore)));
+                    new RewardModelInstaller(models, new OrtSessions(OnnxDevice.parse(device), onnx.intraOpThreads()),
+                            maxModelBytes, metrics, modelStore.store()));
         }
     }
 

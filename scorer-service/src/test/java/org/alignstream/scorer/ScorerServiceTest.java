@@ -40,7 +40,7 @@ class ScorerServiceTest {
         ScorerService s = parse(Map.of());
         assertThat(s.device).isEqualTo("cpu");
         assertThat(s.rewardModelDir).isNull();
-        assertThat(s.intraOpThreads).isEqualTo(1);
+        assertThat(s.onnx.intraOpThreads()).isEqualTo(1);
         assertThat(s.scoredText).isEqualTo(ScoredText.RESPONSE);
         assertThat(s.applicationId()).isEqualTo("alignstream-scorer");
         assertThat(s.name()).isEqualTo(ScorerTopology.STAGE);
@@ -87,14 +87,14 @@ class ScorerServiceTest {
                 "--intra-op-threads", "2", "--scored-text", "PROMPT_AND_RESPONSE");
         assertThat(flags.device).isEqualTo("cuda:1");
         assertThat(flags.rewardModelDir).isEqualTo(Path.of("/rm"));
-        assertThat(flags.intraOpThreads).isEqualTo(2);
+        assertThat(flags.onnx.intraOpThreads()).isEqualTo(2);
         assertThat(flags.scoredText).isEqualTo(ScoredText.PROMPT_AND_RESPONSE);
 
         ScorerService env = parse(Map.of("ALIGNSTREAM_DEVICE", "cuda:2", "ALIGNSTREAM_REWARD_MODEL_DIR", "/env-rm",
                 "ALIGNSTREAM_INTRA_OP_THREADS", "4", "ALIGNSTREAM_SCORED_TEXT", "PROMPT_AND_RESPONSE"));
         assertThat(env.device).isEqualTo("cuda:2");
         assertThat(env.rewardModelDir).isEqualTo(Path.of("/env-rm"));
-        assertThat(env.intraOpThreads).isEqualTo(4);
+        assertThat(env.onnx.intraOpThreads()).isEqualTo(4);
         assertThat(env.scoredText).isEqualTo(ScoredText.PROMPT_AND_RESPONSE);
 
         assertThat(parse(Map.of("ALIGNSTREAM_DEVICE", "cuda:2"), "--device", "cpu").device).isEqualTo("cpu");
