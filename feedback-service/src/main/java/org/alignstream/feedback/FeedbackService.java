@@ -61,10 +61,11 @@ public final class FeedbackService extends StreamsCommand {
             description = "Longest prompt or response accepted, in characters (default: ${DEFAULT-VALUE})")
     int maxTextChars;
 
-    @Option(names = "--credit-beta", defaultValue = "1.0",
+    @Option(names = "--token-target-attention-share", defaultValue = "1.0",
             description = "Token-level training: a preference's token targets spread this share of the serving reward "
-                    + "by attention, the rest on the last token, in [0, 1] (default: ${DEFAULT-VALUE})")
-    double creditBeta;
+                    + "by attention, the rest on the last token, in [0, 1] (the beta of the targets' dense credit; the "
+                    + "scorer's --dense-credit-beta is the one of the credit it reports) (default: ${DEFAULT-VALUE})")
+    double tokenTargetAttentionShare;
 
     @Option(names = "--token-prior-l2", defaultValue = "10",
             description = "Token-level training: strength of the prior around the serving token head (default: "
@@ -103,7 +104,7 @@ public final class FeedbackService extends StreamsCommand {
     protected Topology buildTopology(StageMetrics metrics) {
         return FeedbackTopology.build(new ExampleBuilder(new EncoderFeaturizer(encoder), TARGETS.keySet(), maxTextChars,
                         holdoutPercent),
-                new RewardTrainer(priorL2, gateMargin, new RewardTrainer.TokenLevel(tokenPriorL2, creditBeta)),
+                new RewardTrainer(priorL2, gateMargin, new RewardTrainer.TokenLevel(tokenPriorL2, tokenTargetAttentionShare)),
                 target -> TARGETS.getOrDefault(target, List.of()),
                 FeedbackService::bundledHead, trainingExecutor, everyEvents, everyMs, metrics, heads());
     }

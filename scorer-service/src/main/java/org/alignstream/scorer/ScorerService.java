@@ -65,10 +65,10 @@ public final class ScorerService extends StreamsCommand {
                     + "none (default: ${DEFAULT-VALUE})")
     boolean tokenCredit;
 
-    @Option(names = "--credit-beta", defaultValue = "0.5",
+    @Option(names = "--dense-credit-beta", defaultValue = "0.5",
             description = "Dense credit r_t = beta a_t R + (1 - beta) R [t = T]: the share of the reward spread by "
                     + "attention, the rest on the last token, in [0, 1] (default: ${DEFAULT-VALUE})")
-    double creditBeta;
+    double denseCreditBeta;
 
     @Option(names = "--model-updates", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             description = "Hot-swap new reward-model versions published to reward-models (default: ${DEFAULT-VALUE})")
@@ -126,7 +126,7 @@ public final class ScorerService extends StreamsCommand {
     protected void onStart() {
         limits(); // rejects nonsensical limits before the models are loaded
         batching();
-        credit = new ScorerTopology.CreditOptions(tokenCredit, creditBeta);
+        credit = new ScorerTopology.CreditOptions(tokenCredit, denseCreditBeta);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
         int threads = onnx.intraOpThreads();
         RewardModel rewardModel = rewardModelDir == null
@@ -154,7 +154,7 @@ public final class ScorerService extends StreamsCommand {
         return ScorerService.class.getClassLoader().getResource(resource) != null;
     }
 
-    /** What {@code --token-credit} and {@code --credit-beta} asked for (after start). */
+    /** What {@code --token-credit} and {@code --dense-credit-beta} asked for (after start). */
     public ScorerTopology.CreditOptions creditOptions() {
         return credit;
     }

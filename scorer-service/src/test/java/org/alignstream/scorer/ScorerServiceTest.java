@@ -46,7 +46,7 @@ class ScorerServiceTest {
         assertThat(s.name()).isEqualTo(ScorerTopology.STAGE);
         assertThat(s.topics()).isEqualTo(List.of(Topics.CANDIDATES, Topics.SCORED_CANDIDATES, Topics.REWARD_MODELS));
         assertThat(s.tokenCredit).isTrue();
-        assertThat(s.creditBeta).isEqualTo(0.5);
+        assertThat(s.denseCreditBeta).isEqualTo(0.5);
     }
 
     @Test
@@ -67,14 +67,14 @@ class ScorerServiceTest {
 
     @Test
     void creditFlagsAndABadBetaFailsAtStart() {
-        ScorerService flags = parse(Map.of(), "--token-credit=false", "--credit-beta", "0.8");
+        ScorerService flags = parse(Map.of(), "--token-credit=false", "--dense-credit-beta", "0.8");
         assertThat(flags.tokenCredit).isFalse();
-        assertThat(flags.creditBeta).isEqualTo(0.8);
-        ScorerService env = parse(Map.of("ALIGNSTREAM_TOKEN_CREDIT", "false", "ALIGNSTREAM_CREDIT_BETA", "1"));
+        assertThat(flags.denseCreditBeta).isEqualTo(0.8);
+        ScorerService env = parse(Map.of("ALIGNSTREAM_TOKEN_CREDIT", "false", "ALIGNSTREAM_DENSE_CREDIT_BETA", "1"));
         assertThat(env.tokenCredit).isFalse();
-        assertThat(env.creditBeta).isEqualTo(1.0);
+        assertThat(env.denseCreditBeta).isEqualTo(1.0);
 
-        ScorerService bad = parse(Map.of(), offline("--credit-beta", "1.5"));
+        ScorerService bad = parse(Map.of(), offline("--dense-credit-beta", "1.5"));
         assertThatThrownBy(bad::start)
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("credit beta must be in [0, 1], was 1.5");
@@ -140,6 +140,6 @@ class ScorerServiceTest {
         cl.setOut(new PrintWriter(out));
         assertThat(cl.execute("--help")).isZero();
         assertThat(out.toString()).contains("scorer-service", "--device", "--reward-model-dir", "--scored-text",
-                "--token-credit", "--credit-beta");
+                "--token-credit", "--dense-credit-beta");
     }
 }
