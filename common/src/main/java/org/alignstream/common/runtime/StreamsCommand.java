@@ -66,7 +66,7 @@ public abstract class StreamsCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(StreamsCommand.class);
 
   @Mixin
-  private final KafkaClientOptions kafka = new KafkaClientOptions();
+  private KafkaClientOptions kafka = new KafkaClientOptions();
 
   @Option(names = "--application-id", paramLabel = "ID",
       description = "Kafka Streams application.id (default: the stage's own)")
