@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.alignstream.avro.RewardModelVersion;
 import org.alignstream.common.runtime.KafkaClientOptions;
+import org.alignstream.common.runtime.ModelStoreOptions;
 import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.serde.AvroSerde;
@@ -152,14 +153,13 @@ public final class RewardModelTool {
         String model;
         @Option(names = "--to-version", required = true, description = "The version to serve again")
         long toVersion;
-        @Option(names = "--model-store", paramLabel = "DIR",
-                description = "The model store, for a version published as a file: URI (default: none)")
-        java.nio.file.Path modelStore;
+        @Mixin
+        ModelStoreOptions modelStore = new ModelStoreOptions();
 
         @Override
         public Integer call() throws Exception {
             RewardModelVersion v = rollback(versions(parent.clientConfig()), model, toVersion, System.currentTimeMillis(),
-                    modelStore == null ? null : ModelStore.at(modelStore));
+                    modelStore.store());
             Map<String, Object> p = new HashMap<>(parent.clientConfig());
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 << 20);

@@ -2,7 +2,6 @@ package org.alignstream.feedback;
 
 import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.common.pipeline.StageSpec;
-import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +10,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.ModelStoreOptions;
+import org.alignstream.common.runtime.OnnxThreadOptions;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.onnx.OnnxDevice;
@@ -21,6 +22,7 @@ import org.alignstream.inference.reward.RewardHeadOnnx;
 import org.alignstream.inference.reward.RewardModels;
 import org.apache.kafka.streams.Topology;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** feedback-service: human preferences and edits → retrained reward models on {@code reward-models}. */
@@ -61,29 +63,27 @@ public final class FeedbackService extends StreamsCommand {
             description = "Longest prompt or response accepted, in characters (default: ${DEFAULT-VALUE})")
     int maxTextChars;
 
-    @Option(names = "--credit-beta", defaultValue = "1.0",
+    @Option(names = "--token-target-attention-share", defaultValue = "1.0",
             description = "Token-level training: a preference's token targets spread this share of the serving reward "
-                    + "by attention, the rest on the last token, in [0, 1] (default: ${DEFAULT-VALUE})")
-    double creditBeta;
+                    + "by attention, the rest on the last token, in [0, 1] (the beta of the targets' dense credit; the "
+                    + "scorer's --dense-credit-beta is the one of the credit it reports) (default: ${DEFAULT-VALUE})")
+    double tokenTargetAttentionShare;
 
     @Option(names = "--token-prior-l2", defaultValue = "10",
             description = "Token-level training: strength of the prior around the serving token head (default: "
                     + "${DEFAULT-VALUE}, the bundled head's cross-validated L2)")
     double tokenPriorL2;
 
-    @Option(names = "--model-store", paramLabel = "DIR",
-            description = "Model-store directory shared with the scorers: a head larger than --inline-head-max-bytes "
-                    + "is written here and published as a file: URI (default: none; every head inline)")
-    Path modelStore;
+    @Mixin
+    ModelStoreOptions modelStore = new ModelStoreOptions();
 
     @Option(names = "--inline-head-max-bytes", defaultValue = "1048576",
             description = "With --model-store, the largest head published inline in the record (default: "
                     + "${DEFAULT-VALUE})")
     long inlineHeadMaxBytes;
 
-    @Option(names = "--intra-op-threads", defaultValue = "1",
-            description = "ONNX Runtime threads of the backbone (default: ${DEFAULT-VALUE})")
-    int intraOpThreads;
+    @Mixin
+    OnnxThreadOptions onnx = new OnnxThreadOptions();
 
     private MeanPoolingEncoder encoder;
     private ExecutorService trainingExecutor;
@@ -94,7 +94,7 @@ public final class FeedbackService extends StreamsCommand {
             throw new IllegalArgumentException("--retrain-every-events and --retrain-every-ms must be >= 1");
         }
         // the attention-exposing graph: pooled features, token states and attention from one pass
-        encoder = MeanPoolingEncoder.miniLm(new OrtSessions(OnnxDevice.CPU, intraOpThreads), true);
+        encoder = MeanPoolingEncoder.miniLm(new OrtSessions(OnnxDevice.CPU, onnx.intraOpThreads()), true);
         trainingExecutor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "feedback-training");
             t.setDaemon(true);
@@ -106,15 +106,15 @@ public final class FeedbackService extends StreamsCommand {
     protected Topology buildTopology(StageMetrics metrics) {
         return FeedbackTopology.build(new ExampleBuilder(new EncoderFeaturizer(encoder), TARGETS.keySet(), maxTextChars,
                         holdoutPercent),
-                new RewardTrainer(priorL2, gateMargin, new RewardTrainer.TokenLevel(tokenPriorL2, creditBeta)),
+                new RewardTrainer(priorL2, gateMargin, new RewardTrainer.TokenLevel(tokenPriorL2, tokenTargetAttentionShare)),
                 target -> TARGETS.getOrDefault(target, List.of()),
                 FeedbackService::bundledHead, trainingExecutor, everyEvents, everyMs, metrics, heads());
     }
 
     /** Where published heads go ({@code --model-store}, {@code --inline-head-max-bytes}). */
     HeadPayloads heads() {
-        return modelStore == null ? HeadPayloads.INLINE
-                : new HeadPayloads(ModelStore.at(modelStore), inlineHeadMaxBytes, 64L << 20);
+        ModelStore store = modelStore.store();
+        return store == null ? HeadPayloads.INLINE : new HeadPayloads(store, inlineHeadMaxBytes, 64L << 20);
     }
 
     /** Longest prompt or response accepted in a feedback event, in characters ({@code --max-text-chars}). */

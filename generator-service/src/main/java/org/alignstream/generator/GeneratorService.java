@@ -8,10 +8,12 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.OnnxThreadOptions;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
 import org.apache.kafka.streams.Topology;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** generator-service: prompts → candidates, with a causal LM on ONNX Runtime. */
@@ -32,8 +34,8 @@ public final class GeneratorService extends StreamsCommand {
             description = "Largest Transfer Q* rollout_length accepted (default: ${DEFAULT-VALUE})")
     int maxRolloutLength;
 
-    @Option(names = "--intra-op-threads", defaultValue = "1", description = "ONNX Runtime threads per inference call (default: ${DEFAULT-VALUE})")
-    int intraOpThreads;
+    @Mixin
+    OnnxThreadOptions onnx = new OnnxThreadOptions();
 
     @Option(names = "--prepend-bos", defaultValue = "true", arity = "0..1", fallbackValue = "true",
             description = "Start each prompt with the end-of-text token (default: ${DEFAULT-VALUE})")
@@ -62,9 +64,9 @@ public final class GeneratorService extends StreamsCommand {
     @Override
     protected void onStart() {
         limits(); // rejects nonsensical limits before the model is loaded
-        sampler = LmCandidateSampler.load(modelDir, intraOpThreads, prependBos);
+        sampler = LmCandidateSampler.load(modelDir, onnx.intraOpThreads(), prependBos);
         if (baselineModelDir != null || (modelDir == null && LmCandidateSampler.bundledBaselineAvailable())) {
-            sampler.loadBaseline(baselineModelDir, intraOpThreads);
+            sampler.loadBaseline(baselineModelDir, onnx.intraOpThreads());
         }
     }
 

@@ -23,7 +23,7 @@ class GeneratorServiceTest {
     void defaultsMatchRequestLimitsDefaults() {
         GeneratorService s = parse(Map.of());
         assertThat(s.modelDir).isNull();
-        assertThat(s.intraOpThreads).isEqualTo(1);
+        assertThat(s.onnx.intraOpThreads()).isEqualTo(1);
         assertThat(s.prependBos).isTrue();
         assertThat(s.limits()).isEqualTo(RequestLimits.defaults());
         assertThat(s.applicationId()).isEqualTo("alignstream-generator");
@@ -37,7 +37,7 @@ class GeneratorServiceTest {
                 "--prepend-bos=false", "--max-n", "8", "--max-new-tokens", "100", "--max-prompt-chars", "500",
                 "--max-top-k", "40", "--bootstrap-servers", "k:9092");
         assertThat(s.modelDir).isEqualTo(Path.of("/models/gpt2"));
-        assertThat(s.intraOpThreads).isEqualTo(2);
+        assertThat(s.onnx.intraOpThreads()).isEqualTo(2);
         assertThat(s.prependBos).isFalse();
         assertThat(s.limits()).isEqualTo(new RequestLimits(8, 100, 500, 40));
         assertThat(s.bootstrapServers()).isEqualTo("k:9092");
@@ -62,7 +62,7 @@ class GeneratorServiceTest {
                 "ALIGNSTREAM_MAX_TOP_K", "5");
         GeneratorService s = parse(env);
         assertThat(s.modelDir).isEqualTo(Path.of("/env/model"));
-        assertThat(s.intraOpThreads).isEqualTo(3);
+        assertThat(s.onnx.intraOpThreads()).isEqualTo(3);
         assertThat(s.prependBos).isFalse();
         assertThat(s.limits()).isEqualTo(new RequestLimits(16, 50, 77, 5));
     }

@@ -7,8 +7,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
-import org.alignstream.common.models.ModelStore;
 import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.ModelStoreOptions;
+import org.alignstream.common.runtime.OnnxThreadOptions;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.onnx.OnnxDevice;
@@ -21,6 +22,7 @@ import org.alignstream.inference.reward.ScoredText;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** scorer-service: candidates → scored-candidates, with a reward model on ONNX Runtime. */
@@ -36,8 +38,8 @@ public final class ScorerService extends StreamsCommand {
             description = "ONNX Runtime device (default: ${DEFAULT-VALUE}); cuda needs the onnxruntime_gpu build (mvn -Pcuda)")
     String device;
 
-    @Option(names = "--intra-op-threads", defaultValue = "1", description = "ONNX Runtime threads per inference call (default: ${DEFAULT-VALUE})")
-    int intraOpThreads;
+    @Mixin
+    OnnxThreadOptions onnx = new OnnxThreadOptions();
 
     @Option(names = "--scored-text", defaultValue = "RESPONSE", paramLabel = "RESPONSE|PROMPT_AND_RESPONSE",
             description = "What the reward model reads (default: ${DEFAULT-VALUE})")
@@ -65,10 +67,10 @@ public final class ScorerService extends StreamsCommand {
                     + "none (default: ${DEFAULT-VALUE})")
     boolean tokenCredit;
 
-    @Option(names = "--credit-beta", defaultValue = "0.5",
+    @Option(names = "--dense-credit-beta", defaultValue = "0.5",
             description = "Dense credit r_t = beta a_t R + (1 - beta) R [t = T]: the share of the reward spread by "
                     + "attention, the rest on the last token, in [0, 1] (default: ${DEFAULT-VALUE})")
-    double creditBeta;
+    double denseCreditBeta;
 
     @Option(names = "--model-updates", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             description = "Hot-swap new reward-model versions published to reward-models (default: ${DEFAULT-VALUE})")
@@ -82,10 +84,8 @@ public final class ScorerService extends StreamsCommand {
             description = "Largest reward-model payload accepted from reward-models (default: ${DEFAULT-VALUE})")
     long maxModelBytes;
 
-    @Option(names = "--model-store", paramLabel = "DIR",
-            description = "Model-store directory: versions published with a file: URI instead of head bytes are read "
-                    + "from here, and only from here (default: none; such versions are refused)")
-    Path modelStore;
+    @Mixin
+    ModelStoreOptions modelStore = new ModelStoreOptions();
 
     @Option(names = "--max-candidates", defaultValue = "1000",
             description = "Most candidates in one set (one scoring batch); a larger set is dead-lettered before scoring "
@@ -128,26 +128,27 @@ public final class ScorerService extends StreamsCommand {
     protected void onStart() {
         limits(); // rejects nonsensical limits before the models are loaded
         batching();
-        credit = new ScorerTopology.CreditOptions(tokenCredit, creditBeta);
+        credit = new ScorerTopology.CreditOptions(tokenCredit, denseCreditBeta);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
+        int threads = onnx.intraOpThreads();
         RewardModel rewardModel = rewardModelDir == null
-                ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads, tokenCredit)
-                : RewardModels.fromDirectory(rewardModelDir, onnxDevice, intraOpThreads, scoredText, tokenCredit);
+                ? RewardModels.defaultSentiment(onnxDevice, threads, tokenCredit)
+                : RewardModels.fromDirectory(rewardModelDir, onnxDevice, threads, scoredText, tokenCredit);
         models = new RewardModelRegistry(rewardModel, keepVersions);
         for (Path dir : extraRewardModelDirs) {
-            models.add(RewardModels.fromDirectory(dir, onnxDevice, intraOpThreads, scoredText, tokenCredit));
+            models.add(RewardModels.fromDirectory(dir, onnxDevice, threads, scoredText, tokenCredit));
         }
         if (bundledExtras && !models.ids().contains(PARTIAL_SENTIMENT_ID)
                 && bundled(RewardModels.SENTIMENT_PARTIAL_HEAD_RESOURCE)) {
-            models.add(RewardModels.defaultSentimentPartial(onnxDevice, intraOpThreads, tokenCredit));
+            models.add(RewardModels.defaultSentimentPartial(onnxDevice, threads, tokenCredit));
         }
         if (bundledExtras && !models.ids().contains(TOKEN_SENTIMENT_ID)
                 && bundled(RewardModels.SENTIMENT_TOKEN_HEAD_RESOURCE)) {
             // reads the same MiniLM states as the default sentiment model: share its encoder when it has that one
             // (the registry never evicts the model loaded at start, so the encoder stays open)
             models.add(rewardModel instanceof EncoderHeadModel m && m.encoder().name().equals(MeanPoolingEncoder.MINILM_NAME)
-                    ? RewardModels.sentimentTokenSharing(m.encoder(), onnxDevice, intraOpThreads)
-                    : RewardModels.defaultSentimentToken(onnxDevice, intraOpThreads));
+                    ? RewardModels.sentimentTokenSharing(m.encoder(), onnxDevice, threads)
+                    : RewardModels.defaultSentimentToken(onnxDevice, threads));
         }
     }
 
@@ -155,7 +156,7 @@ public final class ScorerService extends StreamsCommand {
         return ScorerService.class.getClassLoader().getResource(resource) != null;
     }
 
-    /** What {@code --token-credit} and {@code --credit-beta} asked for (after start). */
+    /** What {@code --token-credit} and {@code --dense-credit-beta} asked for (after start). */
     public ScorerTopology.CreditOptions creditOptions() {
         return credit;
     }
@@ -165,8 +166,8 @@ public final class ScorerService extends StreamsCommand {
         if (modelUpdates) {
             updater = new RewardModelUpdater(
                     new StreamsConfig(streamsProperties).getRestoreConsumerConfigs("alignstream-scorer-model-updater"),
-                    new RewardModelInstaller(models, new OrtSessions(OnnxDevice.parse(device), intraOpThreads),
-                            maxModelBytes, metrics, modelStore == null ? null : ModelStore.at(modelStore)));
+                    new RewardModelInstaller(models, new OrtSessions(OnnxDevice.parse(device), onnx.intraOpThreads()),
+                            maxModelBytes, metrics, modelStore.store()));
         }
     }
 

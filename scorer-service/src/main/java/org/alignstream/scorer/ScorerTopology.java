@@ -55,7 +55,7 @@ public final class ScorerTopology {
 
     /**
      * Whether to compute per-token credit and the share beta of the reward an encoder model spreads by attention
-     * ({@code --token-credit}, {@code --credit-beta}).
+     * ({@code --token-credit}, {@code --dense-credit-beta}).
      */
     public record CreditOptions(boolean enabled, double beta) {
         public CreditOptions {

@@ -40,14 +40,14 @@ class ScorerServiceTest {
         ScorerService s = parse(Map.of());
         assertThat(s.device).isEqualTo("cpu");
         assertThat(s.rewardModelDir).isNull();
-        assertThat(s.intraOpThreads).isEqualTo(1);
+        assertThat(s.onnx.intraOpThreads()).isEqualTo(1);
         assertThat(s.scoredText).isEqualTo(ScoredText.RESPONSE);
         assertThat(s.applicationId()).isEqualTo("alignstream-scorer");
         assertThat(s.name()).isEqualTo(ScorerTopology.STAGE);
         assertThat(s.stage().topicNames()).containsExactly(Topics.CANDIDATES, Topics.REWARD_MODELS, Topics.SCORED_CANDIDATES,
                 Topics.DEAD_LETTERS);
         assertThat(s.tokenCredit).isTrue();
-        assertThat(s.creditBeta).isEqualTo(0.5);
+        assertThat(s.denseCreditBeta).isEqualTo(0.5);
     }
 
     @Test
@@ -68,14 +68,14 @@ class ScorerServiceTest {
 
     @Test
     void creditFlagsAndABadBetaFailsAtStart() {
-        ScorerService flags = parse(Map.of(), "--token-credit=false", "--credit-beta", "0.8");
+        ScorerService flags = parse(Map.of(), "--token-credit=false", "--dense-credit-beta", "0.8");
         assertThat(flags.tokenCredit).isFalse();
-        assertThat(flags.creditBeta).isEqualTo(0.8);
-        ScorerService env = parse(Map.of("ALIGNSTREAM_TOKEN_CREDIT", "false", "ALIGNSTREAM_CREDIT_BETA", "1"));
+        assertThat(flags.denseCreditBeta).isEqualTo(0.8);
+        ScorerService env = parse(Map.of("ALIGNSTREAM_TOKEN_CREDIT", "false", "ALIGNSTREAM_DENSE_CREDIT_BETA", "1"));
         assertThat(env.tokenCredit).isFalse();
-        assertThat(env.creditBeta).isEqualTo(1.0);
+        assertThat(env.denseCreditBeta).isEqualTo(1.0);
 
-        ScorerService bad = parse(Map.of(), offline("--credit-beta", "1.5"));
+        ScorerService bad = parse(Map.of(), offline("--dense-credit-beta", "1.5"));
         assertThatThrownBy(bad::start)
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("credit beta must be in [0, 1], was 1.5");
@@ -88,14 +88,14 @@ class ScorerServiceTest {
                 "--intra-op-threads", "2", "--scored-text", "PROMPT_AND_RESPONSE");
         assertThat(flags.device).isEqualTo("cuda:1");
         assertThat(flags.rewardModelDir).isEqualTo(Path.of("/rm"));
-        assertThat(flags.intraOpThreads).isEqualTo(2);
+        assertThat(flags.onnx.intraOpThreads()).isEqualTo(2);
         assertThat(flags.scoredText).isEqualTo(ScoredText.PROMPT_AND_RESPONSE);
 
         ScorerService env = parse(Map.of("ALIGNSTREAM_DEVICE", "cuda:2", "ALIGNSTREAM_REWARD_MODEL_DIR", "/env-rm",
                 "ALIGNSTREAM_INTRA_OP_THREADS", "4", "ALIGNSTREAM_SCORED_TEXT", "PROMPT_AND_RESPONSE"));
         assertThat(env.device).isEqualTo("cuda:2");
         assertThat(env.rewardModelDir).isEqualTo(Path.of("/env-rm"));
-        assertThat(env.intraOpThreads).isEqualTo(4);
+        assertThat(env.onnx.intraOpThreads()).isEqualTo(4);
         assertThat(env.scoredText).isEqualTo(ScoredText.PROMPT_AND_RESPONSE);
 
         assertThat(parse(Map.of("ALIGNSTREAM_DEVICE", "cuda:2"), "--device", "cpu").device).isEqualTo("cpu");
@@ -141,6 +141,6 @@ class ScorerServiceTest {
         cl.setOut(new PrintWriter(out));
         assertThat(cl.execute("--help")).isZero();
         assertThat(out.toString()).contains("scorer-service", "--device", "--reward-model-dir", "--scored-text",
-                "--token-credit", "--credit-beta");
+                "--token-credit", "--dense-credit-beta");
     }
 }

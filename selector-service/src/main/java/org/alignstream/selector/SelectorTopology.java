@@ -160,31 +160,15 @@ public final class SelectorTopology {
     /** The answer of a finished stepwise decoding. */
     static AlignedResponse respond(StepSelector.Step step, ScoredCandidateSet set, long nowMs) {
         DecodeState state = step.state();
-        Map<String, Double> timings = new HashMap<>(state.getTimingsMs());
-        long created = set.getRequest().getCreatedAtMs();
-        if (created > 0) {
-            timings.put("end_to_end", (double) (nowMs - created));
-        }
-        return AlignedResponse.newBuilder()
-                .setId(set.getRequest().getId())
-                .setPrompt(set.getRequest().getPrompt())
+        return AlignedResponses.answering(set, step.chosenIndex(), state.getTimingsMs(), nowMs)
                 .setText(state.getText())
                 .setReward(state.getReward())
-                .setChosenIndex(step.chosenIndex())
                 .setCandidateRewards(step.roundRewards())
-                .setMethod(set.getRequest().getStrategy().getMethod())
-                .setN(set.getCandidates().size())
                 .setTokenIds(state.getTokenIds())
-                .setGeneratorModel(set.getGeneratorModel())
-                .setRewardModel(set.getRewardModel())
-                .setRewardModelKind(set.getRewardModelKind())
                 .setKl(state.getKl())
                 .setRounds(state.getRound())
                 .setRewardCalls(state.getRewardCalls())
                 .setBaselineModel(state.getBaselineModel())
-                .setTimingsMs(timings)
-                .setCreatedAtMs(created)
-                .setTokenCredit(creditOf(set, step.chosenIndex()))
                 .build();
     }
 
@@ -207,28 +191,13 @@ public final class SelectorTopology {
         Candidate c = candidates.get(chosen);
         Map<String, Double> timings = new HashMap<>(set.getTimingsMs());
         timings.put(STAGE, (System.nanoTime() - start) / 1e6);
-        long created = set.getRequest().getCreatedAtMs();
-        if (created > 0) {
-            timings.put("end_to_end", (double) (nowMs - created));
-        }
-        return AlignedResponse.newBuilder()
-                .setId(set.getRequest().getId())
-                .setPrompt(set.getRequest().getPrompt())
+        return AlignedResponses.answering(set, chosen, timings, nowMs)
                 .setText(c.getText())
                 .setReward(rewards[chosen])
-                .setChosenIndex(chosen)
                 .setCandidateRewards(set.getRewards())
-                .setMethod(method)
-                .setN(candidates.size())
                 .setTokenIds(c.getTokenIds())
-                .setGeneratorModel(set.getGeneratorModel())
-                .setRewardModel(set.getRewardModel())
-                .setRewardModelKind(set.getRewardModelKind())
                 .setKl(BestOfN.klEstimate(candidates.size()))
                 .setRewardCalls(candidates.size())
-                .setTimingsMs(timings)
-                .setCreatedAtMs(created)
-                .setTokenCredit(creditOf(set, chosen))
                 .build();
     }
 

@@ -2,7 +2,6 @@ package org.alignstream.common.runtime;
 
 import java.time.Duration;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
@@ -29,6 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,7 +42,8 @@ import picocli.CommandLine.Option;
  * {@code --commit-interval-ms} (10), {@code --producer-linger-ms} (5), {@code --http-port} (0 = ephemeral, -1 = off),
  * {@code --topic-partitions} (6), {@code --replication-factor} (1), {@code --create-topics} (true),
  * {@code --close-timeout-ms} (30000), {@code -c/--config key=value} (any Kafka Streams/client property; wins over all
- * of the above).
+ * of the above). {@code --bootstrap-servers} and {@code -c} come from the {@link KafkaClientOptions} mixin, the same
+ * options the command-line tools take.
  *
  * <pre>{@code
  * @Command(name = "scorer", description = "Scores candidates")
@@ -63,9 +64,8 @@ public abstract class StreamsCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(StreamsCommand.class);
 
-  @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", paramLabel = "HOST:PORT[,...]",
-      description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-  private String bootstrapServers;
+  @Mixin
+  private KafkaClientOptions kafka = new KafkaClientOptions();
 
   @Option(names = "--application-id", paramLabel = "ID",
       description = "Kafka Streams application.id (default: the stage's own)")
@@ -112,10 +112,6 @@ public abstract class StreamsCommand implements Callable<Integer> {
   @Option(names = "--close-timeout-ms", defaultValue = "30000", paramLabel = "MS",
       description = "how long a shutdown waits for Kafka Streams to close (default: ${DEFAULT-VALUE})")
   private long closeTimeoutMs;
-
-  @Option(names = {"-c", "--config"}, paramLabel = "KEY=VALUE", split = ",(?=[^,=]+=)",
-      description = "any Kafka Streams / client property, repeatable; overrides the options above")
-  private Map<String, String> config = new LinkedHashMap<>();
 
   /** The stage's topology, built from plain functions (e.g. with {@code SafeStage}); must not start anything. */
   protected abstract Topology buildTopology(StageMetrics metrics);
@@ -320,7 +316,7 @@ public abstract class StreamsCommand implements Callable<Integer> {
   protected Properties streamsProperties(StageMetrics metrics) {
     Properties p = new Properties();
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId());
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     if (stateDir != null && !stateDir.isBlank()) {
       p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
     }
@@ -346,14 +342,14 @@ public abstract class StreamsCommand implements Callable<Integer> {
     if (metrics != null) {
       p.put(DeadLetterHandlerConfig.STAGE_METRICS_CONFIG, metrics);
     }
-    p.putAll(config);
+    p.putAll(kafka.config());
     return p;
   }
 
   // ------------------------------------------------------------------ option values
 
   public String bootstrapServers() {
-    return bootstrapServers;
+    return kafka.bootstrapServers();
   }
 
   /** {@code --application-id}, or {@link #defaultApplicationId()} if not given. */
@@ -403,7 +399,7 @@ public abstract class StreamsCommand implements Callable<Integer> {
 
   /** The {@code --config} entries (unmodifiable). */
   public Map<String, String> config() {
-    return java.util.Collections.unmodifiableMap(config);
+    return kafka.config();
   }
 
   /** The stage name (for callers outside subclasses). */

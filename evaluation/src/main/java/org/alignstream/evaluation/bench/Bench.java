@@ -10,11 +10,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import org.alignstream.avro.CandidateSet;
+import org.alignstream.common.runtime.OnnxThreadOptions;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.generator.LmCandidateSampler;
 import org.alignstream.harness.SamplePrompts;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -84,9 +86,9 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Base seed; request i uses seed + i (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--intra-op-threads", defaultValue = "1",
-            description = "ONNX Runtime threads, for the stages and the bare loops alike (default: ${DEFAULT-VALUE})")
-    int intraOpThreads;
+    /** {@code --intra-op-threads}, for the stages and the bare loops alike. */
+    @Mixin
+    OnnxThreadOptions onnx = new OnnxThreadOptions();
 
     @Option(names = "--stage-arg", paramLabel = "FLAG",
             description = "Extra flag for every stage, repeatable, e.g. --stage-arg=--commit-interval-ms=50 (default: none: the stages' own defaults)")
@@ -206,13 +208,13 @@ public final class Bench implements Callable<Integer> {
         Workload workload = new Workload(SamplePrompts.load(null), n, maxNewTokens, temperature, topP, seed);
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
         List<String> modelStageArgs = new ArrayList<>(stageArgs);
-        modelStageArgs.add("--intra-op-threads=" + intraOpThreads);
+        modelStageArgs.add("--intra-op-threads=" + onnx.intraOpThreads());
         System.out.printf(Locale.ROOT, "alignstream bench %s: %d cores seen by the JVM, %s %s, Java %s%n", LocalDate.now(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
                 System.getProperty("java.version"));
         System.out.printf(Locale.ROOT, "workload: %d sample prompts cycled, N=%d, max_new_tokens=%d, temperature=%s, "
                         + "top_p=%s, intra-op threads=%d, stage flags=%s%n%s%n", workload.prompts().size(), n,
-                maxNewTokens, temperature, topP, intraOpThreads, stageArgs.isEmpty() ? "(defaults)" : stageArgs, s);
+                maxNewTokens, temperature, topP, onnx.intraOpThreads(), stageArgs.isEmpty() ? "(defaults)" : stageArgs, s);
         List<Ratio> ratios = new ArrayList<>();
         if (sections.contains(Section.scorer) || sections.contains(Section.scaling)
                 || sections.contains(Section.generator)) {
@@ -234,7 +236,7 @@ public final class Bench implements Callable<Integer> {
 
     private void modelSections(Sizes s, Workload workload, List<String> modelStageArgs, Duration timeout,
                                List<Ratio> ratios) throws Exception {
-        try (LmCandidateSampler sampler = LmCandidateSampler.load(null, intraOpThreads, true)) {
+        try (LmCandidateSampler sampler = LmCandidateSampler.load(null, onnx.intraOpThreads(), true)) {
             if (sections.contains(Section.scorer)) {
                 ratios.add(scorer(s, workload, sampler, modelStageArgs, timeout));
             }
@@ -299,7 +301,7 @@ public final class Bench implements Callable<Integer> {
                 n, maxNewTokens);
         try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start()) {
             Map<String, Object> client = kafka.clientConfig();
-            List<String> modelArgs = List.of("--intra-op-threads=" + intraOpThreads);
+            List<String> modelArgs = List.of("--intra-op-threads=" + onnx.intraOpThreads());
             try (EndToEndBench bench = new EndToEndBench(client, workload, stageArgs, modelArgs)) {
                 // warm-up (not counted): a burst through all stages, then a few single requests
                 bench.throughput("warmup", Math.min(s.e2ePrompts(), 2 * s.e2eWarmup() + 8), s.e2eWarmup(), timeout);
@@ -339,7 +341,7 @@ public final class Bench implements Callable<Integer> {
                         + "warm-up round(s); configs %s%n", tokenwiseK, tokenwiseW, tokenwiseMaxNewTokens, ts.requests(),
                 ts.inFlight(), ts.inFlight(), s.repetitions(), s.warmupRounds(),
                 configs.stream().map(TokenwiseConfig::label).toList());
-        List<String> modelArgs = List.of("--intra-op-threads=" + intraOpThreads);
+        List<String> modelArgs = List.of("--intra-op-threads=" + onnx.intraOpThreads());
         List<TokenwiseTable.Row> rows = new ArrayList<>();
         List<Ratio> headline = new ArrayList<>();
         if (tokenwiseWarmupPass) {

@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
+import org.alignstream.common.runtime.OnnxThreadOptions;
 import org.alignstream.generator.LmCandidateSampler;
 import org.alignstream.generator.RequestLimits;
 import org.alignstream.inference.onnx.OnnxDevice;
@@ -24,6 +25,7 @@ import org.alignstream.harness.BareDecodingLoop;
 import org.alignstream.scorer.RewardModelRegistry;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -81,8 +83,8 @@ public final class Evaluation implements Callable<Integer> {
             description = "The report to write; '-' writes none (default: ${DEFAULT-VALUE})")
     String out;
 
-    @Option(names = "--intra-op-threads", defaultValue = "1", description = "ONNX Runtime threads per call (default: ${DEFAULT-VALUE})")
-    int intraOpThreads;
+    @Mixin
+    OnnxThreadOptions onnx = new OnnxThreadOptions();
 
     @Option(names = "--command-line", hidden = true, description = "How the run was started, for the report")
     String commandLine;
@@ -96,11 +98,11 @@ public final class Evaluation implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "alignstream eval %s: %s%n%d prompts, max_new_tokens=%d, temperature=1, top_p=1, "
                 + "seeds %d..%d%n", setup.date(), setup.machine(), prompts.size(), maxNewTokens, seed,
                 seed + prompts.size() - 1);
-        try (LmCandidateSampler sampler = LmCandidateSampler.load(null, intraOpThreads, true);
+        try (LmCandidateSampler sampler = LmCandidateSampler.load(null, onnx.intraOpThreads(), true);
              RewardModelRegistry decodingModels = new RewardModelRegistry(
-                     RewardModels.defaultSentiment(OnnxDevice.CPU, intraOpThreads))
-                     .add(RewardModels.defaultSentimentPartial(OnnxDevice.CPU, intraOpThreads));
-             EncoderRewardModel gold = RewardModels.goldSentiment(OnnxDevice.CPU, intraOpThreads)) {
+                     RewardModels.defaultSentiment(OnnxDevice.CPU, onnx.intraOpThreads()))
+                     .add(RewardModels.defaultSentimentPartial(OnnxDevice.CPU, onnx.intraOpThreads()));
+             EncoderRewardModel gold = RewardModels.goldSentiment(OnnxDevice.CPU, onnx.intraOpThreads())) {
             Claims.Context baseline = loadBaseline(sampler);
             RewardModel proxy = decodingModels.resolve(EvalRow.PROXY);
             requireResponseOnly(proxy);
@@ -162,7 +164,7 @@ public final class Evaluation implements Callable<Integer> {
                     + " (lm-austen itself) as a stand-in baseline");
             dir = standIn;
         }
-        sampler.loadBaseline(dir, intraOpThreads);
+        sampler.loadBaseline(dir, onnx.intraOpThreads());
         ModelRef b = sampler.baselineModel();
         boolean standIn = b.getVersion().equals(sampler.model().getVersion());
         String name = "`" + b.getId() + "` (version " + b.getVersion() + ")";

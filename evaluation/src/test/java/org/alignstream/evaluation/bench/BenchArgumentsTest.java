@@ -24,7 +24,7 @@ class BenchArgumentsTest {
         assertThat(b.stageArgs).isEmpty();
         assertThat(b.n).isEqualTo(8);
         assertThat(b.maxNewTokens).isEqualTo(32);
-        assertThat(b.intraOpThreads).isEqualTo(1);
+        assertThat(b.onnx.intraOpThreads()).isEqualTo(1);
     }
 
     @Test
