@@ -25,8 +25,8 @@ import org.alignstream.inference.reward.RewardModel;
  * serving head is kept, Bradley-Terry does not identify it). Every retraining fits all examples so far around that fixed
  * anchor, not around the last published version: a version already carries the evidence of the examples it was trained
  * on, so fitting the same examples again around it counts them twice, and after k retrainings the prior has roughly
- * 1/k of its strength (the weights grow and the head overfits the feedback pairs; measured in docs/EVALUATION.md,
- * feedback-curve caveats). The result goes through the {@link ValidationGate} on the held-out examples against the
+ * 1/k of its strength (the weights grow and the head overfits the feedback pairs; {@code ops/eval.sh --section
+ * feedback-replay} compares the two anchors). The result goes through the {@link ValidationGate} on the held-out examples against the
  * serving head. No Kafka here.
  *
  * <p>A token-level model ({@link #trainTokenLevel}, Xu et al. 2024) is a {@link TokenLevelRewardHead} over the

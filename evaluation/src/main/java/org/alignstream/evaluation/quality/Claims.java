@@ -69,7 +69,7 @@ public final class Claims {
     }
 
     /**
-     * Claim 1: YES when the mean proxy never falls as N doubles and N=16 beats N=1 beyond noise; PARTLY when only
+     * Whether Best-of-N raises the proxy reward with N: YES when the mean proxy never falls as N doubles and N=16 beats N=1 beyond noise; PARTLY when only
      * one of the two holds (with N=16 at least above N=1); NO otherwise.
      *
      * @param meanProxyByN mean proxy reward of each Best-of-N row, N ascending
@@ -90,21 +90,22 @@ public final class Claims {
     public static List<Verdict> assess(List<RowResult> rows, Context context) {
         Map<String, RowResult> byKey = new LinkedHashMap<>();
         rows.forEach(r -> byKey.put(r.key(), r));
-        return List.of(claim1(byKey), claim2(byKey), claim3(byKey), claim4(byKey, context));
+        return List.of(bestOfNRaisesProxyWithN(byKey), rbonKeepsMoreGoldThanBestOfN(byKey), pargsPartialBeatsArgsFull(byKey), transferQStarBeatsArgs(byKey, context));
     }
 
-    private static final String CLAIM1 = "Best-of-N raises the proxy reward with N.";
-    private static final String CLAIM2 = "RBoN keeps more of the gold reward than Best-of-N when the proxy is imperfect "
+    private static final String BEST_OF_N_RISES = "Best-of-N raises the proxy reward with N.";
+    private static final String RBON_KEEPS_GOLD = "RBoN keeps more of the gold reward than Best-of-N when the proxy is imperfect "
             + "(Jinnai et al. 2024).";
-    private static final String CLAIM3 = "PARGS with a partial-sequence reward model beats ARGS with a full-sequence one "
+    private static final String PARGS_PARTIAL_BEATS_ARGS = "PARGS with a partial-sequence reward model beats ARGS with a full-sequence one "
             + "(Rashid et al. 2024), by gold and by proxy.";
-    private static final String CLAIM4 = "Transfer Q* beats ARGS at equal k (Chakraborty et al. 2024).";
+    private static final String TRANSFER_Q_STAR_BEATS_ARGS = "Transfer Q* beats ARGS at equal k (Chakraborty et al. 2024).";
 
-    static Verdict claim1(Map<String, RowResult> rows) {
+    /** Claim 1: the Best-of-N rows' mean proxy rises with N, and whether the gain carries over to the gold reward. */
+    static Verdict bestOfNRaisesProxyWithN(Map<String, RowResult> rows) {
         List<RowResult> bon = rows.values().stream().filter(r -> r.key().startsWith("bon-"))
                 .sorted(Comparator.comparingInt(Claims::bonN)).toList();
         if (bon.size() < 2) {
-            return notMeasured(1, CLAIM1, "needs at least two best_of_n rows");
+            return notMeasured(1, BEST_OF_N_RISES, "needs at least two best_of_n rows");
         }
         RowResult first = bon.get(0);
         RowResult last = bon.get(bon.size() - 1);
@@ -147,14 +148,15 @@ public final class Claims {
         why.append(gold.significantlyPositive() ? ", so the proxy's gain carries over to the gold reward."
                 : gold.significantlyNegative() ? ", so optimising the proxy harms the gold reward here."
                 : ", within noise: the proxy's gain does not clearly carry over to the gold reward.");
-        return new Verdict(1, CLAIM1, answer, figures, why.toString());
+        return new Verdict(1, BEST_OF_N_RISES, answer, figures, why.toString());
     }
 
-    static Verdict claim2(Map<String, RowResult> rows) {
+    /** Claim 2: each RBoN row against Best-of-16 (the same candidates) by gold reward. */
+    static Verdict rbonKeepsMoreGoldThanBestOfN(Map<String, RowResult> rows) {
         RowResult bon = rows.get("bon-16");
         List<RowResult> rbon = rows.values().stream().filter(r -> r.key().startsWith("rbon_")).toList();
         if (bon == null || rbon.isEmpty()) {
-            return notMeasured(2, CLAIM2, "needs the best_of_n N=16 row and at least one rbon row");
+            return notMeasured(2, RBON_KEEPS_GOLD, "needs the best_of_n N=16 row and at least one rbon row");
         }
         List<PairedDifference> checks = new ArrayList<>();
         List<String> figures = new ArrayList<>();
@@ -217,7 +219,7 @@ public final class Claims {
                     .append(" for Best-of-16. ");
         }
         why.append("The proxy is imperfect (Spearman ").append(sig3(rho)).append(" with the gold over all responses; the "
-                + "model cards give 0.81 on held-out sentences), but both heads were trained on the same 424 sentences, "
+                + "gold model's card gives its agreement with the proxy on held-out sentences), but both heads were trained on the same 424 sentences, "
                 + "so they share blind spots and the proxy's errors are only partly visible to this gold model. The "
                 + "proxy − gold gap compares two log-odds scales, so only its differences between rows mean anything: ")
                 .append(sig3(bon.proxyGoldGap())).append(" for Best-of-16 against ")
@@ -227,16 +229,20 @@ public final class Claims {
         boolean lessGold = rbon.stream().allMatch(r -> r.meanGold() <= bon.meanGold());
         why.append(narrower && lessGold ? ": RBoN narrows the gap only by giving up more proxy than gold, not by "
                 + "keeping more gold." : ".");
-        return new Verdict(2, CLAIM2, answer, figures, why.toString());
+        return new Verdict(2, RBON_KEEPS_GOLD, answer, figures, why.toString());
     }
 
-    static Verdict claim3(Map<String, RowResult> rows) {
+    /**
+     * Claim 3: PARGS with the partial-sequence model against ARGS with the full-sequence one, greedy and sampled, by
+     * gold and proxy.
+     */
+    static Verdict pargsPartialBeatsArgsFull(Map<String, RowResult> rows) {
         RowResult args = rows.get("args-w1");
         RowResult pargsG = rows.get("pargs-g-partial");
         RowResult pargs = rows.get("pargs-partial");
         RowResult pargsFull = rows.get("pargs-full");
         if (args == null || pargsG == null) {
-            return notMeasured(3, CLAIM3, "needs the args w=1 and pargs-g (partial) rows");
+            return notMeasured(3, PARGS_PARTIAL_BEATS_ARGS, "needs the args w=1 and pargs-g (partial) rows");
         }
         List<Check> checks = new ArrayList<>();
         List<String> figures = new ArrayList<>();
@@ -267,11 +273,10 @@ public final class Claims {
         }
         why.append(". ");
         if (answer != Answer.YES) {
-            why.append("This is what the partial model's card predicts: with a frozen MiniLM encoder and a linear head it "
-                    + "ranks short prefixes worse than the full-sequence head (held-out prefix-pair accuracy 0.544 vs "
-                    + "0.639 for one-word prefixes, 0.666 vs 0.702 for 1–4 words), and its rewards are about half the "
-                    + "size (held-out means +0.55/−0.45 against +1.15/−1.03), so at the same β it tilts π_ref about half "
-                    + "as hard. ");
+            why.append("This is what the partial model's card (`models/reward-sentiment-partial/MODEL_CARD.md`) "
+                    + "predicts: with a frozen MiniLM encoder and a linear head it ranks short prefixes worse than the "
+                    + "full-sequence head (its held-out prefix-pair accuracy by prefix length), and its rewards are "
+                    + "smaller (its *Scale*), so at the same β it tilts π_ref less. ");
             RowResult scaled = rows.get("pargs-g2-partial");
             if (scaled != null) {
                 PairedDifference g = PairedDifference.of(scaled.gold(), args.gold());
@@ -286,14 +291,15 @@ public final class Claims {
         why.append(diversityNote(pargsG, args));
         why.append("By proxy the comparison leans towards the full-model rows, which optimise the very model the proxy "
                 + "column reads; the gold column is the fairer judge.");
-        return new Verdict(3, CLAIM3, answer, figures, why.toString());
+        return new Verdict(3, PARGS_PARTIAL_BEATS_ARGS, answer, figures, why.toString());
     }
 
-    static Verdict claim4(Map<String, RowResult> rows, Context context) {
+    /** Claim 4: Transfer Q* (direct) against greedy ARGS at equal k, by gold and proxy. */
+    static Verdict transferQStarBeatsArgs(Map<String, RowResult> rows, Context context) {
         RowResult args = rows.get("args-w1");
         RowResult tq = rows.get("tq-direct");
         if (args == null || tq == null) {
-            return notMeasured(4, CLAIM4, "needs the args w=1 and tq_star direct rows");
+            return notMeasured(4, TRANSFER_Q_STAR_BEATS_ARGS, "needs the args w=1 and tq_star direct rows");
         }
         List<String> figures = new ArrayList<>();
         List<Check> checks = compare(figures, "TQ* direct (α = 1) vs ARGS greedy (w = 1), both k = "
@@ -337,7 +343,7 @@ public final class Claims {
                     .append(sig3(indirect.callsPerToken())).append(" RM calls per token instead of ")
                     .append(sig3(tq.callsPerToken())).append(".");
         }
-        return new Verdict(4, CLAIM4, answer, figures, why.toString().strip());
+        return new Verdict(4, TRANSFER_Q_STAR_BEATS_ARGS, answer, figures, why.toString().strip());
     }
 
     /** A paired difference and what it compares (e.g. "greedy gold"). */

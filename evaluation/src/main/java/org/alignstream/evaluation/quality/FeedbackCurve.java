@@ -278,14 +278,13 @@ public final class FeedbackCurve implements Callable<Integer> {
                     + "gold-sentiment(y) + %.0f &times; d &middot; f(y), with f(y) the proxy backbone's features (MiniLM-L6, "
                     + "mean-pooled, L2-normalised) and d the mean features of three fixed sentences (\"%s\"). "
                     + "**Why not gold-sentiment alone**: a linear head on MiniLM features can barely follow it (a head "
-                    + "fitted straight to its rewards agrees only about 0.01-0.02 better than the bundled head, caveats "
-                    + "below), so feedback has nothing to teach and the curve can at best stay level. The family preference "
-                    + "is a second taste the bundled proxy does not have (so the starting agreement is lower) but its class "
-                    + "can represent exactly; the sentiment part stays on another encoder. The weight %.0f was set once, "
-                    + "before any curve was run, so that both parts vary about equally within a candidate set (within-set "
-                    + "standard deviation 0.39 for gold-sentiment and 0.083 for the similarity over 400 sets of the "
-                    + "annotated seeds, never the evaluation sets). The strategy rows of this file are unchanged: they "
-                    + "still use `gold-sentiment` alone.%n", s.gold(), s.goldDescription(), GoldTaste.FAMILY_WEIGHT,
+                    + "fitted straight to its rewards agrees little better than the bundled head: `--gold sentiment` "
+                    + "measures that ceiling), so feedback has little to teach and the curve can at best stay level. The "
+                    + "family preference is a second taste the bundled proxy does not have (so the starting agreement is "
+                    + "lower) but its class can represent exactly; the sentiment part stays on another encoder. The weight "
+                    + "%.0f is fixed so that both parts vary about equally within a candidate set of the annotated seeds "
+                    + "(never the evaluation sets). The strategy rows of this file use `gold-sentiment` alone.%n",
+                    s.gold(), s.goldDescription(), GoldTaste.FAMILY_WEIGHT,
                     String.join("\", \"", GoldTaste.FAMILY_SENTENCES), GoldTaste.FAMILY_WEIGHT));
         } else {
             md.append(String.format(Locale.ROOT, "- **Gold taste** (`--gold %s`): %s alone.%n", s.gold(),
@@ -343,37 +342,22 @@ public final class FeedbackCurve implements Callable<Integer> {
             }
             md.append("\n\n");
         }
-        md.append("### Why the agreement used to fall, and caveats\n\n");
-        md.append("- **Why the agreement used to fall** (measured once with `ops/eval.sh --section feedback-replay` "
-                + "(`FeedbackReplay`), an offline replay of this "
-                + "loop, not recomputed by this run: the annotator's preferences, no edits, on 400 candidate sets of the "
-                + "annotated seeds, the proxy's picks made by its current head, the service's `RewardTrainer` every 50 "
-                + "events on all events so far with 20 % held out, agreement on the same evaluation set; no Kafka). With "
-                + "`gold-sentiment` alone (the annotator before) and the old service rule, each retraining fitting all "
-                + "events so far around the *last published* version, pairwise agreement went 0.774 -> 0.751 after 800 "
-                + "events (0.739 at its lowest) and the head's weight norm from 8.2 to 19.7, as the pipeline's curve did "
-                + "before (0.774 -> 0.741). A version already carries the evidence of the events it was trained on; "
-                + "fitting the same events again around it counts them twice, so after k retrainings the prior keeps "
-                + "about 1/k of its strength and the head overfits noiseless, nearly separable pairs in 384 dimensions. "
-                + "With the prior centred on the bundled head for every retraining (the fix, in `RewardTrainer` and "
-                + "`TrainingLoop`) the same replay dipped to 0.761 after 100 events and was back at 0.774 after 800 "
-                + "(norm 9.3). The pair rule is not the cause: pairs of two random candidates gave 0.756 with the old "
-                + "rule and 0.779 with the fix. What is left is the gold itself: a ridge head fitted straight to "
-                + "`gold-sentiment` on those 3,200 candidates reaches only 0.789 on the evaluation texts (the bundled "
-                + "head: 0.774), so there was almost nothing to learn.\n");
-        md.append("- The same replay with the `sentiment+family` taste (ceiling 0.855 there): 0.669 -> 0.780 after 800 "
-                + "events with the fix at prior-l2 0.01 (0.771 already after 100: the prior then holds the head near the "
-                + "bundled one) and 0.669 -> 0.823 at prior-l2 0.003 (weight norm 11.2). The old rule learned this taste "
-                + "faster at 0.01 (0.832, norm 20.5), because its prior fades, but at 0.003 it overfitted (0.809, norm "
-                + "31.3), and with nothing to learn it fell (above). A second topic tried once offline instead of family "
-                + "(weather and walks) behaved alike, so the result is not peculiar to the family sentences.\n");
+        md.append("### Method notes and caveats\n\n");
+        md.append("- **Why every retraining is centred on the bundled head**: a published version already carries the "
+                + "evidence of the events it was trained on; fitting all events so far again around the *last published* "
+                + "version would count them twice, so after k retrainings the prior would keep about 1/k of its strength "
+                + "and the head would overfit noiseless, nearly separable pairs in 384 dimensions. `RewardTrainer` and "
+                + "`TrainingLoop` therefore centre the prior on the bundled head every time. `ops/eval.sh --section "
+                + "feedback-replay` (`FeedbackReplay`) replays this loop offline, without Kafka, to compare training rules "
+                + "and prior strengths; its figures are printed, not written here.\n");
         md.append("- The proxy is a linear head on frozen MiniLM-L6 features and only that head is retrained; the "
                 + "sentiment part of the gold reads e5-small-v2 features, so it can only be approximated.\n");
         md.append("- The annotator is deterministic and noiseless (the gold taste decides every pair), unlike people; "
                 + "its pairs are chosen around the proxy's pick, so they over-represent the texts the proxy likes. Its "
                 + "edits only swap in \"good\"/\"happy\" or delete a word, so they teach the sentiment part only.\n");
-        md.append("- One run, one seed: differences of about 0.01 in agreement over these texts are within what another "
-                + "seed moves; held-out accuracies over fewer than 50 pairs move by 0.02 or more per pair.\n");
+        md.append("- One run, one seed: the reading above calls a change in agreement under 0.01 level, since another "
+                + "seed moves it by about that much; held-out accuracies over fewer than 50 pairs move by 0.02 or more "
+                + "per pair.\n");
         return md.toString();
     }
 

@@ -29,9 +29,8 @@ import picocli.CommandLine.Option;
  * and the evaluation set are sampled, gold-scored and featurised once; then, for each setting, the annotator's
  * preferences (no edits) are made on the proxy's current picks and the feedback service's {@link RewardTrainer}
  * retrains every {@code --step} events on all of them, with the prior centred on the bundled head (the service's rule)
- * or, to show what went wrong before, on the last version. Prints the proxy-gold agreement along the way and the
- * ceiling of the proxy class ({@link ProxyCeiling}). Used for the "why the agreement used to fall" figures of the
- * feedback-curve section of docs/EVALUATION.md.
+ * or on the last version (the rule that counts each event again at every retraining, for comparison). Prints the
+ * proxy-gold agreement along the way and the ceiling of the proxy class ({@link ProxyCeiling}); writes no file.
  *
  * <pre>ops/eval.sh --section feedback-replay --gold sentiment --pairs pick,random --prior-l2 0.01,0.1</pre>
  */

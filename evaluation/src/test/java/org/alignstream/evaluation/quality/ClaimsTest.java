@@ -70,7 +70,7 @@ class ClaimsTest {
     }
 
     @Test
-    void claim1FromRisingBestOfNRows() {
+    void bestOfNRisesYesWhenTheProxyRisesAtEveryDoubling() {
         List<RowResult> rows = List.of(row("bon-1", 0, 0), row("bon-2", 0.3, 0.1), row("bon-4", 0.6, 0.15),
                 row("bon-8", 0.8, 0.2), row("bon-16", 1.0, 0.22));
         Verdict v = verdict(1, rows, BUNDLED);
@@ -82,7 +82,7 @@ class ClaimsTest {
     }
 
     @Test
-    void claim1ListsWhereTheMeanFalls() {
+    void bestOfNRisesListsWhereTheMeanFalls() {
         // rows given out of order: sorted by N before comparing
         List<RowResult> rows = List.of(row("bon-16", 1.0, 0), row("bon-1", 0, 0), row("bon-4", 1.2, 0));
         Verdict v = verdict(1, rows, BUNDLED);
@@ -91,7 +91,7 @@ class ClaimsTest {
     }
 
     @Test
-    void claim2YesWhenEveryRbonRowKeepsMoreGold() {
+    void rbonKeepsMoreGoldYesWhenEveryRbonRowKeepsMoreGold() {
         List<RowResult> rows = List.of(row("bon-8", 0.9, 0.5), row("bon-16", 1.0, 0.4), row("rbon_kl-0.02", 0.8, 0.6),
                 row("rbon_wd-10", 0.7, 0.55));
         Verdict v = verdict(2, rows, BUNDLED);
@@ -103,7 +103,7 @@ class ClaimsTest {
     }
 
     @Test
-    void claim2NoWhenRbonLosesGoldAndPartlyWhenOnlyOneWins() {
+    void rbonKeepsMoreGoldNoWhenRbonLosesGoldAndPartlyWhenOnlyOneWins() {
         List<RowResult> lose = List.of(row("bon-8", 0.9, 0.3), row("bon-16", 1.0, 0.5), row("rbon_kl-0.02", 0.8, 0.3),
                 row("rbon_wd-10", 0.7, 0.5));
         Verdict no = verdict(2, lose, BUNDLED);
@@ -118,7 +118,7 @@ class ClaimsTest {
     }
 
     @Test
-    void claim2NotesWhenRbonKlChoosesShorterResponses() {
+    void rbonKeepsMoreGoldNotesWhenRbonKlChoosesShorterResponses() {
         RowResult bon = new RowResult("bon-16", "bon-16", "sentiment", values(1, 0.01), values(0.5, 0.01),
                 new double[PROMPT.length], 0.8, 0.9, 160, 24L * PROMPT.length, 1, row("bon-16", 0, 0).texts());
         RowResult kl = new RowResult("rbon_kl-0.05", "rbon_kl-0.05", "sentiment", values(0.5, 0.01), values(0.4, 0.01),
@@ -137,7 +137,7 @@ class ClaimsTest {
     }
 
     @Test
-    void claim3ComparesGreedyAndSampledPairsAndExplainsAFailure() {
+    void pargsPartialBeatsArgsComparesGreedyAndSampledPairsAndExplainsAFailure() {
         RowResult args = row("args-w1", 2.0, 1.0);
         List<RowResult> rows = List.of(args, row("pargs-g-partial", 1.5, 0.7), row("pargs-partial", 0.2, 0.3),
                 row("pargs-full", 0.5, 0.2, 0.5), row("pargs-g-full", 2.0, 1.0), row("pargs-g2-partial", 1.8, 0.9));
@@ -149,20 +149,20 @@ class ClaimsTest {
         assertThat(v.why()).contains("The full-sequence model is ahead beyond noise in: greedy gold, greedy proxy. ")
                 .doesNotContain("sampled gold") // sampled: +0.1 gold but noise 0.5 per prompt
                 .contains("reproduces ARGS w=1 on 0 of 8 prompts") // texts differ by key in this fixture
-                .contains("0.544 vs 0.639").contains("With β = 2 to match the scale");
+                .contains("models/reward-sentiment-partial/MODEL_CARD.md").contains("With β = 2 to match the scale");
     }
 
     @Test
-    void claim3YesWhenThePartialModelWinsEverywhere() {
+    void pargsPartialBeatsArgsYesWhenThePartialModelWinsEverywhere() {
         List<RowResult> rows = List.of(row("args-w1", 1.0, 0.5), row("pargs-g-partial", 1.2, 0.7),
                 row("pargs-partial", 0.6, 0.4), row("pargs-full", 0.5, 0.3));
         Verdict v = verdict(3, rows, BUNDLED);
         assertThat(v.answer()).isEqualTo(Answer.YES);
-        assertThat(v.why()).doesNotContain("0.544 vs 0.639");
+        assertThat(v.why()).doesNotContain("MODEL_CARD");
     }
 
     @Test
-    void claim4NamesTheStandInBaselineAndChecksIndirectEqualsDirect() {
+    void transferQStarBeatsArgsNamesTheStandInBaselineAndChecksIndirectEqualsDirect() {
         RowResult tq = row("tq-direct", 1.0, 0.6);
         RowResult indirect = new RowResult("tq-indirect", "tq-indirect", "sentiment", tq.proxy(), tq.gold(), tq.kl(),
                 0.8, 0.95, 2 * tq.rewardCalls(), tq.tokens(), 1.0, tq.texts());

@@ -71,6 +71,27 @@ class FeedbackCurveTest {
     }
 
     @Test
+    void theSectionCarriesNoFiguresBeyondTheRunsOwn() {
+        String md = FeedbackCurve.markdown(List.of(curve()), new FeedbackCurve.Setup("ops/eval.sh --section feedback",
+                "2026-11-30", 9.5, 3.2, 2, 468, 48, 8, 32, 50, 1.0, 0.25, "feedback-learning-curve.png",
+                "sentiment+family", "gold-sentiment (e5 encoder) + 5.0 x family", new ProxyCeiling.Result(
+                        fig(0.853, 0.84, 0.6), 1.0, 800), 100));
+        // every decimal in the section is a figure of the run (rows, setup, ceiling), a setting, or a threshold the
+        // reading applies; a measurement of an earlier run written in as text would show up here
+        java.util.Set<String> ofTheRun = java.util.Set.of("0.800", "0.780", "0.805", "0.750", "0.740", "0.770", "0.700",
+                "0.600", "0.710", "+0.350", "+0.360", "+0.400", "+0.005", "+0.020", "0.853", "0.840",
+                "+0.600", "9.5", "3.2", "1.0", "0.25", "5.0", "0.01", "0.02", "0.05", "0.1", "0.9", "0.95", "0.5");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?<![\\w.])[-+]?\\d+\\.\\d+").matcher(md);
+        java.util.Set<String> others = new java.util.TreeSet<>();
+        while (m.find()) {
+            if (!ofTheRun.contains(m.group())) {
+                others.add(m.group());
+            }
+        }
+        assertThat(others).isEmpty();
+    }
+
+    @Test
     void thePlotIsAPng(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("curve.png");
         FeedbackCurve.writePlot(file, List.of(curve()));
