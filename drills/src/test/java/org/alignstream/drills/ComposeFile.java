@@ -1,5 +1,6 @@
 package org.alignstream.drills;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,12 @@ final class ComposeFile {
     /** Build argument that picks a stage's main class in {@code ops/docker/Dockerfile}. */
     static final String MAIN_CLASS_ARG = "MAIN_CLASS";
     /** Main class of the one-shot set-up (topics, SCRAM users, ACLs); built like a stage, but not a stage. */
-    static final String SETUP_MAIN_CLASS = "org.alignstream.clients.AccessControlCommand";
+    static final String SETUP_MAIN_CLASS = Pipeline.SETUP_MAIN_CLASS;
+    /** The build argument that names the Maven module an image is built from. */
+    static final String MODULE_ARG = "MODULE";
+    /** Where the Dockerfile's build stage leaves the module's jar and runtime lib/ for the image to copy. */
+    static final String IMAGE_JAR = "/image/alignstream.jar";
+    static final String IMAGE_LIB = "/image/lib";
 
     final Path root;
     /** The document with the variables interpolated. */
@@ -243,6 +249,11 @@ final class ComposeFile {
             return out;
         }
         return map(b, "build");
+    }
+
+    /** The {@value #MODULE_ARG} build argument, or null. */
+    static String module(Map<String, Object> service) {
+        return keyValues(build(service).get("args"), "build.args").get(MODULE_ARG);
     }
 
     /** The {@value #MAIN_CLASS_ARG} build argument, or null. */

@@ -18,6 +18,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.security.AccessControl;
@@ -37,10 +39,8 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 final class DeploymentChecks {
 
-    /** The four stages, by main class: each must be deployed exactly once. */
-    static final List<String> STAGE_MAIN_CLASSES = List.of("org.alignstream.generator.GeneratorService",
-            "org.alignstream.scorer.ScorerService", "org.alignstream.selector.SelectorService",
-            "org.alignstream.feedback.FeedbackService");
+    /** The four stages, by main class ({@link Pipeline#STAGES}): each must be deployed exactly once. */
+    static final List<String> STAGE_MAIN_CLASSES = Pipeline.STAGES.stream().map(StageSpec::mainClass).toList();
     /** Environment every stage container must have, exactly. */
     static final Map<String, String> REQUIRED_ENVIRONMENT = Map.of("OPT_OUT_TRACKING", "true", "DJL_OFFLINE", "true",
             "ORT_DISABLE_TELEMETRY", "1");
@@ -188,7 +188,7 @@ final class DeploymentChecks {
 
     /**
      * Every file the compose file references exists: build contexts and Dockerfiles, bind-mount sources; the Dockerfile
-     * builds with {@code mvn ... -pl local -am package} and copies the jar and lib/ that build leaves.
+     * builds one module ({@code mvn ... -pl "${MODULE}" -am package}) and copies only the jar and lib/ that build leaves.
      */
     List<String> files() {
         List<String> problems = new ArrayList<>();
@@ -205,7 +205,6 @@ final class DeploymentChecks {
                 }
             }
         });
-        String jar = localJarName();
         for (Map.Entry<String, Path> e : dockerfiles().entrySet()) {
             Path dockerfile = e.getValue();
             if (!Files.isRegularFile(dockerfile)) {
@@ -213,9 +212,12 @@ final class DeploymentChecks {
                 continue;
             }
             String text = ComposeFile.read(dockerfile);
-            if (!Pattern.compile("mvn\\s[^\\n]*-pl local -am package").matcher(text).find()) {
-                problems.add("[files] " + rel(dockerfile) + " does not build with mvn -pl local -am package");
+            if (!Pattern.compile("mvn\\s[^\\n]*-pl \"\\$\\{" + ComposeFile.MODULE_ARG + "}\" -am package").matcher(text).find()) {
+                problems.add("[files] " + rel(dockerfile) + " does not build with mvn -pl \"${" + ComposeFile.MODULE_ARG
+                        + "}\" -am package");
             }
+            boolean stagesJar = text.contains("cp \"${" + ComposeFile.MODULE_ARG + "}\"/target/*-") && text.contains(
+                    "cp -r \"${" + ComposeFile.MODULE_ARG + "}/target/lib\" ");
             List<String> copied = new ArrayList<>();
             for (String line : text.split("\n")) {
                 String[] t = line.strip().split("\\s+");
@@ -223,32 +225,20 @@ final class DeploymentChecks {
                     copied.addAll(List.of(t).subList(2, t.length - 1));
                 }
             }
-            boolean copiesJar = copied.stream().anyMatch(src -> src.endsWith("local/target/" + jar));
-            boolean copiesLib = copied.stream().anyMatch(src -> src.replaceAll("/+$", "").endsWith("local/target/lib"));
-            if (!copiesJar || !copiesLib) {
-                problems.add("[files] " + rel(dockerfile) + " does not copy local/target/" + jar
-                        + " and local/target/lib (what mvn -pl local -am package leaves)");
+            boolean copiesJar = copied.stream().anyMatch(src -> src.equals(ComposeFile.IMAGE_JAR));
+            boolean copiesLib = copied.stream().anyMatch(src -> src.replaceAll("/+$", "").equals(ComposeFile.IMAGE_LIB));
+            if (!stagesJar || !copiesJar || !copiesLib) {
+                problems.add("[files] " + rel(dockerfile) + " does not copy the module's jar and target/lib (what mvn -pl "
+                        + "${" + ComposeFile.MODULE_ARG + "} -am package leaves) into the image");
+            }
+            if (!text.contains("ARG " + ComposeFile.MODULE_ARG)) {
+                problems.add("[files] " + rel(dockerfile) + " has no build argument " + ComposeFile.MODULE_ARG);
             }
             if (!text.contains("ARG " + ComposeFile.MAIN_CLASS_ARG)) {
                 problems.add("[files] " + rel(dockerfile) + " has no build argument " + ComposeFile.MAIN_CLASS_ARG);
             }
         }
         return problems;
-    }
-
-    /** {@code <artifactId>-<version>.jar} of the local module, from its pom. */
-    private String localJarName() {
-        Path pom = compose.root.resolve("local/pom.xml");
-        if (!Files.exists(pom)) {
-            pom = ComposeFile.repositoryRoot().resolve("local/pom.xml");
-        }
-        String text = ComposeFile.read(pom);
-        Matcher version = Pattern.compile("<parent>.*?<version>([^<]+)</version>.*?</parent>", Pattern.DOTALL).matcher(text);
-        Matcher artifact = Pattern.compile("</parent>\\s*<artifactId>([^<]+)</artifactId>").matcher(text);
-        if (!version.find() || !artifact.find()) {
-            throw new IllegalStateException("cannot read artifactId and version from " + pom);
-        }
-        return artifact.group(1) + "-" + version.group(1) + ".jar";
     }
 
     // ------------------------------------------------------------------ main classes
@@ -291,6 +281,20 @@ final class DeploymentChecks {
                 problems.add("[main-class] " + main + " is deployed " + n + " times, expected once");
             }
         }
+        compose.services().forEach((name, s) -> {
+            String main = ComposeFile.mainClass(s);
+            if (main == null) {
+                return;
+            }
+            String want = ComposeFile.SETUP_MAIN_CLASS.equals(main) ? Pipeline.SETUP_MODULE
+                    : Pipeline.STAGES.stream().filter(st -> st.mainClass().equals(main)).map(StageSpec::module)
+                            .findFirst().orElse(null);
+            String module = ComposeFile.module(s);
+            if (want != null && !want.equals(module)) {
+                problems.add("[main-class] service " + name + ": image module " + module + ", but " + main
+                        + " is in module " + want + " (Pipeline)");
+            }
+        });
         return problems;
     }
 

@@ -14,6 +14,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
+import org.alignstream.common.pipeline.Topic;
 import org.alignstream.common.topics.TopicAdmin;
 import org.alignstream.common.topics.Topics;
 import org.apache.kafka.clients.admin.Admin;
@@ -59,10 +62,11 @@ public final class AccessControl {
 
   private static final Logger LOG = LoggerFactory.getLogger(AccessControl.class);
 
-  public static final String GENERATOR = "generator";
-  public static final String SCORER = "scorer";
-  public static final String SELECTOR = "selector";
-  public static final String FEEDBACK = "feedback";
+  public static final String GENERATOR = Pipeline.GENERATOR.name();
+  public static final String SCORER = Pipeline.SCORER.name();
+  public static final String SELECTOR = Pipeline.SELECTOR.name();
+  public static final String FEEDBACK = Pipeline.FEEDBACK_STAGE.name();
+  /** The one principal of every client (prompts in, answers and dead letters out, feedback in). */
   public static final String CLIENT = "client";
   /** Users are created with this mechanism and iteration count. */
   public static final ScramMechanism MECHANISM = ScramMechanism.SCRAM_SHA_256;
@@ -118,19 +122,21 @@ public final class AccessControl {
     }
   }
 
-  /** The rights of the four services (with their default application ids) and of clients. */
+  /**
+   * The rights of the four services (with their default application ids) and of clients, as {@link Pipeline} lists
+   * what each stage reads and writes and what clients read and write.
+   */
   public static List<Grant> standard() {
-    return List.of(
-        new Grant(GENERATOR, "alignstream-generator", List.of(Topics.PROMPTS, Topics.DECODE_STEPS),
-            List.of(Topics.CANDIDATES, Topics.DEAD_LETTERS)),
-        new Grant(SCORER, "alignstream-scorer", List.of(Topics.CANDIDATES, Topics.REWARD_MODELS),
-            List.of(Topics.SCORED_CANDIDATES, Topics.DEAD_LETTERS)),
-        new Grant(SELECTOR, "alignstream-selector", List.of(Topics.SCORED_CANDIDATES),
-            List.of(Topics.ALIGNED_RESPONSES, Topics.DECODE_STEPS, Topics.DEAD_LETTERS)),
-        new Grant(FEEDBACK, "alignstream-feedback", List.of(Topics.FEEDBACK, Topics.FEEDBACK_EXAMPLES, Topics.REWARD_MODELS),
-            List.of(Topics.FEEDBACK_EXAMPLES, Topics.REWARD_MODELS, Topics.DEAD_LETTERS)),
-        new Grant(CLIENT, null, List.of(Topics.ALIGNED_RESPONSES, Topics.DEAD_LETTERS),
-            List.of(Topics.PROMPTS, Topics.FEEDBACK)));
+    List<Grant> grants = new ArrayList<>();
+    for (StageSpec stage : Pipeline.STAGES) {
+      grants.add(new Grant(stage.name(), stage.applicationId(), stage.readNames(), stage.writeNames()));
+    }
+    grants.add(new Grant(CLIENT, null, names(Pipeline.CLIENT_READS), names(Pipeline.CLIENT_WRITES)));
+    return List.copyOf(grants);
+  }
+
+  private static List<String> names(List<Topic<?>> topics) {
+    return topics.stream().map(Topic::name).toList();
   }
 
   /** Every ACL of {@code grants}. */
