@@ -110,23 +110,23 @@ public final class ScorerService extends StreamsCommand {
 
     private RewardModelRegistry models;
     private RewardModelUpdater updater;
-    private ScorerTopology.CreditOptions credit;
+    private ScorerConfig.CreditOptions credit;
 
     /** What a candidate set may hold before it is scored. */
-    public ScorerTopology.Limits limits() {
-        return new ScorerTopology.Limits(maxCandidates, maxTextChars);
+    public ScorerConfig.Limits limits() {
+        return new ScorerConfig.Limits(maxCandidates, maxTextChars);
     }
 
     /** How candidate sets of concurrent requests are merged ({@code --max-batch-records}, {@code --batch-wait-ms}). */
-    public ScorerTopology.Batching batching() {
-        return new ScorerTopology.Batching(maxBatchRecords, batchWaitMs);
+    public ScorerConfig.Batching batching() {
+        return new ScorerConfig.Batching(maxBatchRecords, batchWaitMs);
     }
 
     @Override
     protected void onStart() {
         limits(); // rejects nonsensical limits before the models are loaded
         batching();
-        credit = new ScorerTopology.CreditOptions(tokenCredit, creditBeta);
+        credit = new ScorerConfig.CreditOptions(tokenCredit, creditBeta);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
         RewardModel rewardModel = rewardModelDir == null
                 ? RewardModels.defaultSentiment(onnxDevice, intraOpThreads, tokenCredit)
@@ -154,7 +154,7 @@ public final class ScorerService extends StreamsCommand {
     }
 
     /** What {@code --token-credit} and {@code --credit-beta} asked for (after start). */
-    public ScorerTopology.CreditOptions creditOptions() {
+    public ScorerConfig.CreditOptions creditOptions() {
         return credit;
     }
 
@@ -173,9 +173,14 @@ public final class ScorerService extends StreamsCommand {
         return updater;
     }
 
+    /** The stage's configuration: {@link #limits}, {@link #creditOptions} and {@link #batching} (after start). */
+    public ScorerConfig scorerConfig() {
+        return new ScorerConfig(limits(), credit, batching());
+    }
+
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
-        return ScorerTopology.build(models, limits(), metrics, credit, batching());
+        return ScorerTopology.build(scorerConfig(), models, metrics);
     }
 
     @Override
