@@ -14,7 +14,9 @@ import org.alignstream.generator.CandidateSampler;
 import org.alignstream.generator.GeneratorTopology;
 import org.alignstream.generator.RequestLimits;
 import org.alignstream.generator.StepProposer;
+import org.alignstream.scorer.CandidateScorer;
 import org.alignstream.scorer.RewardModelRegistry;
+import org.alignstream.scorer.ScorerConfig;
 import org.alignstream.scorer.ScorerTopology;
 import org.alignstream.selector.SelectorTopology;
 
@@ -28,32 +30,31 @@ public final class BareDecodingLoop {
     private final RequestLimits limits;
     private final CandidateSampler sampler;
     private final StepProposer proposer;
-    private final RewardModelRegistry rewardModels;
-    private final ScorerTopology.CreditOptions credit;
+    private final CandidateScorer scorer;
     private final StageMetrics generatorMetrics = new StageMetrics(GeneratorTopology.STAGE);
-    private final StageMetrics scorerMetrics = new StageMetrics(ScorerTopology.STAGE);
 
     /** Uses the given (already loaded) models and the scorer's default credit options; closes nothing. */
     public BareDecodingLoop(RequestLimits limits, CandidateSampler sampler, StepProposer proposer,
                             RewardModelRegistry rewardModels) {
-        this(limits, sampler, proposer, rewardModels, ScorerTopology.CreditOptions.DEFAULT);
+        this(limits, sampler, proposer, rewardModels, ScorerConfig.CreditOptions.DEFAULT);
     }
 
     /** Uses the given (already loaded) models and the scorer's credit options; closes nothing. */
     public BareDecodingLoop(RequestLimits limits, CandidateSampler sampler, StepProposer proposer,
-                            RewardModelRegistry rewardModels, ScorerTopology.CreditOptions credit) {
-        this.credit = Objects.requireNonNull(credit, "credit");
+                            RewardModelRegistry rewardModels, ScorerConfig.CreditOptions credit) {
+        Objects.requireNonNull(credit, "credit");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.sampler = Objects.requireNonNull(sampler, "sampler");
         this.proposer = Objects.requireNonNull(proposer, "proposer");
-        this.rewardModels = Objects.requireNonNull(rewardModels, "rewardModels");
+        this.scorer = new CandidateScorer(Objects.requireNonNull(rewardModels, "rewardModels"),
+                ScorerConfig.Limits.DEFAULT, credit, new StageMetrics(ScorerTopology.STAGE));
     }
 
     /** The aligned response to one request, as the pipeline would answer it. */
     public AlignedResponse run(PromptRequest request) {
         CandidateSet set = GeneratorTopology.generate(request, limits, sampler, proposer, generatorMetrics);
         for (int round = 0; ; round++) {
-            ScoredCandidateSet scored = ScorerTopology.score(set, rewardModels, scorerMetrics, credit);
+            ScoredCandidateSet scored = scorer.score(set);
             List<StageOutput> outputs = SelectorTopology.route(scored, System.currentTimeMillis());
             StageOutput out = outputs.get(0);
             if (out.topic().equals(Topics.ALIGNED_RESPONSES)) {

@@ -112,23 +112,23 @@ public final class ScorerService extends StreamsCommand {
 
     private RewardModelRegistry models;
     private RewardModelUpdater updater;
-    private ScorerTopology.CreditOptions credit;
+    private ScorerConfig.CreditOptions credit;
 
     /** What a candidate set may hold before it is scored. */
-    public ScorerTopology.Limits limits() {
-        return new ScorerTopology.Limits(maxCandidates, maxTextChars);
+    public ScorerConfig.Limits limits() {
+        return new ScorerConfig.Limits(maxCandidates, maxTextChars);
     }
 
     /** How candidate sets of concurrent requests are merged ({@code --max-batch-records}, {@code --batch-wait-ms}). */
-    public ScorerTopology.Batching batching() {
-        return new ScorerTopology.Batching(maxBatchRecords, batchWaitMs);
+    public ScorerConfig.Batching batching() {
+        return new ScorerConfig.Batching(maxBatchRecords, batchWaitMs);
     }
 
     @Override
     protected void onStart() {
         limits(); // rejects nonsensical limits before the models are loaded
         batching();
-        credit = new ScorerTopology.CreditOptions(tokenCredit, denseCreditBeta);
+        credit = new ScorerConfig.CreditOptions(tokenCredit, denseCreditBeta);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
         int threads = onnx.intraOpThreads();
         RewardModel rewardModel = rewardModelDir == null
@@ -157,7 +157,7 @@ public final class ScorerService extends StreamsCommand {
     }
 
     /** What {@code --token-credit} and {@code --dense-credit-beta} asked for (after start). */
-    public ScorerTopology.CreditOptions creditOptions() {
+    public ScorerConfig.CreditOptions creditOptions() {
         return credit;
     }
 
@@ -176,9 +176,14 @@ public final class ScorerService extends StreamsCommand {
         return updater;
     }
 
+    /** The stage's configuration: {@link #limits}, {@link #creditOptions} and {@link #batching} (after start). */
+    public ScorerConfig scorerConfig() {
+        return new ScorerConfig(limits(), credit, batching());
+    }
+
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
-        return ScorerTopology.build(models, limits(), metrics, credit, batching());
+        return ScorerTopology.build(scorerConfig(), models, metrics);
     }
 
     @Override

@@ -110,9 +110,9 @@ class ScorerBatchingTest {
     }
 
     private static StageTestDriver driver(RewardModelRegistry models, StageMetrics metrics,
-                                          ScorerTopology.Batching batching) {
-        return new StageTestDriver(ScorerTopology.build(models, ScorerTopology.Limits.DEFAULT, metrics,
-                ScorerTopology.CreditOptions.DEFAULT, batching), ScorerTopology.STAGE, Topics.CANDIDATES,
+                                          ScorerConfig.Batching batching) {
+        return new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT.withBatching(batching), models,
+                metrics), ScorerTopology.STAGE, Topics.CANDIDATES,
                 Topics.SCORED_CANDIDATES);
     }
 
@@ -146,7 +146,7 @@ class ScorerBatchingTest {
         model.calls.clear();
         model.singleCalls = 0;
         List<KeyValue<String, ScoredCandidateSet>> batched;
-        try (StageTestDriver driver = driver(models, metrics, ScorerTopology.Batching.DEFAULT)) {
+        try (StageTestDriver driver = driver(models, metrics, ScorerConfig.Batching.DEFAULT)) {
             for (CandidateSet set : sets) {
                 driver.pipe(set.getRequest().getId(), CANDIDATES.encode(set));
             }
@@ -171,7 +171,7 @@ class ScorerBatchingTest {
         RewardModelRegistry perRecordModels = new RewardModelRegistry(perRecordModel);
         perRecordModel.calls.clear(); // the probe's
         try (StageTestDriver driver = driver(perRecordModels, new StageMetrics(ScorerTopology.STAGE),
-                ScorerTopology.Batching.OFF)) {
+                ScorerConfig.Batching.OFF)) {
             for (CandidateSet set : sets) {
                 driver.pipe(set.getRequest().getId(), CANDIDATES.encode(set));
             }
@@ -189,7 +189,7 @@ class ScorerBatchingTest {
         RewardModelRegistry models = new RewardModelRegistry(model);
         model.calls.clear();
         model.singleCalls = 0;
-        try (StageTestDriver driver = driver(models, metrics, ScorerTopology.Batching.DEFAULT)) {
+        try (StageTestDriver driver = driver(models, metrics, ScorerConfig.Batching.DEFAULT)) {
             List<CandidateSet> sets = sets(3);
             byte[] invalid = CANDIDATES.encode(candidateSet("invalid", "p", List.of()));
             byte[] exploding = CANDIDATES.encode(candidateSet("boom", "explode", List.of("a", "b")));
@@ -230,7 +230,7 @@ class ScorerBatchingTest {
         StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
         RewardModelRegistry models = new RewardModelRegistry(model);
         model.calls.clear();
-        try (StageTestDriver driver = driver(models, metrics, new ScorerTopology.Batching(3, 1000))) {
+        try (StageTestDriver driver = driver(models, metrics, new ScorerConfig.Batching(3, 1000))) {
             List<CandidateSet> sets = sets(5);
             for (CandidateSet set : sets) {
                 driver.pipe(set.getRequest().getId(), CANDIDATES.encode(set));
@@ -252,7 +252,7 @@ class ScorerBatchingTest {
         StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
         RewardModelRegistry models = new RewardModelRegistry(model, RewardModelRegistry.DEFAULT_KEEP,
                 m -> new BatchInvariance.Verdict(false, true, true, "quantises over the batch"));
-        try (StageTestDriver driver = driver(models, metrics, ScorerTopology.Batching.DEFAULT)) {
+        try (StageTestDriver driver = driver(models, metrics, ScorerConfig.Batching.DEFAULT)) {
             for (CandidateSet set : sets(3)) {
                 driver.pipe(set.getRequest().getId(), CANDIDATES.encode(set));
                 assertThat(driver.output().readKeyValue().key).isEqualTo(key(set.getRequest().getId().toString()));
@@ -326,7 +326,7 @@ class ScorerBatchingTest {
         StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
         try (RewardModelRegistry models = new RewardModelRegistry(
                 RewardModels.fromDirectory(dir, OnnxDevice.CPU, 1, ScoredText.PROMPT_AND_RESPONSE));
-             StageTestDriver driver = driver(models, metrics, ScorerTopology.Batching.DEFAULT)) {
+             StageTestDriver driver = driver(models, metrics, ScorerConfig.Batching.DEFAULT)) {
             assertThat(models.verdict(models.defaultModel()).invariant()).as(models.verdict(models.defaultModel())
                     .detail()).isTrue();
             for (CandidateSet set : sets) {
@@ -339,7 +339,7 @@ class ScorerBatchingTest {
         }
         try (RewardModelRegistry models = new RewardModelRegistry(
                 RewardModels.fromDirectory(dir, OnnxDevice.CPU, 1, ScoredText.PROMPT_AND_RESPONSE));
-             StageTestDriver driver = driver(models, new StageMetrics(ScorerTopology.STAGE), ScorerTopology.Batching.OFF)) {
+             StageTestDriver driver = driver(models, new StageMetrics(ScorerTopology.STAGE), ScorerConfig.Batching.OFF)) {
             for (CandidateSet set : sets) {
                 driver.pipe(set.getRequest().getId(), CANDIDATES.encode(set));
             }
@@ -354,7 +354,7 @@ class ScorerBatchingTest {
     void int8MiniLmIsScoredPerRecord() {
         StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
         try (RewardModelRegistry models = new RewardModelRegistry(RewardModels.defaultSentiment(OnnxDevice.CPU, 1, true));
-             StageTestDriver driver = driver(models, metrics, ScorerTopology.Batching.DEFAULT)) {
+             StageTestDriver driver = driver(models, metrics, ScorerConfig.Batching.DEFAULT)) {
             RewardModel m = models.defaultModel();
             assertThat(models.batchInvariant(m)).isFalse();
             assertThat(models.verdict(m).detail()).contains(BatchInvariance.DYNAMIC_QUANTIZE);

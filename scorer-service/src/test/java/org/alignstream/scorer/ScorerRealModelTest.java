@@ -46,11 +46,11 @@ class ScorerRealModelTest {
         }
     }
 
-    private static ScoredCandidateSet scoreThroughTheTopology(RewardModel model, ScorerTopology.CreditOptions credit,
+    private static ScoredCandidateSet scoreThroughTheTopology(RewardModel model, ScorerConfig.CreditOptions credit,
                                                               CandidateSet set) {
         StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
-        try (StageTestDriver driver = new StageTestDriver(ScorerTopology.build(new RewardModelRegistry(model), metrics,
-                credit), ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES)) {
+        try (StageTestDriver driver = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT.withCredit(credit),
+                new RewardModelRegistry(model), metrics), ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES)) {
             driver.pipe(set.getRequest().getId(), CANDIDATES.encode(set));
             ScoredCandidateSet scored = SCORED.decode(driver.output().readValue());
             assertThat(driver.output().isEmpty()).isTrue();
@@ -64,9 +64,9 @@ class ScorerRealModelTest {
         List<String> texts = List.of(HATED, "What a wonderful, delightful day! I am so happy and grateful.",
                 "It was a day.", "The food was cold and the waiter was rude, but the view was lovely.", "");
         CandidateSet set = candidateSet("credit", "How was it?", texts);
-        ScoredCandidateSet old = scoreThroughTheTopology(rewardModel, ScorerTopology.CreditOptions.DEFAULT, set);
-        ScoredCandidateSet credited = scoreThroughTheTopology(withAttention, ScorerTopology.CreditOptions.DEFAULT, set);
-        ScoredCandidateSet off = scoreThroughTheTopology(withAttention, ScorerTopology.CreditOptions.OFF, set);
+        ScoredCandidateSet old = scoreThroughTheTopology(rewardModel, ScorerConfig.CreditOptions.DEFAULT, set);
+        ScoredCandidateSet credited = scoreThroughTheTopology(withAttention, ScorerConfig.CreditOptions.DEFAULT, set);
+        ScoredCandidateSet off = scoreThroughTheTopology(withAttention, ScorerConfig.CreditOptions.OFF, set);
 
         assertThat(old.getTokenCredits()).isEmpty(); // the plain encoder has no attention: no credit
         assertThat(off.getTokenCredits()).isEmpty();
@@ -100,7 +100,8 @@ class ScorerRealModelTest {
                 "It was a day.");
         StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
         ScoredCandidateSet scored;
-        try (StageTestDriver driver = new StageTestDriver(ScorerTopology.build(rewardModel, metrics),
+        try (StageTestDriver driver = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT,
+                new RewardModelRegistry(rewardModel), metrics),
                 ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES)) {
             driver.pipe("day", CANDIDATES.encode(candidateSet("day", prompt, texts)));
             scored = SCORED.decode(driver.output().readValue());

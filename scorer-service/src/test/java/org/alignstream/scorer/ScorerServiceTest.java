@@ -52,12 +52,12 @@ class ScorerServiceTest {
 
     @Test
     void batchingFlagsFromTheCommandLineOrTheEnvironment() {
-        assertThat(parse(Map.of()).batching()).isEqualTo(ScorerTopology.Batching.DEFAULT);
-        assertThat(ScorerTopology.Batching.DEFAULT).isEqualTo(new ScorerTopology.Batching(16, 1));
+        assertThat(parse(Map.of()).batching()).isEqualTo(ScorerConfig.Batching.DEFAULT);
+        assertThat(ScorerConfig.Batching.DEFAULT).isEqualTo(new ScorerConfig.Batching(16, 1));
         assertThat(parse(Map.of(), "--max-batch-records", "4", "--batch-wait-ms", "3").batching())
-                .isEqualTo(new ScorerTopology.Batching(4, 3));
+                .isEqualTo(new ScorerConfig.Batching(4, 3));
         ScorerService env = parse(Map.of("ALIGNSTREAM_MAX_BATCH_RECORDS", "1", "ALIGNSTREAM_BATCH_WAIT_MS", "5"));
-        assertThat(env.batching()).isEqualTo(new ScorerTopology.Batching(1, 5));
+        assertThat(env.batching()).isEqualTo(new ScorerConfig.Batching(1, 5));
         assertThat(env.batching().enabled()).isFalse();
 
         ScorerService bad = parse(Map.of(), offline("--max-batch-records", "0"));

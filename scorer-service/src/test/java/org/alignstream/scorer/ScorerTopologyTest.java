@@ -93,8 +93,8 @@ class ScorerTopologyTest {
 
     @BeforeEach
     void start() {
-        driver = new StageTestDriver(ScorerTopology.build(rewardModel, metrics), ScorerTopology.STAGE, Topics.CANDIDATES,
-                Topics.SCORED_CANDIDATES);
+        driver = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT, new RewardModelRegistry(rewardModel),
+                metrics), ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
     }
 
     @AfterEach
@@ -216,8 +216,9 @@ class ScorerTopologyTest {
     @Test
     void invalidSetsAreDeadLetteredBeforeAnyModelCall() {
         driver.close();
-        driver = new StageTestDriver(ScorerTopology.build(new RewardModelRegistry(rewardModel),
-                new ScorerTopology.Limits(4, 50), metrics), ScorerTopology.STAGE, Topics.CANDIDATES,
+        driver = new StageTestDriver(ScorerTopology.build(
+                ScorerConfig.DEFAULT.withLimits(new ScorerConfig.Limits(4, 50)), new RewardModelRegistry(rewardModel),
+                metrics), ScorerTopology.STAGE, Topics.CANDIDATES,
                 Topics.SCORED_CANDIDATES);
         java.util.function.Function<java.util.function.Consumer<CandidateSet>, CandidateSet> bad = change -> {
             CandidateSet set = candidateSet("b", "She was", List.of("a", "bb"));
@@ -347,7 +348,8 @@ class ScorerTopologyTest {
     void aRequestChoosesItsRewardModelAndGetsEmbeddingsOrBaselineRewardsWhenItsMethodNeedsThem() {
         CountingModel counting = new CountingModel();
         driver.close();
-        driver = new StageTestDriver(ScorerTopology.build(new RewardModelRegistry(rewardModel).add(counting), metrics),
+        driver = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT,
+                new RewardModelRegistry(rewardModel).add(counting), metrics),
                 ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
 
         // default model for a request that names none
@@ -473,9 +475,10 @@ class ScorerTopologyTest {
         }
     }
 
-    private StageTestDriver creditDriver(RewardModel model, ScorerTopology.CreditOptions options) {
+    private StageTestDriver creditDriver(RewardModel model, ScorerConfig.CreditOptions options) {
         driver.close();
-        driver = new StageTestDriver(ScorerTopology.build(new RewardModelRegistry(model), metrics, options),
+        driver = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT.withCredit(options),
+                new RewardModelRegistry(model), metrics),
                 ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
         return driver;
     }
@@ -483,7 +486,7 @@ class ScorerTopologyTest {
     @Test
     void eachCandidatesCreditIsStampedAndSumsToItsReward() {
         CharCreditModel model = new CharCreditModel();
-        creditDriver(model, new ScorerTopology.CreditOptions(true, 0.25));
+        creditDriver(model, new ScorerConfig.CreditOptions(true, 0.25));
         driver.pipe("c", CANDIDATES.encode(candidateSet("c", "p", List.of("ab", "xyz", ""))));
         ScoredCandidateSet scored = driver.readOutput("c", SCORED);
         assertThat(scored.getRewards()).containsExactly(2.0, 3.0, 0.0);
@@ -501,24 +504,24 @@ class ScorerTopologyTest {
     @Test
     void noCreditWhenSwitchedOffOrTheModelHasNone() {
         CharCreditModel model = new CharCreditModel();
-        creditDriver(model, ScorerTopology.CreditOptions.OFF);
+        creditDriver(model, ScorerConfig.CreditOptions.OFF);
         driver.pipe("off", CANDIDATES.encode(candidateSet("off", "p", List.of("ab"))));
         assertThat(driver.readOutput("off", SCORED).getTokenCredits()).isEmpty();
         assertThat(model.asked).extracting(RewardModel.Outputs::credit).containsExactly(false);
 
-        creditDriver(rewardModel, ScorerTopology.CreditOptions.DEFAULT); // LengthRewardModel has no credit
+        creditDriver(rewardModel, ScorerConfig.CreditOptions.DEFAULT); // LengthRewardModel has no credit
         driver.pipe("none", CANDIDATES.encode(candidateSet("none", "p", List.of("ab"))));
         ScoredCandidateSet scored = driver.readOutput("none", SCORED);
         assertThat(scored.getTokenCredits()).isEmpty();
         assertThat(scored.getRewards()).containsExactly(2.0);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ScorerTopology.CreditOptions(true, -0.1))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ScorerConfig.CreditOptions(true, -0.1))
                 .hasMessageContaining("credit beta must be in [0, 1]");
     }
 
     @Test
     void aStepwiseRoundGetsCreditOnlyIfOneOfItsCandidatesCanEndTheResponse() {
         CharCreditModel model = new CharCreditModel();
-        creditDriver(model, ScorerTopology.CreditOptions.DEFAULT);
+        creditDriver(model, ScorerConfig.CreditOptions.DEFAULT);
         // candidate i appends 2 tokens (ids i, 100 + i); finish reasons alternate length (even i) / eos (odd i)
         CandidateSet middle = stepwise("mid", List.of("ab"), 2, 10); // 2 + 2 < 10, "length": cannot end
         driver.pipe("mid", CANDIDATES.encode(middle));

@@ -11,23 +11,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.alignstream.common.observability.StageMetrics;
-import org.alignstream.common.serde.AvroDecodeException;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.SafeStage.Routed;
-import org.alignstream.common.topics.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.errors.StreamsException;
-import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
@@ -90,39 +83,28 @@ public final class BatchingStage {
   /** Adds the stage: {@code inputTopic} → {@code fn} (in batches) → the topics its outputs name. */
   public static <I extends SpecificRecord> void add(StreamsBuilder builder, String stageName, String inputTopic,
       AvroSerde<I> in, BatchStageFunction<I> fn, Options options, StageMetrics metrics) {
-    Objects.requireNonNull(builder, "builder");
-    Objects.requireNonNull(in, "in");
     Objects.requireNonNull(fn, "fn");
     Objects.requireNonNull(options, "options");
-    Objects.requireNonNull(metrics, "metrics");
-    if (stageName == null || stageName.isBlank()) {
-      throw new IllegalArgumentException("stageName must not be blank");
-    }
-    if (inputTopic == null || inputTopic.isBlank()) {
-      throw new IllegalArgumentException("inputTopic must not be blank");
-    }
-    String node = stageName + "-" + inputTopic;
+    SafeStage.requireStage(builder, stageName, inputTopic, in, metrics);
     String store = storeName(stageName, inputTopic);
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(store), Serdes.Long(),
         Serdes.ByteArray()).withCachingEnabled());
     ThreadLocal<Pool<I>> pools = ThreadLocal.withInitial(() -> new Pool<>(fn, options.maxRecords()));
-    builder.stream(inputTopic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(node + "-source"))
-        .process(() -> new BatchingProcessor<>(stageName, inputTopic, store, in, fn, options, pools, metrics),
-            Named.as(node + "-process"), store)
-        .to((key, value, context) -> value.topic(), Produced.with(Serdes.ByteArray(), Routed.SERDE).withName(node + "-sink"));
+    SafeStage.wire(builder, stageName, inputTopic,
+        () -> new BatchingProcessor<>(stageName, inputTopic, store, in, fn, options, pools, metrics), store);
   }
 
   /** A record waiting for (or handled with) its batch mates. */
   static final class Item<I extends SpecificRecord> {
     final long seq;
-    final Buffered record;
+    final OutcomeWriter.Source source;
     final I input;
     final BatchingProcessor<I> owner;
     BatchStageFunction.Outcome outcome;
 
-    Item(long seq, Buffered record, I input, BatchingProcessor<I> owner) {
+    Item(long seq, OutcomeWriter.Source source, I input, BatchingProcessor<I> owner) {
       this.seq = seq;
-      this.record = record;
+      this.source = source;
       this.input = input;
       this.owner = owner;
     }
@@ -189,6 +171,16 @@ public final class BatchingStage {
 
   /** An input record as kept in the buffer store: where it came from, its key, value and timestamp. */
   record Buffered(String topic, int partition, long offset, long timestamp, byte[] key, byte[] value) {
+    static Buffered of(OutcomeWriter.Source source) {
+      Record<byte[], byte[]> r = source.record();
+      return new Buffered(source.topic(), source.partition(), source.offset(), r.timestamp(), r.key(), r.value());
+    }
+
+    /** The record as its outputs and dead letter are written: its key and timestamp, no headers. */
+    OutcomeWriter.Source source() {
+      return new OutcomeWriter.Source(topic, partition, offset, new Record<>(key, value, timestamp));
+    }
+
     byte[] encode() {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + value.length);
       try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -231,37 +223,28 @@ public final class BatchingStage {
 
   static final class BatchingProcessor<I extends SpecificRecord> implements Processor<byte[], byte[], byte[], Routed> {
 
-    private final String stage;
-    private final String inputTopic;
+    private final OutcomeWriter<I> writer;
     private final String storeName;
-    private final AvroSerde<I> in;
     private final BatchStageFunction<I> fn;
     private final Options options;
     private final ThreadLocal<Pool<I>> pools;
-    private final StageMetrics metrics;
-    private final String typeName;
     private final List<Item<I>> mine = new ArrayList<>();
-    private ProcessorContext<byte[], Routed> context;
     private KeyValueStore<Long, byte[]> store;
     private Pool<I> pool;
     private long nextSeq;
 
     BatchingProcessor(String stage, String inputTopic, String storeName, AvroSerde<I> in, BatchStageFunction<I> fn,
         Options options, ThreadLocal<Pool<I>> pools, StageMetrics metrics) {
-      this.stage = stage;
-      this.inputTopic = inputTopic;
+      this.writer = new OutcomeWriter<>(stage, inputTopic, in, metrics, LOG);
       this.storeName = storeName;
-      this.in = in;
       this.fn = fn;
       this.options = options;
       this.pools = pools;
-      this.metrics = metrics;
-      this.typeName = in.type().getSimpleName();
     }
 
     @Override
     public void init(ProcessorContext<byte[], Routed> context) {
-      this.context = context;
+      writer.init(context);
       this.store = context.getStateStore(storeName);
       this.pool = pools.get();
       int restored = 0;
@@ -269,22 +252,20 @@ public final class BatchingStage {
         while (it.hasNext()) {
           KeyValue<Long, byte[]> kv = it.next();
           nextSeq = Math.max(nextSeq, kv.key + 1);
-          Buffered b = Buffered.decode(kv.value);
-          Item<I> item;
-          try {
-            item = new Item<>(kv.key, b, in.decode(b.value()), this);
-          } catch (AvroDecodeException e) { // it decoded when it arrived; cannot happen unless the schemas changed
-            deadLetter(b, SafeStage.DECODE, e.getMessage(), e);
+          OutcomeWriter.Source source = Buffered.decode(kv.value).source();
+          I input = writer.decode(source); // it decoded when it arrived; fails only if the schemas changed
+          if (input == null) {
             store.delete(kv.key);
             continue;
           }
+          Item<I> item = new Item<>(kv.key, source, input, this);
           mine.add(item);
           pool.add(item);
           restored++;
         }
       }
       if (restored > 0) {
-        LOG.info("stage {} task {}: {} buffered records restored, handled at the next punctuation", stage,
+        LOG.info("stage {} task {}: {} buffered records restored, handled at the next punctuation", writer.stage(),
             context.taskId(), restored);
       }
       context.schedule(options.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> {
@@ -295,38 +276,28 @@ public final class BatchingStage {
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-      metrics.recordIn();
-      RecordMetadata meta = context.recordMetadata().orElse(null);
-      Buffered b = new Buffered(meta == null ? inputTopic : meta.topic(), meta == null ? -1 : meta.partition(),
-          meta == null ? -1 : meta.offset(), record.timestamp(), record.key(), record.value());
-      if (record.value() == null) {
-        deadLetter(b, SafeStage.NULL_INPUT, "record has no value (null); expected a " + typeName, null);
-        return;
-      }
-      I input;
-      try {
-        input = in.decode(record.value());
-      } catch (AvroDecodeException e) {
-        deadLetter(b, SafeStage.DECODE, e.getMessage(), e);
+      // (outputs and dead letters get the input's key and timestamp, as when the record waited in the store)
+      OutcomeWriter.Source source = writer.received(new Record<>(record.key(), record.value(), record.timestamp()));
+      I input = writer.decode(source);
+      if (input == null) {
         return;
       }
       boolean batched;
       try {
         batched = fn.admit(input);
       } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new StreamsException("stage " + stage + " was interrupted while checking a " + typeName, e);
+        throw writer.interrupted("checking", e);
       } catch (Exception e) {
-        write(b, BatchStageFunction.Outcome.failed(e));
+        writer.failed(source, e);
         return;
       }
       if (!batched && mine.isEmpty()) {
-        write(b, Pool.alone(fn, input));
+        writer.write(source, Pool.alone(fn, input));
         return;
       }
       // (a record that need not wait still queues behind this task's waiting ones, to keep the arrival order)
-      Item<I> item = new Item<>(nextSeq++, b, input, this);
-      store.put(item.seq, b.encode());
+      Item<I> item = new Item<>(nextSeq++, source, input, this);
+      store.put(item.seq, Buffered.of(source).encode());
       mine.add(item);
       pool.add(item);
       if (pool.full()) {
@@ -339,47 +310,9 @@ public final class BatchingStage {
     private void writeHandled() {
       while (!mine.isEmpty() && mine.get(0).outcome != null) {
         Item<I> item = mine.remove(0);
-        write(item.record, item.outcome);
+        writer.write(item.source, item.outcome);
         store.delete(item.seq);
       }
-    }
-
-    private void write(Buffered b, BatchStageFunction.Outcome outcome) {
-      if (outcome.failure() != null) {
-        Exception e = outcome.failure();
-        if (e instanceof InvalidRecordException) {
-          deadLetter(b, SafeStage.INVALID, "invalid " + typeName + ": " + e.getMessage(), e);
-        } else {
-          deadLetter(b, SafeStage.ERROR, "stage " + stage + " failed on a " + typeName + ": " + DeadLetters.describe(e), e);
-        }
-        return;
-      }
-      if (outcome.outputs() == null) {
-        deadLetter(b, SafeStage.NULL_OUTPUT, "stage " + stage + " returned no result (null) for a " + typeName, null);
-        return;
-      }
-      List<Record<byte[], Routed>> encoded = new ArrayList<>(outcome.outputs().size());
-      for (StageOutput output : outcome.outputs()) {
-        try {
-          Objects.requireNonNull(output, "a null StageOutput in the result list");
-          encoded.add(new Record<>(output.key(b.key()), new Routed(output.topic(), output.encode()), b.timestamp()));
-        } catch (RuntimeException e) {
-          deadLetter(b, SafeStage.ENCODE, "stage " + stage + " produced an output it cannot write for a " + typeName
-              + ": " + DeadLetters.describe(e), e);
-          return;
-        }
-      }
-      encoded.forEach(context::forward);
-      metrics.recordsOut(encoded.size());
-    }
-
-    private void deadLetter(Buffered b, String reasonClass, String reason, Throwable error) {
-      LOG.warn("stage {}: record {}-{}@{} sent to {}: {}", stage, b.topic(), b.partition(), b.offset(),
-          Topics.DEAD_LETTERS, reason);
-      byte[] value = DeadLetters.serde().encode(DeadLetters.of(stage, b.topic(), b.partition(), b.offset(), reason, error,
-          b.key(), b.value(), context.currentSystemTimeMs()));
-      context.forward(new Record<>(b.key(), new Routed(Topics.DEAD_LETTERS, value), b.timestamp()));
-      metrics.deadLetter(reasonClass);
     }
 
     @Override

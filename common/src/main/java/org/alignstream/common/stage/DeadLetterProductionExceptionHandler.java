@@ -1,14 +1,10 @@
 package org.alignstream.common.stage;
 
-import java.util.List;
-import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProductionExceptionHandler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * For output records Kafka Streams cannot serialize or the broker refuses (e.g. too large): logs the failure and sends a
@@ -17,23 +13,16 @@ import org.slf4j.LoggerFactory;
  * retried. When the failure is a too-large record, the original value is left out of the dead letter (it would most likely
  * be too large as well) and the reason says so. Configure with {@code production.exception.handler}.
  */
-public class DeadLetterProductionExceptionHandler implements ProductionExceptionHandler {
+public class DeadLetterProductionExceptionHandler extends DeadLetterExceptionHandler
+    implements ProductionExceptionHandler {
 
-  private static final Logger LOG = LoggerFactory.getLogger(DeadLetterProductionExceptionHandler.class);
   /** {@code reason_class} of these dead letters. */
   public static final String REASON_CLASS = "production";
-
-  private DeadLetterHandlerConfig config = DeadLetterHandlerConfig.defaults();
-
-  @Override
-  public void configure(Map<String, ?> configs) {
-    config = DeadLetterHandlerConfig.from(configs);
-  }
 
   @Override
   public Response handleError(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
     if (exception instanceof RetriableException) {
-      LOG.warn("stage {}: retrying write to {} after {}", config.stage, record.topic(), DeadLetters.describe(exception));
+      log.warn("stage {}: retrying write to {} after {}", stage(), record.topic(), DeadLetters.describe(exception));
       return Response.retry();
     }
     return deadLetter(context, record.topic(), "cannot write output record to " + record.topic(), exception);
@@ -51,15 +40,9 @@ public class DeadLetterProductionExceptionHandler implements ProductionException
     boolean tooLarge = exception instanceof RecordTooLargeException;
     String reason = what + ": " + DeadLetters.describe(exception)
         + (tooLarge ? " (original value left out of this dead letter because of its size)" : "");
-    String sourceTopic = context == null ? null : context.topic();
-    int partition = context == null ? -1 : context.partition();
-    long offset = context == null ? -1 : context.offset();
-    byte[] key = context == null ? null : context.sourceRawKey();
-    byte[] value = context == null || tooLarge ? null : context.sourceRawValue();
-    LOG.error("stage {}: output to {} for record {}-{}@{} failed, sent to {}: {}", config.stage, outputTopic,
-        sourceTopic, partition, offset, config.topic, reason);
-    config.count(REASON_CLASS);
-    return Response.resume(List.of(DeadLetters.producerRecord(config.topic, DeadLetters.of(config.stage, sourceTopic,
-        partition, offset, reason, exception, key, value, System.currentTimeMillis()))));
+    Input input = tooLarge ? Input.of(context).withoutValue() : Input.of(context);
+    log.error("stage {}: output to {} for record {}-{}@{} failed, sent to {}: {}", stage(), outputTopic,
+        input.topic(), input.partition(), input.offset(), deadLetterTopic(), reason);
+    return Response.resume(deadLetter(REASON_CLASS, input, reason, exception));
   }
 }

@@ -1,25 +1,22 @@
 package org.alignstream.common.stage;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 import org.alignstream.common.observability.StageMetrics;
-import org.alignstream.common.serde.AvroDecodeException;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,23 +83,38 @@ public final class SafeStage {
   public static <I extends SpecificRecord> void addRoutedPerTask(StreamsBuilder builder, String stageName,
       String inputTopic, AvroSerde<I> in, Function<ProcessorContext<?, ?>, RoutingStageFunction<I>> fnPerTask, StageMetrics metrics,
       StoreBuilder<?>... stores) {
-    Objects.requireNonNull(builder, "builder");
-    Objects.requireNonNull(in, "in");
     Objects.requireNonNull(fnPerTask, "fnPerTask");
-    Objects.requireNonNull(metrics, "metrics");
-    if (stageName == null || stageName.isBlank()) {
-      throw new IllegalArgumentException("stageName must not be blank");
-    }
-    requireTopic(inputTopic, "inputTopic");
-    String node = stageName + "-" + inputTopic;
+    requireStage(builder, stageName, inputTopic, in, metrics);
     String[] storeNames = new String[stores.length];
     for (int i = 0; i < stores.length; i++) {
       builder.addStateStore(stores[i]);
       storeNames[i] = stores[i].name();
     }
+    wire(builder, stageName, inputTopic, () -> new SafeStageProcessor<>(stageName, inputTopic, in, fnPerTask, metrics),
+        storeNames);
+  }
+
+  /** What every stage needs (for {@link BatchingStage} too): a builder, a stage name, an input topic, its serde, metrics. */
+  static void requireStage(StreamsBuilder builder, String stageName, String inputTopic, AvroSerde<?> in,
+      StageMetrics metrics) {
+    Objects.requireNonNull(builder, "builder");
+    Objects.requireNonNull(in, "in");
+    Objects.requireNonNull(metrics, "metrics");
+    if (stageName == null || stageName.isBlank()) {
+      throw new IllegalArgumentException("stageName must not be blank");
+    }
+    requireTopic(inputTopic, "inputTopic");
+  }
+
+  /**
+   * Reads {@code inputTopic} as raw bytes into the {@code processors} (connected to the stores {@code storeNames}) and
+   * writes what they forward to the topics it names; the nodes are named after the stage and the input topic.
+   */
+  static void wire(StreamsBuilder builder, String stageName, String inputTopic,
+      ProcessorSupplier<byte[], byte[], byte[], Routed> processors, String... storeNames) {
+    String node = stageName + "-" + inputTopic;
     builder.stream(inputTopic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray()).withName(node + "-source"))
-        .process(() -> new SafeStageProcessor<>(stageName, inputTopic, in, fnPerTask, metrics), Named.as(node + "-process"),
-            storeNames)
+        .process(processors, Named.as(node + "-process"), storeNames)
         .to((key, value, context) -> value.topic(),
             Produced.with(Serdes.ByteArray(), Routed.SERDE).withName(node + "-sink"));
   }
@@ -136,87 +148,29 @@ public final class SafeStage {
 
     private static final Logger LOG = LoggerFactory.getLogger(SafeStage.class);
 
-    private final String stage;
-    private final String inputTopic;
-    private final AvroSerde<I> in;
+    private final OutcomeWriter<I> writer;
     private final Function<ProcessorContext<?, ?>, RoutingStageFunction<I>> fnPerTask;
     private RoutingStageFunction<I> fn;
-    private final StageMetrics metrics;
-    private final String typeName;
-    private ProcessorContext<byte[], Routed> context;
 
     SafeStageProcessor(String stage, String inputTopic, AvroSerde<I> in,
         Function<ProcessorContext<?, ?>, RoutingStageFunction<I>> fnPerTask, StageMetrics metrics) {
-      this.stage = stage;
-      this.inputTopic = inputTopic;
-      this.in = in;
+      this.writer = new OutcomeWriter<>(stage, inputTopic, in, metrics, LOG);
       this.fnPerTask = fnPerTask;
-      this.metrics = metrics;
-      this.typeName = in.type().getSimpleName();
     }
 
     @Override
     public void init(ProcessorContext<byte[], Routed> context) {
-      this.context = context;
-      this.fn = Objects.requireNonNull(fnPerTask.apply(context), "the stage function for a task is null");
+      writer.init(context);
+      fn = Objects.requireNonNull(fnPerTask.apply(context), "the stage function for a task is null");
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-      metrics.recordIn();
-      if (record.value() == null) {
-        deadLetter(record, NULL_INPUT, "record has no value (null); expected a " + typeName, null);
-        return;
+      OutcomeWriter.Source source = writer.received(record);
+      I input = writer.decode(source);
+      if (input != null) {
+        writer.write(source, writer.outcome("processing", () -> fn.apply(input)));
       }
-      I input;
-      try {
-        input = in.decode(record.value());
-      } catch (AvroDecodeException e) {
-        deadLetter(record, DECODE, e.getMessage(), e);
-        return;
-      }
-      List<StageOutput> outputs;
-      try {
-        outputs = fn.apply(input);
-      } catch (InvalidRecordException e) {
-        deadLetter(record, INVALID, "invalid " + typeName + ": " + e.getMessage(), e);
-        return;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new StreamsException("stage " + stage + " was interrupted while processing a " + typeName, e);
-      } catch (Exception e) {
-        deadLetter(record, ERROR, "stage " + stage + " failed on a " + typeName + ": " + DeadLetters.describe(e), e);
-        return;
-      }
-      if (outputs == null) {
-        deadLetter(record, NULL_OUTPUT, "stage " + stage + " returned no result (null) for a " + typeName, null);
-        return;
-      }
-      List<Record<byte[], Routed>> encoded = new ArrayList<>(outputs.size());
-      for (StageOutput output : outputs) {
-        try {
-          Objects.requireNonNull(output, "a null StageOutput in the result list");
-          encoded.add(record.withKey(output.key(record.key())).withValue(new Routed(output.topic(), output.encode())));
-        } catch (RuntimeException e) {
-          deadLetter(record, ENCODE, "stage " + stage + " produced an output it cannot write for a " + typeName + ": "
-              + DeadLetters.describe(e), e);
-          return;
-        }
-      }
-      encoded.forEach(context::forward);
-      metrics.recordsOut(encoded.size());
-    }
-
-    private void deadLetter(Record<byte[], byte[]> record, String reasonClass, String reason, Throwable error) {
-      RecordMetadata meta = context.recordMetadata().orElse(null);
-      String topic = meta == null ? inputTopic : meta.topic();
-      int partition = meta == null ? -1 : meta.partition();
-      long offset = meta == null ? -1 : meta.offset();
-      LOG.warn("stage {}: record {}-{}@{} sent to {}: {}", stage, topic, partition, offset, Topics.DEAD_LETTERS, reason);
-      byte[] value = DeadLetters.serde().encode(DeadLetters.of(stage, topic, partition, offset, reason, error,
-          record.key(), record.value(), context.currentSystemTimeMs()));
-      context.forward(record.withValue(new Routed(Topics.DEAD_LETTERS, value)));
-      metrics.deadLetter(reasonClass);
     }
   }
 }

@@ -24,8 +24,8 @@ import org.apache.kafka.streams.TopologyTestDriver;
  * all as byte arrays (the stages read and write raw bytes and decode them themselves).
  *
  * <pre>{@code
- * try (StageTestDriver stage = new StageTestDriver(ScorerTopology.build(model, metrics), ScorerTopology.STAGE,
- *         Topics.CANDIDATES, Topics.SCORED_CANDIDATES)) {
+ * try (StageTestDriver stage = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT, models, metrics),
+ *         ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES)) {
  *     stage.pipe("r1", bytes);
  *     ScoredCandidateSet out = stage.readOutput("r1", SCORED);
  * }

@@ -33,6 +33,7 @@ import org.alignstream.generator.StepProposer;
 import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.drills.fuzz.BadRecords.BadRecord;
 import org.alignstream.scorer.RewardModelRegistry;
+import org.alignstream.scorer.ScorerConfig;
 import org.alignstream.scorer.ScorerTopology;
 import org.alignstream.selector.SelectorTopology;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -213,8 +214,8 @@ class BadRecordsTest {
         StageMetrics scorer = new StageMetrics("scorer");
         RewardModelRegistry models = new RewardModelRegistry(uncallable("sentiment"));
         models.add(uncallable("sentiment-partial"));
-        check(ScorerTopology.build(models, new ScorerTopology.Limits(limits.maxCandidates(), limits.maxTextChars()),
-                scorer), scorer, List.of(Topics.CANDIDATES), bad, perKind);
+        check(ScorerTopology.build(ScorerConfig.DEFAULT.withLimits(
+                new ScorerConfig.Limits(limits.maxCandidates(), limits.maxTextChars())), models, scorer), scorer, List.of(Topics.CANDIDATES), bad, perKind);
 
         StageMetrics selector = new StageMetrics("selector");
         check(SelectorTopology.build(selector), selector, List.of(Topics.SCORED_CANDIDATES), bad, perKind);

@@ -1,0 +1,197 @@
+package org.alignstream.scorer;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.alignstream.avro.Candidate;
+import org.alignstream.avro.CandidateSet;
+import org.alignstream.avro.DecodeState;
+import org.alignstream.avro.ModelRef;
+import org.alignstream.avro.ScoredCandidateSet;
+import org.alignstream.avro.Strategy;
+import org.alignstream.avro.TokenCredit;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.common.validation.RecordChecks;
+import org.alignstream.common.validation.StrategyParameters;
+import org.alignstream.core.decoding.AlignmentMethod;
+import org.alignstream.core.decoding.ResponseEnd;
+import org.alignstream.inference.reward.RewardModel;
+import org.alignstream.scorer.ScorerConfig.CreditOptions;
+import org.alignstream.scorer.ScorerConfig.Limits;
+
+/**
+ * Scores candidate sets, free of Kafka: checks a set ({@link RecordChecks#checkSet}: the request, the decoding state
+ * and the candidates as the generator makes them, within {@link Limits}), then scores all its candidates with the
+ * request's reward model (resolved in a {@link RewardModelRegistry}) in one padded batch call and stamps the reward
+ * model's id, version and kind on the result. For rbon_wd it also gives each candidate's sentence embedding (from the
+ * same encoder pass); for tq_star with indirect transfer, each candidate's reward under the baseline's reward model. A
+ * decoding state rides along unchanged. An invalid set never reaches a model; a bad request (an unknown model, rbon_wd
+ * with a model without embeddings) throws {@link InvalidRecordException}.
+ *
+ * <p>Per-token credit ({@link CreditOptions}): when the reward model has it (an encoder model whose encoder exposes
+ * its attention: dense credit from attention, Chan et al. 2024; a token-level model: its own per-token rewards), each
+ * candidate's reward spread over its tokens goes to {@code token_credits}, from the same encoder pass as the
+ * rewards. A stepwise round gets it only if one of its candidates can end the response (the rounds in between never
+ * become an answer, so they are not charged for it); other models and rounds leave {@code token_credits} empty.
+ *
+ * <p>Inference time and batch sizes go to the {@link StageMetrics}; the time spent goes to the result's
+ * {@code timings_ms} under {@link ScorerTopology#STAGE}.
+ */
+public final class CandidateScorer {
+
+    private final RewardModelRegistry models;
+    private final Limits limits;
+    private final CreditOptions credit;
+    private final StageMetrics metrics;
+
+    public CandidateScorer(RewardModelRegistry models, Limits limits, CreditOptions credit, StageMetrics metrics) {
+        this.models = Objects.requireNonNull(models, "models");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.credit = Objects.requireNonNull(credit, "credit");
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Checks one candidate set, then scores it (one batch per reward model used); no version is swapped meanwhile. */
+    public ScoredCandidateSet score(CandidateSet set) {
+        AlignmentMethod method = check(set);
+        return models.read(() -> scoreWithVersionsFixed(set, method));
+    }
+
+    RewardModelRegistry models() {
+        return models;
+    }
+
+    Limits limits() {
+        return limits;
+    }
+
+    StageMetrics metrics() {
+        return metrics;
+    }
+
+    /** The checks of {@link #score} ({@link RecordChecks#checkSet} within the limits): the set's method, or a throw. */
+    AlignmentMethod check(CandidateSet set) {
+        return RecordChecks.checkSet(set.getRequest(), set.getDecodeState(), set.getCandidates(),
+                limits.maxCandidates(), limits.maxTextChars());
+    }
+
+    /** A checked set ready to score; call under the registry's read lock ({@link RewardModelRegistry#read}). */
+    Job job(CandidateSet set, AlignmentMethod method) {
+        return prepare(set, method, models, credit);
+    }
+
+    private ScoredCandidateSet scoreWithVersionsFixed(CandidateSet set, AlignmentMethod method) {
+        Job job = job(set, method);
+        long start = System.nanoTime();
+        RewardModel.Scores scores = job.rewardModel.score(job.prompt, job.texts, job.outputs);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        metrics.observeInference(job.rewardModel.id(), seconds);
+        metrics.observeBatch(job.texts.size());
+        double[] baselineRewards = null;
+        if (job.baselineReward != null) {
+            long baselineStart = System.nanoTime();
+            baselineRewards = job.baselineReward.score(job.prompt, job.texts);
+            metrics.observeInference(job.baselineReward.id(), (System.nanoTime() - baselineStart) / 1e9);
+            seconds = (System.nanoTime() - start) / 1e9;
+        }
+        return finish(job, scores, baselineRewards, seconds);
+    }
+
+    /** One candidate set ready to score: its models (resolved), texts and what it needs besides rewards. */
+    record Job(CandidateSet set, RewardModel rewardModel, RewardModel baselineReward, String prompt,
+               List<String> texts, RewardModel.Outputs outputs) {
+        RewardModel.Group group() {
+            return new RewardModel.Group(prompt, texts, outputs);
+        }
+    }
+
+    /** Resolves a checked set's models (under the registry's read lock) and what it needs; bad requests throw. */
+    private static Job prepare(CandidateSet set, AlignmentMethod method, RewardModelRegistry models,
+                               CreditOptions credit) {
+        Strategy strategy = set.getRequest().getStrategy();
+        RewardModel rewardModel = models.resolve(strategy.getRewardModel(), strategy.getRewardModelVersion());
+        RewardModel baselineReward = method.needsBaselineRewards(StrategyParameters.of(strategy))
+                ? models.resolve(strategy.getBaselineRewardModel()) : null;
+        if (method.needsEmbeddings() && !rewardModel.hasEmbeddings()) {
+            throw new InvalidRecordException(method.wireName() + " needs sentence embeddings and reward model '"
+                    + rewardModel.id() + "' has none");
+        }
+        List<String> texts = new ArrayList<>(set.getCandidates().size());
+        for (Candidate c : set.getCandidates()) {
+            texts.add(c.getText());
+        }
+        boolean withCredit = credit.enabled() && rewardModel.hasTokenCredit() && mayEndResponse(set);
+        return new Job(set, rewardModel, baselineReward, set.getRequest().getPrompt(), texts,
+                new RewardModel.Outputs(method.needsEmbeddings(), withCredit, credit.beta()));
+    }
+
+    /**
+     * The scored set from the model's results for a job ({@code baseline}: the baseline's rewards, null without one)
+     * and the seconds its inference took; results that do not fit the candidates throw.
+     */
+    static ScoredCandidateSet finish(Job job, RewardModel.Scores scores, double[] baseline, double seconds) {
+        CandidateSet set = job.set;
+        RewardModel rewardModel = job.rewardModel;
+        int n = job.texts.size();
+        double[] rewards = scores.rewards();
+        List<List<Float>> embeddings = scores.embeddings() == null ? List.of()
+                : AvroScores.embeddings(scores.embeddings());
+        requireOnePerCandidate(rewards, n, rewardModel);
+        List<List<TokenCredit>> credits = scores.credits() == null ? List.of()
+                : AvroScores.tokenCredits(scores.credits());
+        if (!credits.isEmpty() && credits.size() != n) {
+            throw new IllegalStateException("reward model returned credit for " + credits.size() + " of " + n
+                    + " candidates (" + rewardModel.id() + ")");
+        }
+        List<Double> baselineRewards = List.of();
+        if (baseline != null) {
+            requireOnePerCandidate(baseline, n, job.baselineReward);
+            baselineRewards = AvroScores.doubles(baseline);
+        }
+        Map<String, Double> timings = new HashMap<>(set.getTimingsMs());
+        timings.put(ScorerTopology.STAGE, seconds * 1000.0);
+        return ScoredCandidateSet.newBuilder()
+                .setRequest(set.getRequest())
+                .setPromptTokenIds(set.getPromptTokenIds())
+                .setCandidates(set.getCandidates())
+                .setRewards(AvroScores.doubles(rewards))
+                .setGeneratorModel(set.getGeneratorModel())
+                .setRewardModel(new ModelRef(rewardModel.id(), rewardModel.version()))
+                .setRewardModelKind(rewardModel.kind())
+                .setEmbeddings(embeddings)
+                .setBaselineRewards(baselineRewards)
+                .setTimingsMs(timings)
+                .setDecodeState(set.getDecodeState())
+                .setTokenCredits(credits)
+                .build();
+    }
+
+    private static void requireOnePerCandidate(double[] rewards, int candidates, RewardModel model) {
+        if (rewards.length != candidates) {
+            throw new IllegalStateException("reward model returned " + rewards.length + " rewards for " + candidates
+                    + " candidates (" + model.id() + ")");
+        }
+    }
+
+    /**
+     * Whether one of the set's candidates can become the answer: always for whole-response methods; for a stepwise
+     * round, if choosing some candidate ends the response ({@link ResponseEnd}, as the selector decides).
+     */
+    static boolean mayEndResponse(CandidateSet set) {
+        DecodeState state = set.getDecodeState();
+        if (state == null) {
+            return true;
+        }
+        int maxNewTokens = set.getRequest().getStrategy().getMaxNewTokens();
+        for (Candidate c : set.getCandidates()) {
+            if (ResponseEnd.reached(c.getFinishReason(), state.getTokenIds().size() + c.getTokenIds().size(),
+                    maxNewTokens)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
