@@ -1,5 +1,6 @@
 package org.alignstream.clients;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.HashMap;
@@ -11,7 +12,6 @@ import org.alignstream.common.runtime.KafkaClientOptions;
 import org.alignstream.avro.FeedbackEvent;
 import org.alignstream.avro.PreferenceEvent;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -93,7 +93,7 @@ public final class FeedbackClient implements Callable<Integer>, AutoCloseable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        return new KafkaProducer<>(p, new StringSerializer(), AvroSerde.of(FeedbackEvent.class).serializer());
+        return new KafkaProducer<>(p, new StringSerializer(), Pipeline.FEEDBACK.serde().serializer());
     }
 
     /** Publishes one event keyed by its id. */

@@ -1,5 +1,6 @@
 package org.alignstream.clients;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -10,7 +11,6 @@ import java.util.Set;
 import java.util.UUID;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.PromptRequest;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -38,13 +38,13 @@ public final class PromptClient implements AutoCloseable {
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        producer = new KafkaProducer<>(p, new StringSerializer(), AvroSerde.of(PromptRequest.class).serializer());
+        producer = new KafkaProducer<>(p, new StringSerializer(), Pipeline.PROMPTS.serde().serializer());
         Map<String, Object> c = new java.util.HashMap<>(clientConfig);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a reader must not create the pipeline's topics
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "alignstream-client-" + UUID.randomUUID());
-        consumer = new KafkaConsumer<>(c, new StringDeserializer(), AvroSerde.of(AlignedResponse.class).deserializer());
+        consumer = new KafkaConsumer<>(c, new StringDeserializer(), Pipeline.ALIGNED_RESPONSES.serde().deserializer());
         List<TopicPartition> partitions = new ArrayList<>();
         for (PartitionInfo info : consumer.partitionsFor(Topics.ALIGNED_RESPONSES, Duration.ofSeconds(30))) {
             partitions.add(new TopicPartition(info.topic(), info.partition()));

@@ -1,5 +1,6 @@
 package org.alignstream.clients;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +48,7 @@ import picocli.CommandLine.Spec;
         RewardModelTool.Rollback.class}, description = "Lists reward-model versions and rolls a model back.")
 public final class RewardModelTool {
 
-    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    private static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
     /** The largest head the tool reads back (inline or from a model store). */
     static final long MAX_HEAD_BYTES = 64L << 20;
 

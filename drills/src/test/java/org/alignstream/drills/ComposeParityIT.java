@@ -72,7 +72,7 @@ import picocli.CommandLine;
  * healthcheck.
  *
  * <p>The set-up and the four stages: each a separate JVM started with exactly the image's command ({@code java -cp
- * <the jar and lib/ the Dockerfile copies> <MAIN_CLASS build argument>}, no other JVM option) and exactly the
+ * <the jar and lib/ of the service's MODULE, as the Dockerfile copies them> <MAIN_CLASS build argument>}, no other JVM option) and exactly the
  * environment the compose file gives the service (anchors, merge keys and variables resolved), with only the bootstrap
  * servers (compose's {@code kafka:9092} to the in-process INTERNAL listener), the HTTP port and the state directory
  * swapped. The set-up runs to completion first (topics, users, ACLs), as {@code service_completed_successfully} makes
@@ -269,7 +269,6 @@ class ComposeParityIT {
     @Test
     void theSetUpAndTheStagesRunWithExactlyTheComposeCommandAndEnvironmentOnTheSecuredBroker() throws Exception {
         long start = System.nanoTime();
-        String classpath = imageClasspath(root);
 
         // ---- the one-shot set-up, as the super user: topics, users, ACLs
         List<String> setups = compose.setupServices();
@@ -278,7 +277,9 @@ class ComposeParityIT {
         assertThat(ComposeFile.mainClass(setupService)).isEqualTo(ComposeFile.SETUP_MAIN_CLASS);
         Map<String, String> setupEnv = new HashMap<>(ComposeFile.environment(setupService));
         setupEnv.put("ALIGNSTREAM_BOOTSTRAP_SERVERS", mapped(setupEnv.get("ALIGNSTREAM_BOOTSTRAP_SERVERS")));
-        ServiceProcess setup = processes.launchExactly(setups.get(0), classpath, ComposeFile.SETUP_MAIN_CLASS, setupEnv);
+        ServiceProcess setup = processes.launchExactly(setups.get(0),
+                ImageClasspath.of(root, ComposeFile.module(setupService)).classpath(), ComposeFile.SETUP_MAIN_CLASS,
+                setupEnv);
         assertThat(setup.process.waitFor(120, TimeUnit.SECONDS)).as("the set-up finishes").isTrue();
         assertThat(setup.process.exitValue()).as("set-up exit code; log:%n%s", setup.logText()).isZero();
         assertThat(setup.logText()).contains("topics, 5 users and " + AccessControl.aclBindings(AccessControl.standard())
@@ -311,6 +312,7 @@ class ComposeParityIT {
                     .isEqualTo(DeploymentChecks.STAGE_USERS.get(stage.getValue()));
             System.out.printf("compose parity: %s = java -cp <image classpath> %s with %s%n", stage.getKey(),
                     stage.getValue(), new TreeSet<>(composeEnv.keySet()));
+            String classpath = ImageClasspath.of(root, ComposeFile.module(compose.service(stage.getKey()))).classpath();
             running.put(stage.getKey(), processes.launchExactly(stage.getKey(), classpath, stage.getValue(), env));
         }
         for (ServiceProcess p : running.values()) {
@@ -434,34 +436,6 @@ class ComposeParityIT {
             Config config = admin.describeConfigs(List.of(rewardModels)).all().get(60, TimeUnit.SECONDS).get(rewardModels);
             assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
         }
-    }
-
-    /**
-     * The classpath of the image: the jar and lib/ that ops/docker/Dockerfile copies from {@code local/target} (left
-     * there by the package phase, which runs before this test), in the order its launcher names them.
-     */
-    private static String imageClasspath(Path root) {
-        String dockerfile = ComposeFile.read(root.resolve("ops/docker/Dockerfile"));
-        String jar = null;
-        String lib = null;
-        for (String line : dockerfile.split("\n")) {
-            String[] t = line.strip().split("\\s+");
-            if (t.length == 4 && t[0].equals("COPY") && t[1].startsWith("--from=")) {
-                String local = t[2].substring(t[2].indexOf("local/target/"));
-                if (local.endsWith(".jar")) {
-                    jar = local;
-                } else if (local.replaceAll("/+$", "").endsWith("/lib")) {
-                    lib = local.replaceAll("/+$", "");
-                }
-            }
-        }
-        assertThat(jar).as("the jar the Dockerfile copies").isNotNull();
-        assertThat(lib).as("the lib/ the Dockerfile copies").isNotNull();
-        Path jarPath = root.resolve(jar);
-        Path libPath = root.resolve(lib);
-        assertThat(jarPath).as("run after the package phase (mvn verify)").isRegularFile();
-        assertThat(libPath).isDirectory();
-        return jarPath + java.io.File.pathSeparator + libPath.resolve("*");
     }
 
     /** The stage's /metrics, after waiting (up to the answer timeout) for a line to appear if one is given. */

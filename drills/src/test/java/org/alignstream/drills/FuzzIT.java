@@ -1,5 +1,6 @@
 package org.alignstream.drills;
 
+import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.clients.FeedbackClient;
 import org.alignstream.clients.PromptClient;
 import org.alignstream.harness.AlignmentChecks;
@@ -62,7 +63,7 @@ import org.junit.jupiter.api.Test;
  * model, the reward models and the feedback backbone ran exactly as often as the good records need.
  *
  * <p>{@code -Dfuzz.seed} changes the records. Run alone with
- * {@code mvn -B -o -pl local -am verify -Dit.test=FuzzIT -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false}.
+ * {@code mvn -B -o -pl drills -am verify -Dit.test=FuzzIT -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class FuzzIT {
     static {
@@ -77,8 +78,8 @@ class FuzzIT {
     /** The scorer's --max-model-bytes here: small enough that an oversized payload still fits the broker's limit. */
     static final int MAX_MODEL_BYTES = 256 * 1024;
 
-    private static final AvroSerde<PromptRequest> PROMPT = AvroSerde.of(PromptRequest.class);
-    private static final AvroSerde<FeedbackEvent> FEEDBACK = AvroSerde.of(FeedbackEvent.class);
+    private static final AvroSerde<PromptRequest> PROMPT = Pipeline.PROMPTS.serde();
+    private static final AvroSerde<FeedbackEvent> FEEDBACK = Pipeline.FEEDBACK.serde();
 
     private static EmbeddedKafkaCluster kafka;
     private static LocalPipeline pipeline;

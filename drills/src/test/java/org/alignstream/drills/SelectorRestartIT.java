@@ -1,5 +1,6 @@
 package org.alignstream.drills;
 
+import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.clients.PromptClient;
 import org.alignstream.harness.BareDecodingLoop;
 import org.alignstream.harness.LocalPipeline;
@@ -75,7 +76,7 @@ class SelectorRestartIT {
     private static final String SELECTOR_CONFIG = "consumer.session.timeout.ms=6000,consumer.heartbeat.interval.ms=1000,"
             + "producer.transaction.timeout.ms=5000";
 
-    private static final AvroSerde<DecodeState> STEPS = AvroSerde.of(DecodeState.class);
+    private static final AvroSerde<DecodeState> STEPS = Pipeline.DECODE_STEPS.serde();
 
     private static EmbeddedKafkaCluster kafka;
     private static LocalPipeline pipeline;

@@ -79,8 +79,8 @@ public final class FeedbackTopology {
                                  Function<String, LinearHead> bundledHead, ExecutorService executor, int everyEvents,
                                  long everyMs, StageMetrics metrics, HeadPayloads heads) {
         StreamsBuilder builder = new StreamsBuilder();
-        AvroSerde<TrainingExample> exampleSerde = AvroSerde.of(TrainingExample.class);
-        SafeStage.addRouted(builder, STAGE, Topics.FEEDBACK, AvroSerde.of(FeedbackEvent.class), event -> {
+        AvroSerde<TrainingExample> exampleSerde = Pipeline.FEEDBACK_EXAMPLES.serde();
+        SafeStage.addRouted(builder, STAGE, Topics.FEEDBACK, Pipeline.FEEDBACK.serde(), event -> {
             long start = System.nanoTime();
             TrainingExample example = examples.build(event);
             metrics.observeInference("feedback-features", (System.nanoTime() - start) / 1e9);

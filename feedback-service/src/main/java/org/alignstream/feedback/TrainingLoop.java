@@ -1,5 +1,6 @@
 package org.alignstream.feedback;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,8 +43,8 @@ final class TrainingLoop {
     static final String PUBLISHED_STORE = "feedback-published-versions";
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
-    private static final AvroSerde<TrainingExample> EXAMPLES = AvroSerde.of(TrainingExample.class);
-    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    private static final AvroSerde<TrainingExample> EXAMPLES = Pipeline.FEEDBACK_EXAMPLES.serde();
+    private static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
 
     /** How a trained head is published: {@code reward-models} with the key it should have. */
     interface Publisher {

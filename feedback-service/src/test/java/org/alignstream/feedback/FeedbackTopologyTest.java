@@ -1,5 +1,6 @@
 package org.alignstream.feedback;
 
+import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.avro.TrainingExample;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,8 +39,8 @@ import java.nio.file.Path;
  */
 class FeedbackTopologyTest {
 
-    static final AvroSerde<FeedbackEvent> EVENTS = AvroSerde.of(FeedbackEvent.class);
-    static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    static final AvroSerde<FeedbackEvent> EVENTS = Pipeline.FEEDBACK.serde();
+    static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
 
     /**
      * Features (count of 'x', count of 'y', 1); tokens are the whitespace-separated words, each with its own (count of
@@ -374,7 +375,7 @@ class FeedbackTopologyTest {
      */
     @Test
     void examplesThatAreNotAsTheFirstStepMakesThemAreDeadLetteredAndNeverStored() {
-        AvroSerde<TrainingExample> examples = AvroSerde.of(TrainingExample.class);
+        AvroSerde<TrainingExample> examples = Pipeline.FEEDBACK_EXAMPLES.serde();
         Object[][] cases = {
             {"no-id", example(" ", b -> { }), "training example has no event id"},
             {"model", example("e1", b -> b.setRewardModel("gold")),

@@ -32,10 +32,10 @@ public final class GeneratorTopology {
     public static Topology build(RequestLimits limits, CandidateSampler sampler, StepProposer proposer,
                                  StageMetrics metrics) {
         StreamsBuilder builder = new StreamsBuilder();
-        AvroSerde<CandidateSet> out = AvroSerde.of(CandidateSet.class);
-        SafeStage.add(builder, STAGE, Topics.PROMPTS, AvroSerde.of(PromptRequest.class), Topics.CANDIDATES, out,
+        AvroSerde<CandidateSet> out = Pipeline.CANDIDATES.serde();
+        SafeStage.add(builder, STAGE, Topics.PROMPTS, Pipeline.PROMPTS.serde(), Topics.CANDIDATES, out,
                 request -> generate(request, limits, sampler, proposer, metrics), metrics);
-        SafeStage.add(builder, STAGE, Topics.DECODE_STEPS, AvroSerde.of(DecodeState.class), Topics.CANDIDATES, out,
+        SafeStage.add(builder, STAGE, Topics.DECODE_STEPS, Pipeline.DECODE_STEPS.serde(), Topics.CANDIDATES, out,
                 state -> {
                     limits.validate(state);
                     return propose(state, proposer, metrics);

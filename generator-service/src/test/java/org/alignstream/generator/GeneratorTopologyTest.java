@@ -1,5 +1,6 @@
 package org.alignstream.generator;
 
+import org.alignstream.common.pipeline.Pipeline;
 import static org.alignstream.common.testing.StageTestDriver.key;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,8 +31,8 @@ import org.junit.jupiter.api.Test;
 
 class GeneratorTopologyTest {
 
-    private static final AvroSerde<PromptRequest> PROMPTS = AvroSerde.of(PromptRequest.class);
-    private static final AvroSerde<CandidateSet> CANDIDATES = AvroSerde.of(CandidateSet.class);
+    private static final AvroSerde<PromptRequest> PROMPTS = Pipeline.PROMPTS.serde();
+    private static final AvroSerde<CandidateSet> CANDIDATES = Pipeline.CANDIDATES.serde();
     private static final RequestLimits LIMITS = new RequestLimits(16, 64, 200, 100);
 
     /**
@@ -121,7 +122,7 @@ class GeneratorTopologyTest {
     }
 
     private static final StepProposer NO_STEPS = new FakeProposer();
-    private static final AvroSerde<DecodeState> STATES = AvroSerde.of(DecodeState.class);
+    private static final AvroSerde<DecodeState> STATES = Pipeline.DECODE_STEPS.serde();
 
     private final StageMetrics metrics = new StageMetrics(GeneratorTopology.STAGE);
     private final FakeSampler sampler = new FakeSampler();

@@ -1,5 +1,6 @@
 package org.alignstream.harness;
 
+import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.clients.AlignClient;
 import org.alignstream.clients.FeedbackClient;
 import org.alignstream.clients.PromptClient;
@@ -63,8 +64,8 @@ import picocli.CommandLine;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AccessControlIT {
-    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
-    private static final AvroSerde<AlignedResponse> RESPONSES = AvroSerde.of(AlignedResponse.class);
+    private static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
+    private static final AvroSerde<AlignedResponse> RESPONSES = Pipeline.ALIGNED_RESPONSES.serde();
     private static final AvroSerde<DeadLetter> DEAD_LETTERS = DeadLetters.serde();
     private static final long POISONED_VERSION = 99;
 

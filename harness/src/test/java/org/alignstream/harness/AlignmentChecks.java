@@ -1,5 +1,6 @@
 package org.alignstream.harness;
 
+import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.clients.PromptClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,7 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /** Happy-path assertions shared by the pipeline integration tests (embedded broker and Testcontainers). */
 public final class AlignmentChecks {
-    public static final AvroSerde<ScoredCandidateSet> SCORED = AvroSerde.of(ScoredCandidateSet.class);
+    public static final AvroSerde<ScoredCandidateSet> SCORED = Pipeline.SCORED_CANDIDATES.serde();
 
     /**
      * Largest |batch score − score alone| accepted. Measured with the early lm-austen export (near-gibberish text at

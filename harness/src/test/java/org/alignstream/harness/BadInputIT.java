@@ -1,5 +1,6 @@
 package org.alignstream.harness;
 
+import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.clients.PromptClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,7 +43,7 @@ import org.junit.jupiter.api.Test;
  * answered exactly once; nothing else is dead-lettered.
  */
 class BadInputIT {
-    private static final AvroSerde<PromptRequest> PROMPT = AvroSerde.of(PromptRequest.class);
+    private static final AvroSerde<PromptRequest> PROMPT = Pipeline.PROMPTS.serde();
 
     private static PipelineFixture fixture;
 
@@ -96,14 +97,14 @@ class BadInputIT {
         }
         PromptRequest scoredRequest = PromptRequest.newBuilder().setId("bad-scored-mismatch").setPrompt("Her mother")
                 .setStrategy(Strategy.newBuilder().setN(3).build()).build();
-        byte[] mismatched = AvroSerde.of(ScoredCandidateSet.class).encode(ScoredCandidateSet.newBuilder()
+        byte[] mismatched = Pipeline.SCORED_CANDIDATES.serde().encode(ScoredCandidateSet.newBuilder()
                 .setRequest(scoredRequest).setPromptTokenIds(List.of(0, 1)).setCandidates(three)
                 .setRewards(List.of(0.5, 0.25)).setGeneratorModel(model).setRewardModel(model).build());
         return List.of(
                 toPrompts("bad-random", noise, "cannot decode PromptRequest", "not Avro single-object encoding"),
                 toPrompts("bad-too-short", new byte[] {(byte) 0xC3, 0x01, 7}, "too short"),
                 toPrompts("bad-truncated", Arrays.copyOf(valid, valid.length / 2), "truncated or corrupt body"),
-                toPrompts("bad-wrong-type", AvroSerde.of(AlignedResponse.class).encode(response),
+                toPrompts("bad-wrong-type", Pipeline.ALIGNED_RESPONSES.serde().encode(response),
                         "wrong record type", "org.alignstream.avro.AlignedResponse"),
                 toPrompts("bad-null", null, "record has no value", "PromptRequest"),
                 toPrompts("bad-empty-prompt", prompt("bad-empty-prompt", s -> s, ""), "prompt is empty"),

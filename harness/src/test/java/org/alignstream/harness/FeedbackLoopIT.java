@@ -1,5 +1,6 @@
 package org.alignstream.harness;
 
+import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.clients.FeedbackClient;
 import org.alignstream.clients.PromptClient;
 import org.alignstream.clients.RewardModelTool;
@@ -36,7 +37,7 @@ import org.junit.jupiter.api.Test;
  * sent, none lost.
  */
 class FeedbackLoopIT {
-    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    private static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
     private static final List<String> SEA = SeaOverTown.SEA;
     private static final List<String> TOWN = SeaOverTown.TOWN;
 

@@ -1,5 +1,6 @@
 package org.alignstream.scorer;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,7 @@ import org.alignstream.scorer.ScorerConfig.Limits;
  * by set, so only the bad set fails.
  */
 final class BatchScorer implements BatchStageFunction<CandidateSet> {
-    private static final AvroSerde<ScoredCandidateSet> SCORED = AvroSerde.of(ScoredCandidateSet.class);
+    private static final AvroSerde<ScoredCandidateSet> SCORED = Pipeline.SCORED_CANDIDATES.serde();
 
     private final CandidateScorer scorer;
     private final RewardModelRegistry models;

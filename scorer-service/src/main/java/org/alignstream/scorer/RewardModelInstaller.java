@@ -1,5 +1,6 @@
 package org.alignstream.scorer;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.util.List;
 import org.alignstream.avro.RewardModelVersion;
 import org.alignstream.common.models.ModelStore;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class RewardModelInstaller {
 
     private static final Logger LOG = LoggerFactory.getLogger(RewardModelInstaller.class);
-    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    private static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
     private static final List<String> PROBE = List.of("What a lovely day.", "This is awful.");
 
     private final RewardModelRegistry registry;

@@ -5,7 +5,6 @@ import java.time.Duration;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.ScoredCandidateSet;
 import org.alignstream.common.observability.StageMetrics;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.stage.BatchingStage;
 import org.alignstream.common.stage.SafeStage;
 import org.alignstream.common.topics.Topics;
@@ -41,10 +40,10 @@ public final class ScorerTopology {
         ScorerConfig.Batching batching = config.batching();
         StreamsBuilder builder = new StreamsBuilder();
         if (!batching.enabled()) {
-            SafeStage.add(builder, STAGE, Topics.CANDIDATES, AvroSerde.of(CandidateSet.class),
-                    Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class), scorer::score, metrics);
+            SafeStage.add(builder, STAGE, Topics.CANDIDATES, Pipeline.CANDIDATES.serde(),
+                    Topics.SCORED_CANDIDATES, Pipeline.SCORED_CANDIDATES.serde(), scorer::score, metrics);
         } else {
-            BatchingStage.add(builder, STAGE, Topics.CANDIDATES, AvroSerde.of(CandidateSet.class),
+            BatchingStage.add(builder, STAGE, Topics.CANDIDATES, Pipeline.CANDIDATES.serde(),
                     new BatchScorer(scorer, batching),
                     new BatchingStage.Options(batching.maxRecords(), Duration.ofMillis(batching.maxWaitMs())), metrics);
         }

@@ -1,5 +1,6 @@
 package org.alignstream.scorer;
 
+import org.alignstream.common.pipeline.Pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
@@ -30,7 +31,7 @@ import java.nio.file.Path;
 /** Hot-swapping versions of the REAL default reward model (MiniLM + sentiment head). */
 class RewardModelInstallerTest {
 
-    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    private static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
     private static final List<String> TEXTS = List.of("What a wonderful, happy day.", "It was a dreadful, sad loss.");
 
     private final StageMetrics metrics = new StageMetrics("scorer");

@@ -1,5 +1,6 @@
 package org.alignstream.scorer;
 
+import org.alignstream.common.pipeline.Pipeline;
 import static org.alignstream.common.testing.StageTestDriver.key;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,8 +32,8 @@ import org.junit.jupiter.api.Test;
 
 class ScorerTopologyTest {
 
-    static final AvroSerde<CandidateSet> CANDIDATES = AvroSerde.of(CandidateSet.class);
-    static final AvroSerde<ScoredCandidateSet> SCORED = AvroSerde.of(ScoredCandidateSet.class);
+    static final AvroSerde<CandidateSet> CANDIDATES = Pipeline.CANDIDATES.serde();
+    static final AvroSerde<ScoredCandidateSet> SCORED = Pipeline.SCORED_CANDIDATES.serde();
 
     /**
      * Reward = length of the response text. Records every call (prompt and batch); throws for the prompt "explode" and

@@ -40,8 +40,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 public final class SelectorTopology {
     public static final String STAGE = Pipeline.SELECTOR.name();
 
-    private static final AvroSerde<AlignedResponse> RESPONSES = AvroSerde.of(AlignedResponse.class);
-    private static final AvroSerde<DecodeState> STEPS = AvroSerde.of(DecodeState.class);
+    private static final AvroSerde<AlignedResponse> RESPONSES = Pipeline.ALIGNED_RESPONSES.serde();
+    private static final AvroSerde<DecodeState> STEPS = Pipeline.DECODE_STEPS.serde();
 
     private SelectorTopology() {
     }
@@ -62,7 +62,7 @@ public final class SelectorTopology {
      */
     public static Topology build(StageMetrics metrics, LongSupplier clock, Duration roundRetention) {
         StreamsBuilder builder = new StreamsBuilder();
-        SafeStage.addRoutedPerTask(builder, STAGE, Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class),
+        SafeStage.addRoutedPerTask(builder, STAGE, Topics.SCORED_CANDIDATES, Pipeline.SCORED_CANDIDATES.serde(),
                 context -> {
                     KeyValueStore<String, String> store = context.getStateStore(RoundGuard.STORE);
                     RoundGuard guard = new RoundGuard(store, roundRetention.toMillis());

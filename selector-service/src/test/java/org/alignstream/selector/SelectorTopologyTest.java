@@ -1,5 +1,6 @@
 package org.alignstream.selector;
 
+import org.alignstream.common.pipeline.Pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -26,8 +27,8 @@ import org.junit.jupiter.api.Test;
 
 class SelectorTopologyTest {
 
-    private static final AvroSerde<ScoredCandidateSet> SCORED = AvroSerde.of(ScoredCandidateSet.class);
-    private static final AvroSerde<AlignedResponse> ALIGNED = AvroSerde.of(AlignedResponse.class);
+    private static final AvroSerde<ScoredCandidateSet> SCORED = Pipeline.SCORED_CANDIDATES.serde();
+    private static final AvroSerde<AlignedResponse> ALIGNED = Pipeline.ALIGNED_RESPONSES.serde();
     private static final ModelRef LM = new ModelRef("lm-austen", "0123456789ab");
     private static final ModelRef RM = new ModelRef("sentiment", "feedbeef0001");
     private static final long CREATED = 1_700_000_000_000L;
@@ -236,7 +237,7 @@ class SelectorTopologyTest {
                 .contains("rbon_wd for request wd-bad needs one embedding per candidate, the scored set has 0 for 3");
     }
 
-    private static final AvroSerde<DecodeState> STEPS = AvroSerde.of(DecodeState.class);
+    private static final AvroSerde<DecodeState> STEPS = Pipeline.DECODE_STEPS.serde();
 
     /** A scored round of an args request with 3 top tokens after a response of {@code done} tokens. */
     private static ScoredCandidateSet round(String id, int done, int maxNewTokens, List<Double> rewards, String lastFinish) {

@@ -1,5 +1,6 @@
 package org.alignstream.common.stage;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.nio.ByteBuffer;
 import org.alignstream.avro.DeadLetter;
 import org.alignstream.common.serde.AvroErrors;
@@ -14,7 +15,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 public final class DeadLetters {
 
   private static final class SerdeHolder {
-    static final AvroSerde<DeadLetter> SERDE = AvroSerde.of(DeadLetter.class);
+    static final AvroSerde<DeadLetter> SERDE = Pipeline.DEAD_LETTERS.serde();
   }
 
   private DeadLetters() {}

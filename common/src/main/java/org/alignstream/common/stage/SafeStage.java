@@ -1,5 +1,6 @@
 package org.alignstream.common.stage;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -31,8 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * StreamsBuilder builder = new StreamsBuilder();
- * SafeStage.add(builder, "scorer", Topics.CANDIDATES, AvroSerde.of(CandidateSet.class),
- *     Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class), scorer::score, metrics);
+ * SafeStage.add(builder, "scorer", Topics.CANDIDATES, Pipeline.CANDIDATES.serde(),
+ *     Topics.SCORED_CANDIDATES, Pipeline.SCORED_CANDIDATES.serde(), scorer::score, metrics);
  * Topology topology = builder.build();
  * }</pre>
  *

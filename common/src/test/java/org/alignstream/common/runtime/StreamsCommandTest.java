@@ -21,7 +21,6 @@ import java.util.Properties;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.common.observability.StageMetrics;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.serde.TestRecords;
 import org.alignstream.common.stage.DeadLetterDeserializationExceptionHandler;
 import org.alignstream.common.stage.DeadLetterHandlerConfig;
@@ -53,8 +52,8 @@ class StreamsCommandTest {
     protected Topology buildTopology(StageMetrics metrics) {
       calls.add("buildTopology");
       StreamsBuilder builder = new StreamsBuilder();
-      SafeStage.add(builder, stageName(), Topics.PROMPTS, AvroSerde.of(PromptRequest.class), Topics.CANDIDATES,
-          AvroSerde.of(CandidateSet.class), TestRecords::candidates, metrics);
+      SafeStage.add(builder, stageName(), Topics.PROMPTS, Pipeline.PROMPTS.serde(), Topics.CANDIDATES,
+          Pipeline.CANDIDATES.serde(), TestRecords::candidates, metrics);
       return builder.build();
     }
 

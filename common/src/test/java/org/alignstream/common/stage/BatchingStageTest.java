@@ -1,5 +1,6 @@
 package org.alignstream.common.stage;
 
+import org.alignstream.common.pipeline.Pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -28,8 +29,8 @@ import org.junit.jupiter.api.Test;
  */
 class BatchingStageTest {
 
-  private static final AvroSerde<PromptRequest> PROMPTS = AvroSerde.of(PromptRequest.class);
-  private static final AvroSerde<CandidateSet> CANDIDATES = AvroSerde.of(CandidateSet.class);
+  private static final AvroSerde<PromptRequest> PROMPTS = Pipeline.PROMPTS.serde();
+  private static final AvroSerde<CandidateSet> CANDIDATES = Pipeline.CANDIDATES.serde();
   private static final String STORE = BatchingStage.storeName("gen", Topics.PROMPTS);
 
   /** Admits every prompt but "alone" (handled at once) and "invalid"; a batch holding "boom" fails as a whole. */

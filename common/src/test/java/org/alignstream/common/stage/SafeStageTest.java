@@ -1,5 +1,6 @@
 package org.alignstream.common.stage;
 
+import org.alignstream.common.pipeline.Pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -26,8 +27,8 @@ import org.junit.jupiter.api.Test;
 class SafeStageTest {
 
   private static final String STAGE = "generator";
-  private static final AvroSerde<PromptRequest> PROMPTS = AvroSerde.of(PromptRequest.class);
-  private static final AvroSerde<CandidateSet> CANDIDATES = AvroSerde.of(CandidateSet.class);
+  private static final AvroSerde<PromptRequest> PROMPTS = Pipeline.PROMPTS.serde();
+  private static final AvroSerde<CandidateSet> CANDIDATES = Pipeline.CANDIDATES.serde();
 
   private final StageMetrics metrics = new StageMetrics(STAGE);
   private TopologyTestDriver driver;

@@ -1,5 +1,6 @@
 package org.alignstream.common.stage;
 
+import org.alignstream.common.pipeline.Pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,8 +34,8 @@ import org.junit.jupiter.api.Test;
 class UserTextNotLoggedTest {
 
   private static final String SECRET = "my bank password is hunter2, please rewrite this";
-  private static final AvroSerde<PromptRequest> PROMPTS = AvroSerde.of(PromptRequest.class);
-  private static final AvroSerde<FeedbackEvent> EVENTS = AvroSerde.of(FeedbackEvent.class);
+  private static final AvroSerde<PromptRequest> PROMPTS = Pipeline.PROMPTS.serde();
+  private static final AvroSerde<FeedbackEvent> EVENTS = Pipeline.FEEDBACK.serde();
 
   /** An output whose union field holds the prompt text itself: Avro cannot encode it and names the value. */
   private static FeedbackEvent badOutput(String text) {

@@ -1,5 +1,6 @@
 package org.alignstream.drills.fuzz;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -32,7 +33,7 @@ public final class BadModelVersions {
     public record Payload(String kind, String key, byte[] value, boolean refused) {
     }
 
-    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    private static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
 
     public static final List<String> KINDS = List.of("random-bytes", "empty-value", "truncated", "other-type",
             "garbage-body", "length-bomb", "trailing-bytes", "oversized", "wrong-backbone", "no-head", "corrupt-head",
@@ -83,7 +84,7 @@ public final class BadModelVersions {
             case "random-bytes" -> bytes(r, r.nextInt(300));
             case "empty-value" -> new byte[0];
             case "truncated" -> Arrays.copyOf(valid, r.nextInt(valid.length));
-            case "other-type" -> AvroSerde.of(PromptRequest.class).encode(PromptRequest.newBuilder().setId("m" + i)
+            case "other-type" -> Pipeline.PROMPTS.serde().encode(PromptRequest.newBuilder().setId("m" + i)
                     .setPrompt("She was").setStrategy(Strategy.newBuilder().build()).build());
             case "garbage-body" -> concat(header(), bytes(r, 1 + r.nextInt(128)));
             case "length-bomb" -> concat(header(), BadRecords.varint((1L << 20) + r.nextLong(Integer.MAX_VALUE - (1L << 20))),

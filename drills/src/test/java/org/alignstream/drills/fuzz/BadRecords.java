@@ -1,5 +1,6 @@
 package org.alignstream.drills.fuzz;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -111,12 +112,12 @@ public final class BadRecords {
     private record Kind(String name, Maker maker) {
     }
 
-    private static final AvroSerde<PromptRequest> PROMPT = AvroSerde.of(PromptRequest.class);
-    private static final AvroSerde<DecodeState> STATE = AvroSerde.of(DecodeState.class);
-    private static final AvroSerde<CandidateSet> CANDIDATES = AvroSerde.of(CandidateSet.class);
-    private static final AvroSerde<ScoredCandidateSet> SCORED = AvroSerde.of(ScoredCandidateSet.class);
-    private static final AvroSerde<FeedbackEvent> FEEDBACK = AvroSerde.of(FeedbackEvent.class);
-    private static final AvroSerde<TrainingExample> EXAMPLE = AvroSerde.of(TrainingExample.class);
+    private static final AvroSerde<PromptRequest> PROMPT = Pipeline.PROMPTS.serde();
+    private static final AvroSerde<DecodeState> STATE = Pipeline.DECODE_STEPS.serde();
+    private static final AvroSerde<CandidateSet> CANDIDATES = Pipeline.CANDIDATES.serde();
+    private static final AvroSerde<ScoredCandidateSet> SCORED = Pipeline.SCORED_CANDIDATES.serde();
+    private static final AvroSerde<FeedbackEvent> FEEDBACK = Pipeline.FEEDBACK.serde();
+    private static final AvroSerde<TrainingExample> EXAMPLE = Pipeline.FEEDBACK_EXAMPLES.serde();
     private static final ModelRef LM = new ModelRef("lm-austen", "0123456789ab");
     private static final List<String> WORDS = List.of("she", "was", "delighted", "the", "sea", "a", "letter", "from",
             "Mr.", "Darcy", "evening", "walked", "quietly", "and", "never", "in", "her", "life", "so", "happy", "Émile",
@@ -198,13 +199,13 @@ public final class BadRecords {
             }
             int pick = r.nextInt(others.size() + 3);
             byte[] bytes = switch (pick - others.size()) {
-                case 0 -> AvroSerde.of(AlignedResponse.class).encode(AlignedResponse.newBuilder().setId(key)
+                case 0 -> Pipeline.ALIGNED_RESPONSES.serde().encode(AlignedResponse.newBuilder().setId(key)
                         .setPrompt("She was").setText(" glad").setReward(0.5).setChosenIndex(0)
                         .setCandidateRewards(List.of(0.5)).setMethod("best_of_n").setN(1).setGeneratorModel(LM)
                         .setRewardModel(new ModelRef("sentiment", "1")).build());
-                case 1 -> AvroSerde.of(DeadLetter.class).encode(DeadLetter.newBuilder().setStage("generator")
+                case 1 -> Pipeline.DEAD_LETTERS.serde().encode(DeadLetter.newBuilder().setStage("generator")
                         .setSourceTopic(Topics.PROMPTS).setReason("a dead letter fed back").build());
-                case 2 -> AvroSerde.of(RewardModelVersion.class).encode(RewardModelVersion.newBuilder()
+                case 2 -> Pipeline.REWARD_MODELS.serde().encode(RewardModelVersion.newBuilder()
                         .setModelId("sentiment").setVersion(2).setKind("full-sequence").setBackbone("x").build());
                 default -> otherRecord(others.get(pick), r, key);
             };

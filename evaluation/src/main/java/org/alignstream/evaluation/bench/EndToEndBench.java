@@ -1,5 +1,6 @@
 package org.alignstream.evaluation.bench;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.alignstream.avro.AlignedResponse;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.harness.LocalPipeline;
 import org.alignstream.clients.PromptClient;
@@ -32,7 +32,7 @@ final class EndToEndBench implements AutoCloseable {
         this.workload = workload;
         pipeline = LocalPipeline.start((String) clientConfig.get("bootstrap.servers"), stageArgs, modelArgs, modelArgs);
         client = new PromptClient(clientConfig);
-        tail = new TopicTail<>(clientConfig, Topics.ALIGNED_RESPONSES, AvroSerde.of(AlignedResponse.class).deserializer());
+        tail = new TopicTail<>(clientConfig, Topics.ALIGNED_RESPONSES, Pipeline.ALIGNED_RESPONSES.serde().deserializer());
     }
 
     /** Publishes {@code prompts} requests at once; prompts per second from the {@code warmup}-th response to the last. */

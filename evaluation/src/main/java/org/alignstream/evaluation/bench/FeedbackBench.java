@@ -1,5 +1,6 @@
 package org.alignstream.evaluation.bench;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +97,7 @@ final class FeedbackBench {
                    double partialTrainSeconds, double examples) {
     }
 
-    private static final AvroSerde<TrainingExample> EXAMPLES = AvroSerde.of(TrainingExample.class);
+    private static final AvroSerde<TrainingExample> EXAMPLES = Pipeline.FEEDBACK_EXAMPLES.serde();
     private static final String PROXY = FeedbackRounds.PROXY;
 
     private final Sizes sizes;
@@ -357,11 +358,11 @@ final class FeedbackBench {
             Map<String, Object> p = new HashMap<>(client);
             p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
             producer = new KafkaProducer<>(p, new org.apache.kafka.common.serialization.StringSerializer(),
-                    AvroSerde.of(PromptRequest.class).serializer());
+                    Pipeline.PROMPTS.serde().serializer());
             Map<String, Object> c = new HashMap<>(client);
             c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
             c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-            consumer = new KafkaConsumer<>(c, new StringDeserializer(), AvroSerde.of(AlignedResponse.class).deserializer());
+            consumer = new KafkaConsumer<>(c, new StringDeserializer(), Pipeline.ALIGNED_RESPONSES.serde().deserializer());
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.ALIGNED_RESPONSES, Duration.ofSeconds(30))
                     .stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
             consumer.assign(partitions);

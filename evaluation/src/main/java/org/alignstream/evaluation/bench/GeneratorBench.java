@@ -1,11 +1,11 @@
 package org.alignstream.evaluation.bench;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.PromptRequest;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.generator.GeneratorService;
 import org.alignstream.generator.LmCandidateSampler;
@@ -36,8 +36,8 @@ final class GeneratorBench implements AutoCloseable {
         stage = BenchStage.start(new GeneratorService(), (String) clientConfig.get("bootstrap.servers"), stageArgs);
         Map<String, Object> p = new java.util.HashMap<>(clientConfig);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        producer = new KafkaProducer<>(p, new StringSerializer(), AvroSerde.of(PromptRequest.class).serializer());
-        tail = new TopicTail<>(clientConfig, Topics.CANDIDATES, AvroSerde.of(CandidateSet.class).deserializer());
+        producer = new KafkaProducer<>(p, new StringSerializer(), Pipeline.PROMPTS.serde().serializer());
+        tail = new TopicTail<>(clientConfig, Topics.CANDIDATES, Pipeline.CANDIDATES.serde().deserializer());
     }
 
     PairedRun.Measurement bare(int prompts, int warmup) throws Exception {

@@ -1,5 +1,6 @@
 package org.alignstream.evaluation.bench;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,7 +9,6 @@ import org.alignstream.avro.Candidate;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.ScoredCandidateSet;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.scorer.ScorerService;
@@ -36,8 +36,8 @@ final class ScorerBench implements AutoCloseable {
         rewardModel = service.rewardModel();
         Map<String, Object> p = new java.util.HashMap<>(clientConfig);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
-        producer = new KafkaProducer<>(p, new StringSerializer(), AvroSerde.of(CandidateSet.class).serializer());
-        tail = new TopicTail<>(clientConfig, Topics.SCORED_CANDIDATES, AvroSerde.of(ScoredCandidateSet.class).deserializer());
+        producer = new KafkaProducer<>(p, new StringSerializer(), Pipeline.CANDIDATES.serde().serializer());
+        tail = new TopicTail<>(clientConfig, Topics.SCORED_CANDIDATES, Pipeline.SCORED_CANDIDATES.serde().deserializer());
     }
 
     /** Record {@code i} of a repetition: the pool cycled, with its own request id. */

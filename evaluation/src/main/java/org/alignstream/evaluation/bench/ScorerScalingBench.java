@@ -1,5 +1,6 @@
 package org.alignstream.evaluation.bench;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,7 +11,6 @@ import java.util.TreeMap;
 import org.alignstream.avro.CandidateSet;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.ScoredCandidateSet;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.scorer.ScorerService;
@@ -51,9 +51,9 @@ final class ScorerScalingBench implements AutoCloseable {
                 }
                 Map<String, Object> p = new HashMap<>(clientConfig);
                 p.put(ProducerConfig.ACKS_CONFIG, "all");
-                producer = new KafkaProducer<>(p, new StringSerializer(), AvroSerde.of(CandidateSet.class).serializer());
+                producer = new KafkaProducer<>(p, new StringSerializer(), Pipeline.CANDIDATES.serde().serializer());
                 tail = new TopicTail<>(clientConfig, Topics.SCORED_CANDIDATES,
-                        AvroSerde.of(ScoredCandidateSet.class).deserializer());
+                        Pipeline.SCORED_CANDIDATES.serde().deserializer());
             } catch (RuntimeException e) {
                 close();
                 throw e;

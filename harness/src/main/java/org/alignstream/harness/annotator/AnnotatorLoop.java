@@ -1,5 +1,6 @@
 package org.alignstream.harness.annotator;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,7 +13,6 @@ import java.util.UUID;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.FeedbackEvent;
 import org.alignstream.avro.ScoredCandidateSet;
-import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -53,7 +53,7 @@ public final class AnnotatorLoop implements AutoCloseable {
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, "alignstream-annotator-" + UUID.randomUUID());
-        consumer = new KafkaConsumer<>(c, new StringDeserializer(), AvroSerde.of(ScoredCandidateSet.class).deserializer());
+        consumer = new KafkaConsumer<>(c, new StringDeserializer(), Pipeline.SCORED_CANDIDATES.serde().deserializer());
         List<TopicPartition> partitions = new ArrayList<>();
         for (PartitionInfo info : consumer.partitionsFor(Topics.SCORED_CANDIDATES, Duration.ofSeconds(30))) {
             partitions.add(new TopicPartition(info.topic(), info.partition()));

@@ -1,5 +1,6 @@
 package org.alignstream.harness.annotator;
 
+import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +22,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * every published reward-model version, newest per model id, with the time this process first read it.
  */
 public final class VersionWatch implements AutoCloseable {
-    private static final AvroSerde<RewardModelVersion> VERSIONS = AvroSerde.of(RewardModelVersion.class);
+    private static final AvroSerde<RewardModelVersion> VERSIONS = Pipeline.REWARD_MODELS.serde();
 
     /** A version as read, with {@link System#nanoTime()} when it was read. */
     public record Seen(RewardModelVersion version, long readNanos) {
