@@ -347,11 +347,9 @@ class ComposeStaticCheckTest {
         assertThat(DeploymentChecks.all(copy, knownMetrics)).isEmpty();
     }
 
-    /** Copies the compose file and everything it references (ops/docker, ops/kafka, ops/prometheus, ops/grafana, local/pom.xml). */
+    /** Copies the compose file and everything it references (ops/docker, ops/kafka, ops/prometheus, ops/grafana). */
     static void copyDeployment(Path from, Path to) throws IOException {
         Files.copy(from.resolve(ComposeFile.FILE_NAME), to.resolve(ComposeFile.FILE_NAME));
-        Files.createDirectories(to.resolve("local"));
-        Files.copy(from.resolve("local/pom.xml"), to.resolve("local/pom.xml"));
         for (String dir : List.of("ops/docker", "ops/kafka", "ops/prometheus", "ops/grafana")) {
             Path src = from.resolve(dir);
             try (Stream<Path> walk = Files.walk(src)) {
