@@ -107,19 +107,19 @@ public final class SelectorTopology {
         if (method.needsEmbeddings()) {
             List<List<Float>> rows = set.getEmbeddings();
             if (rows.size() != n) {
-                throw new InvalidRecordException("rbon_wd for request " + id + " needs one embedding per candidate, the "
+                throw new InvalidRecordException(method.wireName() + " for request " + id + " needs one embedding per candidate, the "
                         + "scored set has " + rows.size() + " for " + n);
             }
             int dim = rows.get(0).size();
             for (int i = 0; i < n; i++) {
                 List<Float> row = rows.get(i);
                 if (row.isEmpty() || row.size() != dim) {
-                    throw new InvalidRecordException("rbon_wd for request " + id + ": embedding " + i + " has "
+                    throw new InvalidRecordException(method.wireName() + " for request " + id + ": embedding " + i + " has "
                             + row.size() + " values, embedding 0 has " + dim + " (all must have the same size > 0)");
                 }
                 for (float v : row) {
                     if (!Float.isFinite(v)) {
-                        throw new InvalidRecordException("rbon_wd for request " + id + ": embedding " + i
+                        throw new InvalidRecordException(method.wireName() + " for request " + id + ": embedding " + i
                                 + " has the non-finite value " + v);
                     }
                 }

@@ -1,5 +1,6 @@
 package org.alignstream.evaluation.bench;
 
+import org.alignstream.core.decoding.AlignmentMethod;
 import java.util.List;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
@@ -22,7 +23,7 @@ record ArgsWorkload(List<String> prompts, int k, double w, boolean greedy, int m
     }
 
     Strategy strategy(int i) {
-        return Strategy.newBuilder().setMethod("args").setN(1).setTopK(k).setBeta(w).setGreedy(greedy)
+        return Strategy.newBuilder().setMethod(AlignmentMethod.ARGS.wireName()).setN(1).setTopK(k).setBeta(w).setGreedy(greedy)
                 .setTemperature(1.0).setTopP(1.0).setMaxNewTokens(maxNewTokens).setSeed(seed + i).build();
     }
 

@@ -1,5 +1,7 @@
 package org.alignstream.evaluation.quality;
 
+import org.alignstream.core.decoding.Transfer;
+import org.alignstream.core.decoding.AlignmentMethod;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -56,41 +58,41 @@ public record EvalRow(String key, String label, String decodingReward, Consumer<
     public static List<EvalRow> standard(int maxNewTokens, boolean withTransferQStar, Grid grid) {
         List<EvalRow> rows = new ArrayList<>();
         for (int n : new int[] {1, 2, 4, 8, 16}) {
-            rows.add(new EvalRow("bon-" + n, "best_of_n N=" + n, PROXY, b -> b.setMethod("best_of_n").setN(n)));
+            rows.add(new EvalRow("bon-" + n, "best_of_n N=" + n, PROXY, b -> b.setMethod(AlignmentMethod.BEST_OF_N.wireName()).setN(n)));
         }
         for (double beta : grid.rbonKlBetas()) {
             rows.add(new EvalRow("rbon_kl-" + num(beta), "rbon_kl N=16 β=" + num(beta), PROXY,
-                    b -> b.setMethod("rbon_kl").setN(16).setBeta(beta)));
+                    b -> b.setMethod(AlignmentMethod.RBON_KL.wireName()).setN(16).setBeta(beta)));
         }
         for (double beta : grid.rbonWdBetas()) {
             rows.add(new EvalRow("rbon_wd-" + num(beta), "rbon_wd N=16 β=" + num(beta), PROXY,
-                    b -> b.setMethod("rbon_wd").setN(16).setBeta(beta)));
+                    b -> b.setMethod(AlignmentMethod.RBON_WD.wireName()).setN(16).setBeta(beta)));
         }
         for (double w : grid.argsWeights()) {
             rows.add(new EvalRow("args-w" + num(w), "args k=" + K + " greedy w=" + num(w), PROXY,
-                    b -> b.setMethod("args").setTopK(K).setBeta(w).setGreedy(true)));
+                    b -> b.setMethod(AlignmentMethod.ARGS.wireName()).setTopK(K).setBeta(w).setGreedy(true)));
         }
         rows.add(new EvalRow("pargs-partial", "pargs k=" + K + " sampled β=1", PARTIAL,
-                b -> b.setMethod("pargs").setTopK(K).setBeta(1.0).setGreedy(false)));
+                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(false)));
         rows.add(new EvalRow("pargs-g-partial", "pargs-g k=" + K + " greedy β=1", PARTIAL,
-                b -> b.setMethod("pargs").setTopK(K).setBeta(1.0).setGreedy(true)));
+                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(true)));
         rows.add(new EvalRow("pargs-g2-partial", "pargs-g k=" + K + " greedy β=2", PARTIAL,
-                b -> b.setMethod("pargs").setTopK(K).setBeta(2.0).setGreedy(true)));
+                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(2.0).setGreedy(true)));
         rows.add(new EvalRow("pargs-full", "pargs k=" + K + " sampled β=1", PROXY,
-                b -> b.setMethod("pargs").setTopK(K).setBeta(1.0).setGreedy(false)));
+                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(false)));
         rows.add(new EvalRow("pargs-g-full", "pargs-g k=" + K + " greedy β=1", PROXY,
-                b -> b.setMethod("pargs").setTopK(K).setBeta(1.0).setGreedy(true)));
+                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(true)));
         for (int m : new int[] {1, 4, maxNewTokens}) {
             rows.add(new EvalRow("blockwise-m" + m, "blockwise K=" + BLOCK_K + " M=" + m + " greedy", PROXY,
-                    b -> b.setMethod("blockwise").setN(BLOCK_K).setBlockSize(m).setGreedy(true)));
+                    b -> b.setMethod(AlignmentMethod.BLOCKWISE.wireName()).setN(BLOCK_K).setBlockSize(m).setGreedy(true)));
         }
         if (withTransferQStar) {
             rows.add(new EvalRow("tq-direct", "tq_star k=" + K + " L=" + ROLLOUT + " direct α=1", PROXY,
-                    b -> b.setMethod("tq_star").setTopK(K).setRolloutLength(ROLLOUT).setBeta(1.0).setGreedy(true)
-                            .setTransfer("direct")));
+                    b -> b.setMethod(AlignmentMethod.TQ_STAR.wireName()).setTopK(K).setRolloutLength(ROLLOUT).setBeta(1.0).setGreedy(true)
+                            .setTransfer(Transfer.DIRECT.wireName())));
             rows.add(new EvalRow("tq-indirect", "tq_star k=" + K + " L=" + ROLLOUT + " indirect α=1 r_BL=" + PROXY,
-                    PROXY, b -> b.setMethod("tq_star").setTopK(K).setRolloutLength(ROLLOUT).setBeta(1.0)
-                            .setGreedy(true).setTransfer("indirect").setBaselineRewardModel(PROXY)));
+                    PROXY, b -> b.setMethod(AlignmentMethod.TQ_STAR.wireName()).setTopK(K).setRolloutLength(ROLLOUT).setBeta(1.0)
+                            .setGreedy(true).setTransfer(Transfer.INDIRECT.wireName()).setBaselineRewardModel(PROXY)));
         }
         return rows;
     }
