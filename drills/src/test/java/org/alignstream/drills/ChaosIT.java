@@ -24,15 +24,9 @@ class ChaosIT {
         Path target = Path.of(System.getProperty("basedir", "."), "target");
         Files.createDirectories(target);
         Path log = Files.createTempFile(target, "chaos-it-", ".log");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Dai.djl.offline=true", "-Xmx1g",
-                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro",
-                "-cp", System.getProperty("java.class.path"), "org.alignstream.drills.ChaosDrills", "--prompts=30",
-                "--interval-ms=100")
-                .redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("ALIGNSTREAM_"));
-        pb.environment().put("OPT_OUT_TRACKING", "true");
-        Process p = pb.start();
+        Process p = ServiceProcesses.onThisClasspath(List.of("-Dai.djl.offline=true", "-Xmx1g",
+                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro"), ChaosDrills.class.getName(),
+                List.of("--prompts=30", "--interval-ms=100"), log).start();
         boolean done;
         try {
             done = p.waitFor(10, TimeUnit.MINUTES);

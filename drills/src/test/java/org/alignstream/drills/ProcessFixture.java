@@ -51,7 +51,7 @@ final class ProcessFixture implements BeforeAllCallback, AfterAllCallback, TestW
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         kafka = starter.start();
-        processes = new ServiceProcesses(prefix, kafka.bootstrapServers());
+        processes = ServiceProcesses.underTarget(prefix, kafka.bootstrapServers());
     }
 
     EmbeddedKafkaCluster kafka() {

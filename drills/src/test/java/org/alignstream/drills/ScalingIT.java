@@ -12,15 +12,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.alignstream.avro.PromptRequest;
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
-import org.alignstream.drills.ServiceProcesses.Service;
 import org.alignstream.drills.ServiceProcesses.ServiceProcess;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * everything.
  */
 class ScalingIT {
+    /** The decoding stages, each run as its own process here (the feedback stage is not needed). */
+    private static final List<StageSpec> PROCESS_STAGES = List.of(Pipeline.GENERATOR, Pipeline.SCORER,
+            Pipeline.SELECTOR);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration SETTLE = Duration.ofMillis(2000);
@@ -69,13 +73,13 @@ class ScalingIT {
     @Test
     void twoInstancesPerStageShareTheWorkAndTheSurvivorsTakeOverAKilledInstancesPartitions() throws Exception {
         long t0 = System.nanoTime();
-        Map<Service, ServiceProcess> a = new EnumMap<>(Service.class);
-        Map<Service, ServiceProcess> b = new EnumMap<>(Service.class);
-        for (Service s : Service.values()) {
+        Map<StageSpec, ServiceProcess> a = new LinkedHashMap<>();
+        Map<StageSpec, ServiceProcess> b = new LinkedHashMap<>();
+        for (StageSpec s : PROCESS_STAGES) {
             a.put(s, launch(s, "a"));
             b.put(s, launch(s, "b"));
         }
-        for (Service s : Service.values()) {
+        for (StageSpec s : PROCESS_STAGES) {
             awaitReady(a.get(s), READY_TIMEOUT);
             awaitReady(b.get(s), READY_TIMEOUT);
         }
@@ -86,14 +90,14 @@ class ScalingIT {
             long t1 = System.nanoTime();
             AlignmentChecks.sendAndAwaitExactlyOnce(client, requests("scale-", BATCH, 0), ANSWER_TIMEOUT, SETTLE);
             System.out.printf("%d prompts through 2+2+2 instances in %.1f s%n", BATCH, (System.nanoTime() - t1) / 1e9);
-            Map<Service, Long> bBefore = new EnumMap<>(Service.class);
-            for (Service s : Service.values()) {
+            Map<StageSpec, Long> bBefore = new LinkedHashMap<>();
+            for (StageSpec s : PROCESS_STAGES) {
                 long inA = recordsIn(a.get(s), s);
                 long inB = recordsIn(b.get(s), s);
-                System.out.printf("%s records in: a=%d b=%d%n", s.stage, inA, inB);
-                assertThat(inA).as("%s-a records in", s.stage).isPositive();
-                assertThat(inB).as("%s-b records in", s.stage).isPositive();
-                assertThat(inA + inB).as("%s records in over both instances (one per prompt)", s.stage)
+                System.out.printf("%s records in: a=%d b=%d%n", s.name(), inA, inB);
+                assertThat(inA).as("%s-a records in", s.name()).isPositive();
+                assertThat(inB).as("%s-b records in", s.name()).isPositive();
+                assertThat(inA + inB).as("%s records in over both instances (one per prompt)", s.name())
                         .isEqualTo(BATCH);
                 bBefore.put(s, inB);
             }
@@ -114,14 +118,14 @@ class ScalingIT {
                 if (i == burstTo - 1) {
                     client.pollFor(Duration.ofMillis(1));
                     int answered = client.received().size() - before;
-                    for (Service s : Service.values()) {
+                    for (StageSpec s : PROCESS_STAGES) {
                         a.get(s).process.destroyForcibly(); // SIGKILL: no commit, no leaving the group
                     }
                     System.out.printf("instance a of every stage SIGKILLed after %d of %d sent, %d answered%n",
                             i + 1, during.size(), answered);
                     assertThat(answered).as("prompts answered when the instances were killed").isLessThan(i + 1);
-                    for (Service s : Service.values()) {
-                        assertThat(a.get(s).process.waitFor(10, TimeUnit.SECONDS)).as("%s-a is dead", s.stage)
+                    for (StageSpec s : PROCESS_STAGES) {
+                        assertThat(a.get(s).process.waitFor(10, TimeUnit.SECONDS)).as("%s-a is dead", s.name())
                                 .isTrue();
                     }
                 }
@@ -136,10 +140,10 @@ class ScalingIT {
                     .containsExactlyInAnyOrderElementsOf(ids);
             System.out.printf("%d prompts around the kill answered exactly once %.1f s after the first was sent%n",
                     during.size(), (System.nanoTime() - t2) / 1e9);
-            Map<Service, Long> bAfterKill = new EnumMap<>(Service.class);
-            for (Service s : Service.values()) {
+            Map<StageSpec, Long> bAfterKill = new LinkedHashMap<>();
+            for (StageSpec s : PROCESS_STAGES) {
                 long in = recordsIn(b.get(s), s);
-                assertThat(in).as("%s-b records in after the kill", s.stage).isGreaterThan(bBefore.get(s));
+                assertThat(in).as("%s-b records in after the kill", s.name()).isGreaterThan(bBefore.get(s));
                 bAfterKill.put(s, in);
             }
 
@@ -148,9 +152,9 @@ class ScalingIT {
             AlignmentChecks.sendAndAwaitExactlyOnce(client, requests("after-", AFTER, 2 * BATCH), ANSWER_TIMEOUT,
                     SETTLE);
             System.out.printf("%d prompts through the survivors in %.1f s%n", AFTER, (System.nanoTime() - t3) / 1e9);
-            for (Service s : Service.values()) {
+            for (StageSpec s : PROCESS_STAGES) {
                 assertThat(recordsIn(b.get(s), s) - bAfterKill.get(s)).as("%s-b records in after the takeover",
-                        s.stage).isEqualTo(AFTER);
+                        s.name()).isEqualTo(AFTER);
             }
         }
         System.out.printf("ScalingIT total %.1f s%n", (System.nanoTime() - t0) / 1e9);
@@ -158,12 +162,12 @@ class ScalingIT {
 
     // ------------------------------------------------------------------ helpers
 
-    private static ServiceProcess launch(Service s, String instance) throws IOException {
+    private static ServiceProcess launch(StageSpec s, String instance) throws IOException {
         Map<String, String> env = processes.environment(s, freePort()); // its own state directory
         env.put("ALIGNSTREAM_NUM_STREAM_THREADS", "1");
         env.put("ALIGNSTREAM_TOPIC_PARTITIONS", Integer.toString(PARTITIONS));
         env.put("ALIGNSTREAM_CONFIG", KILLABLE_CONFIG);
-        return processes.launch(s.stage + "-" + instance, s, env, JVM_OPTIONS);
+        return processes.launch(s.name() + "-" + instance, s, env, JVM_OPTIONS);
     }
 
     /** Best-of-N, N = 2 or 3, at most 4 new tokens. */
@@ -179,11 +183,11 @@ class ScalingIT {
     }
 
     /** The value of {@code alignstream_records_in_total{stage="..."}} on the process's {@code /metrics}. */
-    private static long recordsIn(ServiceProcess p, Service s) throws InterruptedException {
+    private static long recordsIn(ServiceProcess p, StageSpec s) throws InterruptedException {
         String metrics = get(p, "/metrics").body();
-        Matcher m = Pattern.compile("(?m)^alignstream_records_in_total\\{stage=\"" + s.stage + "\"} (\\S+)$")
+        Matcher m = Pattern.compile("(?m)^alignstream_records_in_total\\{stage=\"" + s.name() + "\"} (\\S+)$")
                 .matcher(metrics);
-        assertThat(m.find()).as("%s /metrics has records in of stage %s", p.label, s.stage).isTrue();
+        assertThat(m.find()).as("%s /metrics has records in of stage %s", p.label, s.name()).isTrue();
         return (long) Double.parseDouble(m.group(1));
     }
 }

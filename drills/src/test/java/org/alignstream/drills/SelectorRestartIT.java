@@ -34,8 +34,8 @@ import org.alignstream.common.runtime.RunningStage;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
+import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
-import org.alignstream.drills.ServiceProcesses.Service;
 import org.alignstream.drills.ServiceProcesses.ServiceProcess;
 import org.alignstream.selector.SelectorService;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -100,9 +100,9 @@ class SelectorRestartIT {
         List<PromptRequest> requests = requests("kill-", 7100L);
         Map<String, AlignedResponse> expected = expected(requests);
 
-        Map<String, String> env = processes.environment(Service.SELECTOR, freePort());
+        Map<String, String> env = processes.environment(Pipeline.SELECTOR, freePort());
         env.put("ALIGNSTREAM_CONFIG", SELECTOR_CONFIG);
-        ServiceProcess selector1 = processes.launch("selector-1", Service.SELECTOR, env);
+        ServiceProcess selector1 = processes.launch("selector-1", Pipeline.SELECTOR, env);
         awaitReady(selector1, READY_TIMEOUT);
 
         try (PromptClient client = new PromptClient(kafka.clientConfig());
@@ -119,7 +119,7 @@ class SelectorRestartIT {
             System.out.printf("selector-1 SIGKILLed %.1f s after sending; rounds committed before: %s of %s%n",
                     (killedAt - t0) / 1e9, before, rounds(expected));
 
-            ServiceProcess selector2 = processes.launch("selector-2", Service.SELECTOR, env);
+            ServiceProcess selector2 = processes.launch("selector-2", Pipeline.SELECTOR, env);
             awaitReady(selector2, READY_TIMEOUT);
             double readyS = (System.nanoTime() - killedAt) / 1e9;
             Map<String, AlignedResponse> answers = awaitExactlyOnce(client, requests);

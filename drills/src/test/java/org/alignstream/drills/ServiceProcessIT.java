@@ -20,8 +20,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.PromptRequest;
+import org.alignstream.common.pipeline.Pipeline;
+import org.alignstream.common.pipeline.StageSpec;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
-import org.alignstream.drills.ServiceProcesses.Service;
 import org.alignstream.drills.ServiceProcesses.ServiceProcess;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * from its committed offsets (nothing lost, nothing repeated), and that a bad option value stops a service at once.
  */
 class ServiceProcessIT {
+    /** The decoding stages, each run as its own process here (the feedback stage is not needed). */
+    private static final List<StageSpec> PROCESS_STAGES = List.of(Pipeline.GENERATOR, Pipeline.SCORER,
+            Pipeline.SELECTOR);
     /** What a JVM ended by SIGTERM exits with (128 + 15), even when its shutdown hooks ran cleanly. */
     private static final int SIGTERM_EXIT_CODE = 143;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
@@ -62,22 +66,22 @@ class ServiceProcessIT {
 
     @Test
     void servicesRunAsProcessesConfiguredByEnvironmentAndCloseCleanlyOnSigterm() throws Exception {
-        Map<Service, Map<String, String>> env = new HashMap<>();
-        Map<Service, ServiceProcess> running = new HashMap<>();
-        for (Service s : Service.values()) {
+        Map<StageSpec, Map<String, String>> env = new HashMap<>();
+        Map<StageSpec, ServiceProcess> running = new HashMap<>();
+        for (StageSpec s : PROCESS_STAGES) {
             env.put(s, processes.environment(s, freePort()));
-            running.put(s, processes.launch(s.stage + "-1", s, env.get(s)));
+            running.put(s, processes.launch(s.name() + "-1", s, env.get(s)));
         }
-        for (Service s : Service.values()) {
+        for (StageSpec s : PROCESS_STAGES) {
             awaitReady(running.get(s), READY_TIMEOUT);
         }
-        for (Service s : Service.values()) {
+        for (StageSpec s : PROCESS_STAGES) {
             ServiceProcess p = running.get(s);
             assertThat(get(p, "/health/live").statusCode()).as("%s /health/live", p.label).isEqualTo(200);
             HttpResponse<String> health = get(p, "/health");
             assertThat(health.statusCode()).as("%s /health", p.label).isEqualTo(200);
             assertThat(health.body()).as("%s /health", p.label)
-                    .contains("\"stage\":\"" + s.stage + "\"", "\"ready\":true", "\"state\":\"RUNNING\"");
+                    .contains("\"stage\":\"" + s.name() + "\"", "\"ready\":true", "\"state\":\"RUNNING\"");
             String metrics = get(p, "/metrics").body();
             assertThat(metrics).as("%s /metrics", p.label).contains("alignstream_records_in_total", "kafka_streams_");
             assertThat(recordsIn(p, s)).as("%s records in before any prompt", p.label).isZero();
@@ -99,20 +103,20 @@ class ServiceProcessIT {
                 assertThat(r.getReward()).isEqualTo(r.getCandidateRewards().get(r.getChosenIndex()));
                 assertThat(r.getTokenIds()).isNotEmpty().hasSizeLessThanOrEqualTo(6);
             }
-            for (Service s : Service.values()) {
-                assertThat(recordsIn(running.get(s), s)).as("%s records in after 5 prompts", s.stage).isEqualTo(5);
+            for (StageSpec s : PROCESS_STAGES) {
+                assertThat(recordsIn(running.get(s), s)).as("%s records in after 5 prompts", s.name()).isEqualTo(5);
             }
 
             // SIGTERM the generator; a prompt sent while it is down is answered after its restart, the first 5 are not
             // answered again (the restarted process resumes from the offsets committed on close)
-            running.get(Service.GENERATOR).process.destroy(); // SIGTERM on Linux
-            assertClosedCleanly(running.get(Service.GENERATOR));
+            running.get(Pipeline.GENERATOR).process.destroy(); // SIGTERM on Linux
+            assertClosedCleanly(running.get(Pipeline.GENERATOR));
             int before = client.received().size();
             PromptRequest whileDown = request("proc-while-down", 5);
             client.send(whileDown);
             client.flush();
-            ServiceProcess generator2 = processes.launch("generator-2", Service.GENERATOR, env.get(Service.GENERATOR));
-            running.put(Service.GENERATOR, generator2);
+            ServiceProcess generator2 = processes.launch("generator-2", Pipeline.GENERATOR, env.get(Pipeline.GENERATOR));
+            running.put(Pipeline.GENERATOR, generator2);
             awaitReady(generator2, RESTART_READY_TIMEOUT);
             PromptRequest afterRestart = request("proc-after-restart", 6);
             client.send(afterRestart);
@@ -125,25 +129,25 @@ class ServiceProcessIT {
                     .as("after the generator's restart: one answer each for the prompts sent while it was down and"
                             + " after, nothing repeated")
                     .containsExactlyInAnyOrderElementsOf(ids);
-            assertThat(recordsIn(generator2, Service.GENERATOR)).as("prompts read by the restarted generator")
+            assertThat(recordsIn(generator2, Pipeline.GENERATOR)).as("prompts read by the restarted generator")
                     .isEqualTo(2);
-            assertThat(recordsIn(running.get(Service.SELECTOR), Service.SELECTOR)).isEqualTo(7);
+            assertThat(recordsIn(running.get(Pipeline.SELECTOR), Pipeline.SELECTOR)).isEqualTo(7);
         }
 
         // SIGTERM all three at once, each closes cleanly
-        for (Service s : Service.values()) {
+        for (StageSpec s : PROCESS_STAGES) {
             running.get(s).process.destroy();
         }
-        for (Service s : Service.values()) {
+        for (StageSpec s : PROCESS_STAGES) {
             assertClosedCleanly(running.get(s));
         }
     }
 
     @Test
     void aBadOptionValueFromTheEnvironmentStopsTheServiceAtOnceNamingTheOption() throws Exception {
-        Map<String, String> env = processes.environment(Service.SELECTOR, -1);
+        Map<String, String> env = processes.environment(Pipeline.SELECTOR, -1);
         env.put("ALIGNSTREAM_PROCESSING_GUARANTEE", "bogus");
-        ServiceProcess p = processes.launch("selector-bogus", Service.SELECTOR, env);
+        ServiceProcess p = processes.launch("selector-bogus", Pipeline.SELECTOR, env);
         assertThat(p.process.waitFor(20, TimeUnit.SECONDS)).as("%s exits by itself", p.label).isTrue();
         assertThat(p.process.exitValue()).as("%s exit code", p.label).isEqualTo(1);
         assertThat(p.logText()).as("%s log", p.label)
@@ -158,11 +162,11 @@ class ServiceProcessIT {
     }
 
     /** The value of {@code alignstream_records_in_total{stage="..."}} on the process's {@code /metrics}. */
-    private static long recordsIn(ServiceProcess p, Service s) throws InterruptedException {
+    private static long recordsIn(ServiceProcess p, StageSpec s) throws InterruptedException {
         String metrics = get(p, "/metrics").body();
-        Matcher m = Pattern.compile("(?m)^alignstream_records_in_total\\{stage=\"" + s.stage + "\"} (\\S+)$")
+        Matcher m = Pattern.compile("(?m)^alignstream_records_in_total\\{stage=\"" + s.name() + "\"} (\\S+)$")
                 .matcher(metrics);
-        assertThat(m.find()).as("%s /metrics has records in of stage %s:%n%s", p.label, s.stage, metrics).isTrue();
+        assertThat(m.find()).as("%s /metrics has records in of stage %s:%n%s", p.label, s.name(), metrics).isTrue();
         double value = Double.parseDouble(m.group(1));
         assertThat(value).isEqualTo(Math.rint(value));
         return (long) value;

@@ -1,8 +1,5 @@
 package org.alignstream.drills;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -21,30 +18,17 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.alignstream.common.pipeline.StageSpec;
 
 /**
- * Launches alignstream services as separate JVMs, as a user runs them, against one broker: each with {@code java} on
+ * Launches alignstream stages as separate JVMs, as a user runs them, against one broker: each with {@code java} on
  * this JVM's classpath, configured only through {@code ALIGNSTREAM_*} environment variables. Owns a work directory
  * (logs and state directories), the broker's bootstrap servers and every process it launched; {@link #close()} (and a
- * shutdown hook, if this JVM is killed) ends them all.
+ * shutdown hook, if this JVM is killed) ends them all. Used by the chaos drills and by the integration tests that run
+ * stages as processes.
  */
 final class ServiceProcesses implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
-    /** A service's main class and stage name. */
-    enum Service {
-        GENERATOR("generator", "org.alignstream.generator.GeneratorService"),
-        SCORER("scorer", "org.alignstream.scorer.ScorerService"),
-        SELECTOR("selector", "org.alignstream.selector.SelectorService");
-
-        final String stage;
-        final String mainClass;
-
-        Service(String stage, String mainClass) {
-            this.stage = stage;
-            this.mainClass = mainClass;
-        }
-    }
 
     /** One launched JVM: its process, the file its stdout and stderr go to, and its HTTP port (-1 if off). */
     static final class ServiceProcess {
@@ -68,6 +52,31 @@ final class ServiceProcesses implements AutoCloseable {
             }
         }
 
+        /** Bytes written to the log so far (where {@link #awaitLogLine} can start looking). */
+        long logSize() throws IOException {
+            return Files.size(log);
+        }
+
+        /** Waits until the log, from byte {@code from} on, contains {@code needle}; false if not within the timeout. */
+        boolean awaitLogLine(long from, String needle, Duration timeout) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                byte[] all = Files.readAllBytes(log);
+                if (all.length > from && new String(all, (int) from, all.length - (int) from, StandardCharsets.UTF_8)
+                        .contains(needle)) {
+                    return true;
+                }
+                Thread.sleep(20);
+            }
+            return false;
+        }
+
+        /** SIGKILL (no shutdown hook runs, nothing is committed), then waits up to 10 s for the process to end. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+
         URI uri(String path) {
             return URI.create("http://localhost:" + port + path);
         }
@@ -79,16 +88,21 @@ final class ServiceProcesses implements AutoCloseable {
     private final Thread killOnExit;
 
     /**
-     * Uses a new temporary directory named {@code <prefix>...} under the module's {@code target} directory and
-     * registers a shutdown hook that kills every launched process if this JVM exits first.
+     * Uses {@code workDir} (which must exist) and registers a shutdown hook that kills every launched process if this
+     * JVM exits first.
      */
-    ServiceProcesses(String prefix, String bootstrapServers) throws IOException {
+    ServiceProcesses(Path workDir, String bootstrapServers) {
+        this.workDir = Objects.requireNonNull(workDir, "workDir");
         this.bootstrapServers = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        this.killOnExit = new Thread(this::killAll, "kill-" + workDir.getFileName());
+        Runtime.getRuntime().addShutdownHook(killOnExit); // if this JVM is killed, do not leave services behind
+    }
+
+    /** On a new temporary directory named {@code <prefix>...} under the module's {@code target} directory. */
+    static ServiceProcesses underTarget(String prefix, String bootstrapServers) throws IOException {
         Path target = Path.of(System.getProperty("basedir", "."), "target");
         Files.createDirectories(target);
-        this.workDir = Files.createTempDirectory(target, prefix);
-        this.killOnExit = new Thread(this::killAll, prefix + "kill");
-        Runtime.getRuntime().addShutdownHook(killOnExit); // if this JVM is killed, do not leave services behind
+        return new ServiceProcesses(Files.createTempDirectory(target, prefix), bootstrapServers);
     }
 
     Path workDir() {
@@ -108,62 +122,70 @@ final class ServiceProcesses implements AutoCloseable {
         }
     }
 
-    /** The environment that configures a service: broker, HTTP port and its own state directory. */
-    Map<String, String> environment(Service s, int httpPort) throws IOException {
+    /** The environment that configures a stage: broker, HTTP port and a new state directory of its own. */
+    Map<String, String> environment(StageSpec s, int httpPort) throws IOException {
         Map<String, String> env = new HashMap<>();
         env.put("ALIGNSTREAM_BOOTSTRAP_SERVERS", bootstrapServers);
         env.put("ALIGNSTREAM_HTTP_PORT", Integer.toString(httpPort));
-        env.put("ALIGNSTREAM_STATE_DIR", Files.createTempDirectory(workDir, s.stage + "-state-").toString());
+        env.put("ALIGNSTREAM_STATE_DIR", Files.createTempDirectory(workDir, s.name() + "-state-").toString());
         return env;
     }
 
     /**
-     * Starts {@code java -cp <this JVM's classpath> <main class>} with only {@code -Dai.djl.offline=true} (and a heap
-     * limit), {@code OPT_OUT_TRACKING=true} and the given variables; no {@code ALIGNSTREAM_*} variable or JVM option is
-     * inherited from this JVM. Output (stdout and stderr) goes to {@code <label>.log} in the work directory.
+     * Starts {@code java -cp <this JVM's classpath> <main class>} of the stage with only {@code -Dai.djl.offline=true},
+     * {@code -Xmx512m} and the serial collector, {@code OPT_OUT_TRACKING=true} and the given variables (see
+     * {@link #onThisClasspath}). Output (stdout and stderr) goes to {@code <label>.log} in the work directory.
      */
-    ServiceProcess launch(String label, Service s, Map<String, String> env) throws IOException {
+    ServiceProcess launch(String label, StageSpec s, Map<String, String> env) throws IOException {
         return launch(label, s, env, List.of("-Xmx512m"));
     }
 
     /**
-     * {@link #launch(String, Service, Map)} with the given JVM options (e.g. a smaller heap, {@code -Xmx256m}) in place
-     * of the default {@code -Xmx512m}.
+     * {@link #launch(String, StageSpec, Map)} with the given JVM options (e.g. a smaller heap, {@code -Xmx256m}) in
+     * place of the default {@code -Xmx512m}.
      */
-    ServiceProcess launch(String label, Service s, Map<String, String> env, List<String> jvmOptions)
+    ServiceProcess launch(String label, StageSpec s, Map<String, String> env, List<String> jvmOptions)
             throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Dai.djl.offline=true"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), s.mainClass));
+        List<String> options = new ArrayList<>(List.of("-Dai.djl.offline=true"));
+        options.addAll(jvmOptions);
+        options.add("-XX:+UseSerialGC");
         Path log = workDir.resolve(label + ".log");
+        ProcessBuilder pb = onThisClasspath(options, s.mainClass(), List.of(), log);
+        pb.environment().putAll(env);
+        return track(label, pb, log, env);
+    }
+
+    /**
+     * {@code java <jvmOptions> -cp <this JVM's classpath> <mainClass> <args>} with stdout and stderr to {@code log},
+     * in the environment of this JVM without any {@code ALIGNSTREAM_*} variable, {@code JAVA_TOOL_OPTIONS} or
+     * {@code JDK_JAVA_OPTIONS}, and with {@code OPT_OUT_TRACKING=true}: the caller adds its own variables and starts it.
+     */
+    static ProcessBuilder onThisClasspath(List<String> jvmOptions, String mainClass, List<String> args, Path log) {
+        List<String> command = new ArrayList<>(List.of(java()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        Map<String, String> childEnv = pb.environment();
-        childEnv.keySet().removeIf(k -> k.startsWith("ALIGNSTREAM_"));
-        childEnv.remove("JAVA_TOOL_OPTIONS");
-        childEnv.remove("JDK_JAVA_OPTIONS");
-        childEnv.put("OPT_OUT_TRACKING", "true");
-        childEnv.putAll(env);
-        int port = Integer.parseInt(env.get("ALIGNSTREAM_HTTP_PORT"));
-        ServiceProcess p = new ServiceProcess(label, pb.start(), log, port);
-        launched.add(p);
-        return p;
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("ALIGNSTREAM_"));
+        env.remove("JAVA_TOOL_OPTIONS");
+        env.remove("JDK_JAVA_OPTIONS");
+        env.put("OPT_OUT_TRACKING", "true");
+        return pb;
     }
 
     /**
      * Starts exactly {@code java -cp <classpath> <main class>}, as a container's entrypoint does: no JVM option on the
      * command line and an environment of exactly {@code env} (JVM flags only through its {@code JAVA_TOOL_OPTIONS}),
      * plus only {@code PATH}, {@code HOME}, {@code LANG} and {@code TMPDIR} of this JVM if set, which a container has
-     * its own of. Nothing else is inherited (no {@code ALIGNSTREAM_*}, {@code OPT_OUT_TRACKING}, ...). The HTTP port is
-     * {@code ALIGNSTREAM_HTTP_PORT} of {@code env} (-1 without one, e.g. for a one-shot command). Output goes to
+     * its own of. Nothing else is inherited (no {@code ALIGNSTREAM_*}, {@code OPT_OUT_TRACKING}, ...). Output goes to
      * {@code <label>.log} in the work directory.
      */
     ServiceProcess launchExactly(String label, String classpath, String mainClass, Map<String, String> env)
             throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = List.of(java, "-cp", classpath, mainClass);
         Path log = workDir.resolve(label + ".log");
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(java(), "-cp", classpath, mainClass).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         Map<String, String> childEnv = pb.environment();
         Map<String, String> kept = new HashMap<>();
         for (String k : List.of("PATH", "HOME", "LANG", "TMPDIR")) {
@@ -174,24 +196,41 @@ final class ServiceProcesses implements AutoCloseable {
         childEnv.clear();
         childEnv.putAll(kept);
         childEnv.putAll(env);
+        return track(label, pb, log, env);
+    }
+
+    /** Starts {@code pb}; the HTTP port is {@code ALIGNSTREAM_HTTP_PORT} of {@code env}, -1 without one. */
+    private ServiceProcess track(String label, ProcessBuilder pb, Path log, Map<String, String> env)
+            throws IOException {
         int port = env.containsKey("ALIGNSTREAM_HTTP_PORT") ? Integer.parseInt(env.get("ALIGNSTREAM_HTTP_PORT")) : -1;
         ServiceProcess p = new ServiceProcess(label, pb.start(), log, port);
         launched.add(p);
         return p;
     }
 
-    /** Polls {@code /health/ready} until it answers 200; fails at once if the process dies. */
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /**
+     * Polls {@code /health/ready} until it answers 200 ({@code READY RUNNING}).
+     *
+     * @throws IllegalStateException at once if the process dies, or when the timeout passes
+     */
     static void awaitReady(ServiceProcess p, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline) {
             if (!p.process.isAlive()) {
-                fail("%s exited with %d before it was ready", p.label, p.process.exitValue());
+                throw new IllegalStateException(p.label + " exited with " + p.process.exitValue()
+                        + " before it was ready; see " + p.log);
             }
             try {
                 HttpResponse<String> r = get(p, "/health/ready");
                 if (r.statusCode() == 200) {
-                    assertThat(r.body()).startsWith("READY RUNNING");
+                    if (!r.body().startsWith("READY RUNNING")) {
+                        throw new IllegalStateException(p.label + " answered 200 to /health/ready with " + r.body());
+                    }
                     return;
                 }
                 last = r.statusCode() + " " + r.body().strip();
@@ -200,9 +239,11 @@ final class ServiceProcesses implements AutoCloseable {
             }
             Thread.sleep(200);
         }
-        fail("%s not ready within %s; last /health/ready: %s", p.label, timeout, last);
+        throw new IllegalStateException(p.label + " not ready within " + timeout + "; last /health/ready: " + last
+                + "; see " + p.log);
     }
 
+    /** GET {@code path} on the process's HTTP port (5 s timeout); an I/O failure as {@link UncheckedIOException}. */
     static HttpResponse<String> get(ServiceProcess p, String path) throws InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(p.uri(path)).timeout(Duration.ofSeconds(5)).GET().build();
         try {
@@ -241,6 +282,7 @@ final class ServiceProcesses implements AutoCloseable {
         }
     }
 
+    /** A port free at the time of the call (for {@code ALIGNSTREAM_HTTP_PORT}). */
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);
