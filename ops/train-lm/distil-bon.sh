@@ -31,8 +31,8 @@ export OPT_OUT_TRACKING=true DJL_OFFLINE=true ORT_DISABLE_TELEMETRY=1
 $PY ops/train-lm/distil_bon.py prompts --train-out "$WORK/train-prompts.txt" --eval-out "$WORK/eval-prompts.txt" \
   --n-train "$N_TRAIN" --n-eval "$N_EVAL"
 
-mvn -B -o -q -pl training -am compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
-CP="training/target/classes:$(cat training/target/classpath.txt)"
+mvn -B -o -q -pl training -am package -DskipTests
+CP="training/target/alignstream-training-0.1.0-SNAPSHOT.jar:training/target/lib/*"
 bon() { java -Dai.djl.offline=true -cp "$CP" org.alignstream.training.lm.BestOfNDistillationData --threads "$THREADS" "$@"; }
 
 bon --prompts "$WORK/train-prompts.txt" --out "$WORK/bon16-train.jsonl" --n 16
