@@ -35,7 +35,8 @@ import org.alignstream.inference.tokenizer.HfTokenizer;
 /**
  * The generator's language model: tokenizer + ONNX causal LM with KV cache. One prompt's N candidates
  * are sampled in one batch (prompt prefilled once, then batched decoding), reproducibly from the
- * request's seed.
+ * request's seed. Stepwise requests keep their context between rounds in the round cache ({@link #kvCache()},
+ * {@code --kv-cache-bytes}).
  */
 public final class LmCandidateSampler implements CandidateSampler, StepProposer, AutoCloseable {
     /** Classpath location of the bundled default model (see models/lm-austen/MODEL_CARD.md). */

@@ -25,6 +25,12 @@ import org.alignstream.core.sampling.TopK;
  * <p>Context length: with a known {@code maxPositions}, a prompt of P tokens leaves room for
  * {@code maxPositions - P + 1} new tokens (the last sampled token is never fed back). Longer requests are
  * rejected or the prompt is cut from the left, as chosen by {@link PromptOverflow}.
+ *
+ * <p>Stepwise decoding across rounds: {@link #context} reads a request's context once and extends it by the tokens
+ * appended since ({@link CachedContext}: one request's past plus its new tokens, the unit a batched call across
+ * requests would merge), and {@link #nextTokens(CachedContext, int)}, {@link #sample(CachedContext, int[],
+ * SamplingParams, int, long, int)} and {@link #rollouts(CachedContext, int[], SamplingParams, int, long)} decode from
+ * it. The methods taking token arrays read their context in one piece, as before.
  */
 public final class CandidateGenerator {
 
