@@ -19,7 +19,13 @@ import org.alignstream.generator.LmCandidateSampler;
  * {@code ratio kv_round_speedup_<tokens>=X} (ms per round without the cache over with it) and
  * {@code ratio topk_partial_vs_sort=X} (full-sort time over partial-selection time). One thread; medians.
  *
- * <pre>java -cp ... org.alignstream.evaluation.bench.RoundCacheBench [repetitions]</pre>
+ * <pre>
+ * mvn -o -B -q -DskipTests -pl evaluation -am package
+ * java -Dai.djl.offline=true -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro \
+ *   -cp "evaluation/target/alignstream-evaluation-0.1.0-SNAPSHOT.jar:evaluation/target/lib/*" \
+ *   org.alignstream.evaluation.bench.RoundCacheBench [repetitions, default 40]
+ * </pre>
+ * The cache's miss count printed at the end includes the untimed rounds that set up each timed hit.
  */
 public final class RoundCacheBench {
 
