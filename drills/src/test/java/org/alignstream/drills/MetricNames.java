@@ -72,6 +72,7 @@ final class MetricNames {
         metrics.observeInference("model", 0.01);
         metrics.deadLetter("decode");
         metrics.modelVersion("model", "published");
+        metrics.kvCacheBytes(0); // the generator's round cache
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream("in").to("out");
         Properties p = new Properties();

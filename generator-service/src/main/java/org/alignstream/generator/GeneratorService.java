@@ -53,6 +53,12 @@ public final class GeneratorService extends StreamsCommand {
     @Option(names = "--max-top-k", defaultValue = "1000", description = "Largest top_k accepted (default: ${DEFAULT-VALUE})")
     int maxTopK;
 
+    @Option(names = "--kv-cache-bytes", defaultValue = "" + LmCandidateSampler.DEFAULT_KV_CACHE_BYTES, paramLabel = "BYTES",
+            description = "Bound of the round cache, which keeps each in-flight stepwise request's key/value cache "
+                    + "between decoding rounds so a round reads only the new tokens; least recently used first out; "
+                    + "0 disables it (default: ${DEFAULT-VALUE}, 256 MiB)")
+    long kvCacheBytes;
+
     @Option(names = "--reward-models", split = ",", paramLabel = "ID[,ID...]",
             description = "The reward model ids the scorers serve: a request naming another (reward_model, or "
                     + "baseline_reward_model for indirect tq_star) is dead-lettered before any sampling; default: not "
@@ -64,7 +70,11 @@ public final class GeneratorService extends StreamsCommand {
     @Override
     protected void onStart() {
         limits(); // rejects nonsensical limits before the model is loaded
-        sampler = LmCandidateSampler.load(modelDir, onnx.intraOpThreads(), prependBos);
+        if (kvCacheBytes < 0) {
+            throw new IllegalArgumentException("--kv-cache-bytes must be >= 0 (0 disables the cache), got "
+                    + kvCacheBytes);
+        }
+        sampler = LmCandidateSampler.load(modelDir, onnx.intraOpThreads(), prependBos, kvCacheBytes);
         if (baselineModelDir != null || (modelDir == null && LmCandidateSampler.bundledBaselineAvailable())) {
             sampler.loadBaseline(baselineModelDir, onnx.intraOpThreads());
         }
@@ -72,6 +82,9 @@ public final class GeneratorService extends StreamsCommand {
 
     @Override
     protected Topology buildTopology(StageMetrics metrics) {
+        if (sampler.kvCache().enabled()) {
+            sampler.kvCache().listener(new KvCacheMetrics(metrics));
+        }
         return GeneratorTopology.build(limits(), sampler, sampler, metrics);
     }
 

@@ -10,8 +10,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Arrays;
+import java.util.Map;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ModelRef;
@@ -23,7 +25,9 @@ import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.decoding.MethodParameters;
 import org.alignstream.core.sampling.SamplingParams;
 import org.alignstream.core.sampling.Seeds;
+import org.alignstream.inference.lm.CachedContext;
 import org.alignstream.inference.lm.CandidateGenerator;
+import org.alignstream.inference.lm.KvCacheStore;
 import org.alignstream.inference.lm.CausalLm;
 import org.alignstream.inference.lm.GeneratedSequence;
 import org.alignstream.inference.tokenizer.HfTokenizer;
@@ -31,7 +35,8 @@ import org.alignstream.inference.tokenizer.HfTokenizer;
 /**
  * The generator's language model: tokenizer + ONNX causal LM with KV cache. One prompt's N candidates
  * are sampled in one batch (prompt prefilled once, then batched decoding), reproducibly from the
- * request's seed.
+ * request's seed. Stepwise requests keep their context between rounds in the round cache ({@link #kvCache()},
+ * {@code --kv-cache-bytes}).
  */
 public final class LmCandidateSampler implements CandidateSampler, StepProposer, AutoCloseable {
     /** Classpath location of the bundled default model (see models/lm-austen/MODEL_CARD.md). */
@@ -39,20 +44,33 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
     /** Classpath location of the bundled Transfer Q* baseline model (see models/lm-austen-bon16/MODEL_CARD.md). */
     public static final String DEFAULT_BASELINE_RESOURCE = "alignstream/models/lm-austen-bon16";
 
+    /** Default bound of the round cache ({@code --kv-cache-bytes}): 256 MiB. */
+    public static final long DEFAULT_KV_CACHE_BYTES = 256L << 20;
+
     private final HfTokenizer tokenizer;
     private final CausalLm lm;
     private final CandidateGenerator generator;
     private final ModelRef model;
+    private final String modelKey;
     private final boolean prependBos;
+    private final KvCacheStore kvCache;
     private CandidateGenerator baseline;
     private ModelRef baselineModel;
+    private String baselineKey;
 
-    LmCandidateSampler(HfTokenizer tokenizer, CausalLm lm, ModelRef model, boolean prependBos) {
+    LmCandidateSampler(HfTokenizer tokenizer, CausalLm lm, ModelRef model, boolean prependBos, long kvCacheBytes) {
+        this.kvCache = new KvCacheStore(kvCacheBytes);
         this.tokenizer = tokenizer;
         this.lm = lm;
         this.generator = new CandidateGenerator(lm);
         this.model = model;
+        this.modelKey = cacheKey(model);
         this.prependBos = prependBos;
+    }
+
+    /** The round cache's key of a model: its id and version (the sha-256 prefix of its model.onnx). */
+    private static String cacheKey(ModelRef ref) {
+        return ref.getId() + "@" + ref.getVersion();
     }
 
     /**
@@ -63,12 +81,23 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
      * @param prependBos start every prompt with the end-of-text token, as the model saw documents begin in training
      */
     public static LmCandidateSampler load(Path modelDir, int intraOpThreads, boolean prependBos) {
+        return load(modelDir, intraOpThreads, prependBos, DEFAULT_KV_CACHE_BYTES);
+    }
+
+    /**
+     * {@link #load(Path, int, boolean)} with a round cache of at most {@code kvCacheBytes} (0: none; see
+     * {@link #kvCache()}).
+     */
+    public static LmCandidateSampler load(Path modelDir, int intraOpThreads, boolean prependBos, long kvCacheBytes) {
+        if (kvCacheBytes < 0) {
+            throw new IllegalArgumentException("kvCacheBytes must be >= 0 (0 disables the cache), got " + kvCacheBytes);
+        }
         HfTokenizer tok = modelDir == null
                 ? tokenizer(() -> HfTokenizer.fromClasspath(DEFAULT_MODEL_RESOURCE + "/tokenizer.json"), modelDir)
                 : tokenizer(() -> HfTokenizer.fromFile(directory(modelDir).resolve("tokenizer.json")), modelDir);
         try {
             LoadedLm lm = loadLm(modelDir, DEFAULT_MODEL_RESOURCE, "lm-austen", intraOpThreads);
-            return new LmCandidateSampler(tok, lm.lm(), lm.ref(), prependBos);
+            return new LmCandidateSampler(tok, lm.lm(), lm.ref(), prependBos, kvCacheBytes);
         } catch (RuntimeException e) {
             tok.close();
             throw e;
@@ -95,6 +124,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         baseline = new CandidateGenerator(loaded.lm(), generator.eosTokenId(),
                 org.alignstream.inference.lm.PromptOverflow.REJECT);
         baselineModel = loaded.ref();
+        baselineKey = "baseline:" + cacheKey(baselineModel);
         return this;
     }
 
@@ -206,6 +236,15 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         return tokenizer;
     }
 
+    /**
+     * The round cache: each in-flight stepwise request's context as read by the model (and by the Transfer Q*
+     * baseline), kept between rounds on this instance. An optimisation only: see {@link #propose} and
+     * docs/OPERATIONS.md for what it changes in the numbers.
+     */
+    public KvCacheStore kvCache() {
+        return kvCache;
+    }
+
     private static String sha256Prefix(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 12);
@@ -238,6 +277,14 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                 .build();
     }
 
+    /**
+     * The candidates of the round. With the round cache enabled ({@link #kvCache}), the model reads only the tokens
+     * appended since this request's previous round on this instance (the chosen token of a tokenwise round, the chosen
+     * block of a blockwise one); without a usable cached context (first round, another instance had the request,
+     * eviction, restart) it reads the whole prompt and response in one call, as it always does with the cache off.
+     * The context is kept for the next round unless this round is the request's last (no room for another token, or
+     * every candidate ends with EOS).
+     */
     @Override
     public List<Candidate> propose(DecodeState state) {
         Strategy s = state.getRequest().getStrategy();
@@ -251,42 +298,101 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         }
         SamplingParams params = new SamplingParams(s.getTemperature(), method.tokenwise() ? 0 : s.getTopK(), s.getTopP());
         MethodParameters p = StrategyParameters.of(s);
-        try {
+        String requestId = state.getRequest().getId();
+        try (ContextsInUse reading = new ContextsInUse()) {
             List<Candidate> candidates = new ArrayList<>();
+            int appended;
             if (method.tokenwise()) {
                 // the top-k next tokens, each followed by the baseline's rollout when the method rolls out
                 if (method.needsBaselineModel() && baseline == null) {
                     throw new InvalidRecordException(method.wireName() + " needs a baseline model and none is loaded "
                             + "(--baseline-model-dir)");
                 }
-                CandidateGenerator.TopTokens top = generator.nextTokens(context, method.candidatesPerRound(p));
+                int k = method.candidatesPerRound(p);
                 int rolloutLength = Math.min(method.maxRolloutTokens(p), remaining - 1);
-                List<GeneratedSequence> rollouts = rolloutLength < 1 ? null
-                        : baseline.rollouts(context, top.tokenIds(), params, rolloutLength,
-                                Seeds.forRound(s.getSeed(), state.getRound()));
+                generator.fitPrompt(context, 1); // bad token ids or an overlong context: rejected before model work
+                if (rolloutLength >= 1) {
+                    baseline.fitPrompt(context, rolloutLength + 1);
+                }
+                CachedContext read = reading.add(modelKey,
+                        read(generator, modelKey, requestId, context, response.length));
+                CandidateGenerator.TopTokens top = generator.nextTokens(read, k);
+                List<GeneratedSequence> rollouts = null;
+                if (rolloutLength >= 1) {
+                    CachedContext baselineRead = reading.add(baselineKey,
+                            read(baseline, baselineKey, requestId, context, response.length));
+                    rollouts = baseline.rollouts(baselineRead, top.tokenIds(), params, rolloutLength,
+                            Seeds.forRound(s.getSeed(), state.getRound()));
+                }
                 for (int i = 0; i < top.tokenIds().length; i++) {
                     candidates.add(tokenCandidate(i, response, top,
                             rollouts == null ? new int[0] : rollouts.get(i).tokenIds()));
                 }
+                appended = 1;
             } else {
                 // N sampled blocks; stream i, response position t: the randomness of Best-of-N, so M = max_new_tokens
                 // is Best-of-N
                 int blockSize = method.maxCandidateTokens(p, response.length);
                 int[] streams = new int[method.candidatesPerRound(p)];
                 Arrays.setAll(streams, i -> i);
-                List<GeneratedSequence> blocks = generator.sample(context, streams, params, blockSize, s.getSeed(),
+                generator.fitPrompt(context, blockSize);
+                CachedContext read = reading.add(modelKey,
+                        read(generator, modelKey, requestId, context, response.length));
+                List<GeneratedSequence> blocks = generator.sample(read, streams, params, blockSize, s.getSeed(),
                         response.length);
                 for (int i = 0; i < blocks.size(); i++) {
                     GeneratedSequence block = blocks.get(i);
                     candidates.add(candidate(i, response, block.tokenIds(), block.logprobs(), new int[0],
                             block.finishReason()));
                 }
+                appended = blockSize;
+            }
+            boolean last = appended >= remaining
+                    || candidates.stream().allMatch(c -> GeneratedSequence.EOS.equals(c.getFinishReason()));
+            if (last) {
+                kvCache.remove(requestId); // the request ends with this round: drop what any model kept of it
+            } else {
+                reading.keepIn(kvCache, requestId);
             }
             return candidates;
         } catch (IllegalArgumentException e) {
             throw new InvalidRecordException(e.getMessage());
         } catch (OrtException e) {
             throw new IllegalStateException("language model inference failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The model's reading of {@code context}: the request's cached context extended by the tokens appended since, or
+     * (first round, or none usable) the whole context read at once. The first round does not consult the cache.
+     */
+    private CachedContext read(CandidateGenerator lm, String key, String requestId, int[] context, int responseLength)
+            throws OrtException {
+        CachedContext past = responseLength == 0 ? null : kvCache.take(key, requestId, context);
+        return lm.context(context, past);
+    }
+
+    /**
+     * The contexts a round reads (one per model): closed when the round fails or ends the request, else handed to the
+     * store for the next round.
+     */
+    private static final class ContextsInUse implements AutoCloseable {
+        private final Map<String, CachedContext> byModel = new LinkedHashMap<>();
+
+        CachedContext add(String modelKey, CachedContext context) {
+            byModel.put(modelKey, context);
+            return context;
+        }
+
+        void keepIn(KvCacheStore store, String requestId) {
+            byModel.forEach((model, context) -> store.put(model, requestId, context));
+            byModel.clear();
+        }
+
+        @Override
+        public void close() {
+            byModel.values().forEach(CachedContext::close);
+            byModel.clear();
         }
     }
 
@@ -340,6 +446,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
 
     @Override
     public void close() {
+        kvCache.close();
         try {
             if (baseline != null) {
                 baseline.model().close();

@@ -24,6 +24,11 @@ import java.util.Objects;
  *   <li>{@code alignstream_reward_model_batch_invariant{model, version}}: 1 if the scorer merges the candidate sets of
  *       concurrent requests into one call for that reward-model version (it is batch-invariant), 0 if it makes one call
  *       per candidate set</li>
+ *   <li>{@code alignstream_kv_cache_hits_total}, {@code alignstream_kv_cache_misses_total},
+ *       {@code alignstream_kv_cache_evictions_total}, {@code alignstream_kv_cache_bytes}: the generator's round cache
+ *       (a decoding round that read only the tokens appended since the request's previous round; one after the first
+ *       that read its whole context; contexts dropped to respect the byte bound; bytes held). Exported once a stage
+ *       uses the cache ({@link #kvCacheBytes(long)} on wiring).</li>
  * </ul>
  *
  * {@code SafeStage} counts records in/out and dead letters itself; stages call {@link #observeBatch(int)} and
@@ -52,6 +57,10 @@ public final class StageMetrics {
   private final Histogram inferenceSeconds;
   private final Counter modelVersions;
   private final Gauge batchInvariant;
+  private final Counter kvCacheHits;
+  private final Counter kvCacheMisses;
+  private final Counter kvCacheEvictions;
+  private final Gauge kvCacheBytes;
 
   /** Metrics of {@code stage} on a new registry of their own. */
   public StageMetrics(String stage) {
@@ -82,6 +91,18 @@ public final class StageMetrics {
         .help("1: the reward-model version is batch-invariant and the candidate sets of concurrent requests are scored "
             + "in one call; 0: one call per candidate set")
         .labelNames("stage", "model", "version").register(registry);
+    kvCacheHits = Counter.builder().name("alignstream_kv_cache_hits_total")
+        .help("Decoding rounds that read only the tokens appended since the request's previous round (round cache hit)")
+        .labelNames("stage").register(registry);
+    kvCacheMisses = Counter.builder().name("alignstream_kv_cache_misses_total")
+        .help("Decoding rounds after a request's first that found no cached context and read the whole context")
+        .labelNames("stage").register(registry);
+    kvCacheEvictions = Counter.builder().name("alignstream_kv_cache_evictions_total")
+        .help("Cached contexts dropped, least recently used first, to keep the round cache within its byte bound")
+        .labelNames("stage").register(registry);
+    kvCacheBytes = Gauge.builder().name("alignstream_kv_cache_bytes")
+        .help("Bytes held by the round cache (key/value tensors and logits of in-flight requests)")
+        .labelNames("stage").register(registry);
     // touch the unlabelled-by-reason series so they are exported as 0 from the start
     recordsIn.labelValues(stage);
     recordsOut.labelValues(stage);
@@ -151,6 +172,52 @@ public final class StageMetrics {
   /** The value set by {@link #batchInvariant(String, String, boolean)} (0 if never set). */
   public double batchInvariant(String model, String version) {
     return batchInvariant.labelValues(stage, model, version).get();
+  }
+
+  /** Counts one round-cache hit. */
+  public void kvCacheHit() {
+    kvCacheHits.labelValues(stage).inc();
+  }
+
+  /** Counts one round-cache miss. */
+  public void kvCacheMiss() {
+    kvCacheMisses.labelValues(stage).inc();
+  }
+
+  /** Counts one context evicted from the round cache. */
+  public void kvCacheEviction() {
+    kvCacheEvictions.labelValues(stage).inc();
+  }
+
+  /** Sets the bytes the round cache holds; the first call also exports the hit, miss and eviction counters at 0. */
+  public void kvCacheBytes(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("kv cache bytes must be >= 0, was " + bytes);
+    }
+    kvCacheHits.labelValues(stage);
+    kvCacheMisses.labelValues(stage);
+    kvCacheEvictions.labelValues(stage);
+    kvCacheBytes.labelValues(stage).set(bytes);
+  }
+
+  /** Round-cache hits so far. */
+  public double kvCacheHits() {
+    return kvCacheHits.labelValues(stage).get();
+  }
+
+  /** Round-cache misses so far. */
+  public double kvCacheMisses() {
+    return kvCacheMisses.labelValues(stage).get();
+  }
+
+  /** Round-cache evictions so far. */
+  public double kvCacheEvictions() {
+    return kvCacheEvictions.labelValues(stage).get();
+  }
+
+  /** Bytes last reported held by the round cache. */
+  public double kvCacheBytes() {
+    return kvCacheBytes.labelValues(stage).get();
   }
 
   /** Records the size of one model batch. */

@@ -1,6 +1,5 @@
 package org.alignstream.core.sampling;
 
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
 
@@ -21,11 +20,43 @@ import java.util.random.RandomGenerator;
  * {@link IllegalArgumentException}.
  *
  * <p>Cost: O(V) for plain sampling, O(V log k) for top-k (a size-k heap, no full sort) and
- * O(V + m log V) for top-p over the full vocabulary, where m is the size of the nucleus.
+ * O(V + m log V) for top-p over the full vocabulary, where m is the size of the nucleus (candidates are popped from
+ * a heap in order of decreasing probability only until the nucleus is complete). {@link #sample} and
+ * {@link #sampleWithLogprob} allocate no vocabulary-sized array per call: they work in per-thread scratch buffers
+ * that grow to the largest vocabulary seen.
  */
 public final class TokenSampler {
 
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private TokenSampler() {
+    }
+
+    /** Per-thread working arrays, grown on demand and reused across calls. */
+    private static final class Scratch {
+        double[] weights = new double[0];
+        int[] ids = new int[0];
+        double[] probs = new double[0];
+        int[] heap = new int[0];
+        int[] keptIds = new int[0];
+        double[] keptProbs = new double[0];
+
+        double[] weights(int n) {
+            if (weights.length < n) {
+                weights = new double[n];
+            }
+            return weights;
+        }
+
+        void ensure(int n) {
+            if (ids.length < n) {
+                ids = new int[n];
+                probs = new double[n];
+                heap = new int[n];
+                keptIds = new int[n];
+                keptProbs = new double[n];
+            }
+        }
     }
 
     /** Index of the largest logit; the lowest index wins ties. Validates the logits (see class comment). */
@@ -87,7 +118,7 @@ public final class TokenSampler {
      * that is zero outside the kept set and sums to 1.
      */
     public static double[] samplingDistribution(float[] logits, SamplingParams params) {
-        Support support = support(logits, params);
+        Support support = support(logits, params, new Scratch());
         double[] dense = new double[logits.length];
         for (int j = 0; j < support.size; j++) {
             dense[support.ids[j]] = support.probs[j];
@@ -110,7 +141,7 @@ public final class TokenSampler {
         if (!truncated) {
             return sampleFull(logits, best, params.temperature(), rng.nextDouble());
         }
-        Support support = support(logits, params);
+        Support support = support(logits, params, SCRATCH.get());
         double u = rng.nextDouble();
         double cumulative = 0.0;
         for (int j = 0; j < support.size; j++) {
@@ -144,34 +175,34 @@ public final class TokenSampler {
         }
         int best = argmax(logits);
         float max = logits[best];
-        double[] weights = new double[logits.length];
+        double[] weights = SCRATCH.get().weights(logits.length);
         double sum = 0.0;
         for (int i = 0; i < logits.length; i++) {
             weights[i] = Math.exp(logits[i] / 1.0 - max); // same arithmetic as sampleFull with T = 1
             sum += weights[i];
         }
-        int token = walk(weights, sum, best, rng.nextDouble());
+        int token = walk(weights, logits.length, sum, best, rng.nextDouble());
         return new Draw(token, (logits[token] - (double) max) - Math.log(sum));
     }
 
     /** Sampling from the whole softmax(logits / T): one exp pass into a scratch array, then a linear walk. */
     private static int sampleFull(float[] logits, int best, double temperature, double u) {
         double max = logits[best] / temperature;
-        double[] weights = new double[logits.length];
+        double[] weights = SCRATCH.get().weights(logits.length);
         double sum = 0.0;
         for (int i = 0; i < logits.length; i++) {
             weights[i] = Math.exp(logits[i] / temperature - max);
             sum += weights[i];
         }
-        return walk(weights, sum, best, u);
+        return walk(weights, logits.length, sum, best, u);
     }
 
-    /** Inverse-CDF walk: the first index whose cumulative weight exceeds {@code u * sum}. */
-    private static int walk(double[] weights, double sum, int fallback, double u) {
+    /** Inverse-CDF walk over the first {@code n} weights: the first index whose cumulative weight exceeds {@code u * sum}. */
+    private static int walk(double[] weights, int n, double sum, int fallback, double u) {
         double target = u * sum;
         double cumulative = 0.0;
         int last = fallback;
-        for (int i = 0; i < weights.length; i++) {
+        for (int i = 0; i < n; i++) {
             if (weights[i] == 0.0) {
                 continue;
             }
@@ -186,6 +217,11 @@ public final class TokenSampler {
 
     /** The kept token ids and their renormalised probabilities (in descending order when top-p applied). */
     static Support support(float[] logits, SamplingParams params) {
+        return support(logits, params, new Scratch());
+    }
+
+    /** {@link #support(float[], SamplingParams)} in {@code scratch}'s arrays (valid until its next use). */
+    private static Support support(float[] logits, SamplingParams params, Scratch scratch) {
         Objects.requireNonNull(params, "params");
         int vocab = logits.length;
         int best = argmax(logits); // validates
@@ -203,8 +239,9 @@ public final class TokenSampler {
                 count++;
             }
         }
-        int[] ids = new int[count];
-        double[] probs = new double[count];
+        scratch.ensure(count);
+        int[] ids = scratch.ids;
+        double[] probs = scratch.probs;
         double max = logits[best] / temperature;
         double sum = 0.0;
         for (int i = 0, j = 0; i < vocab; i++) {
@@ -222,23 +259,23 @@ public final class TokenSampler {
         if (params.topP() >= 1.0) {
             return new Support(ids, probs, count);
         }
-        return nucleus(ids, probs, count, params.topP());
+        return nucleus(ids, probs, count, params.topP(), scratch);
     }
 
     /**
      * Top-p over candidates whose probabilities sum to 1: pops candidates from a max-heap (probability
      * descending, id ascending) until the cumulative probability reaches {@code topP}.
      */
-    private static Support nucleus(int[] ids, double[] probs, int count, double topP) {
-        int[] heap = new int[count]; // positions into ids/probs
+    private static Support nucleus(int[] ids, double[] probs, int count, double topP, Scratch scratch) {
+        int[] heap = scratch.heap; // positions into ids/probs
         for (int j = 0; j < count; j++) {
             heap[j] = j;
         }
         for (int j = count / 2 - 1; j >= 0; j--) {
             siftDown(heap, j, count, ids, probs);
         }
-        int[] keptIds = new int[Math.min(count, 16)];
-        double[] keptProbs = new double[keptIds.length];
+        int[] keptIds = scratch.keptIds;
+        double[] keptProbs = scratch.keptProbs;
         int kept = 0;
         int size = count;
         double cumulative = 0.0;
@@ -246,10 +283,6 @@ public final class TokenSampler {
             int top = heap[0];
             heap[0] = heap[--size];
             siftDown(heap, 0, size, ids, probs);
-            if (kept == keptIds.length) {
-                keptIds = Arrays.copyOf(keptIds, kept * 2);
-                keptProbs = Arrays.copyOf(keptProbs, kept * 2);
-            }
             keptIds[kept] = ids[top];
             keptProbs[kept] = probs[top];
             cumulative += probs[top];

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
@@ -251,6 +252,58 @@ class TokenSamplerTest {
         SplittableRandom rnd = new SplittableRandom(5);
         float[] random = randomLogits(rnd, 4096, 0);
         assertThat(Arrays.stream(TokenSampler.logSoftmax(random)).map(Math::exp).sum()).isCloseTo(1.0, within(1e-12));
+    }
+
+    @Test
+    void drawsDoNotDependOnWhatTheThreadSampledBefore() throws Exception {
+        // the sampler reuses per-thread scratch arrays: a thread that sampled other vocabularies (larger and smaller)
+        // must draw exactly what a fresh thread draws
+        SplittableRandom gen = new SplittableRandom(99);
+        SamplingParams[] params = {SamplingParams.UNMODIFIED, new SamplingParams(0.7, 0, 1.0),
+                new SamplingParams(1.0, 40, 1.0), new SamplingParams(1.0, 0, 0.9), new SamplingParams(1.3, 50, 0.8),
+                new SamplingParams(1.0, 0, 0.999)};
+        int[] vocabs = {60_000, 7, 50_257, 300, 4096};
+        List<float[]> logits = new java.util.ArrayList<>();
+        for (int vocab : vocabs) {
+            float[] l = new float[vocab];
+            for (int i = 0; i < vocab; i++) {
+                l[i] = gen.nextInt(5) == 0 ? 1.0f : (float) (gen.nextGaussian() * 2); // many exact ties
+            }
+            l[gen.nextInt(vocab)] = Float.NEGATIVE_INFINITY;
+            logits.add(l);
+        }
+        List<Integer> reused = new java.util.ArrayList<>();
+        List<Double> reusedLogprobs = new java.util.ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            for (float[] l : logits) {
+                for (int p = 0; p < params.length; p++) {
+                    reused.add(TokenSampler.sample(l, params[p], new SplittableRandom(round * 31L + p)));
+                    reusedLogprobs.add(TokenSampler.sampleWithLogprob(l, params[p],
+                            new SplittableRandom(round * 31L + p)).rawLogprob());
+                }
+            }
+        }
+        int at = 0;
+        for (int round = 0; round < 3; round++) {
+            for (float[] l : logits) {
+                for (int p = 0; p < params.length; p++, at++) {
+                    SamplingParams sp = params[p];
+                    long seed = round * 31L + p;
+                    int[] fresh = new int[1];
+                    double[] freshLogprob = new double[1];
+                    Thread t = new Thread(() -> {
+                        fresh[0] = TokenSampler.sample(l, sp, new SplittableRandom(seed));
+                        freshLogprob[0] = TokenSampler.sampleWithLogprob(l, sp, new SplittableRandom(seed)).rawLogprob();
+                    });
+                    t.start();
+                    t.join();
+                    assertThat(reused.get(at)).as("vocab %d params %s", l.length, sp).isEqualTo(fresh[0]);
+                    assertThat(reusedLogprobs.get(at)).isEqualTo(freshLogprob[0]);
+                    // and the draw is in the support of the reference distribution
+                    assertThat(NaiveSampling.distribution(l, sp)[fresh[0]]).isPositive();
+                }
+            }
+        }
     }
 
     @Test

@@ -73,6 +73,19 @@ public final class KvCache implements AutoCloseable {
         return keys.length;
     }
 
+    /** Bytes of the key and value tensors: {@code 2 * layers * batch * heads * length * headDim * 4}. */
+    public long bytes() {
+        return 2L * keys.length * batchSize * heads * length * headDim * Float.BYTES;
+    }
+
+    /**
+     * Whether this cache holds the whole output of the run that made it (its logits included, which for a run over
+     * S positions are {@code S * vocab} floats): such a cache keeps that memory until closed.
+     */
+    public boolean ownsRunOutput() {
+        return owner != null;
+    }
+
     OnnxTensor key(int layer) {
         checkOpen();
         return keys[layer];
