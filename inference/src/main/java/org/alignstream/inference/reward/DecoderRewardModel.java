@@ -71,7 +71,9 @@ import org.alignstream.inference.onnx.OnnxModelException;
  * takes the same path (the scorer and the bare loop both take this one for tokenwise rounds). Batched scoring
  * ({@link #score(String, List)}) likewise equals one-text-at-a-time scoring within 1e-5, not bit for bit.
  *
- * <p>Thread-safe (ONNX Runtime sessions are; no call keeps state). Closing frees the session and the tokenizer.
+ * <p>Thread-safe (ONNX Runtime sessions are; no call keeps state between calls). Each thread that scores with a
+ * shared prefix keeps one direct buffer, as large as the largest k-row prefix cache it copied
+ * (2 x layers x k x kvHeads x prefix x headDim floats), for reuse. Closing frees the session and the tokenizer.
  */
 public final class DecoderRewardModel implements RewardModel {
 
@@ -101,6 +103,8 @@ public final class DecoderRewardModel implements RewardModel {
     private final long emptyTextId;
     private final int maxTokens;
     private final Set<String> presentNames;
+    /** Per thread: the direct buffer that the k-row copy of a prefix cache is written into ({@link #scratch}). */
+    private final ThreadLocal<ByteBuffer[]> scratch = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
 
     /**
      * Takes ownership of {@code session} and {@code tokenizer} (closed here if the graph is not a decoder reward
@@ -353,10 +357,15 @@ public final class DecoderRewardModel implements RewardModel {
             OnnxTensor[] keys = new OnnxTensor[layers];
             OnnxTensor[] values = new OnnxTensor[layers];
             Past past = new Past(keys, values, prefix.length);
+            int rowFloats = Math.multiplyExact(Math.multiplyExact(heads, prefix.length), headDim);
+            int tensorFloats = Math.multiplyExact(rowFloats, copies);
+            FloatBuffer all = scratch(Math.multiplyExact(tensorFloats, 2 * layers));
             try {
                 for (int l = 0; l < layers; l++) {
-                    keys[l] = repeated(output(result, "present." + l + ".key"), copies);
-                    values[l] = repeated(output(result, "present." + l + ".value"), copies);
+                    keys[l] = repeated(output(result, "present." + l + ".key"), copies,
+                            all.slice(2 * l * tensorFloats, tensorFloats));
+                    values[l] = repeated(output(result, "present." + l + ".value"), copies,
+                            all.slice((2 * l + 1) * tensorFloats, tensorFloats));
                 }
                 return past;
             } catch (OrtException | RuntimeException e) {
@@ -369,15 +378,32 @@ public final class DecoderRewardModel implements RewardModel {
         }
     }
 
-    private OnnxTensor repeated(OnnxTensor row, int copies) throws OrtException {
+    /** A [copies, heads, length, headDim] tensor over {@code out}, each row a copy of the batch-1 {@code row}. */
+    private OnnxTensor repeated(OnnxTensor row, int copies, FloatBuffer out) throws OrtException {
         long[] shape = row.getInfo().getShape();
         FloatBuffer src = row.getFloatBuffer();
-        FloatBuffer out = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(src.remaining(), copies),
-                Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        if ((long) src.remaining() * copies != out.remaining()) {
+            throw new IllegalStateException("present tensor of shape " + Arrays.toString(shape) + " does not fill "
+                    + out.remaining() + " floats in " + copies + " copies");
+        }
         for (int c = 0; c < copies; c++) {
             out.put(src.rewind());
         }
         return OnnxTensor.createTensor(env, out.rewind(), new long[] {copies, shape[1], shape[2], shape[3]});
+    }
+
+    /**
+     * This thread's direct buffer for the copied prefix cache, at least {@code floats} long: reused from call to call
+     * (the tensors over it are closed before {@link #scoreWithSharedPrefix} returns), because allocating tens of MB of
+     * direct memory per round costs more than the copy and stalls on the garbage collector that frees it.
+     */
+    private FloatBuffer scratch(int floats) {
+        ByteBuffer[] holder = scratch.get();
+        long bytes = (long) floats * Float.BYTES;
+        if (holder[0] == null || holder[0].capacity() < bytes) {
+            holder[0] = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
+        }
+        return holder[0].clear().order(ByteOrder.nativeOrder()).asFloatBuffer().limit(floats);
     }
 
     private static OnnxTensor output(OrtSession.Result result, String name) {
@@ -487,6 +513,7 @@ public final class DecoderRewardModel implements RewardModel {
 
     @Override
     public void close() {
+        scratch.remove();
         try {
             session.close();
         } catch (OrtException e) {
