@@ -215,7 +215,8 @@ class Gpt2(nn.Module):
         nn.init.normal_(self.wte.weight, std=0.5)  # large enough that greedy arg-maxes have clear margins
         nn.init.normal_(self.wpe.weight, std=0.3)
 
-    def forward(self, input_ids, attention_mask, position_ids=None, past=None):
+    def hidden(self, input_ids, attention_mask, position_ids=None, past=None):
+        """GPT2Model: the final hidden states [B,S,d] (after ln_f) and the presents."""
         s = input_ids.shape[1]
         past_len = past[0][0].shape[2] if past is not None else 0
         if position_ids is None:  # transformers' GPT2Model: positions continue from the past length
@@ -227,7 +228,11 @@ class Gpt2(nn.Module):
             pk, pv = past[n] if past is not None else (None, None)
             x, k, v = block(x, bias, pk, pv)
             presents.append((k, v))
-        return self.ln_f(x) @ self.wte.weight.t(), presents
+        return self.ln_f(x), presents
+
+    def forward(self, input_ids, attention_mask, position_ids=None, past=None):
+        x, presents = self.hidden(input_ids, attention_mask, position_ids, past)
+        return x @ self.wte.weight.t(), presents
 
 
 # ----------------------------------------------------------------------------------------- Llama model
@@ -297,7 +302,8 @@ class Llama(nn.Module):
         nn.init.normal_(self.lm_head.weight, std=0.6)
         self.register_buffer("inv_freq", 1.0 / theta ** (torch.arange(0, head_dim, 2).float() / head_dim))
 
-    def forward(self, input_ids, attention_mask, position_ids, past=None):
+    def hidden(self, input_ids, attention_mask, position_ids, past=None):
+        """LlamaModel: the final hidden states [B,S,d] (after the last RMSNorm) and the presents."""
         s = input_ids.shape[1]
         past_len = past[0][0].shape[2] if past is not None else 0
         bias = attention_bias(attention_mask, s, past_len)
@@ -310,7 +316,11 @@ class Llama(nn.Module):
             pk, pv = past[n] if past is not None else (None, None)
             x, k, v = block(x, cos, sin, bias, pk, pv)
             presents.append((k, v))
-        return self.lm_head(self.norm(x)), presents
+        return self.norm(x), presents
+
+    def forward(self, input_ids, attention_mask, position_ids, past=None):
+        x, presents = self.hidden(input_ids, attention_mask, position_ids, past)
+        return self.lm_head(x), presents
 
 
 # -------------------------------------------------------------------------------------------- export

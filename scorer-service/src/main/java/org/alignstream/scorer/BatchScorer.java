@@ -23,7 +23,9 @@ import org.alignstream.scorer.ScorerConfig.Limits;
  * The {@link CandidateScorer} as a {@link BatchStageFunction}: a set is checked as it arrives (the candidate
  * scorer's checks, its models resolved) and waits for batch mates only if its reward model (and baseline) is batch-invariant; a batch
  * is scored with one {@link RewardModel#scoreGroups} call per model, in chunks of at most
- * {@link Batching#maxRecords} sets and {@link Limits#maxCandidates} texts. A failing merged call is retried set
+ * {@link Batching#maxRecords} sets and {@link Limits#maxCandidates} texts. A tokenwise round of a model that shares
+ * prefixes ({@link Job#sharePrefix}) never waits and is always scored alone, through the same call as in the
+ * candidate scorer. A failing merged call is retried set
  * by set, so only the bad set fails.
  */
 final class BatchScorer implements BatchStageFunction<CandidateSet> {
@@ -49,7 +51,7 @@ final class BatchScorer implements BatchStageFunction<CandidateSet> {
         AlignmentMethod method = scorer.check(set);
         return models.read(() -> {
             Job job = scorer.job(set, method);
-            return models.batchInvariant(job.rewardModel())
+            return !job.sharePrefix() && models.batchInvariant(job.rewardModel())
                     && (job.baselineReward() == null || models.batchInvariant(job.baselineReward()));
         });
     }
@@ -125,8 +127,11 @@ final class BatchScorer implements BatchStageFunction<CandidateSet> {
         for (int k = 0; k <= items.size(); k++) {
             int size = k < items.size() ? jobs[items.get(k)].texts().size() : 0;
             boolean last = k == items.size();
-            if (!chunk.isEmpty() && (last || !merge || chunk.size() >= batching.maxRecords()
-                    || texts + size > limits.maxCandidates())) {
+            // a prefix-shared set is scored alone, as the candidate scorer (and the bare loop) scores it
+            boolean alone = !last && !baseline && jobs[items.get(k)].sharePrefix();
+            if (!chunk.isEmpty() && (last || !merge || alone || chunk.size() >= batching.maxRecords()
+                    || texts + size > limits.maxCandidates()
+                    || (!baseline && jobs[chunk.get(0)].sharePrefix()))) {
                 call(model, chunk, jobs, outcomes, seconds, baseline, result, texts);
                 chunk = new ArrayList<>();
                 texts = 0;
@@ -177,7 +182,7 @@ final class BatchScorer implements BatchStageFunction<CandidateSet> {
                 long start = System.nanoTime();
                 RewardModel.Scores one = baseline
                         ? new RewardModel.Scores(model.score(job.prompt(), job.texts()), null, null)
-                        : model.score(job.prompt(), job.texts(), job.outputs());
+                        : job.score();
                 double s = (System.nanoTime() - start) / 1e9;
                 metrics.observeInference(model.id(), s);
                 if (!baseline) {

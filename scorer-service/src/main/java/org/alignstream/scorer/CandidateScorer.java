@@ -31,6 +31,12 @@ import org.alignstream.scorer.ScorerConfig.Limits;
  * decoding state rides along unchanged. An invalid set never reaches a model; a bad request (an unknown model, rbon_wd
  * with a model without embeddings) throws {@link InvalidRecordException}.
  *
+ * <p>A tokenwise round (its candidates extend the response so far by one token each) scored by a model that
+ * {@link RewardModel#sharesPrefix() shares prefixes} (a decoder reward model) goes through
+ * {@link RewardModel#scoreWithSharedPrefix}: the common prefix is encoded once, the candidates' rewards equal full
+ * scoring within float rounding, and every path that scores the set (this class, {@link BatchScorer}, the bare loop)
+ * takes that call, so a request's response does not depend on the path.
+ *
  * <p>Per-token credit ({@link CreditOptions}): when the reward model has it (an encoder model whose encoder exposes
  * its attention: dense credit from attention, Chan et al. 2024; a token-level model: its own per-token rewards), each
  * candidate's reward spread over its tokens goes to {@code token_credits}, from the same encoder pass as the
@@ -86,7 +92,7 @@ public final class CandidateScorer {
     private ScoredCandidateSet scoreWithVersionsFixed(CandidateSet set, AlignmentMethod method) {
         Job job = job(set, method);
         long start = System.nanoTime();
-        RewardModel.Scores scores = job.rewardModel.score(job.prompt, job.texts, job.outputs);
+        RewardModel.Scores scores = job.score();
         double seconds = (System.nanoTime() - start) / 1e9;
         metrics.observeInference(job.rewardModel.id(), seconds);
         metrics.observeBatch(job.texts.size());
@@ -100,11 +106,23 @@ public final class CandidateScorer {
         return finish(job, scores, baselineRewards, seconds);
     }
 
-    /** One candidate set ready to score: its models (resolved), texts and what it needs besides rewards. */
+    /**
+     * One candidate set ready to score: its models (resolved), texts and what it needs besides rewards.
+     * {@code sharePrefix}: a tokenwise round scored by a model that {@link RewardModel#sharesPrefix() shares prefixes}
+     * (its candidates extend one response by a token each), scored set by set through
+     * {@link RewardModel#scoreWithSharedPrefix} and never merged with other sets, so that the pipeline and the bare loop
+     * compute its rewards the same way.
+     */
     record Job(CandidateSet set, RewardModel rewardModel, RewardModel baselineReward, String prompt,
-               List<String> texts, RewardModel.Outputs outputs) {
+               List<String> texts, RewardModel.Outputs outputs, boolean sharePrefix) {
         RewardModel.Group group() {
             return new RewardModel.Group(prompt, texts, outputs);
+        }
+
+        /** The rewards (and outputs) of this set alone, with prefix sharing if {@link #sharePrefix}. */
+        RewardModel.Scores score() {
+            return sharePrefix ? rewardModel.scoreWithSharedPrefix(prompt, texts, outputs)
+                    : rewardModel.score(prompt, texts, outputs);
         }
     }
 
@@ -125,7 +143,8 @@ public final class CandidateScorer {
         }
         boolean withCredit = credit.enabled() && rewardModel.hasTokenCredit() && mayEndResponse(set);
         return new Job(set, rewardModel, baselineReward, set.getRequest().getPrompt(), texts,
-                new RewardModel.Outputs(method.needsEmbeddings(), withCredit, credit.beta()));
+                new RewardModel.Outputs(method.needsEmbeddings(), withCredit, credit.beta()),
+                method.tokenwise() && rewardModel.sharesPrefix());
     }
 
     /**

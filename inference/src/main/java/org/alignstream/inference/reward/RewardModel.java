@@ -145,6 +145,28 @@ public interface RewardModel extends AutoCloseable {
         return out;
     }
 
+    /**
+     * Whether {@link #scoreWithSharedPrefix} encodes the responses' common prefix once (a decoder reward model with
+     * past key values, {@link DecoderRewardModel}) rather than scoring every response in full. False by default.
+     */
+    default boolean sharesPrefix() {
+        return false;
+    }
+
+    /**
+     * Rewards of {@code responses} that extend a common text, e.g. the candidates of a tokenwise round (the response so
+     * far plus one token each), and what {@code outputs} asks for. A model that {@link #sharesPrefix() shares prefixes}
+     * encodes the texts' longest common token prefix once and scores each response's remainder from that cache; its
+     * rewards equal {@link #score(String, List, Outputs)}'s within float rounding (the model documents the tolerance),
+     * not necessarily bit for bit, so a caller must score a given set by one of the two paths consistently. This
+     * default is {@link #score(String, List, Outputs)}.
+     *
+     * @throws IllegalArgumentException if the prompt or a response is null
+     */
+    default Scores scoreWithSharedPrefix(String prompt, List<String> responses, Outputs outputs) {
+        return score(prompt, responses, outputs);
+    }
+
     /** Whether {@link #scoreGroups} makes one call per network for all groups (false: one per group). */
     default boolean mergesGroups() {
         return false;

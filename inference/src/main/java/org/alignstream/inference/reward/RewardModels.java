@@ -161,7 +161,11 @@ public final class RewardModels {
     /**
      * Loads a reward model directory:
      * <ul>
-     *   <li>{@code model.onnx} + {@code tokenizer.json}: a Hugging Face sequence-classification
+     *   <li>{@code model.onnx} + {@code tokenizer.json} + a {@code config.json} whose {@code architectures} names a
+     *       decoder family's {@code *ForSequenceClassification} ({@link DecoderRewardConfig#isDecoderClassifier}, e.g.
+     *       {@code GPT2ForSequenceClassification}, {@code LlamaForSequenceClassification}) with one label: a decoder
+     *       reward model exported with past key values ({@link DecoderRewardModel}); id and version as below;</li>
+     *   <li>{@code model.onnx} + {@code tokenizer.json} otherwise: a Hugging Face sequence-classification
      *       export ({@link SequenceClassifierRewardModel}); its id is the metadata property
      *       {@value HeadMetadata#KEY_ID} or else the directory name, its version the property
      *       {@value HeadMetadata#KEY_VERSION} or else the first 12 hex digits of the model's SHA-256;</li>
@@ -190,6 +194,11 @@ public final class RewardModels {
             if (!Files.isRegularFile(tokenizer)) {
                 throw new IllegalArgumentException("reward model directory " + directory.toAbsolutePath() + " has "
                         + CLASSIFIER_MODEL_FILE + " but no " + TOKENIZER_FILE);
+            }
+            DecoderRewardConfig config = DecoderRewardConfig.inDirectory(directory);
+            if (config != null && config.isDecoderClassifier()) {
+                return decoderClassifier(directory, model, tokenizer, config, new OrtSessions(device, threads),
+                        scoredText);
             }
             return sequenceClassifier(directory, model, tokenizer, new OrtSessions(device, threads), scoredText);
         }
@@ -227,6 +236,34 @@ public final class RewardModels {
         String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
         return new SequenceClassifierRewardModel(id, version, session, tokenizer, scoredText)
                 .graphQuantisesOverBatch(BatchInvariance.quantisesOverBatch(bytes));
+    }
+
+    private static DecoderRewardModel decoderClassifier(Path directory, Path model, Path tokenizerFile,
+            DecoderRewardConfig config, OrtSessions sessions, ScoredText scoredText) {
+        byte[] bytes = readFile(model);
+        ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer = DecoderRewardModel.loadTokenizer(tokenizerFile);
+        OrtSession session;
+        Map<String, String> metadata;
+        try {
+            session = sessions.open(bytes, model.toString());
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+        try {
+            metadata = session.getMetadata().getCustomMetadata();
+        } catch (OrtException e) {
+            try {
+                session.close();
+            } catch (OrtException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            tokenizer.close();
+            throw new OnnxModelException("Cannot read metadata of " + model + ": " + e.getMessage(), e);
+        }
+        String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
+        String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
+        return new DecoderRewardModel(id, version, session, tokenizer, config, scoredText);
     }
 
     public static String sha256Prefix(byte[] bytes) {

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Tiny decoder reward-model fixtures: Hugging Face `*ForSequenceClassification` on a GPT-2 or Llama backbone, in the
+ONNX layout alignstream's `DecoderRewardModel` reads (decoder with past key values, per-position scores).
+
+transformers' GPT2ForSequenceClassification / LlamaForSequenceClassification run the decoder (GPT2Model /
+LlamaModel), apply a bias-free `score = Linear(hidden_size, num_labels)` to EVERY position's final hidden state, and
+then pool: the reward is the score at the last non-padding token. Optimum's text-classification export keeps that
+pooling inside the graph and has no past key values, so a prefix cannot be reused. The layout written here is the
+decoder-with-past export Optimum uses for causal LMs with the head swapped: the graph outputs the unpooled scores
+`logits [batch, sequence, 1]` (num_labels = 1) and `present.N.key/value`, and the caller reads the score at each
+row's last real token. The backbones are the ones of make_hf_decoder_fixtures.py (same classes, same interfaces):
+
+  gpt2-reward/   GPT2ForSequenceClassification, inputs input_ids, past_key_values.N.key/value, attention_mask and
+                 NO position_ids (Optimum < 1.14 layout: positions continue from the past length), so batches are
+                 right-padded as Hugging Face's GPT-2 tokenizer pads; pad_token_id = eos_token_id.
+  llama-reward/  LlamaForSequenceClassification with grouped-query attention (4 query / 2 key-value heads,
+                 head_dim 8), inputs input_ids, past..., attention_mask, position_ids: batches are left-padded with
+                 position_ids = cumsum(attention_mask) - 1 as transformers computes them.
+
+Each directory holds model.onnx, config.json (architectures, id2label with one label, pad_token_id), tokenizer.json
+and reference.json: for fixed texts the token ids (special tokens added, as the tokenizer's template does) and
+torch's score at the last token, computed in float32 from scratch, one text at a time, without padding.
+
+With --bench DIR it also writes (not for committing) a larger random GPT-2-layout reward model of the same layout,
+for measuring prefix-shared scoring (DecoderRewardModel's prefix cache) against scoring every text in full.
+
+Usage (Debian's torch 1.13 and python3-onnx):
+  /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py [--out inference/src/test/resources/reward-decoder-fixtures]
+  /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py --bench /tmp/gpt2-reward-bench [--bench-d 384]
+"""
+import argparse
+import importlib.util
+import json
+import os
+import tempfile
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def load_decoder_fixtures():
+    spec = importlib.util.spec_from_file_location("make_hf_decoder_fixtures",
+                                                  os.path.join(HERE, "make_hf_decoder_fixtures.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+dec = load_decoder_fixtures()
+
+TEXTS = [
+    "It is a truth universally acknowledged",
+    "She was",
+    "My dear Mr. Bennet, said his lady to him one day, have you heard that Netherfield Park is let at last?",
+    "a",
+    "However little known the feelings or views of such a man may be",
+]
+
+
+class SequenceClassifier(nn.Module):
+    """*ForSequenceClassification before pooling: the backbone's final hidden states through a bias-free
+    `score` Linear(d, 1) at every position, giving logits [B, S, 1], and the backbone's presents."""
+
+    def __init__(self, backbone, d):
+        super().__init__()
+        self.backbone = backbone
+        self.layers, self.cache_heads, self.head_dim = backbone.layers, backbone.cache_heads, backbone.head_dim
+        self.score = nn.Linear(d, 1, bias=False)
+        nn.init.normal_(self.score.weight, std=0.5)
+
+    def forward(self, input_ids, attention_mask, position_ids=None, past=None):
+        hidden, presents = self.backbone.hidden(input_ids, attention_mask, position_ids, past)
+        return self.score(hidden), presents
+
+
+@torch.no_grad()
+def score_from_scratch(model, ids, uses_position_ids):
+    """The reward as transformers computes it for one unpadded text: the score at the last token."""
+    x = torch.tensor([ids])
+    positions = torch.arange(len(ids)).unsqueeze(0) if uses_position_ids else None
+    return float(model(x, torch.ones(1, len(ids), dtype=torch.long), positions)[0][0, -1, 0])
+
+
+@torch.no_grad()
+def check_prefix_cache(model, ids, uses_position_ids):
+    """The torch model itself: the prefix's cache plus the last token scores as the whole text does."""
+    n = len(ids)
+    pos = torch.arange(n - 1).unsqueeze(0) if uses_position_ids else None
+    _, past = model(torch.tensor([ids[:-1]]), torch.ones(1, n - 1, dtype=torch.long), pos)
+    step = model(torch.tensor([ids[-1:]]), torch.ones(1, n, dtype=torch.long),
+                 torch.tensor([[n - 1]]) if uses_position_ids else None, past)[0][0, -1, 0]
+    full = score_from_scratch(model, ids, uses_position_ids)
+    assert abs(float(step) - full) < 1e-5, (float(step), full)
+
+
+def write_fixture(out, name, onnx_model, config, tokenizer, model, uses_position_ids, layout, texts=TEXTS):
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    dec.onnx.save(onnx_model, os.path.join(d, "model.onnx"))
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    tokenizer.write(os.path.join(d, "tokenizer.json"))
+    refs = []
+    for text in texts:
+        ids = tokenizer.encode(text)
+        if len(ids) > 1:
+            check_prefix_cache(model, ids, uses_position_ids)
+        refs.append({"text": text, "input_ids": ids, "score": round(score_from_scratch(model, ids, uses_position_ids), 7)})
+    ref = {"layout": layout, "inputs": [i.name for i in onnx_model.graph.input],
+           "outputs": [o.name for o in onnx_model.graph.output], "references": refs}
+    with open(os.path.join(d, "reference.json"), "w") as f:
+        json.dump(ref, f, indent=1)
+    print("%-14s %8d bytes  inputs %s" % (name, os.path.getsize(os.path.join(d, "model.onnx")), ref["inputs"]))
+
+
+def gpt2_config(tokenizer, ctx, d, layers, heads):
+    config = dec.gpt2_config(tokenizer, ctx, d, layers, heads)
+    config.update({"architectures": ["GPT2ForSequenceClassification"], "id2label": {"0": "LABEL_0"},
+                   "label2id": {"LABEL_0": 0}, "pad_token_id": tokenizer.eos_id})
+    return config
+
+
+def gpt2_reward(tmp, tokenizer, ctx, d, layers, heads, seed):
+    """A GPT-2 reward model exported without position_ids (right padding)."""
+    torch.manual_seed(seed)
+    model = SequenceClassifier(dec.Gpt2(tokenizer.vocab_size, ctx, d, layers, heads), d).eval()
+    names = ["input_ids"] + dec.past_names(layers) + ["attention_mask"]
+    return model, dec.export(model, os.path.join(tmp, "gpt2-reward.onnx"), names, tokenizer.vocab_size)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(ROOT, "inference", "src", "test", "resources",
+                                                  "reward-decoder-fixtures"))
+    ap.add_argument("--bench", help="also write a larger GPT-2-layout reward model here (not for committing)")
+    ap.add_argument("--bench-d", type=int, default=384)
+    ap.add_argument("--bench-layers", type=int, default=6)
+    ap.add_argument("--bench-heads", type=int, default=6)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    gpt2_tok = dec.Gpt2Tokenizer(300)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.bench:
+            d, layers, heads, ctx = args.bench_d, args.bench_layers, args.bench_heads, 512
+            model, exported = gpt2_reward(tmp, gpt2_tok, ctx, d, layers, heads, 77)
+            write_fixture(os.path.dirname(os.path.abspath(args.bench)), os.path.basename(os.path.abspath(args.bench)),
+                          exported, gpt2_config(gpt2_tok, ctx, d, layers, heads), gpt2_tok, model, False,
+                          "GPT2ForSequenceClassification %d layers, d %d (benchmark)" % (layers, d))
+            return
+        ctx, d, layers = 128, 16, 2
+        model, exported = gpt2_reward(tmp, gpt2_tok, ctx, d, layers, 2, 44)
+        write_fixture(args.out, "gpt2-reward", exported, gpt2_config(gpt2_tok, ctx, d, layers, 2), gpt2_tok, model,
+                      False, "GPT2ForSequenceClassification with past, logits [B,S,1], no position_ids (right padding)")
+
+        llama_tok = dec.LlamaTokenizer(330)
+        torch.manual_seed(55)
+        heads, kv_heads, head_dim, inter = 4, 2, 8, 32
+        llama = dec.Llama(llama_tok.vocab_size, d, layers, heads, kv_heads, head_dim, inter)
+        model = SequenceClassifier(llama, d).eval()
+        exported = dec.export(model, os.path.join(tmp, "llama-reward.onnx"),
+                              ["input_ids"] + dec.past_names(layers) + ["attention_mask", "position_ids"],
+                              llama_tok.vocab_size)
+        config = {"architectures": ["LlamaForSequenceClassification"], "model_type": "llama",
+                  "vocab_size": llama_tok.vocab_size, "hidden_size": d, "intermediate_size": inter,
+                  "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kv_heads,
+                  "head_dim": head_dim, "max_position_embeddings": ctx, "rms_norm_eps": 1e-06,
+                  "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False,
+                  "bos_token_id": llama_tok.bos_id, "eos_token_id": llama_tok.eos_id, "pad_token_id": 0,
+                  "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0}, "use_cache": True,
+                  "torch_dtype": "float32"}
+        write_fixture(args.out, "llama-reward", exported, config, llama_tok, model, True,
+                      "LlamaForSequenceClassification with past, GQA 4/2 heads, head_dim 8, logits [B,S,1], "
+                      "position_ids (left padding)")
+    total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(args.out) for f in fs)
+    print("total %d bytes in %s" % (total, args.out))
+    assert total < 600_000, "reward fixtures must stay below 600 KB"
+
+
+if __name__ == "__main__":
+    main()
