@@ -3,6 +3,8 @@ package org.alignstream.generator;
 import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.common.pipeline.StageSpec;
 import java.nio.file.Path;
+import java.time.Duration;
+import org.alignstream.common.stage.BatchingStage;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -59,6 +61,34 @@ public final class GeneratorService extends StreamsCommand {
                     + "0 disables it (default: ${DEFAULT-VALUE}, 256 MiB)")
     long kvCacheBytes;
 
+    @Option(names = "--generator-batching", defaultValue = "invariant", paramLabel = "off|invariant|always",
+            converter = BatchingConverter.class,
+            description = "Merge the LM calls of concurrent requests (Best-of-N samplings, decoding rounds) into one "
+                    + "padded call per step: 'invariant' only where the model was shown, by a probe at load, to give "
+                    + "bit-identical results merged and alone (rows whose past lengths fall in the same class), "
+                    + "'always' every request (more throughput; a response may differ from its per-request one in rare "
+                    + "near-ties), 'off' one call per request (default: ${DEFAULT-VALUE})")
+    GeneratorBatching batching;
+
+    @Option(names = "--max-batch-records", defaultValue = "16",
+            description = "Most records of one input topic handled together (their LM calls merged) when generator "
+                    + "batching merges (default: ${DEFAULT-VALUE})")
+    int maxBatchRecords;
+
+    @Option(names = "--batch-wait-ms", defaultValue = "1",
+            description = "Interval of the wall-clock punctuation that handles the records waiting for batch mates; "
+                    + "Kafka Streams runs it after each round of processed records, so a batch is what one loop "
+                    + "iteration brought (default: ${DEFAULT-VALUE})")
+    long batchWaitMs;
+
+    /** Parses {@code --generator-batching}. */
+    static final class BatchingConverter implements picocli.CommandLine.ITypeConverter<GeneratorBatching> {
+        @Override
+        public GeneratorBatching convert(String value) {
+            return GeneratorBatching.parse(value);
+        }
+    }
+
     @Option(names = "--reward-models", split = ",", paramLabel = "ID[,ID...]",
             description = "The reward model ids the scorers serve: a request naming another (reward_model, or "
                     + "baseline_reward_model for indirect tq_star) is dead-lettered before any sampling; default: not "
@@ -67,9 +97,15 @@ public final class GeneratorService extends StreamsCommand {
 
     private LmCandidateSampler sampler;
 
+    /** How records wait for batch mates ({@code --max-batch-records}, {@code --batch-wait-ms}). */
+    public BatchingStage.Options batchingOptions() {
+        return new BatchingStage.Options(maxBatchRecords, Duration.ofMillis(batchWaitMs));
+    }
+
     @Override
     protected void onStart() {
         limits(); // rejects nonsensical limits before the model is loaded
+        batchingOptions();
         if (kvCacheBytes < 0) {
             throw new IllegalArgumentException("--kv-cache-bytes must be >= 0 (0 disables the cache), got "
                     + kvCacheBytes);
@@ -78,6 +114,7 @@ public final class GeneratorService extends StreamsCommand {
         if (baselineModelDir != null || (modelDir == null && LmCandidateSampler.bundledBaselineAvailable())) {
             sampler.loadBaseline(baselineModelDir, onnx.intraOpThreads());
         }
+        sampler.batching(batching); // probes the model(s) for batch invariance when asked to
     }
 
     @Override
@@ -85,7 +122,7 @@ public final class GeneratorService extends StreamsCommand {
         if (sampler.kvCache().enabled()) {
             sampler.kvCache().listener(new KvCacheMetrics(metrics));
         }
-        return GeneratorTopology.build(limits(), sampler, sampler, metrics);
+        return GeneratorTopology.build(limits(), sampler, metrics, batchingOptions());
     }
 
     /** The loaded language model(s) (after start). */

@@ -10,6 +10,7 @@ import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.serde.AvroSerde;
+import org.alignstream.common.stage.BatchingStage;
 import org.alignstream.common.stage.SafeStage;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.core.decoding.AlignmentMethod;
@@ -43,6 +44,30 @@ public final class GeneratorTopology {
         return builder.build();
     }
 
+    /**
+     * The stage with batching across requests ({@code --generator-batching}): when {@code sampler} may merge the LM
+     * calls of concurrent requests ({@link LmCandidateSampler#merges()}), the records of each input topic that arrive
+     * together (one loop iteration of a stream thread, at most {@code options.maxRecords()}) wait in a changelogged
+     * store ({@link BatchingStage}: nothing buffered is lost under exactly-once) and are handled in one
+     * {@link LmCandidateSampler#sampleAll} / {@link LmCandidateSampler#proposeAll} call; checks still run per record as
+     * it arrives, and invalid records go to dead-letters before any model work. Otherwise exactly
+     * {@link #build(RequestLimits, CandidateSampler, StepProposer, StageMetrics)}.
+     */
+    public static Topology build(RequestLimits limits, LmCandidateSampler sampler, StageMetrics metrics,
+                                 BatchingStage.Options options) {
+        if (!sampler.merges()) {
+            return build(limits, sampler, sampler, metrics);
+        }
+        sampler.onMerged(metrics::observeMergedBatch);
+        StreamsBuilder builder = new StreamsBuilder();
+        BatchedGeneration batched = new BatchedGeneration(limits, sampler, metrics);
+        BatchingStage.add(builder, STAGE, Topics.PROMPTS, Pipeline.PROMPTS.serde(), batched.prompts(), options,
+                metrics);
+        BatchingStage.add(builder, STAGE, Topics.DECODE_STEPS, Pipeline.DECODE_STEPS.serde(), batched.rounds(),
+                options, metrics);
+        return builder.build();
+    }
+
     /** One prompt request to its candidate set (all N candidates, or the first round of a stepwise method). */
     public static CandidateSet generate(PromptRequest request, RequestLimits limits, CandidateSampler sampler,
                                  StepProposer proposer, StageMetrics metrics) {
@@ -52,8 +77,13 @@ public final class GeneratorTopology {
         }
         long start = System.nanoTime();
         CandidateSampler.Sampled sampled = sampler.sample(request.getPrompt(), request.getStrategy());
-        double seconds = (System.nanoTime() - start) / 1e9;
-        metrics.observeInference(sampler.model().getId(), seconds);
+        return sampledSet(request, sampled, sampler.model(), (System.nanoTime() - start) / 1e9, metrics);
+    }
+
+    /** The candidate set of a Best-of-N sampling that took {@code seconds}; counted in {@code metrics}. */
+    static CandidateSet sampledSet(PromptRequest request, CandidateSampler.Sampled sampled,
+                                   org.alignstream.avro.ModelRef model, double seconds, StageMetrics metrics) {
+        metrics.observeInference(model.getId(), seconds);
         metrics.observeBatch(request.getStrategy().getN());
         Map<String, Double> timings = new HashMap<>();
         timings.put(STAGE, seconds * 1000.0);
@@ -61,7 +91,7 @@ public final class GeneratorTopology {
                 .setRequest(request)
                 .setPromptTokenIds(sampled.promptTokenIds())
                 .setCandidates(sampled.candidates())
-                .setGeneratorModel(sampler.model())
+                .setGeneratorModel(model)
                 .setTimingsMs(timings)
                 .build();
     }
@@ -70,8 +100,13 @@ public final class GeneratorTopology {
     public static CandidateSet propose(DecodeState state, StepProposer proposer, StageMetrics metrics) {
         long start = System.nanoTime();
         List<Candidate> candidates = proposer.propose(state);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        metrics.observeInference(proposer.model().getId(), seconds);
+        return roundSet(state, candidates, proposer.model(), (System.nanoTime() - start) / 1e9, metrics);
+    }
+
+    /** The candidate set of a decoding round that took {@code seconds}, carrying the state; counted in metrics. */
+    static CandidateSet roundSet(DecodeState state, List<Candidate> candidates, org.alignstream.avro.ModelRef model,
+                                 double seconds, StageMetrics metrics) {
+        metrics.observeInference(model.getId(), seconds);
         metrics.observeBatch(candidates.size());
         Map<String, Double> timings = new HashMap<>();
         timings.put(STAGE, seconds * 1000.0);
@@ -79,7 +114,7 @@ public final class GeneratorTopology {
                 .setRequest(state.getRequest())
                 .setPromptTokenIds(state.getPromptTokenIds())
                 .setCandidates(candidates)
-                .setGeneratorModel(proposer.model())
+                .setGeneratorModel(model)
                 .setTimingsMs(timings)
                 .setDecodeState(state)
                 .build();

@@ -14,6 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ModelRef;
@@ -29,7 +34,9 @@ import org.alignstream.inference.lm.CachedContext;
 import org.alignstream.inference.lm.CandidateGenerator;
 import org.alignstream.inference.lm.KvCacheStore;
 import org.alignstream.inference.lm.CausalLm;
+import org.alignstream.inference.lm.DecodeJob;
 import org.alignstream.inference.lm.GeneratedSequence;
+import org.alignstream.inference.lm.LmBatchInvariance;
 import org.alignstream.inference.tokenizer.HfTokenizer;
 
 /**
@@ -39,6 +46,7 @@ import org.alignstream.inference.tokenizer.HfTokenizer;
  * {@code --kv-cache-bytes}).
  */
 public final class LmCandidateSampler implements CandidateSampler, StepProposer, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LmCandidateSampler.class);
     /** Classpath location of the bundled default model (see models/lm-austen/MODEL_CARD.md). */
     public static final String DEFAULT_MODEL_RESOURCE = "alignstream/models/lm-austen";
     /** Classpath location of the bundled Transfer Q* baseline model (see models/lm-austen-bon16/MODEL_CARD.md). */
@@ -57,6 +65,11 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
     private CandidateGenerator baseline;
     private ModelRef baselineModel;
     private String baselineKey;
+    private GeneratorBatching batching = GeneratorBatching.OFF;
+    private LmBatchInvariance.Verdict verdict;
+    private LmBatchInvariance.Verdict baselineVerdict;
+    private volatile IntConsumer mergedObserver = requests -> { };
+    private final AtomicLong mergedCalls = new AtomicLong();
 
     LmCandidateSampler(HfTokenizer tokenizer, CausalLm lm, ModelRef model, boolean prependBos, long kvCacheBytes) {
         this.kvCache = new KvCacheStore(kvCacheBytes);
@@ -208,23 +221,183 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
 
     @Override
     public Sampled sample(String prompt, Strategy strategy) {
-        int[] promptIds = promptIds(prompt);
-        SamplingParams params = new SamplingParams(strategy.getTemperature(), strategy.getTopK(), strategy.getTopP());
-        List<GeneratedSequence> sequences;
+        return sampleAll(List.of(new Prompt(prompt, strategy))).get(0).orThrow();
+    }
+
+    /** A Best-of-N sampling to run: the prompt text and the strategy. */
+    public record Prompt(String prompt, Strategy strategy) {
+    }
+
+    /** One request's result in a batch: its value, or why it failed (then the value is null). */
+    public record Result<T>(T value, RuntimeException failure) {
+        static <T> Result<T> failed(RuntimeException e) {
+            return new Result<>(null, e);
+        }
+
+        /** The value, or the failure thrown. */
+        public T orThrow() {
+            if (failure != null) {
+                throw failure;
+            }
+            return value;
+        }
+    }
+
+    /**
+     * The Best-of-N samplings of several requests (element i of the result is request i's): each prompt is read alone,
+     * then the decoding steps of the requests that may share calls ({@link #batching}) run as one padded call per
+     * step; the others, and everything with batching off, one request at a time. A request's candidates are those of
+     * {@link #sample(String, Strategy)} alone (bit for bit with {@link GeneratorBatching#INVARIANT}). A request that
+     * does not fit the model fails alone ({@link InvalidRecordException}); an inference failure throws.
+     */
+    public List<Result<Sampled>> sampleAll(List<Prompt> prompts) {
+        int count = prompts.size();
+        List<Result<Sampled>> out = new ArrayList<>(java.util.Collections.nCopies(count, null));
+        int[][] promptIds = new int[count][];
+        CachedContext[] contexts = new CachedContext[count];
+        DecodeJob[] jobs = new DecodeJob[count];
         try {
-            sequences = generator.sample(promptIds, strategy.getN(), params, strategy.getMaxNewTokens(), strategy.getSeed());
-        } catch (IllegalArgumentException e) {
-            // the request does not fit the model (e.g. prompt + max_new_tokens beyond its context): the user's to fix
-            throw new InvalidRecordException(e.getMessage());
+            for (int i = 0; i < count; i++) {
+                Strategy strategy = prompts.get(i).strategy();
+                try {
+                    promptIds[i] = promptIds(prompts.get(i).prompt());
+                    SamplingParams params = new SamplingParams(strategy.getTemperature(), strategy.getTopK(),
+                            strategy.getTopP());
+                    int[] fitted = generator.fitPrompt(promptIds[i], strategy.getMaxNewTokens());
+                    int[] streams = new int[strategy.getN()];
+                    if (streams.length < 1) {
+                        throw new IllegalArgumentException("n must be >= 1, got " + streams.length);
+                    }
+                    Arrays.setAll(streams, r -> r);
+                    contexts[i] = generator.context(fitted, null);
+                    jobs[i] = generator.samplingJob(contexts[i], streams, params, strategy.getMaxNewTokens(),
+                            strategy.getSeed(), 0);
+                } catch (IllegalArgumentException e) {
+                    // the request does not fit the model (e.g. prompt + max_new_tokens beyond its context)
+                    out.set(i, Result.failed(new InvalidRecordException(e.getMessage())));
+                }
+            }
+            List<List<GeneratedSequence>> sequences = decodeAll(generator, verdict, Arrays.asList(jobs));
+            for (int i = 0; i < count; i++) {
+                if (out.get(i) != null) {
+                    continue;
+                }
+                List<Candidate> candidates = new ArrayList<>(sequences.get(i).size());
+                for (int c = 0; c < sequences.get(i).size(); c++) {
+                    GeneratedSequence s = sequences.get(i).get(c);
+                    candidates.add(candidate(c, new int[0], s.tokenIds(), s.logprobs(), new int[0], s.finishReason()));
+                }
+                out.set(i, new Result<>(new Sampled(toList(promptIds[i]), candidates), null));
+            }
+            return out;
         } catch (OrtException e) {
             throw new IllegalStateException("language model inference failed: " + e.getMessage(), e);
+        } finally {
+            for (CachedContext c : contexts) {
+                if (c != null) {
+                    c.close();
+                }
+            }
         }
-        List<Candidate> candidates = new ArrayList<>(sequences.size());
-        for (int i = 0; i < sequences.size(); i++) {
-            GeneratedSequence s = sequences.get(i);
-            candidates.add(candidate(i, new int[0], s.tokenIds(), s.logprobs(), new int[0], s.finishReason()));
+    }
+
+    /**
+     * Sets how concurrent requests' LM calls are merged ({@code --generator-batching}); with
+     * {@link GeneratorBatching#INVARIANT} the model (and the baseline, if loaded) is probed now
+     * ({@link LmBatchInvariance#check}) and the verdict logged. Call after {@link #loadBaseline}, before serving.
+     *
+     * @return this sampler
+     */
+    public LmCandidateSampler batching(GeneratorBatching mode) {
+        this.batching = Objects.requireNonNull(mode, "mode");
+        this.verdict = null;
+        this.baselineVerdict = null;
+        if (mode == GeneratorBatching.INVARIANT) {
+            verdict = LmBatchInvariance.check(generator);
+            LOG.info("generator batching: language model {}@{}: {} ({})", model.getId(), model.getVersion(),
+                    verdict.mode(), verdict.detail());
+            if (baseline != null) {
+                baselineVerdict = LmBatchInvariance.check(baseline);
+                LOG.info("generator batching: baseline model {}@{}: {} ({})", baselineModel.getId(),
+                        baselineModel.getVersion(), baselineVerdict.mode(), baselineVerdict.detail());
+            }
         }
-        return new Sampled(toList(promptIds), candidates);
+        return this;
+    }
+
+    public GeneratorBatching batching() {
+        return batching;
+    }
+
+    /** The language model's batch-invariance verdict ({@link GeneratorBatching#INVARIANT} only; else null). */
+    public LmBatchInvariance.Verdict batchInvariance() {
+        return verdict;
+    }
+
+    /** Whether requests' LM calls may be merged at all with the current mode and verdicts. */
+    public boolean merges() {
+        return switch (batching) {
+            case OFF -> false;
+            case ALWAYS -> lm.hasPositionIds();
+            case INVARIANT -> verdict != null && verdict.invariant();
+        };
+    }
+
+    /** Receives the number of requests of every merged decoding (the stage's metrics). */
+    public void onMerged(IntConsumer observer) {
+        this.mergedObserver = Objects.requireNonNull(observer, "observer");
+    }
+
+    /** Merged LM decodings and readings so far (each one padded call per step for two or more requests). */
+    public long mergedCalls() {
+        return mergedCalls.get();
+    }
+
+    /** The class of a row with {@code pastLength} tokens of past: rows of one class may share a call; -1: none. */
+    private int group(CandidateGenerator g, LmBatchInvariance.Verdict v, int pastLength) {
+        return switch (batching) {
+            case OFF -> -1;
+            case ALWAYS -> g.model().hasPositionIds() ? 0 : -1;
+            case INVARIANT -> v == null ? -1 : v.group(pastLength);
+        };
+    }
+
+    /**
+     * Runs the jobs (null entries: failed requests, null results), those of one class ({@link #group}) merged, each
+     * other one alone.
+     */
+    private List<List<GeneratedSequence>> decodeAll(CandidateGenerator g, LmBatchInvariance.Verdict v,
+                                                    List<DecodeJob> jobs) throws OrtException {
+        List<List<GeneratedSequence>> out = new ArrayList<>(java.util.Collections.nCopies(jobs.size(), null));
+        Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < jobs.size(); i++) {
+            DecodeJob job = jobs.get(i);
+            if (job == null) {
+                continue;
+            }
+            int group = group(g, v, job.contextLength());
+            if (group < 0) {
+                out.set(i, g.decode(List.of(job), false).get(0));
+            } else {
+                groups.computeIfAbsent(group, k -> new ArrayList<>()).add(i);
+            }
+        }
+        for (List<Integer> members : groups.values()) {
+            List<DecodeJob> merged = members.stream().map(jobs::get).toList();
+            List<List<GeneratedSequence>> results = g.decode(merged, merged.size() > 1);
+            if (merged.size() > 1) {
+                merged(merged.size());
+            }
+            for (int m = 0; m < members.size(); m++) {
+                out.set(members.get(m), results.get(m));
+            }
+        }
+        return out;
+    }
+
+    private void merged(int requests) {
+        mergedCalls.incrementAndGet();
+        mergedObserver.accept(requests);
     }
 
     /** Tokens generated per second is the generator's throughput figure; exposed for benchmarks. */
@@ -287,59 +460,199 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
      */
     @Override
     public List<Candidate> propose(DecodeState state) {
-        Strategy s = state.getRequest().getStrategy();
-        AlignmentMethod method = AlignmentMethod.of(s.getMethod()).filter(AlignmentMethod::stepwise).orElseThrow(() ->
-                new InvalidRecordException("'" + s.getMethod() + "' is not a stepwise method"));
-        int[] response = toArray(state.getTokenIds());
-        int[] context = concat(toArray(state.getPromptTokenIds()), response);
-        int remaining = s.getMaxNewTokens() - response.length;
-        if (remaining < 1) {
-            throw new InvalidRecordException("the response already has max_new_tokens = " + s.getMaxNewTokens() + " tokens");
+        return proposeAll(List.of(state)).get(0).orThrow();
+    }
+
+    /**
+     * The rounds of several requests (element i of the result is state i's candidates): as {@link #propose} each,
+     * with the LM calls of the requests that may share them ({@link #batching}) merged: the one-token readings of
+     * tokenwise rounds whose context grew by one token since the cached one, and the decoding of blockwise blocks and
+     * Transfer Q* rollouts, one padded call per step. A state that is invalid fails alone
+     * ({@link InvalidRecordException}); an inference failure throws.
+     */
+    public List<Result<List<Candidate>>> proposeAll(List<DecodeState> states) {
+        int count = states.size();
+        Round[] rounds = new Round[count];
+        List<Result<List<Candidate>>> out = new ArrayList<>(java.util.Collections.nCopies(count, null));
+        try {
+            for (int i = 0; i < count; i++) {
+                try {
+                    rounds[i] = new Round(states.get(i));
+                } catch (InvalidRecordException e) {
+                    out.set(i, Result.failed(e));
+                } catch (IllegalArgumentException e) {
+                    out.set(i, Result.failed(new InvalidRecordException(e.getMessage())));
+                }
+            }
+            readAll(generator, modelKey, verdict, rounds, false);
+            for (Round r : rounds) {
+                if (r != null && r.method.tokenwise()) {
+                    r.top = generator.nextTokens(r.read, r.k);
+                }
+            }
+            if (Arrays.stream(rounds).anyMatch(r -> r != null && r.rolloutLength >= 1)) {
+                readAll(baseline, baselineKey, baselineVerdict, rounds, true);
+            }
+            DecodeJob[] mainJobs = new DecodeJob[count];
+            DecodeJob[] rolloutJobs = new DecodeJob[count];
+            for (int i = 0; i < count; i++) {
+                Round r = rounds[i];
+                if (r == null) {
+                    continue;
+                }
+                if (r.method.tokenwise()) {
+                    if (r.rolloutLength >= 1) {
+                        rolloutJobs[i] = baseline.rolloutJob(r.baselineRead, r.top.tokenIds(), r.params,
+                                r.rolloutLength, Seeds.forRound(r.strategy.getSeed(), r.state.getRound()));
+                    }
+                } else {
+                    int[] streams = new int[r.k];
+                    Arrays.setAll(streams, c -> c);
+                    mainJobs[i] = generator.samplingJob(r.read, streams, r.params, r.blockSize,
+                            r.strategy.getSeed(), r.response.length);
+                }
+            }
+            List<List<GeneratedSequence>> blocks = decodeAll(generator, verdict, Arrays.asList(mainJobs));
+            List<List<GeneratedSequence>> rollouts = Arrays.stream(rolloutJobs).anyMatch(Objects::nonNull)
+                    ? decodeAll(baseline, baselineVerdict, Arrays.asList(rolloutJobs))
+                    : java.util.Collections.nCopies(count, null);
+            for (int i = 0; i < count; i++) {
+                Round r = rounds[i];
+                if (r == null) {
+                    continue;
+                }
+                out.set(i, new Result<>(r.finish(blocks.get(i), rollouts.get(i)), null));
+                rounds[i] = null; // finish handed its contexts on
+            }
+            return out;
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRecordException(e.getMessage());
+        } catch (OrtException e) {
+            throw new IllegalStateException("language model inference failed: " + e.getMessage(), e);
+        } finally {
+            for (Round r : rounds) {
+                if (r != null) {
+                    r.reading.close();
+                }
+            }
         }
-        SamplingParams params = new SamplingParams(s.getTemperature(), method.tokenwise() ? 0 : s.getTopK(), s.getTopP());
-        MethodParameters p = StrategyParameters.of(s);
-        String requestId = state.getRequest().getId();
-        try (ContextsInUse reading = new ContextsInUse()) {
-            List<Candidate> candidates = new ArrayList<>();
-            int appended;
+    }
+
+    /**
+     * Reads each round's context with {@code lm} (the baseline's, with {@code baselineReads}, for the rounds that roll
+     * out): the request's cached context extended by the tokens appended since, or the whole context when none is
+     * usable (the first round does not consult the cache). Rounds whose cached context is one token short are read
+     * together, one padded call per class ({@link #group}), the others one call each.
+     */
+    private void readAll(CandidateGenerator lm, String key, LmBatchInvariance.Verdict v, Round[] rounds,
+                         boolean baselineReads) throws OrtException {
+        Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
+        CachedContext[] pasts = new CachedContext[rounds.length];
+        for (int i = 0; i < rounds.length; i++) {
+            Round r = rounds[i];
+            if (r == null || (baselineReads && r.rolloutLength < 1)) {
+                continue;
+            }
+            CachedContext past = r.response.length == 0 ? null : kvCache.take(key, r.requestId, r.context);
+            int group = past != null && past.length() + 1 == r.context.length ? group(lm, v, past.length()) : -1;
+            if (group < 0) {
+                r.read(key, lm.context(r.context, past), baselineReads);
+            } else {
+                pasts[i] = past;
+                groups.computeIfAbsent(group, g -> new ArrayList<>()).add(i);
+            }
+        }
+        for (List<Integer> members : groups.values()) {
+            if (members.size() == 1) {
+                int i = members.get(0);
+                rounds[i].read(key, lm.context(rounds[i].context, pasts[i]), baselineReads);
+                continue;
+            }
+            List<CachedContext> read = lm.extendByOne(members.stream().map(i -> pasts[i]).toList(),
+                    members.stream().map(i -> rounds[i].context).toList());
+            merged(members.size());
+            for (int m = 0; m < members.size(); m++) {
+                rounds[members.get(m)].read(key, read.get(m), baselineReads);
+            }
+        }
+    }
+
+    /** One request's decoding round on its way through {@link #proposeAll}: its checks, contexts and results. */
+    private final class Round {
+        final DecodeState state;
+        final Strategy strategy;
+        final AlignmentMethod method;
+        final int[] response;
+        final int[] context;
+        final int remaining;
+        final SamplingParams params;
+        final String requestId;
+        final ContextsInUse reading = new ContextsInUse();
+        int k;
+        int rolloutLength;
+        int blockSize;
+        CachedContext read;
+        CachedContext baselineRead;
+        CandidateGenerator.TopTokens top;
+
+        /** Checks the state (bad token ids or an overlong context: rejected before any model work). */
+        Round(DecodeState state) {
+            this.state = state;
+            this.strategy = state.getRequest().getStrategy();
+            Strategy s = strategy;
+            this.method = AlignmentMethod.of(s.getMethod()).filter(AlignmentMethod::stepwise).orElseThrow(() ->
+                    new InvalidRecordException("'" + s.getMethod() + "' is not a stepwise method"));
+            this.response = toArray(state.getTokenIds());
+            this.context = concat(toArray(state.getPromptTokenIds()), response);
+            this.remaining = s.getMaxNewTokens() - response.length;
+            if (remaining < 1) {
+                throw new InvalidRecordException("the response already has max_new_tokens = " + s.getMaxNewTokens()
+                        + " tokens");
+            }
+            this.params = new SamplingParams(s.getTemperature(), method.tokenwise() ? 0 : s.getTopK(), s.getTopP());
+            MethodParameters p = StrategyParameters.of(s);
+            this.requestId = state.getRequest().getId();
             if (method.tokenwise()) {
                 // the top-k next tokens, each followed by the baseline's rollout when the method rolls out
                 if (method.needsBaselineModel() && baseline == null) {
                     throw new InvalidRecordException(method.wireName() + " needs a baseline model and none is loaded "
                             + "(--baseline-model-dir)");
                 }
-                int k = method.candidatesPerRound(p);
-                int rolloutLength = Math.min(method.maxRolloutTokens(p), remaining - 1);
-                generator.fitPrompt(context, 1); // bad token ids or an overlong context: rejected before model work
+                k = method.candidatesPerRound(p);
+                rolloutLength = Math.min(method.maxRolloutTokens(p), remaining - 1);
+                generator.fitPrompt(context, 1);
                 if (rolloutLength >= 1) {
                     baseline.fitPrompt(context, rolloutLength + 1);
                 }
-                CachedContext read = reading.add(modelKey,
-                        read(generator, modelKey, requestId, context, response.length));
-                CandidateGenerator.TopTokens top = generator.nextTokens(read, k);
-                List<GeneratedSequence> rollouts = null;
-                if (rolloutLength >= 1) {
-                    CachedContext baselineRead = reading.add(baselineKey,
-                            read(baseline, baselineKey, requestId, context, response.length));
-                    rollouts = baseline.rollouts(baselineRead, top.tokenIds(), params, rolloutLength,
-                            Seeds.forRound(s.getSeed(), state.getRound()));
-                }
+            } else {
+                // N sampled blocks; stream i, response position t: the randomness of Best-of-N, so M = max_new_tokens
+                // is Best-of-N
+                blockSize = method.maxCandidateTokens(p, response.length);
+                k = method.candidatesPerRound(p);
+                generator.fitPrompt(context, blockSize);
+            }
+        }
+
+        void read(String key, CachedContext context, boolean baselineContext) {
+            reading.add(key, context);
+            if (baselineContext) {
+                baselineRead = context;
+            } else {
+                read = context;
+            }
+        }
+
+        /** The candidates; keeps the contexts for the next round, or drops the request's when this is its last. */
+        List<Candidate> finish(List<GeneratedSequence> blocks, List<GeneratedSequence> rollouts) {
+            List<Candidate> candidates = new ArrayList<>();
+            int appended;
+            if (method.tokenwise()) {
                 for (int i = 0; i < top.tokenIds().length; i++) {
                     candidates.add(tokenCandidate(i, response, top,
                             rollouts == null ? new int[0] : rollouts.get(i).tokenIds()));
                 }
                 appended = 1;
             } else {
-                // N sampled blocks; stream i, response position t: the randomness of Best-of-N, so M = max_new_tokens
-                // is Best-of-N
-                int blockSize = method.maxCandidateTokens(p, response.length);
-                int[] streams = new int[method.candidatesPerRound(p)];
-                Arrays.setAll(streams, i -> i);
-                generator.fitPrompt(context, blockSize);
-                CachedContext read = reading.add(modelKey,
-                        read(generator, modelKey, requestId, context, response.length));
-                List<GeneratedSequence> blocks = generator.sample(read, streams, params, blockSize, s.getSeed(),
-                        response.length);
                 for (int i = 0; i < blocks.size(); i++) {
                     GeneratedSequence block = blocks.get(i);
                     candidates.add(candidate(i, response, block.tokenIds(), block.logprobs(), new int[0],
@@ -350,26 +663,13 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
             boolean last = appended >= remaining
                     || candidates.stream().allMatch(c -> GeneratedSequence.EOS.equals(c.getFinishReason()));
             if (last) {
+                reading.close();
                 kvCache.remove(requestId); // the request ends with this round: drop what any model kept of it
             } else {
                 reading.keepIn(kvCache, requestId);
             }
             return candidates;
-        } catch (IllegalArgumentException e) {
-            throw new InvalidRecordException(e.getMessage());
-        } catch (OrtException e) {
-            throw new IllegalStateException("language model inference failed: " + e.getMessage(), e);
         }
-    }
-
-    /**
-     * The model's reading of {@code context}: the request's cached context extended by the tokens appended since, or
-     * (first round, or none usable) the whole context read at once. The first round does not consult the cache.
-     */
-    private CachedContext read(CandidateGenerator lm, String key, String requestId, int[] context, int responseLength)
-            throws OrtException {
-        CachedContext past = responseLength == 0 ? null : kvCache.take(key, requestId, context);
-        return lm.context(context, past);
     }
 
     /**

@@ -29,6 +29,8 @@ import java.util.Objects;
  *       (a decoding round that read only the tokens appended since the request's previous round; one after the first
  *       that read its whole context; contexts dropped to respect the byte bound; bytes held). Exported once a stage
  *       uses the cache ({@link #kvCacheBytes(long)} on wiring).</li>
+ *   <li>{@code alignstream_merged_batch_requests}: histogram of the number of requests whose decoding shared one
+ *       padded LM call per step in the generator ({@code --generator-batching}); exported once a stage merges.</li>
  * </ul>
  *
  * {@code SafeStage} counts records in/out and dead letters itself; stages call {@link #observeBatch(int)} and
@@ -61,6 +63,7 @@ public final class StageMetrics {
   private final Counter kvCacheMisses;
   private final Counter kvCacheEvictions;
   private final Gauge kvCacheBytes;
+  private final Histogram mergedBatchRequests;
 
   /** Metrics of {@code stage} on a new registry of their own. */
   public StageMetrics(String stage) {
@@ -103,6 +106,9 @@ public final class StageMetrics {
     kvCacheBytes = Gauge.builder().name("alignstream_kv_cache_bytes")
         .help("Bytes held by the round cache (key/value tensors and logits of in-flight requests)")
         .labelNames("stage").register(registry);
+    mergedBatchRequests = Histogram.builder().name("alignstream_merged_batch_requests")
+        .help("Requests whose decoding shared one padded LM call per step (the generator's batching across requests)")
+        .classicUpperBounds(BATCH_SIZE_BUCKETS).labelNames("stage").register(registry);
     // touch the unlabelled-by-reason series so they are exported as 0 from the start
     recordsIn.labelValues(stage);
     recordsOut.labelValues(stage);
@@ -226,6 +232,22 @@ public final class StageMetrics {
       throw new IllegalArgumentException("batch size must be >= 0, was " + size);
     }
     batchSize.labelValues(stage).observe(size);
+  }
+
+  /**
+   * Records one merged decoding of the generator: {@code requests} requests' rows in one padded LM call per step
+   * (exported once a stage merges; its {@code _count} is the number of merged decodings).
+   */
+  public void observeMergedBatch(int requests) {
+    if (requests < 2) {
+      throw new IllegalArgumentException("a merged batch has at least 2 requests, was " + requests);
+    }
+    mergedBatchRequests.labelValues(stage).observe(requests);
+  }
+
+  /** Merged decodings recorded so far ({@link #observeMergedBatch}). */
+  public long mergedBatches() {
+    return mergedBatchRequests.labelValues(stage).getCount();
   }
 
   /** Records the duration of one model call. */

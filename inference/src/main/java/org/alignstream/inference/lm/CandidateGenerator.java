@@ -119,7 +119,7 @@ public final class CandidateGenerator {
         }
         int[] prompt = fitPrompt(promptIds, maxNewTokens);
         try (CachedContext context = prefill(prompt)) {
-            return decode(context, streams, params, maxNewTokens, seed, firstStep, null);
+            return decodeAlone(new DecodeJob(context, streams.clone(), params, maxNewTokens, seed, firstStep, null));
         }
     }
 
@@ -131,6 +131,16 @@ public final class CandidateGenerator {
      */
     public List<GeneratedSequence> sample(CachedContext context, int[] streams, SamplingParams params,
                                           int maxNewTokens, long seed, int firstStep) throws OrtException {
+        return decodeAlone(samplingJob(context, streams, params, maxNewTokens, seed, firstStep));
+    }
+
+    /**
+     * The decoding {@link #sample(CachedContext, int[], SamplingParams, int, long, int)} runs, checked (bad arguments
+     * throw here, before any model work) and ready for {@link #decode(List, boolean)}. {@code context} must stay open
+     * until the job has run.
+     */
+    public DecodeJob samplingJob(CachedContext context, int[] streams, SamplingParams params, int maxNewTokens,
+                                 long seed, int firstStep) {
         requireOwn(context);
         if (firstStep < 0) {
             throw new IllegalArgumentException("firstStep must be >= 0, got " + firstStep);
@@ -149,7 +159,7 @@ public final class CandidateGenerator {
             throw new IllegalArgumentException("maxNewTokens must be >= 1, got " + maxNewTokens);
         }
         requireRoom(context.length(), maxNewTokens);
-        return decode(context, streams, params, maxNewTokens, seed, firstStep, null);
+        return new DecodeJob(context, streams.clone(), params, maxNewTokens, seed, firstStep, null);
     }
 
     /**
@@ -197,6 +207,56 @@ public final class CandidateGenerator {
             return extend(past, tokens.clone());
         } finally {
             past.close();
+        }
+    }
+
+    /**
+     * {@link #context(int[], CachedContext)} for several requests whose contexts each grew by exactly one token since
+     * their past ({@code tokens.get(i)} is {@code pasts.get(i)}'s tokens plus one), read in one padded call
+     * ({@link PaddedBatch}) instead of one call each. Each returned context holds its own unpadded copy of its row;
+     * the result equals the per-request reading bit for bit wherever the model's logits do not depend on the batch
+     * ({@link LmBatchInvariance}). Needs a model with a {@code position_ids} input unless the pasts have one length.
+     * Everything is checked before any model work; the pasts are consumed (closed) in every case.
+     */
+    public List<CachedContext> extendByOne(List<CachedContext> pasts, List<int[]> tokens) throws OrtException {
+        try {
+            Objects.requireNonNull(pasts, "pasts");
+            Objects.requireNonNull(tokens, "tokens");
+            if (pasts.isEmpty() || pasts.size() != tokens.size()) {
+                throw new IllegalArgumentException(pasts.size() + " pasts for " + tokens.size() + " contexts");
+            }
+            for (int i = 0; i < pasts.size(); i++) {
+                CachedContext past = pasts.get(i);
+                int[] t = tokens.get(i);
+                requireOwn(past);
+                if (t.length != past.length() + 1 || !past.isPrefixOf(t)) {
+                    throw new IllegalArgumentException("context " + i + " is not its past plus one token");
+                }
+                lm.checkTokenId(t[t.length - 1], "tokens[" + i + "][" + (t.length - 1) + "]");
+                requireRoom(t.length, 1);
+            }
+            List<KvCache> parts = new ArrayList<>(pasts.size());
+            int[] copies = new int[pasts.size()];
+            int[] next = new int[pasts.size()];
+            for (int i = 0; i < pasts.size(); i++) {
+                parts.add(pasts.get(i).cache());
+                copies[i] = 1;
+                int[] t = tokens.get(i);
+                next[i] = t[t.length - 1];
+            }
+            try (PaddedBatch batch = new PaddedBatch(lm, parts, copies)) {
+                float[][] logits = batch.step(next);
+                KvCache[] rows = batch.unpaddedRows();
+                List<CachedContext> out = new ArrayList<>(rows.length);
+                for (int i = 0; i < rows.length; i++) {
+                    out.add(new CachedContext(lm, tokens.get(i).clone(), rows[i], logits[i]));
+                }
+                return out;
+            }
+        } finally {
+            if (pasts != null) {
+                pasts.forEach(CachedContext::close);
+            }
         }
     }
 
@@ -331,7 +391,7 @@ public final class CandidateGenerator {
         }
         int[] prompt = fitPrompt(context, length + 1);
         try (CachedContext read = prefill(prompt.clone())) {
-            return rolloutsFrom(read, firstTokens, params, length, seed);
+            return decodeAlone(rolloutDecoding(read, firstTokens, params, length, seed));
         }
     }
 
@@ -341,6 +401,16 @@ public final class CandidateGenerator {
      */
     public List<GeneratedSequence> rollouts(CachedContext context, int[] firstTokens, SamplingParams params,
                                             int length, long seed) throws OrtException {
+        return decodeAlone(rolloutJob(context, firstTokens, params, length, seed));
+    }
+
+    /**
+     * The decoding {@link #rollouts(CachedContext, int[], SamplingParams, int, long)} runs, checked (bad arguments
+     * throw here, before any model work) and ready for {@link #decode(List, boolean)}. {@code context} must stay open
+     * until the job has run.
+     */
+    public DecodeJob rolloutJob(CachedContext context, int[] firstTokens, SamplingParams params, int length,
+                                long seed) {
         requireOwn(context);
         Objects.requireNonNull(firstTokens, "firstTokens");
         Objects.requireNonNull(params, "params");
@@ -354,20 +424,15 @@ public final class CandidateGenerator {
             lm.checkTokenId(firstTokens[i], "firstTokens[" + i + "]");
         }
         requireRoom(context.length(), length + 1);
-        return rolloutsFrom(context, firstTokens, params, length, seed);
+        return rolloutDecoding(context, firstTokens, params, length, seed);
     }
 
-    private List<GeneratedSequence> rolloutsFrom(CachedContext context, int[] firstTokens, SamplingParams params,
-                                                 int length, long seed) throws OrtException {
+    /** Row {@code i} uses random stream {@code i} and starts with {@code firstTokens[i]}. */
+    private static DecodeJob rolloutDecoding(CachedContext context, int[] firstTokens, SamplingParams params,
+                                             int length, long seed) {
         int[] streams = new int[firstTokens.length];
         Arrays.setAll(streams, i -> i);
-        List<GeneratedSequence> full = decode(context, streams, params, length + 1, seed, 0, firstTokens);
-        List<GeneratedSequence> out = new ArrayList<>(full.size());
-        for (GeneratedSequence s : full) {
-            out.add(new GeneratedSequence(Arrays.copyOfRange(s.tokenIds(), 1, s.length()),
-                    Arrays.copyOfRange(s.logprobs(), 1, s.length()), s.finishReason()));
-        }
-        return out;
+        return new DecodeJob(context, streams, params, length + 1, seed, 0, firstTokens.clone());
     }
 
     /** The prompt after the context-length guard. */
@@ -396,83 +461,135 @@ public final class CandidateGenerator {
         return Arrays.copyOfRange(promptIds, promptIds.length - keep, promptIds.length);
     }
 
+    private List<GeneratedSequence> decodeAlone(DecodeJob job) throws OrtException {
+        return decode(List.of(job), false).get(0);
+    }
+
     /**
-     * Batched decoding from a read context (its cache repeated to the rows, the context left open); with
-     * {@code forced}, row i's first token is {@code forced[i]} instead of a sample.
+     * Runs {@code jobs} (made by this generator's {@link #samplingJob} and {@link #rolloutJob}); element i of the
+     * result is job i's sequences. {@code merge}: all jobs' rows in one padded call per step ({@link PaddedBatch}: each
+     * context left-padded to the longest, masked, positions continuing each row's own), until every job is done;
+     * a job's tokens are drawn exactly as when it runs alone, so the result is the same as running each job alone
+     * wherever the model's logits do not depend on the batch ({@link LmBatchInvariance}), and may differ in the
+     * last bits of the logits (so, rarely, in a token) where they do. Otherwise one call per step per job, as
+     * {@link #sample(CachedContext, int[], SamplingParams, int, long, int)} and
+     * {@link #rollouts(CachedContext, int[], SamplingParams, int, long)} do. Merging needs a model with a
+     * {@code position_ids} input unless every context has the same length.
      */
-    private List<GeneratedSequence> decode(CachedContext context, int[] streams, SamplingParams params,
-                                           int maxNewTokens, long seed, int firstStep, int[] forced)
-            throws OrtException {
-        int n = streams.length;
-        int p = context.length();
-        int padToken = eosTokenId >= 0 ? eosTokenId : 0;
-        // reusable direct input buffers: the mask is all ones, so it is written once for the longest step
-        LongBuffer ids = CausalLm.direct(n);
-        LongBuffer positions = CausalLm.direct(n);
-        LongBuffer mask = CausalLm.direct(n * (p + maxNewTokens));
-        while (mask.hasRemaining()) {
-            mask.put(1L);
+    public List<List<GeneratedSequence>> decode(List<DecodeJob> jobs, boolean merge) throws OrtException {
+        Objects.requireNonNull(jobs, "jobs");
+        for (DecodeJob job : jobs) {
+            requireOwn(job.context);
         }
-        int[][] tokens = new int[n][maxNewTokens];
-        float[][] logprobs = new float[n][maxNewTokens];
-        int[] lengths = new int[n];
-        boolean[] finished = new boolean[n];
-        float[][] logits = new float[n][];
-        KvCache cache = context.cache().repeatBatch(n);
-        Arrays.fill(logits, context.lastLogits());
-        try {
-            int active = n;
-            for (int step = 0; ; step++) {
-                for (int i = 0; i < n; i++) {
-                    if (finished[i]) {
-                        continue;
-                    }
-                    int token;
-                    double logprob;
-                    if (forced != null && step == 0) {
-                        token = forced[i];
-                        logprob = TokenSampler.logSoftmaxAt(logits[i], token);
-                    } else {
-                        SplittableRandom rng = Seeds.forStep(seed, streams[i], firstStep + step);
-                        TokenSampler.Draw draw = TokenSampler.sampleWithLogprob(logits[i], params, rng);
-                        token = draw.token();
-                        logprob = draw.rawLogprob();
-                    }
-                    tokens[i][lengths[i]] = token;
-                    logprobs[i][lengths[i]] = (float) logprob;
-                    lengths[i]++;
-                    if (token == eosTokenId) {
-                        finished[i] = true;
-                        active--;
-                    }
-                }
-                if (active == 0 || step + 1 == maxNewTokens) {
-                    break;
-                }
-                for (int i = 0; i < n; i++) {
-                    ids.put(i, finished[i] ? padToken : tokens[i][lengths[i] - 1]);
-                    positions.put(i, p + step);
-                }
-                int total = p + step + 1;
-                ForwardResult next = lm.run(view(ids, n), view(mask, n * total), view(positions, n), n, 1, cache,
-                        false);
-                cache.close();
-                cache = next.cache();
-                logits = next.lastLogits();
+        if (!merge || jobs.size() == 1) {
+            List<List<GeneratedSequence>> out = new ArrayList<>(jobs.size());
+            for (DecodeJob job : jobs) {
+                out.add(job.result(decodeMerged(List.of(job)).get(0)));
             }
-        } finally {
-            cache.close();
+            return out;
         }
-        List<GeneratedSequence> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(new GeneratedSequence(Arrays.copyOf(tokens[i], lengths[i]), Arrays.copyOf(logprobs[i], lengths[i]),
-                    finished[i] ? GeneratedSequence.EOS : GeneratedSequence.LENGTH));
+        List<List<GeneratedSequence>> rows = decodeMerged(jobs);
+        List<List<GeneratedSequence>> out = new ArrayList<>(jobs.size());
+        for (int j = 0; j < jobs.size(); j++) {
+            out.add(jobs.get(j).result(rows.get(j)));
         }
         return out;
     }
 
-    /** The first {@code size} elements of {@code buffer} as a buffer of exactly that many remaining elements. */
-    private static LongBuffer view(LongBuffer buffer, int size) {
-        return buffer.duplicate().position(0).limit(size);
+    /**
+     * Decodes the jobs' rows in one {@link PaddedBatch} (each context's cache repeated to its rows); with
+     * {@code forced}, row i's first token is {@code forced[i]} instead of a sample. A job is done when every one of its
+     * rows emitted EOS or after its {@code maxNewTokens}; its rows (and finished rows) are fed the padding token while
+     * other jobs go on, and their outputs are ignored.
+     */
+    private List<List<GeneratedSequence>> decodeMerged(List<DecodeJob> jobs) throws OrtException {
+        int jobCount = jobs.size();
+        int[] copies = new int[jobCount];
+        int[] firstRow = new int[jobCount + 1];
+        List<KvCache> parts = new ArrayList<>(jobCount);
+        for (int j = 0; j < jobCount; j++) {
+            copies[j] = jobs.get(j).rows();
+            firstRow[j + 1] = firstRow[j] + copies[j];
+            parts.add(jobs.get(j).context.cache());
+        }
+        int n = firstRow[jobCount];
+        int padToken = eosTokenId >= 0 ? eosTokenId : 0;
+        int[][] tokens = new int[n][];
+        float[][] logprobs = new float[n][];
+        int[] lengths = new int[n];
+        boolean[] finished = new boolean[n];
+        boolean[] done = new boolean[jobCount];
+        float[][] logits = new float[n][];
+        for (int j = 0; j < jobCount; j++) {
+            DecodeJob job = jobs.get(j);
+            for (int r = firstRow[j]; r < firstRow[j + 1]; r++) {
+                tokens[r] = new int[job.maxNewTokens];
+                logprobs[r] = new float[job.maxNewTokens];
+                logits[r] = job.context.lastLogits();
+            }
+        }
+        int[] next = new int[n];
+        try (PaddedBatch batch = new PaddedBatch(lm, parts, copies)) {
+            int jobsLeft = jobCount;
+            for (int step = 0; ; step++) {
+                for (int j = 0; j < jobCount; j++) {
+                    if (done[j]) {
+                        continue;
+                    }
+                    DecodeJob job = jobs.get(j);
+                    int active = 0;
+                    for (int r = firstRow[j]; r < firstRow[j + 1]; r++) {
+                        if (finished[r]) {
+                            continue;
+                        }
+                        int i = r - firstRow[j];
+                        int token;
+                        double logprob;
+                        if (job.forced != null && step == 0) {
+                            token = job.forced[i];
+                            logprob = TokenSampler.logSoftmaxAt(logits[r], token);
+                        } else {
+                            SplittableRandom rng = Seeds.forStep(job.seed, job.streams[i], job.firstStep + step);
+                            TokenSampler.Draw draw = TokenSampler.sampleWithLogprob(logits[r], job.params, rng);
+                            token = draw.token();
+                            logprob = draw.rawLogprob();
+                        }
+                        tokens[r][lengths[r]] = token;
+                        logprobs[r][lengths[r]] = (float) logprob;
+                        lengths[r]++;
+                        if (token == eosTokenId) {
+                            finished[r] = true;
+                        } else {
+                            active++;
+                        }
+                    }
+                    if (active == 0 || step + 1 == job.maxNewTokens) {
+                        done[j] = true;
+                        jobsLeft--;
+                    }
+                }
+                if (jobsLeft == 0) {
+                    break;
+                }
+                for (int j = 0; j < jobCount; j++) {
+                    for (int r = firstRow[j]; r < firstRow[j + 1]; r++) {
+                        next[r] = done[j] || finished[r] ? padToken : tokens[r][lengths[r] - 1];
+                    }
+                }
+                logits = batch.step(next);
+            }
+        }
+        List<List<GeneratedSequence>> out = new ArrayList<>(jobCount);
+        for (int j = 0; j < jobCount; j++) {
+            List<GeneratedSequence> rows = new ArrayList<>(copies[j]);
+            for (int r = firstRow[j]; r < firstRow[j + 1]; r++) {
+                rows.add(new GeneratedSequence(Arrays.copyOf(tokens[r], lengths[r]),
+                        Arrays.copyOf(logprobs[r], lengths[r]),
+                        finished[r] ? GeneratedSequence.EOS : GeneratedSequence.LENGTH));
+            }
+            out.add(rows);
+        }
+        return out;
     }
+
 }

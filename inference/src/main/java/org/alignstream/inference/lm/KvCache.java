@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -109,6 +110,126 @@ public final class KvCache implements AutoCloseable {
             throw new IllegalArgumentException("repeatBatch count must be >= 1, got " + n);
         }
         return filled(OrtEnvironment.getEnvironment(), keys.length, n, length, heads, headDim, this);
+    }
+
+    /**
+     * A new cache of {@code sum(copies)} rows and {@code length} positions: part {@code i} (a batch-1 cache of at most
+     * {@code length} positions) repeated {@code copies[i]} times, each row left-padded with zeros up to {@code length}
+     * (the padding positions must be masked out, attention mask 0, as Hugging Face does for left-padded rows). The
+     * parts stay open and unchanged.
+     */
+    static KvCache leftPadded(List<KvCache> parts, int[] copies, int length) throws OrtException {
+        if (parts.isEmpty() || parts.size() != copies.length) {
+            throw new IllegalArgumentException(parts.size() + " parts for " + copies.length + " copy counts");
+        }
+        KvCache first = parts.get(0);
+        int rows = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            KvCache part = parts.get(i);
+            part.checkOpen();
+            if (part.batchSize != 1 || part.length > length || part.heads != first.heads
+                    || part.headDim != first.headDim || part.keys.length != first.keys.length) {
+                throw new IllegalArgumentException("part " + i + " " + part + " does not fit a padded batch of length "
+                        + length + " like " + first);
+            }
+            if (copies[i] < 1) {
+                throw new IllegalArgumentException("copies[" + i + "] = " + copies[i] + " must be >= 1");
+            }
+            rows += copies[i];
+        }
+        int layers = first.keys.length;
+        OnnxTensor[] keys = new OnnxTensor[layers];
+        OnnxTensor[] values = new OnnxTensor[layers];
+        long[] shape = {rows, first.heads, length, first.headDim};
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try {
+            for (int l = 0; l < layers; l++) {
+                final int layer = l;
+                keys[l] = padded(env, parts, p -> p.keys[layer], copies, shape);
+                values[l] = padded(env, parts, p -> p.values[layer], copies, shape);
+            }
+        } catch (OrtException | RuntimeException e) {
+            closeAll(keys);
+            closeAll(values);
+            throw e;
+        }
+        return new KvCache(keys, values, null, rows, length, first.heads, first.headDim);
+    }
+
+    private static OnnxTensor padded(OrtEnvironment env, List<KvCache> parts,
+                                     java.util.function.Function<KvCache, OnnxTensor> tensor, int[] copies,
+                                     long[] shape) throws OrtException {
+        int heads = (int) shape[1];
+        int length = (int) shape[2];
+        int headDim = (int) shape[3];
+        int rowSize = heads * length * headDim;
+        FloatBuffer out = ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(rowSize, (int) shape[0]),
+                Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        int row = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            KvCache part = parts.get(i);
+            int pad = length - part.length;
+            float[] src = new float[heads * part.length * headDim];
+            if (src.length > 0) {
+                tensor.apply(part).getFloatBuffer().get(src);
+            }
+            for (int c = 0; c < copies[i]; c++, row++) {
+                for (int h = 0; h < heads; h++) {
+                    out.put(row * rowSize + (h * length + pad) * headDim, src, h * part.length * headDim,
+                            part.length * headDim);
+                }
+            }
+        }
+        return OnnxTensor.createTensor(env, out.rewind(), shape);
+    }
+
+    /**
+     * Every row as a batch-1 copy without its left padding: row {@code r} keeps positions {@code from[r] .. length()-1}.
+     * This cache stays open and unchanged; the caller owns (and closes) the returned caches.
+     */
+    KvCache[] unpaddedRows(int[] from) throws OrtException {
+        checkOpen();
+        if (from.length != batchSize) {
+            throw new IllegalArgumentException(from.length + " offsets for " + batchSize + " rows");
+        }
+        int layers = keys.length;
+        KvCache[] out = new KvCache[batchSize];
+        OnnxTensor[][] outKeys = new OnnxTensor[batchSize][layers];
+        OnnxTensor[][] outValues = new OnnxTensor[batchSize][layers];
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try {
+            for (int l = 0; l < layers; l++) {
+                FloatBuffer k = keys[l].getFloatBuffer(); // one copy of the layer for all rows
+                FloatBuffer v = values[l].getFloatBuffer();
+                for (int r = 0; r < batchSize; r++) {
+                    outKeys[r][l] = rowOf(env, k, r, from[r]);
+                    outValues[r][l] = rowOf(env, v, r, from[r]);
+                }
+            }
+        } catch (OrtException | RuntimeException e) {
+            for (int r = 0; r < batchSize; r++) {
+                closeAll(outKeys[r]);
+                closeAll(outValues[r]);
+            }
+            throw e;
+        }
+        for (int r = 0; r < batchSize; r++) {
+            out[r] = new KvCache(outKeys[r], outValues[r], null, 1, length - from[r], heads, headDim);
+        }
+        return out;
+    }
+
+    private OnnxTensor rowOf(OrtEnvironment env, FloatBuffer src, int row, int from) throws OrtException {
+        if (from < 0 || from > length) {
+            throw new IllegalArgumentException("row " + row + " offset " + from + " outside " + this);
+        }
+        int kept = length - from;
+        FloatBuffer out = ByteBuffer.allocateDirect(Math.multiplyExact(heads * kept * headDim, Float.BYTES))
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int h = 0; h < heads; h++) {
+            out.put(h * kept * headDim, src, ((row * heads + h) * length + from) * headDim, kept * headDim);
+        }
+        return OnnxTensor.createTensor(env, out.rewind(), new long[] {1, heads, kept, headDim});
     }
 
     /** New tensors of shape [batch, heads, length, headDim], each row a copy of {@code source} (or zero-length). */
