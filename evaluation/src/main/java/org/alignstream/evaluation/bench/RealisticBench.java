@@ -135,6 +135,7 @@ final class RealisticBench {
         System.out.printf(Locale.ROOT, "%n== realistic: tokenwise ARGS k=%d, w=%s, greedy, with %s as the generator's "
                         + "model and the bundled sentiment reward model; one request at a time, intra-op threads=%d%n",
                 k, w, models.lmDir(), threads);
+        System.out.println("  machine load at the start (/proc/loadavg): " + loadAverage());
         List<Ratio> ratios = new ArrayList<>();
         KvCacheBound bound;
         int promptTokens;
@@ -208,7 +209,19 @@ final class RealisticBench {
                 bound.requestsWithin(defaultBound, promptTokens + options.longTokens),
                 bound.requestsWithin(defaultBound, 1024));
         ratios.add(new Ratio("generator_rss_mib_" + options.memoryRequests + "_requests", memory.peakRssMib()));
+        System.out.println("  machine load at the end (/proc/loadavg): " + loadAverage());
         return ratios;
+    }
+
+    /** The 1, 5 and 15 minute load averages: other work on the machine skews every figure. */
+    private static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+            return parts[0] + " " + parts[1] + " " + parts[2] + " (" + Runtime.getRuntime().availableProcessors()
+                    + " cores)";
+        } catch (java.io.IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
     }
 
     private static double mib(long bytes) {
