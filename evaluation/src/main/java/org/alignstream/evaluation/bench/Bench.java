@@ -238,7 +238,7 @@ public final class Bench implements Callable<Integer> {
         }
         if (sections.contains(Section.realistic)) {
             ratios.addAll(new RealisticBench(realisticOptions, tokenwiseK, tokenwiseW, seed, onnx.intraOpThreads(),
-                    stageArgs, timeout).run());
+                    stageArgs, timeout, profileThreads).run());
         }
         System.out.println();
         ratios.forEach(r -> System.out.println(r.line()));

@@ -109,9 +109,12 @@ final class RealisticBench {
     private final int threads;
     private final List<String> stageArgs;
     private final Duration timeout;
+    private final boolean profileThreads;
     private final List<String> prompts = SamplePrompts.load(null);
 
-    RealisticBench(Options options, int k, double w, long seed, int threads, List<String> stageArgs, Duration timeout) {
+    /** @param profileThreads print the CPU time per thread group and round of each pipeline-vs-bare measurement */
+    RealisticBench(Options options, int k, double w, long seed, int threads, List<String> stageArgs, Duration timeout,
+                   boolean profileThreads) {
         options.validate();
         this.options = options;
         this.k = k;
@@ -120,6 +123,7 @@ final class RealisticBench {
         this.threads = threads;
         this.stageArgs = List.copyOf(stageArgs);
         this.timeout = timeout;
+        this.profileThreads = profileThreads;
     }
 
     private ArgsWorkload workload(int maxNewTokens) {
@@ -184,7 +188,8 @@ final class RealisticBench {
                     + "repetition(s) after one warm-up pair (rates in generated tokens/s)%n", options.pipelineTokens,
                     options.pipelineRepetitions);
             PairedRun run = PairedRun.run(1, options.pipelineRepetitions, rep -> bench.bare(1),
-                    rep -> bench.oneAtATime(1, timeout, new ArrayList<>()), "tok/s", "round", 0);
+                    rep -> bench.oneAtATime(1, timeout, new ArrayList<>()), "tok/s", "round",
+                    profileThreads ? options.pipelineTokens : 0);
             if (bench.differing() > 0) {
                 System.out.printf("  WARNING: %d pipeline responses differed from the bare loop's tokens%n",
                         bench.differing());
