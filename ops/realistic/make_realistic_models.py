@@ -25,7 +25,7 @@ in GPT-2. So every id the decoder can emit decodes to text and the scorer sees t
 Each directory also holds reference.json: token ids of one prompt and torch's last-position logits (first 16 of the
 LM; the reward model's score), for checking what ONNX Runtime computes.
 
-Usage: /usr/bin/python3 ops/realistic/make_realistic_models.py [--out ops/.run/realistic]  (about 1-2 minutes)
+Usage: /usr/bin/python3 ops/realistic/make_realistic_models.py [--out ops/.run/realistic]  (2-3 minutes on 2 cores)
 """
 import argparse
 import hashlib

@@ -31,7 +31,7 @@ import org.alignstream.harness.LocalPipeline;
  */
 final class GeneratorMemory {
 
-    /** What was seen. {@code cacheBytesAtPeak}: the largest cache size sampled; RSS values in MiB. */
+    /** What was seen: RSS in MiB (idle, VmHWM at the end, largest sample), the largest round-cache size sampled. */
     record Result(double idleRssMib, double peakRssMib, double peakSampledRssMib, long peakCacheBytes, int samples,
                   double seconds) {
     }
