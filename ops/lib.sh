@@ -9,7 +9,7 @@ build_classpath() {
   command -v java >/dev/null || { echo "java 17 is required (apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
   command -v mvn >/dev/null || { echo "Maven is required (apt-get install maven)" >&2; exit 1; }
   local jar="$module/target/alignstream-$module-0.1.0-SNAPSHOT.jar"
-  if [ ! -f "$jar" ] || [ -n "$(find . -name target -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.avsc' -o -name '*.onnx' \) -newer "$jar" -print -quit)" ]; then
+  if [ ! -f "$jar" ] || [ -n "$(find . \( -name target -o -path ./ops/.run \) -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.avsc' -o -name '*.onnx' \) -newer "$jar" -print -quit)" ]; then
     echo "building (mvn -B -q -DskipTests -pl $module -am package)..." >&2
     mvn -B -q -DskipTests -pl "$module" -am package >&2
   fi

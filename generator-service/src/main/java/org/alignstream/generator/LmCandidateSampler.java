@@ -175,12 +175,15 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                     if (in == null) {
                         throw new IOException("the bundled model " + resource + " is missing from the classpath");
                     }
-                    version = sha256Prefix(in.readAllBytes());
+                    version = sha256Prefix(in);
                 }
                 return new LoadedLm(CausalLm.fromClasspath(resource, intraOpThreads), new ModelRef(resourceName, version));
             }
             Path dir = directory(modelDir);
-            String version = sha256Prefix(Files.readAllBytes(dir.resolve("model.onnx")));
+            String version;
+            try (InputStream in = Files.newInputStream(dir.resolve("model.onnx"))) {
+                version = sha256Prefix(in);
+            }
             return new LoadedLm(CausalLm.load(modelDir, intraOpThreads), new ModelRef(dir.getFileName().toString(), version));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load language model from "
@@ -418,12 +421,22 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         return kvCache;
     }
 
-    private static String sha256Prefix(byte[] bytes) {
+    /**
+     * The first 12 hex digits of the sha-256 of a model file, read in 1 MiB pieces: a real decoder's file (hundreds of
+     * MB) never sits in the Java heap, so the generator's heap need not be larger than its model.
+     */
+    private static String sha256Prefix(InputStream in) throws IOException {
+        MessageDigest sha;
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 12);
+            sha = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+        byte[] buffer = new byte[1 << 20];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+            sha.update(buffer, 0, n);
+        }
+        return HexFormat.of().formatHex(sha.digest()).substring(0, 12);
     }
 
     @Override

@@ -168,4 +168,27 @@ class LmCandidateSamplerTest {
         assertThat(sampler.model().getId()).isEqualTo("lm-austen");
         assertThat(sampler.model().getVersion()).matches("[0-9a-f]{12}");
     }
+
+    @Test
+    void theVersionIsTheShaOfTheModelFileReadInPiecesOrWhole() throws Exception {
+        byte[] model;
+        try (java.io.InputStream in = getClass().getClassLoader()
+                .getResourceAsStream(LmCandidateSampler.DEFAULT_MODEL_RESOURCE + "/model.onnx")) {
+            model = in.readAllBytes();
+        }
+        String whole = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(model)).substring(0, 12);
+        assertThat(sampler.model().getVersion()).isEqualTo(whole);
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("lm-copy");
+        for (String f : new String[] {"model.onnx", "tokenizer.json", "config.json"}) {
+            try (java.io.InputStream in = getClass().getClassLoader()
+                    .getResourceAsStream(LmCandidateSampler.DEFAULT_MODEL_RESOURCE + "/" + f)) {
+                java.nio.file.Files.copy(in, dir.resolve(f));
+            }
+        }
+        try (LmCandidateSampler fromDir = LmCandidateSampler.load(dir, 1, true)) {
+            assertThat(fromDir.model().getVersion()).isEqualTo(whole); // > 1 MiB: read in several pieces
+        }
+        assertThat(model.length).isGreaterThan(1 << 20);
+    }
 }

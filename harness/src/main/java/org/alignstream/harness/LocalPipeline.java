@@ -64,7 +64,9 @@ public final class LocalPipeline implements AutoCloseable {
 
     /**
      * As {@link #start(String, List, List, List)}, with the selector's own flags too (e.g. each stage its own
-     * credentials: {@code -c sasl.jaas.config=...}); no selector if {@code selectorArgs} is null.
+     * credentials: {@code -c sasl.jaas.config=...}); no selector if {@code selectorArgs} is null, no generator if
+     * {@code generatorArgs} is null (a caller runs it as its own process; {@link #generator()} is then null and
+     * {@link #bareLoop()} unavailable).
      */
     public static LocalPipeline start(String bootstrapServers, List<String> commonArgs, List<String> generatorArgs,
                                       List<String> scorerArgs, List<String> selectorArgs) {
@@ -75,9 +77,11 @@ public final class LocalPipeline implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         try {
-            p.generator = new GeneratorService();
             p.scorer = new ScorerService();
-            p.startStage(p.generator, bootstrapServers, commonArgs, generatorArgs);
+            if (generatorArgs != null) {
+                p.generator = new GeneratorService();
+                p.startStage(p.generator, bootstrapServers, commonArgs, generatorArgs);
+            }
             p.startStage(p.scorer, bootstrapServers, commonArgs, scorerArgs);
             if (selectorArgs != null) {
                 p.startStage(new SelectorService(), bootstrapServers, commonArgs, selectorArgs);
@@ -143,6 +147,9 @@ public final class LocalPipeline implements AutoCloseable {
 
     /** The pipeline's computation in a bare loop, on the very models these stages loaded. */
     public BareDecodingLoop bareLoop() {
+        if (generator == null) {
+            throw new IllegalStateException("this pipeline runs no generator in this JVM");
+        }
         return new BareDecodingLoop(generator.limits(), generator.sampler(), generator.sampler(), scorer.rewardModels(),
                 scorer.creditOptions());
     }

@@ -24,21 +24,25 @@ import picocli.CommandLine.Option;
  * application on an embedded broker, exactly as its service main runs it, and is compared with the same model calls in
  * a bare loop in the same run (ratios, because the machine is shared and noisy). Ends with {@code ratio NAME=VALUE}
  * lines: {@code scorer_pipeline_vs_bare}, {@code scorer_scaling_2_vs_1} (two scorer instances over one),
- * {@code generator_pipeline_vs_bare} and {@code bon8_prompts_per_s} (the last is a rate).
+ * {@code generator_pipeline_vs_bare} and {@code bon8_prompts_per_s} (the last is a rate); the {@code realistic}
+ * section (only when named in {@code --sections}) adds the realistic-size figures of {@link RealisticBench}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Throughput of the running stages against bare model loops, and end-to-end Best-of-N figures.")
 public final class Bench implements Callable<Integer> {
 
     /** The parts of the benchmark. */
-    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback }
+    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback, realistic }
+
+    /** The sections run without {@code --sections}: all but {@code realistic} (minutes of a 124 M-parameter model). */
+    static final Set<Section> DEFAULT_SECTIONS = EnumSet.complementOf(EnumSet.of(Section.realistic));
 
     @Option(names = "--quick", description = "Smaller sizes (a smoke run; run times in docs/BENCHMARKS.md); explicit sizes still win")
     boolean quick;
 
     @Option(names = "--sections", split = ",", paramLabel = "SECTION",
-            description = "Which parts to run, comma-separated: ${COMPLETION-CANDIDATES} (default: all)")
-    Set<Section> sections = EnumSet.allOf(Section.class);
+            description = "Which parts to run, comma-separated: ${COMPLETION-CANDIDATES} (default: all but realistic)")
+    Set<Section> sections = EnumSet.copyOf(DEFAULT_SECTIONS);
 
     @Option(names = "--repetitions", paramLabel = "R", description = "Interleaved bare/pipeline repetitions (default: 3, quick: 2)")
     Integer repetitions;
@@ -139,6 +143,9 @@ public final class Bench implements Callable<Integer> {
     @CommandLine.Mixin
     FeedbackBench.Options feedbackOptions = new FeedbackBench.Options();
 
+    @CommandLine.Mixin
+    RealisticBench.Options realisticOptions = new RealisticBench.Options();
+
     /** Sizes after applying {@code --quick} and explicit flags. */
     record Sizes(int warmupRounds, int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
                  int generatorWarmup, int e2ePrompts, int e2eWarmup, int latencyRequests) {
@@ -228,6 +235,10 @@ public final class Bench implements Callable<Integer> {
         }
         if (sections.contains(Section.feedback)) {
             ratios.addAll(new FeedbackBench(FeedbackBench.Sizes.of(feedbackOptions, quick), stageArgs, timeout).run());
+        }
+        if (sections.contains(Section.realistic)) {
+            ratios.addAll(new RealisticBench(realisticOptions, tokenwiseK, tokenwiseW, seed, onnx.intraOpThreads(),
+                    stageArgs, timeout, profileThreads).run());
         }
         System.out.println();
         ratios.forEach(r -> System.out.println(r.line()));

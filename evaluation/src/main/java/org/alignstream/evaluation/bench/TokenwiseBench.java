@@ -34,8 +34,19 @@ final class TokenwiseBench implements AutoCloseable {
      */
     TokenwiseBench(Map<String, Object> clientConfig, ArgsWorkload workload, List<String> stageArgs,
                    List<String> modelArgs) {
+        this(clientConfig, workload, stageArgs, modelArgs, modelArgs);
+    }
+
+    /**
+     * @param stageArgs     flags for all three stages
+     * @param generatorArgs flags for the generator only (e.g. {@code --model-dir})
+     * @param scorerArgs    flags for the scorer only
+     */
+    TokenwiseBench(Map<String, Object> clientConfig, ArgsWorkload workload, List<String> stageArgs,
+                   List<String> generatorArgs, List<String> scorerArgs) {
         this.workload = workload;
-        pipeline = LocalPipeline.start((String) clientConfig.get("bootstrap.servers"), stageArgs, modelArgs, modelArgs);
+        pipeline = LocalPipeline.start((String) clientConfig.get("bootstrap.servers"), stageArgs, generatorArgs,
+                scorerArgs);
         try {
             bare = pipeline.bareLoop();
             client = new PromptClient(clientConfig);

@@ -39,4 +39,20 @@ class RatioTest {
         assertThatThrownBy(() -> new Ratio("x", Double.NaN)).hasMessageContaining("finite");
         assertThatThrownBy(() -> Ratio.parse("rate x=1.0")).hasMessageContaining("not a 'ratio NAME=VALUE' line");
     }
+
+    @Test
+    void anUnavailableFigurePrintsNaWithItsReasonAndParsesBack() {
+        Ratio na = Ratio.unavailable("generator_batching_gain", "continuous batching not built");
+        assertThat(na.line()).isEqualTo("ratio generator_batching_gain=NA (continuous batching not built)");
+        assertThat(na.measured()).isFalse();
+        Ratio back = Ratio.parse(na.line());
+        assertThat(back.name()).isEqualTo("generator_batching_gain");
+        assertThat(back.unavailable()).isEqualTo("continuous batching not built");
+        assertThat(back.measured()).isFalse();
+        assertThat(new Ratio("x", 2.0).measured()).isTrue();
+        assertThatThrownBy(() -> Ratio.unavailable("x", " ")).hasMessageContaining("one-line reason");
+        assertThatThrownBy(() -> Ratio.unavailable("x", "a (b)")).hasMessageContaining("without parentheses");
+        assertThatThrownBy(() -> new Ratio("x", 1.0, "why")).hasMessageContaining("NaN");
+        assertThatThrownBy(() -> Ratio.parse("ratio x=NA")).hasMessageContaining("not a 'ratio NAME=VALUE' line");
+    }
 }
