@@ -211,43 +211,35 @@ public final class RewardModels {
 
     private static SequenceClassifierRewardModel sequenceClassifier(Path directory, Path model, Path tokenizerFile,
             OrtSessions sessions, ScoredText scoredText) {
-        byte[] bytes = readFile(model);
         BatchTokenizer tokenizer = BatchTokenizer.fromFile(tokenizerFile, MeanPoolingEncoder.MINILM_MAX_TOKENS);
-        OrtSession session;
-        Map<String, String> metadata;
-        try {
-            session = sessions.open(bytes, model.toString());
-        } catch (RuntimeException e) {
-            tokenizer.close();
-            throw e;
-        }
-        try {
-            metadata = session.getMetadata().getCustomMetadata();
-        } catch (OrtException e) {
-            try {
-                session.close();
-            } catch (OrtException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            tokenizer.close();
-            throw new OnnxModelException("Cannot read metadata of " + model + ": " + e.getMessage(), e);
-        }
-        String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
-        String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
-        return new SequenceClassifierRewardModel(id, version, session, tokenizer, scoredText)
-                .graphQuantisesOverBatch(BatchInvariance.quantisesOverBatch(bytes));
+        OpenedGraph graph = openGraph(directory, model, sessions, tokenizer::close);
+        return new SequenceClassifierRewardModel(graph.id(), graph.version(), graph.session(), tokenizer, scoredText)
+                .graphQuantisesOverBatch(BatchInvariance.quantisesOverBatch(graph.bytes()));
     }
 
     private static DecoderRewardModel decoderClassifier(Path directory, Path model, Path tokenizerFile,
             DecoderRewardConfig config, OrtSessions sessions, ScoredText scoredText) {
-        byte[] bytes = readFile(model);
         ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer = DecoderRewardModel.loadTokenizer(tokenizerFile);
+        OpenedGraph graph = openGraph(directory, model, sessions, tokenizer::close);
+        return new DecoderRewardModel(graph.id(), graph.version(), graph.session(), tokenizer, config, scoredText);
+    }
+
+    /** A model file opened as a session, with its id and version from the graph's metadata (or the defaults). */
+    private record OpenedGraph(byte[] bytes, OrtSession session, String id, String version) {
+    }
+
+    /**
+     * Opens {@code model} and reads its id (metadata, else the directory's name) and version (metadata, else a
+     * sha-256 prefix of the file); on failure closes the session and runs {@code onFailure} (the tokenizer's close).
+     */
+    private static OpenedGraph openGraph(Path directory, Path model, OrtSessions sessions, Runnable onFailure) {
+        byte[] bytes = readFile(model);
         OrtSession session;
         Map<String, String> metadata;
         try {
             session = sessions.open(bytes, model.toString());
         } catch (RuntimeException e) {
-            tokenizer.close();
+            onFailure.run();
             throw e;
         }
         try {
@@ -258,12 +250,12 @@ public final class RewardModels {
             } catch (OrtException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            tokenizer.close();
+            onFailure.run();
             throw new OnnxModelException("Cannot read metadata of " + model + ": " + e.getMessage(), e);
         }
         String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
         String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
-        return new DecoderRewardModel(id, version, session, tokenizer, config, scoredText);
+        return new OpenedGraph(bytes, session, id, version);
     }
 
     public static String sha256Prefix(byte[] bytes) {
