@@ -56,6 +56,12 @@ final class BatchScorer implements BatchStageFunction<CandidateSet> {
         });
     }
 
+    /** Whether a served reward-model version is batch-invariant (otherwise {@link #admit} is false for every set). */
+    @Override
+    public boolean mayBatch() {
+        return models.anyBatchInvariant();
+    }
+
     @Override
     public List<Outcome> apply(List<CandidateSet> sets) {
         if (sets.size() == 1) {

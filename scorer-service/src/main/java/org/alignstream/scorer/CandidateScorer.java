@@ -66,6 +66,15 @@ public final class CandidateScorer {
         return models.read(() -> scoreWithVersionsFixed(set, method));
     }
 
+    /**
+     * What scoring {@code set} asks of its reward model besides the rewards ({@link RewardModel.Outputs}: embeddings,
+     * per-token credit), exactly as {@link #score} asks it; the set must pass the same checks (else they throw).
+     */
+    public RewardModel.Outputs outputs(CandidateSet set) {
+        AlignmentMethod method = check(set);
+        return models.read(() -> job(set, method).outputs());
+    }
+
     RewardModelRegistry models() {
         return models;
     }

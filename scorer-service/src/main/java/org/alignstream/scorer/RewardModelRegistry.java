@@ -85,6 +85,14 @@ public final class RewardModelRegistry implements AutoCloseable {
         });
     }
 
+    /**
+     * Whether any served version is batch-invariant, i.e. whether a candidate set may at present wait to be merged
+     * with others ({@link #batchInvariant}); false when every served version must be called one set at a time.
+     */
+    public boolean anyBatchInvariant() {
+        return read(() -> verdicts.values().stream().anyMatch(BatchInvariance.Verdict::invariant));
+    }
+
     /** The batch-invariance verdict of a served model, or null. */
     public BatchInvariance.Verdict verdict(RewardModel model) {
         return read(() -> verdicts.get(model));

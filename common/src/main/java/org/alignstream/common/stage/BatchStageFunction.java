@@ -19,6 +19,19 @@ public interface BatchStageFunction<I> {
   boolean admit(I input) throws Exception;
 
   /**
+   * Whether {@link #admit} may at present let a record wait for batch mates; false when it would return false for
+   * every record (e.g. no loaded model can merge records). While a task has nothing waiting and this says false,
+   * {@link BatchingStage} runs no batch punctuation for it, so an idle or per-record stage does no periodic work and
+   * forces no commits. Asked when a task starts and, while its punctuation runs, whenever nothing of the task waits.
+   * A record admitted to wait while this said false is still handled, by the punctuation then scheduled (it first
+   * fires one batch wait later, in the stream thread's next loop iteration, so after at most {@code poll.ms} more).
+   * Default: true (the punctuation always runs).
+   */
+  default boolean mayBatch() {
+    return true;
+  }
+
+  /**
    * Handles admitted records: element i of the result is the outcome of {@code inputs.get(i)}. Should not throw
    * (if it does, each record is retried alone).
    */

@@ -17,6 +17,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -52,6 +53,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Caveat: a record that arrives less than {@code maxWait} after the previous punctuation and is the last before an idle
  * spell waits for the next loop iteration, at most the stream thread's {@code poll.ms} (100 ms by default).
+ *
+ * <h2>No punctuation while nothing can wait</h2>
+ * A task runs its punctuation only while records of it wait or while the function says records may wait
+ * ({@link BatchStageFunction#mayBatch}). Kafka Streams marks a task that punctuated as needing a commit, so a
+ * punctuation every {@code maxWait} would make every task of the thread join every commit (under exactly-once, a
+ * transaction every {@code commit.interval.ms} even when idle). When no record can wait (e.g. only reward models that
+ * cannot be merged), records are handled at once as they arrive and the stage commits like a {@link SafeStage}.
  */
 public final class BatchingStage {
 
@@ -229,6 +237,8 @@ public final class BatchingStage {
     private final Options options;
     private final ThreadLocal<Pool<I>> pools;
     private final List<Item<I>> mine = new ArrayList<>();
+    private ProcessorContext<byte[], Routed> context;
+    private Cancellable punctuation;
     private KeyValueStore<Long, byte[]> store;
     private Pool<I> pool;
     private long nextSeq;
@@ -245,6 +255,7 @@ public final class BatchingStage {
     @Override
     public void init(ProcessorContext<byte[], Routed> context) {
       writer.init(context);
+      this.context = context;
       this.store = context.getStateStore(storeName);
       this.pool = pools.get();
       int restored = 0;
@@ -268,9 +279,20 @@ public final class BatchingStage {
         LOG.info("stage {} task {}: {} buffered records restored, handled at the next punctuation", writer.stage(),
             context.taskId(), restored);
       }
-      context.schedule(options.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> {
+      if (!mine.isEmpty() || fn.mayBatch()) {
+        schedulePunctuation();
+      }
+    }
+
+    /** Starts the wall-clock punctuation that handles what waits (see the class comment: only while needed). */
+    private void schedulePunctuation() {
+      punctuation = context.schedule(options.maxWait(), PunctuationType.WALL_CLOCK_TIME, now -> {
         pool.run();
         writeHandled();
+        if (mine.isEmpty() && !fn.mayBatch()) {
+          punctuation.cancel();
+          punctuation = null;
+        }
       });
     }
 
@@ -300,6 +322,9 @@ public final class BatchingStage {
       store.put(item.seq, Buffered.of(source).encode());
       mine.add(item);
       pool.add(item);
+      if (punctuation == null) {
+        schedulePunctuation();
+      }
       if (pool.full()) {
         pool.run();
         writeHandled();
@@ -317,6 +342,10 @@ public final class BatchingStage {
 
     @Override
     public void close() {
+      if (punctuation != null) {
+        punctuation.cancel();
+        punctuation = null;
+      }
       if (pool != null) {
         pool.remove(this);
       }

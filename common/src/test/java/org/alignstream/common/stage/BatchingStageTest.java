@@ -36,6 +36,12 @@ class BatchingStageTest {
   /** Admits every prompt but "alone" (handled at once) and "invalid"; a batch holding "boom" fails as a whole. */
   static final class Fn implements BatchStageFunction<PromptRequest> {
     final List<List<String>> calls = new ArrayList<>();
+    boolean mayBatch = true;
+
+    @Override
+    public boolean mayBatch() {
+      return mayBatch;
+    }
 
     @Override
     public boolean admit(PromptRequest input) {
@@ -189,5 +195,35 @@ class BatchingStageTest {
     }
     assertThat(fn.calls).hasSize(1);
     assertThat(a.written()).hasSize(8);
+  }
+
+  @Test
+  void noPunctuationRunsWhileNothingCanWaitAndOneStartsWhenARecordWaits() {
+    fn.mayBatch = false;
+    Task a = new Task(null);
+    assertThat(a.context.scheduledPunctuators()).isEmpty();
+    a.pipe("alone");
+    assertThat(a.written()).containsExactly("alone");
+    assertThat(a.context.scheduledPunctuators()).isEmpty();
+    assertThat(a.store.approximateNumEntries()).isZero();
+
+    // admitted to wait after all (e.g. a model that can merge was swapped in): it waits, and a punctuation handles it
+    a.pipe("a1");
+    assertThat(a.written()).isEmpty();
+    assertThat(a.store.approximateNumEntries()).isEqualTo(1);
+    assertThat(a.context.scheduledPunctuators()).hasSize(1);
+    a.punctuate();
+    assertThat(a.written()).containsExactly("a1");
+    assertThat(a.store.approximateNumEntries()).isZero();
+    // nothing waits and nothing can: the punctuation stops
+    assertThat(a.context.scheduledPunctuators().get(0).cancelled()).isTrue();
+
+    // records restored from the store get a punctuation even while nothing new can wait
+    a.pipe("a2");
+    a.processor.close();
+    Task again = new Task(a.store);
+    assertThat(again.context.scheduledPunctuators()).hasSize(1);
+    again.punctuate();
+    assertThat(again.written()).containsExactly("a2");
   }
 }

@@ -57,6 +57,11 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--scorer-warmup", paramLabel = "K", description = "Leading scorer records that only start the clock (default: 24, quick: 10)")
     Integer scorerWarmup;
 
+    @Option(names = "--scorer-bare-call", paramLabel = "CALL", defaultValue = "stage",
+            description = "What the scorer's bare loop asks of the reward model per set: stage (what the stage asks for "
+                    + "that set, per-token credit included) or rewards (rewards only) (default: ${DEFAULT-VALUE})")
+    ScorerBench.BareCall scorerBareCall;
+
     @Option(names = "--candidate-pool", paramLabel = "S", description = "Distinct candidate sets sampled up front and cycled (default: 48, quick: 16)")
     Integer candidatePool;
 
@@ -263,10 +268,11 @@ public final class Bench implements Callable<Integer> {
     private Ratio scorer(Sizes s, Workload workload, LmCandidateSampler sampler, List<String> args, Duration timeout)
             throws Exception {
         System.out.printf(Locale.ROOT, "%n== scorer: candidate sequences/s, stage vs bare RewardModel.score "
-                + "(%d sets of %d, first %d warm-up)%n", s.scorerRecords(), n, s.scorerWarmup());
+                + "(%d sets of %d, first %d warm-up; bare call: %s)%n", s.scorerRecords(), n, s.scorerWarmup(),
+                scorerBareCall);
         List<CandidateSet> pool = workload.candidateSets(sampler, s.candidatePool());
         try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start();
-             ScorerBench bench = new ScorerBench(kafka.clientConfig(), pool, args)) {
+             ScorerBench bench = new ScorerBench(kafka.clientConfig(), pool, args, scorerBareCall)) {
             PairedRun run = PairedRun.run(s.warmupRounds(), s.repetitions(),
                     rep -> bench.bare(s.scorerRecords(), s.scorerWarmup()),
                     rep -> bench.pipeline(rep, s.scorerRecords(), s.scorerWarmup(), timeout), "seq/s",

@@ -11,6 +11,8 @@ import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.ScoredCandidateSet;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.inference.reward.RewardModel;
+import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.scorer.CandidateScorer;
 import org.alignstream.scorer.ScorerService;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -19,21 +21,38 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Candidate sequences per second: the running scorer stage (its own Kafka Streams application, as ScorerService runs)
- * against the same reward model calls ({@link RewardModel#score}, one batch per candidate set) in a bare loop. Both use
- * the stage's own loaded reward model, so the ONNX session and its thread count are the same.
+ * against the same reward model calls in a bare loop: one {@link RewardModel#score(String, List, RewardModel.Outputs)}
+ * per candidate set, asking for what the stage asks for that set ({@link CandidateScorer#outputs}: with the stage's
+ * defaults, per-token credit for a Best-of-N set). Both use the stage's own loaded reward model, so the ONNX session
+ * and its thread count are the same. {@link BareCall#REWARDS} instead times rewards only (the bare loop before the
+ * stage computed credit), which leaves the credit work in the pipeline's share.
  */
 final class ScorerBench implements AutoCloseable {
+
+    /** What the bare loop asks of the reward model per set. */
+    enum BareCall {
+        /** What the stage asks for the set (rewards, and credit or embeddings when the stage computes them). */
+        stage,
+        /** Rewards only. */
+        rewards
+    }
+
     private final List<CandidateSet> pool;
+    private final List<RewardModel.Outputs> poolOutputs;
     private final BenchStage stage;
     private final RewardModel rewardModel;
     private final KafkaProducer<String, CandidateSet> producer;
     private final TopicTail<ScoredCandidateSet> tail;
 
-    ScorerBench(Map<String, Object> clientConfig, List<CandidateSet> pool, List<String> stageArgs) {
+    ScorerBench(Map<String, Object> clientConfig, List<CandidateSet> pool, List<String> stageArgs, BareCall bareCall) {
         this.pool = List.copyOf(pool);
         ScorerService service = new ScorerService();
         stage = BenchStage.start(service, (String) clientConfig.get("bootstrap.servers"), stageArgs);
         rewardModel = service.rewardModel();
+        CandidateScorer scorer = new CandidateScorer(service.rewardModels(), service.scorerConfig().limits(),
+                service.scorerConfig().credit(), new StageMetrics(Pipeline.SCORER.name()));
+        poolOutputs = this.pool.stream()
+                .map(set -> bareCall == BareCall.stage ? scorer.outputs(set) : RewardModel.Outputs.REWARDS).toList();
         Map<String, Object> p = new java.util.HashMap<>(clientConfig);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         producer = new KafkaProducer<>(p, new StringSerializer(), Pipeline.CANDIDATES.serde().serializer());
@@ -58,12 +77,13 @@ final class ScorerBench implements AutoCloseable {
                 cpuStart = ProcessCpu.nanos();
             }
             CandidateSet set = pool.get(i % pool.size());
+            RewardModel.Outputs outputs = poolOutputs.get(i % pool.size());
             List<String> texts = new ArrayList<>(set.getCandidates().size());
             for (Candidate c : set.getCandidates()) {
                 texts.add(c.getText());
             }
             long t0 = System.nanoTime();
-            double[] rewards = rewardModel.score(set.getRequest().getPrompt(), texts);
+            double[] rewards = rewardModel.score(set.getRequest().getPrompt(), texts, outputs).rewards();
             if (i >= warmup) {
                 modelSeconds += (System.nanoTime() - t0) / 1e9;
                 sequences += rewards.length;

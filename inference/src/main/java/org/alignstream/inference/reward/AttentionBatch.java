@@ -104,22 +104,28 @@ public final class AttentionBatch {
     /** Head-and-query mean of the rows {@code firstQuery..lastQuery} over real keys, renormalised to sum 1. */
     private float[] meanRows(int b, int firstQuery, int lastQuery) {
         int length = batch.length();
+        boolean[] real = new boolean[length];
+        for (int t = 0; t < length; t++) {
+            real[t] = batch.attentionMask(b, t) != 0;
+        }
+        // each key's sum adds the rows in the order head, then query (row by row, so memory is read in sequence)
         double[] mean = new double[length];
-        double total = 0;
-        for (int k = 0; k < length; k++) {
-            if (batch.attentionMask(b, k) == 0) {
-                continue;
-            }
-            double sum = 0;
-            for (int h = 0; h < heads; h++) {
-                for (int q = firstQuery; q <= lastQuery; q++) {
-                    if (batch.attentionMask(b, q) != 0) {
-                        sum += probabilities[((b * heads + h) * length + q) * length + k];
+        for (int h = 0; h < heads; h++) {
+            for (int q = firstQuery; q <= lastQuery; q++) {
+                if (!real[q]) {
+                    continue;
+                }
+                int row = ((b * heads + h) * length + q) * length;
+                for (int k = 0; k < length; k++) {
+                    if (real[k]) {
+                        mean[k] += probabilities[row + k];
                     }
                 }
             }
-            mean[k] = sum;
-            total += sum;
+        }
+        double total = 0;
+        for (int k = 0; k < length; k++) {
+            total += mean[k];
         }
         float[] out = new float[length];
         if (total <= 0 || !Double.isFinite(total)) {
