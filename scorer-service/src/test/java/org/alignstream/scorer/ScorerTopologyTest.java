@@ -108,7 +108,7 @@ class ScorerTopologyTest {
         List<Candidate> candidates = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             candidates.add(new Candidate(i, texts.get(i), List.of(i, 100 + i), List.of(-0.5f, -1.5f),
-                    i % 2 == 0 ? "length" : "eos", List.of(), null));
+                    i % 2 == 0 ? "length" : "eos", List.of(), null, List.of(), List.of()));
         }
         PromptRequest request = PromptRequest.newBuilder().setId(id).setPrompt(prompt)
                 .setStrategy(Strategy.newBuilder().setN(Math.max(1, texts.size())).setSeed(11).build())

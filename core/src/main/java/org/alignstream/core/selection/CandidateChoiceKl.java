@@ -54,7 +54,7 @@ public final class CandidateChoiceKl {
     /**
      * The exact KL over the drawn candidates of Best-of-N by {@code scores} (see the class comment).
      *
-     * @param scores          each candidate's score (reward for Best-of-N, the RBoN-KL objective); finite
+     * @param scores          each candidate's score (reward for Best-of-N, the RBoN-KL objective); NaN ranks lowest
      * @param logProbRef      each candidate's log pi_ref(y_i | x), finite and {@code <= 0}
      * @param firstOccurrence {@link #firstOccurrence} of the candidates' tokens
      * @throws IllegalArgumentException on empty or mismatched arrays or values outside their range
@@ -69,9 +69,6 @@ public final class CandidateChoiceKl {
         List<Integer> reps = new ArrayList<>();
         double maxLp = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
-            if (!Double.isFinite(scores[i])) {
-                throw new IllegalArgumentException("scores[" + i + "] is " + scores[i] + "; scores must be finite");
-            }
             if (!(logProbRef[i] <= 1e-6) || Double.isInfinite(logProbRef[i])) {
                 throw new IllegalArgumentException("logProbRef[" + i + "] is " + logProbRef[i]
                         + "; a log-probability must be finite and <= 0");
@@ -101,7 +98,8 @@ public final class CandidateChoiceKl {
         }
         double logSum = Math.log1p(others);
         // worst first: lower score, then (ties) higher first index, so the lowest index wins as BestOfN.select does
-        reps.sort((a, b) -> scores[a] != scores[b] ? Double.compare(scores[a], scores[b]) : Integer.compare(b, a));
+        reps.sort((a, b) -> rank(scores[a]) != rank(scores[b]) ? Double.compare(rank(scores[a]), rank(scores[b]))
+                : Integer.compare(b, a));
         double kl = 0;
         double logF = Double.NEGATIVE_INFINITY; // log of q's mass up to and including the current candidate
         for (int d : reps) {
@@ -116,6 +114,11 @@ public final class CandidateChoiceKl {
             kl += Math.exp(logP) * (logP - logQ);
         }
         return Math.max(0.0, kl);
+    }
+
+    /** A NaN score ranks below every number, as in {@link BestOfN#select}. */
+    private static double rank(double score) {
+        return Double.isNaN(score) ? Double.NEGATIVE_INFINITY : score;
     }
 
     private static double logAddExp(double a, double b) {
