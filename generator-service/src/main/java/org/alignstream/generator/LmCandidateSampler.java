@@ -318,15 +318,34 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                         read(generator, modelKey, requestId, context, response.length));
                 CandidateGenerator.TopTokens top = generator.nextTokens(read, k);
                 List<GeneratedSequence> rollouts = null;
+                int perToken = Math.max(1, method.rolloutsPerCandidate(p));
+                int kTop = top.tokenIds().length;
                 if (rolloutLength >= 1) {
                     CachedContext baselineRead = reading.add(baselineKey,
                             read(baseline, baselineKey, requestId, context, response.length));
-                    rollouts = baseline.rollouts(baselineRead, top.tokenIds(), params, rolloutLength,
+                    // m rollouts per token in one batch: row j * k + i is rollout j of token i (stream j * k + i),
+                    // so rollout 0 of every token is the one a single rollout would be
+                    int[] firstTokens = new int[kTop * perToken];
+                    for (int r = 0; r < firstTokens.length; r++) {
+                        firstTokens[r] = top.tokenIds()[r % kTop];
+                    }
+                    rollouts = baseline.rollouts(baselineRead, firstTokens, params, rolloutLength,
                             Seeds.forRound(s.getSeed(), state.getRound()));
                 }
-                for (int i = 0; i < top.tokenIds().length; i++) {
-                    candidates.add(tokenCandidate(i, response, top,
-                            rollouts == null ? new int[0] : rollouts.get(i).tokenIds()));
+                for (int i = 0; i < kTop; i++) {
+                    Candidate c = tokenCandidate(i, response, top,
+                            rollouts == null ? new int[0] : rollouts.get(i).tokenIds());
+                    List<List<Integer>> extraIds = new ArrayList<>();
+                    List<String> extraTexts = new ArrayList<>();
+                    for (int j = 1; rollouts != null && j < perToken; j++) {
+                        int[] extra = rollouts.get(j * kTop + i).tokenIds();
+                        extraIds.add(toList(extra));
+                        extraTexts.add(tokenizer.decode(concat(concat(response, new int[] {top.tokenIds()[i]}), extra),
+                                true));
+                    }
+                    c.setExtraRolloutTokenIds(extraIds);
+                    c.setExtraRolloutTexts(extraTexts);
+                    candidates.add(c);
                 }
                 appended = 1;
             } else {
