@@ -107,7 +107,8 @@ public final class RewardModels {
     /**
      * A head file written by {@link RewardHeadOnnx} together with the shipped encoder its metadata
      * names ({@link MeanPoolingEncoder#forName}): a {@link TokenLevelRewardModel} if the head's kind is
-     * {@value RewardModel#TOKEN_LEVEL}, else an {@link EncoderRewardModel}.
+     * {@value RewardModel#TOKEN_LEVEL}, else an {@link EncoderRewardModel}. {@code scoredText} is the default for a
+     * head that does not declare what it reads ({@link ScoredText#declared}).
      */
     public static EncoderHeadModel withHead(OnnxDevice device, int threads, Path headFile, ScoredText scoredText) {
         return withHead(device, threads, headFile, scoredText, false);
@@ -121,9 +122,11 @@ public final class RewardModels {
     }
 
     private static EncoderHeadModel withHead(OrtSessions sessions, byte[] headBytes, String source,
-            ScoredText scoredText, boolean exposeAttention) {
+            ScoredText fallback, boolean exposeAttention) {
         RewardHead head = RewardHead.load(sessions, headBytes, source);
         boolean tokenLevel = head.metadata().kind().equals(RewardModel.TOKEN_LEVEL);
+        // a token-level head reads the response alone unless it declares otherwise (which is refused below)
+        ScoredText scoredText = head.declaredScoredText().orElse(tokenLevel ? ScoredText.RESPONSE : fallback);
         if (tokenLevel && scoredText != ScoredText.RESPONSE) {
             head.close();
             throw new IllegalArgumentException("reward head " + source + " is " + RewardModel.TOKEN_LEVEL
@@ -155,7 +158,7 @@ public final class RewardModels {
             head.close();
             throw e;
         }
-        return new EncoderRewardModel(encoder, head, scoredText);
+        return new EncoderRewardModel(encoder, head, head.declaredScoredText().orElse(scoredText));
     }
 
     /**
@@ -169,6 +172,8 @@ public final class RewardModels {
      *       (MiniLM-L6-v2 int8 or e5-small-v2 int8; {@link EncoderRewardModel}, or
      *       {@link TokenLevelRewardModel} for a head of kind {@value RewardModel#TOKEN_LEVEL}).</li>
      * </ul>
+     * What the model reads is what its ONNX metadata declares ({@value ScoredText#KEY}, {@link ScoredText#declared});
+     * {@code scoredText} is the default for a model that declares nothing.
      */
     public static RewardModel fromDirectory(Path directory, OnnxDevice device, int threads, ScoredText scoredText) {
         return fromDirectory(directory, device, threads, scoredText, false);
@@ -223,9 +228,21 @@ public final class RewardModels {
             tokenizer.close();
             throw new OnnxModelException("Cannot read metadata of " + model + ": " + e.getMessage(), e);
         }
+        ScoredText declared;
+        try {
+            declared = ScoredText.declared(metadata, model.toString()).orElse(scoredText);
+        } catch (IllegalArgumentException e) {
+            try {
+                session.close();
+            } catch (OrtException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            tokenizer.close();
+            throw e;
+        }
         String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
         String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
-        return new SequenceClassifierRewardModel(id, version, session, tokenizer, scoredText)
+        return new SequenceClassifierRewardModel(id, version, session, tokenizer, declared)
                 .graphQuantisesOverBatch(BatchInvariance.quantisesOverBatch(bytes));
     }
 
