@@ -97,9 +97,24 @@ public final class AlignClient implements Callable<Integer> {
     @Option(names = "--rollout-length", defaultValue = "0", description = "tq_star: rollout length L (default: ${DEFAULT-VALUE})")
     int rolloutLength;
 
-    @Option(names = "--greedy", defaultValue = "true", arity = "0..1", fallbackValue = "true",
-            description = "Stepwise methods: take the best choice (true) or sample (false) (default: ${DEFAULT-VALUE})")
-    boolean greedy;
+    @Option(names = "--greedy", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
+            description = "Stepwise methods: take the best choice (true) or sample (false) (default: the method's: "
+                    + "sample for pargs, greedy for the others)")
+    Boolean greedy;
+
+    @Option(names = "--rollouts", defaultValue = "1",
+            description = "tq_star: rollouts m per candidate token, averaged into Q (default: ${DEFAULT-VALUE})")
+    int rollouts;
+
+    @Option(names = "--baseline-beta", defaultValue = "2.0",
+            description = "tq_star indirect: beta_BL of the importance weight exp((r - r_BL) / beta_BL) "
+                    + "(default: ${DEFAULT-VALUE}, the reference code's exp(0.5 (r - r_BL)))")
+    double baselineBeta;
+
+    @Option(names = "--reward-model-kind", paramLabel = "full-sequence|partial-sequence|token-level",
+            description = "The kind of reward model the request expects; the scorer refuses another (default: the "
+                    + "method's: partial-sequence for pargs, any for the others)")
+    String rewardModelKind;
 
     @Option(names = "--transfer", defaultValue = "direct", description = "tq_star: direct or indirect (default: ${DEFAULT-VALUE})")
     String transfer;
@@ -186,6 +201,7 @@ public final class AlignClient implements Callable<Integer> {
                         .setTopP(topP).setMaxNewTokens(maxNewTokens).setBlockSize(blockSize)
                         .setRolloutLength(rolloutLength).setGreedy(greedy).setTransfer(transfer)
                         .setRewardModel(rewardModel).setBaselineRewardModel(baselineRewardModel)
+                        .setRollouts(rollouts).setBaselineBeta(baselineBeta).setRewardModelKind(rewardModelKind)
                         .setSeed(seed != null ? seed : ThreadLocalRandom.current().nextLong())
                         .build())
                 .setCreatedAtMs(System.currentTimeMillis())
@@ -211,13 +227,14 @@ public final class AlignClient implements Callable<Integer> {
                         + "reward: %+.4f (candidate %d of %d%s)%n"
                         + "candidate rewards: %s%n"
                         + "%s%n"
-                        + "KL estimate: %s, reward-model calls: %d%n"
+                        + "KL: %s, reward-model calls: %d%n"
                         + "timings ms: %s%n"
                         + "models: generator %s@%s, reward %s@%s (%s)",
                 r.getId(), r.getMethod(), r.getN(), seed, r.getPrompt(), r.getText(), r.getReward(),
                 r.getChosenIndex(), r.getN(), r.getRounds() > 0 ? " in the last of " + r.getRounds() + " rounds" : "",
                 rewards, creditLine(r.getTokenCredit()),
-                r.getKl() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.getKl()), r.getRewardCalls(),
+                r.getKl() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.getKl())
+                        + (r.getKlKind() == null ? "" : " (" + r.getKlKind() + ")"), r.getRewardCalls(),
                 timings, r.getGeneratorModel().getId(), r.getGeneratorModel().getVersion(), r.getRewardModel().getId(),
                 r.getRewardModel().getVersion(), r.getRewardModelKind());
     }

@@ -46,7 +46,7 @@ class AlignClientTest {
                 "reward: +1.2500 (candidate 1 of 3)",
                 "candidate rewards: [-0.5000, +1.2500, +0.7500]",
                 "credit: -",
-                "KL estimate: -, reward-model calls: 0",
+                "KL: -, reward-model calls: 0",
                 "timings ms: end_to_end=40.0 generator=12.5 scorer=3.3 selector=0.5",
                 "models: generator lm-austen@abc, reward sentiment@1 (full-sequence)");
     }
@@ -74,9 +74,10 @@ class AlignClientTest {
         r.setKl(1.23456);
         r.setRewardCalls(120);
         r.setRewardModelKind("partial-sequence");
+        r.setKlKind("one_sample_estimate");
         assertThat(AlignClient.describe(r, 7).lines()).contains(
                 "reward: +1.2500 (candidate 1 of 3 in the last of 12 rounds)",
-                "KL estimate: 1.2346, reward-model calls: 120",
+                "KL: 1.2346 (one_sample_estimate), reward-model calls: 120",
                 "models: generator lm-austen@abc, reward sentiment@1 (partial-sequence)");
     }
 
@@ -85,7 +86,8 @@ class AlignClientTest {
         CommandLine cl = AlignClient.commandLine(Map.of());
         cl.parseArgs("--prompt", "She was", "--method", "tq_star", "--top-k", "10", "--rollout-length", "8",
                 "--transfer", "indirect", "--baseline-reward-model", "sentiment", "--greedy", "false",
-                "--reward-model", "sentiment-partial", "--block-size", "4", "--seed", "1");
+                "--reward-model", "sentiment-partial", "--block-size", "4", "--seed", "1", "--rollouts", "4",
+                "--baseline-beta", "0.5", "--reward-model-kind", "partial-sequence");
         Strategy s = ((AlignClient) cl.getCommand()).request().getStrategy();
         assertThat(s.getMethod()).isEqualTo("tq_star");
         assertThat(s.getRolloutLength()).isEqualTo(8);
@@ -94,6 +96,12 @@ class AlignClientTest {
         assertThat(s.getGreedy()).isFalse();
         assertThat(s.getRewardModel()).isEqualTo("sentiment-partial");
         assertThat(s.getBlockSize()).isEqualTo(4);
+        assertThat(s.getRollouts()).isEqualTo(4);
+        assertThat(s.getBaselineBeta()).isEqualTo(0.5);
+        assertThat(s.getRewardModelKind()).isEqualTo("partial-sequence");
+        // without --greedy the method decides (pargs samples)
+        cl.parseArgs("--prompt", "She was", "--method", "pargs");
+        assertThat(((AlignClient) cl.getCommand()).request().getStrategy().getGreedy()).isNull();
     }
 
     @Test

@@ -515,7 +515,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                 }
                 if (r.method.tokenwise()) {
                     if (r.rolloutLength >= 1) {
-                        rolloutJobs[i] = baseline.rolloutJob(r.baselineRead, r.top.tokenIds(), r.params,
+                        rolloutJobs[i] = baseline.rolloutJob(r.baselineRead, r.rolloutFirstTokens(), r.params,
                                 r.rolloutLength, Seeds.forRound(r.strategy.getSeed(), r.state.getRound()));
                     }
                 } else {
@@ -603,6 +603,8 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         final ContextsInUse reading = new ContextsInUse();
         int k;
         int rolloutLength;
+        /** Transfer Q*'s rollouts per candidate token (m), averaged into its Q. */
+        int perToken = 1;
         int blockSize;
         CachedContext read;
         CachedContext baselineRead;
@@ -633,6 +635,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                 }
                 k = method.candidatesPerRound(p);
                 rolloutLength = Math.min(method.maxRolloutTokens(p), remaining - 1);
+                perToken = Math.max(1, method.rolloutsPerCandidate(p));
                 generator.fitPrompt(context, 1);
                 if (rolloutLength >= 1) {
                     baseline.fitPrompt(context, rolloutLength + 1);
@@ -644,6 +647,19 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                 k = method.candidatesPerRound(p);
                 generator.fitPrompt(context, blockSize);
             }
+        }
+
+        /**
+         * The first token of every rollout in one batch: row j * k + i is rollout j of top token i (stream j * k + i),
+         * so rollout 0 of every token is the one a single rollout would be.
+         */
+        int[] rolloutFirstTokens() {
+            int kTop = top.tokenIds().length;
+            int[] first = new int[kTop * perToken];
+            for (int r = 0; r < first.length; r++) {
+                first[r] = top.tokenIds()[r % kTop];
+            }
+            return first;
         }
 
         void read(String key, CachedContext context, boolean baselineContext) {
@@ -660,9 +676,23 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
             List<Candidate> candidates = new ArrayList<>();
             int appended;
             if (method.tokenwise()) {
-                for (int i = 0; i < top.tokenIds().length; i++) {
-                    candidates.add(tokenCandidate(i, response, top,
-                            rollouts == null ? new int[0] : rollouts.get(i).tokenIds()));
+                int kTop = top.tokenIds().length;
+                for (int i = 0; i < kTop; i++) {
+                    Candidate c = tokenCandidate(i, response, top,
+                            rollouts == null ? new int[0] : rollouts.get(i).tokenIds());
+                    // rollout j of token i is row j * k + i (see rolloutFirstTokens): rollout 0 is the one a single
+                    // rollout would be, the others are the candidate's extra rollouts, averaged into Q by the selector
+                    List<List<Integer>> extraIds = new ArrayList<>();
+                    List<String> extraTexts = new ArrayList<>();
+                    for (int j = 1; rollouts != null && j < perToken; j++) {
+                        int[] extra = rollouts.get(j * kTop + i).tokenIds();
+                        extraIds.add(toList(extra));
+                        extraTexts.add(tokenizer.decode(concat(concat(response, new int[] {top.tokenIds()[i]}), extra),
+                                true));
+                    }
+                    c.setExtraRolloutTokenIds(extraIds);
+                    c.setExtraRolloutTexts(extraTexts);
+                    candidates.add(c);
                 }
                 appended = 1;
             } else {

@@ -71,7 +71,7 @@ class GeneratorTopologyTest {
                     ids.add(i + t);
                     logprobs.add(-(t + 1) / 4f);
                 }
-                candidates.add(new Candidate(i, prompt + " #" + i, ids, logprobs, "length", List.of(), null));
+                candidates.add(new Candidate(i, prompt + " #" + i, ids, logprobs, "length", List.of(), null, List.of(), List.of()));
             }
             List<Integer> promptIds = prompt.codePoints().limit(4).boxed().toList();
             return new Sampled(promptIds, candidates);

@@ -93,13 +93,29 @@ class RequestLimitsTest {
                     s.setRolloutLength(4);
                     s.setTransfer("indirect");
                 }), "indirect transfer needs baseline_reward_model: the reward the baseline model was aligned to"),
-                Arguments.of("tq_star indirect with alpha 0", withStrategy(s -> {
+                Arguments.of("tq_star indirect with baseline_beta 0", withStrategy(s -> {
                     s.setMethod("tq_star");
                     s.setRolloutLength(4);
                     s.setTransfer("indirect");
                     s.setBaselineRewardModel("sentiment");
-                    s.setBeta(0.0);
-                }), "indirect transfer needs beta (alpha) > 0, was 0.0"),
+                    s.setBaselineBeta(0.0);
+                }), "indirect transfer needs baseline_beta (beta_BL of exp((r - r_BL) / beta_BL)) finite and > 0, was 0.0"),
+                Arguments.of("tq_star with 17 rollouts", withStrategy(s -> {
+                    s.setMethod("tq_star");
+                    s.setRolloutLength(4);
+                    s.setRollouts(17);
+                }), "tq_star needs rollouts m between 1 and 16, was 17"),
+                Arguments.of("tq_star with 4 greedy rollouts", withStrategy(s -> {
+                    s.setMethod("tq_star");
+                    s.setRolloutLength(4);
+                    s.setRollouts(4);
+                    s.setTemperature(0.0);
+                }), "tq_star with temperature 0 rolls out greedily, so rollouts m = 4 would repeat one rollout: use "
+                        + "rollouts 1 or a temperature > 0"),
+                Arguments.of("pargs with an unknown reward model kind", withStrategy(s -> {
+                    s.setMethod("pargs");
+                    s.setRewardModelKind("prefix");
+                }), "reward_model_kind must be one of [full-sequence, partial-sequence, token-level] or absent, was 'prefix'"),
                 Arguments.of("rbon_kl with negative beta", withStrategy(s -> {
                     s.setMethod("rbon_kl");
                     s.setBeta(-1.0);

@@ -170,6 +170,44 @@ class StepProposalsTest {
     }
 
     @Test
+    void transferQStarWithMRolloutsRollsOutEachTokenMTimesInOneBatchAndTheFirstIsTheSingleRollout() throws Exception {
+        PromptRequest single = request("tq_star", 3, 16);
+        PromptRequest request = request("tq_star", 3, 16);
+        request.getStrategy().setRollouts(3);
+        List<Candidate> one = sampler.propose(sampler.start(single));
+        DecodeState state = sampler.start(request);
+        List<Candidate> candidates = sampler.propose(state);
+
+        int[] context = ints(state.getPromptTokenIds());
+        int[] top = bruteForceTopK(context, 3);
+        int[] firstTokens = new int[9];
+        for (int r = 0; r < 9; r++) {
+            firstTokens[r] = top[r % 3];
+        }
+        List<GeneratedSequence> rollouts;
+        try (CausalLm baseline = CausalLm.load(Path.of("../models/lm-austen"), 1)) {
+            rollouts = new CandidateGenerator(baseline).rollouts(context, firstTokens, new SamplingParams(1.0, 0, 1.0),
+                    5, Seeds.forRound(77L, 0));
+        }
+        for (int i = 0; i < 3; i++) {
+            Candidate c = candidates.get(i);
+            assertThat(c.getRolloutTokenIds()).isEqualTo(one.get(i).getRolloutTokenIds());
+            assertThat(c.getText()).isEqualTo(one.get(i).getText());
+            assertThat(c.getExtraRolloutTokenIds()).hasSize(2);
+            assertThat(c.getExtraRolloutTexts()).hasSize(2);
+            for (int j = 1; j < 3; j++) {
+                int[] extra = rollouts.get(j * 3 + i).tokenIds();
+                assertThat(ints(c.getExtraRolloutTokenIds().get(j - 1))).isEqualTo(extra);
+                int[] scored = IntStream.concat(IntStream.of(top[i]), IntStream.of(extra)).toArray();
+                assertThat(c.getExtraRolloutTexts().get(j - 1)).isEqualTo(sampler.tokenizer().decode(scored, true));
+            }
+        }
+        // sampled rollouts differ between the m draws of at least one token
+        assertThat(candidates.stream().anyMatch(c -> !c.getExtraRolloutTokenIds().get(0).equals(c.getRolloutTokenIds())))
+                .isTrue();
+    }
+
+    @Test
     void transferQStarShortensTheRolloutToTheRoomLeft() {
         PromptRequest request = request("tq_star", 3, 4);
         DecodeState state = sampler.start(request);

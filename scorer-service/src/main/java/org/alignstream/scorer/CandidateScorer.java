@@ -17,7 +17,9 @@ import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.common.validation.RecordChecks;
 import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.core.decoding.AlignmentMethod;
+import org.alignstream.core.decoding.MethodParameters;
 import org.alignstream.core.decoding.ResponseEnd;
+import org.alignstream.core.decoding.RewardModelKind;
 import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.scorer.ScorerConfig.CreditOptions;
 import org.alignstream.scorer.ScorerConfig.Limits;
@@ -116,14 +118,15 @@ public final class CandidateScorer {
     }
 
     /**
-     * One candidate set ready to score: its models (resolved), texts and what it needs besides rewards.
-     * {@code sharePrefix}: a tokenwise round scored by a model that {@link RewardModel#sharesPrefix() shares prefixes}
-     * (its candidates extend one response by a token each), scored set by set through
+     * One candidate set ready to score: its models (resolved), texts and what it needs besides rewards. The texts are
+     * the candidates' (one each, in order), then each candidate's extra rollouts (tq_star with rollouts m > 1,
+     * {@code extraRollouts} = m - 1 per candidate, candidate by candidate). {@code sharePrefix}: a tokenwise round
+     * scored by a model that {@link RewardModel#sharesPrefix() shares prefixes}, scored set by set through
      * {@link RewardModel#scoreWithSharedPrefix} and never merged with other sets, so that the pipeline and the bare loop
      * compute its rewards the same way.
      */
     record Job(CandidateSet set, RewardModel rewardModel, RewardModel baselineReward, String prompt,
-               List<String> texts, RewardModel.Outputs outputs, boolean sharePrefix) {
+               List<String> texts, RewardModel.Outputs outputs, int extraRollouts, boolean sharePrefix) {
         RewardModel.Group group() {
             return new RewardModel.Group(prompt, texts, outputs);
         }
@@ -139,7 +142,10 @@ public final class CandidateScorer {
     private static Job prepare(CandidateSet set, AlignmentMethod method, RewardModelRegistry models,
                                CreditOptions credit) {
         Strategy strategy = set.getRequest().getStrategy();
-        RewardModel rewardModel = models.resolve(strategy.getRewardModel(), strategy.getRewardModelVersion());
+        MethodParameters p = StrategyParameters.of(strategy);
+        RewardModel rewardModel = models.resolve(strategy.getRewardModel(), strategy.getRewardModelVersion(),
+                method.expectedRewardModelKind(p).map(RewardModelKind::wireName).orElse(null), method.wireName(),
+                strategy.getRewardModelKind() != null);
         RewardModel baselineReward = method.needsBaselineRewards(StrategyParameters.of(strategy))
                 ? models.resolve(strategy.getBaselineRewardModel()) : null;
         if (method.needsEmbeddings() && !rewardModel.hasEmbeddings()) {
@@ -150,9 +156,17 @@ public final class CandidateScorer {
         for (Candidate c : set.getCandidates()) {
             texts.add(c.getText());
         }
+        int extras = set.getCandidates().get(0).getExtraRolloutTexts().size();
+        for (Candidate c : set.getCandidates()) {
+            if (c.getExtraRolloutTexts().size() != extras) {
+                throw new InvalidRecordException("request " + set.getRequest().getId() + ": candidate " + c.getIndex()
+                        + " has " + c.getExtraRolloutTexts().size() + " extra rollouts, candidate 0 has " + extras);
+            }
+            texts.addAll(c.getExtraRolloutTexts());
+        }
         boolean withCredit = credit.enabled() && rewardModel.hasTokenCredit() && mayEndResponse(set);
         return new Job(set, rewardModel, baselineReward, set.getRequest().getPrompt(), texts,
-                new RewardModel.Outputs(method.needsEmbeddings(), withCredit, credit.beta()),
+                new RewardModel.Outputs(method.needsEmbeddings(), withCredit, credit.beta(), credit.row()), extras,
                 method.tokenwise() && rewardModel.sharesPrefix());
     }
 
@@ -163,22 +177,28 @@ public final class CandidateScorer {
     static ScoredCandidateSet finish(Job job, RewardModel.Scores scores, double[] baseline, double seconds) {
         CandidateSet set = job.set;
         RewardModel rewardModel = job.rewardModel;
-        int n = job.texts.size();
-        double[] rewards = scores.rewards();
+        int texts = job.texts.size();
+        int n = set.getCandidates().size();
+        double[] all = scores.rewards();
+        requireOnePerCandidate(all, texts, rewardModel);
+        double[] rewards = java.util.Arrays.copyOf(all, n);
         List<List<Float>> embeddings = scores.embeddings() == null ? List.of()
                 : AvroScores.embeddings(scores.embeddings());
-        requireOnePerCandidate(rewards, n, rewardModel);
         List<List<TokenCredit>> credits = scores.credits() == null ? List.of()
                 : AvroScores.tokenCredits(scores.credits());
-        if (!credits.isEmpty() && credits.size() != n) {
+        if (!credits.isEmpty() && credits.size() != n && credits.size() != texts) {
             throw new IllegalStateException("reward model returned credit for " + credits.size() + " of " + n
                     + " candidates (" + rewardModel.id() + ")");
         }
+        credits = credits.size() > n ? credits.subList(0, n) : credits; // the extra rollouts' credit is not used
         List<Double> baselineRewards = List.of();
+        List<List<Double>> extraBaseline = List.of();
         if (baseline != null) {
-            requireOnePerCandidate(baseline, n, job.baselineReward);
-            baselineRewards = AvroScores.doubles(baseline);
+            requireOnePerCandidate(baseline, texts, job.baselineReward);
+            baselineRewards = AvroScores.doubles(java.util.Arrays.copyOf(baseline, n));
+            extraBaseline = extraRollouts(baseline, n, job.extraRollouts);
         }
+        List<List<Double>> extraRewards = extraRollouts(all, n, job.extraRollouts);
         Map<String, Double> timings = new HashMap<>(set.getTimingsMs());
         timings.put(ScorerTopology.STAGE, seconds * 1000.0);
         return ScoredCandidateSet.newBuilder()
@@ -194,7 +214,21 @@ public final class CandidateScorer {
                 .setTimingsMs(timings)
                 .setDecodeState(set.getDecodeState())
                 .setTokenCredits(credits)
+                .setExtraRolloutRewards(extraRewards)
+                .setExtraRolloutBaselineRewards(extraBaseline)
                 .build();
+    }
+
+    /** Per candidate, the scores of its {@code extras} extra rollouts (after the n candidates' own); none if 0. */
+    private static List<List<Double>> extraRollouts(double[] all, int n, int extras) {
+        if (extras == 0) {
+            return List.of();
+        }
+        List<List<Double>> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(AvroScores.doubles(java.util.Arrays.copyOfRange(all, n + i * extras, n + (i + 1) * extras)));
+        }
+        return out;
     }
 
     private static void requireOnePerCandidate(double[] rewards, int candidates, RewardModel model) {

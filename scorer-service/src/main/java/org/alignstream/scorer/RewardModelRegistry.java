@@ -193,6 +193,46 @@ public final class RewardModelRegistry implements AutoCloseable {
         return read(() -> models.values().iterator().next().peekFirst());
     }
 
+    /**
+     * The reward model a request gets for {@code id} (null: the default) and {@code version} (null: the newest) when it
+     * expects a model of {@code kind} (null: any): with no id, the default if it is of that kind, else the first
+     * served id (in the order they were added) whose newest version is; a model of another kind, or none of that kind,
+     * is the request's error, with the reason.
+     *
+     * @param method names the method in the messages
+     */
+    public RewardModel resolve(String id, String version, String kind, String method, boolean kindAsked) {
+        return read(() -> {
+            RewardModel model;
+            if (id == null && kind != null && !defaultModel().kind().equals(kind)) {
+                String found = null;
+                for (Map.Entry<String, Deque<RewardModel>> e : models.entrySet()) {
+                    if (e.getValue().peekFirst().kind().equals(kind)) {
+                        found = e.getKey();
+                        break;
+                    }
+                }
+                if (found == null) {
+                    throw new InvalidRecordException(method + " expects a " + kind + " reward model and this scorer "
+                            + "serves none (" + ids() + ", kinds " + models.values().stream()
+                            .map(v -> v.peekFirst().kind()).toList() + "); name one with reward_model and"
+                            + " reward_model_kind");
+                }
+                model = resolve(found, version);
+            } else {
+                model = resolve(id, version);
+            }
+            if (kind != null && !model.kind().equals(kind)) {
+                throw new InvalidRecordException(kindAsked
+                        ? "the request expects a " + kind + " reward model (reward_model_kind) and '" + model.id()
+                                + "' is " + model.kind()
+                        : method + " expects a " + kind + " reward model and '" + model.id() + "' is " + model.kind()
+                                + "; set reward_model_kind to '" + model.kind() + "' to use it anyway");
+            }
+            return model;
+        });
+    }
+
     /** The newest version of {@code id}, or of the default for {@code null}; an unknown id is the request's error. */
     public RewardModel resolve(String id) {
         return resolve(id, null);

@@ -1,6 +1,7 @@
 package org.alignstream.scorer;
 
 import java.util.Objects;
+import org.alignstream.inference.reward.AttentionCredit;
 
 /**
  * How the scorer stage runs ({@link ScorerTopology#build}): what a candidate set may hold ({@link Limits}), whether
@@ -32,14 +33,20 @@ public record ScorerConfig(Limits limits, CreditOptions credit, Batching batchin
     }
 
     /**
-     * Whether to compute per-token credit and the share beta of the reward an encoder model spreads by attention
-     * ({@code --token-credit}, {@code --dense-credit-beta}).
+     * Whether to compute per-token credit, the share beta of the reward an encoder model spreads by attention and the
+     * attention row it reads ({@code --token-credit}, {@code --dense-credit-beta}, {@code --dense-credit-row}).
      */
-    public record CreditOptions(boolean enabled, double beta) {
+    public record CreditOptions(boolean enabled, double beta, AttentionCredit.Row row) {
         public CreditOptions {
             if (!(beta >= 0 && beta <= 1)) {
                 throw new IllegalArgumentException("credit beta must be in [0, 1], was " + beta);
             }
+            Objects.requireNonNull(row, "row");
+        }
+
+        /** With the default row ({@link AttentionCredit#DEFAULT_ROW}, the mean over query rows). */
+        public CreditOptions(boolean enabled, double beta) {
+            this(enabled, beta, AttentionCredit.DEFAULT_ROW);
         }
 
         /** The scorer's defaults: on, beta 0.5. */

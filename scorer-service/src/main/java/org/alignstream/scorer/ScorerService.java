@@ -18,6 +18,7 @@ import org.alignstream.inference.reward.EncoderHeadModel;
 import org.alignstream.inference.reward.MeanPoolingEncoder;
 import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.inference.reward.RewardModels;
+import org.alignstream.inference.reward.AttentionCredit;
 import org.alignstream.inference.reward.ScoredText;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -42,7 +43,9 @@ public final class ScorerService extends StreamsCommand {
     OnnxThreadOptions onnx = new OnnxThreadOptions();
 
     @Option(names = "--scored-text", defaultValue = "RESPONSE", paramLabel = "RESPONSE|PROMPT_AND_RESPONSE",
-            description = "What the reward model reads (default: ${DEFAULT-VALUE})")
+            description = "What a reward model reads when its metadata does not declare what it was trained on "
+                    + "(alignstream.reward.scored_text: response or prompt_and_response; a declaration wins) "
+                    + "(default: ${DEFAULT-VALUE})")
     ScoredText scoredText;
 
     @Option(names = "--extra-reward-model-dir", paramLabel = "DIR",
@@ -71,6 +74,13 @@ public final class ScorerService extends StreamsCommand {
             description = "Dense credit r_t = beta a_t R + (1 - beta) R [t = T]: the share of the reward spread by "
                     + "attention, the rest on the last token, in [0, 1] (default: ${DEFAULT-VALUE})")
     double denseCreditBeta;
+
+    @Option(names = "--dense-credit-row", defaultValue = "MEAN_OVER_QUERIES",
+            paramLabel = "MEAN_OVER_QUERIES|LAST_RESPONSE_TOKEN|FINAL_TOKEN",
+            description = "Which attention row gives a_t: the mean over all query rows (measured closest to each token's "
+                    + "effect on the reward, AttentionCredit), the last response token's row (the paper's reference "
+                    + "code) or the final position's ([SEP]) (default: ${DEFAULT-VALUE})")
+    AttentionCredit.Row denseCreditRow;
 
     @Option(names = "--model-updates", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
             description = "Hot-swap new reward-model versions published to reward-models (default: ${DEFAULT-VALUE})")
@@ -128,7 +138,7 @@ public final class ScorerService extends StreamsCommand {
     protected void onStart() {
         limits(); // rejects nonsensical limits before the models are loaded
         batching();
-        credit = new ScorerConfig.CreditOptions(tokenCredit, denseCreditBeta);
+        credit = new ScorerConfig.CreditOptions(tokenCredit, denseCreditBeta, denseCreditRow);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
         int threads = onnx.intraOpThreads();
         RewardModel rewardModel = rewardModelDir == null

@@ -48,6 +48,7 @@ class ScorerServiceTest {
                 Topics.DEAD_LETTERS);
         assertThat(s.tokenCredit).isTrue();
         assertThat(s.denseCreditBeta).isEqualTo(0.5);
+        assertThat(s.denseCreditRow).isEqualTo(org.alignstream.inference.reward.AttentionCredit.Row.MEAN_OVER_QUERIES);
     }
 
     @Test
@@ -71,6 +72,8 @@ class ScorerServiceTest {
         ScorerService flags = parse(Map.of(), "--token-credit=false", "--dense-credit-beta", "0.8");
         assertThat(flags.tokenCredit).isFalse();
         assertThat(flags.denseCreditBeta).isEqualTo(0.8);
+        assertThat(parse(Map.of(), "--dense-credit-row", "LAST_RESPONSE_TOKEN").denseCreditRow)
+                .isEqualTo(org.alignstream.inference.reward.AttentionCredit.Row.LAST_RESPONSE_TOKEN);
         ScorerService env = parse(Map.of("ALIGNSTREAM_TOKEN_CREDIT", "false", "ALIGNSTREAM_DENSE_CREDIT_BETA", "1"));
         assertThat(env.tokenCredit).isFalse();
         assertThat(env.denseCreditBeta).isEqualTo(1.0);

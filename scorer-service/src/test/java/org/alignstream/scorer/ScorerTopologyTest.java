@@ -108,7 +108,7 @@ class ScorerTopologyTest {
         List<Candidate> candidates = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             candidates.add(new Candidate(i, texts.get(i), List.of(i, 100 + i), List.of(-0.5f, -1.5f),
-                    i % 2 == 0 ? "length" : "eos", List.of(), null));
+                    i % 2 == 0 ? "length" : "eos", List.of(), null, List.of(), List.of()));
         }
         PromptRequest request = PromptRequest.newBuilder().setId(id).setPrompt(prompt)
                 .setStrategy(Strategy.newBuilder().setN(Math.max(1, texts.size())).setSeed(11).build())
@@ -412,6 +412,100 @@ class ScorerTopologyTest {
                 .isEqualTo("invalid CandidateSet: unknown reward model 'nope'; this scorer serves [fake-length, count-a]");
         assertThat(counting.batches.size() + rewardModel.batches.size()).isEqualTo(calls);
         assertThat(driver.output().isEmpty()).isTrue();
+    }
+
+    /** A tokenwise round of {@code method} over {@code texts}: one token each, with the decoding state. */
+    private static CandidateSet round(String id, String method, List<String> texts) {
+        CandidateSet set = candidateSet(id, "p", texts);
+        Strategy s = set.getRequest().getStrategy();
+        s.setMethod(method);
+        s.setTopK(texts.size());
+        for (Candidate c : set.getCandidates()) {
+            c.setTokenIds(List.of(7 + c.getIndex()));
+            c.setLogprobs(List.of(-0.5f));
+            c.setFinishReason("length");
+        }
+        set.setDecodeState(org.alignstream.avro.DecodeState.newBuilder().setRequest(set.getRequest())
+                .setPromptTokenIds(List.of(1)).setTokenIds(List.of()).setLogprobs(List.of()).setRound(0).build());
+        return set;
+    }
+
+    @Test
+    void pargsGetsAPartialSequenceModelAndRefusesAFullSequenceOneUnlessTheRequestSaysSo() {
+        CountingModel partial = new CountingModel(); // kind partial-sequence; the default, fake-length, is full
+        driver.close();
+        driver = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT,
+                new RewardModelRegistry(rewardModel).add(partial), metrics),
+                ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
+
+        // a bare pargs request: the served partial-sequence model, not the full-sequence default
+        driver.pipe("bare", CANDIDATES.encode(round("bare", "pargs", List.of("aa", "b"))));
+        ScoredCandidateSet bare = driver.readOutput("bare", SCORED);
+        assertThat(bare.getRewardModel().getId()).isEqualTo("count-a");
+        assertThat(bare.getRewardModelKind()).isEqualTo("partial-sequence");
+
+        // naming the full-sequence model: refused with the reason, before any model call
+        CandidateSet full = round("full", "pargs", List.of("aa", "b"));
+        full.getRequest().getStrategy().setRewardModel("fake-length");
+        full.getDecodeState().setRequest(full.getRequest());
+        byte[] fullBytes = CANDIDATES.encode(full);
+        int calls = rewardModel.batches.size();
+        driver.pipe("full", fullBytes);
+        assertThat(driver.readDeadLetter("full", fullBytes).getReason()).isEqualTo("invalid CandidateSet: pargs expects"
+                + " a partial-sequence reward model and 'fake-length' is full-sequence; set reward_model_kind to "
+                + "'full-sequence' to use it anyway");
+        assertThat(rewardModel.batches).hasSize(calls);
+
+        // ... unless the request says so explicitly
+        CandidateSet explicit = round("explicit", "pargs", List.of("aa", "b"));
+        explicit.getRequest().getStrategy().setRewardModel("fake-length");
+        explicit.getRequest().getStrategy().setRewardModelKind("full-sequence");
+        explicit.getDecodeState().setRequest(explicit.getRequest());
+        driver.pipe("explicit", CANDIDATES.encode(explicit));
+        assertThat(driver.readOutput("explicit", SCORED).getRewardModel().getId()).isEqualTo("fake-length");
+
+        // args takes any kind, the default included
+        driver.pipe("args", CANDIDATES.encode(round("args", "args", List.of("aa", "b"))));
+        assertThat(driver.readOutput("args", SCORED).getRewardModel().getId()).isEqualTo("fake-length");
+
+        // a scorer without a partial-sequence model refuses a bare pargs request with the reason
+        driver.close();
+        driver = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT, new RewardModelRegistry(rewardModel),
+                metrics), ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
+        byte[] noneBytes = CANDIDATES.encode(round("none", "pargs", List.of("aa", "b")));
+        driver.pipe("none", noneBytes);
+        assertThat(driver.readDeadLetter("none", noneBytes).getReason())
+                .contains("pargs expects a partial-sequence reward model and this scorer serves none");
+    }
+
+    @Test
+    void transferQStarsExtraRolloutsAreScoredInTheSameCallAndReturnedPerCandidate() {
+        CountingModel counting = new CountingModel();
+        driver.close();
+        driver = new StageTestDriver(ScorerTopology.build(ScorerConfig.DEFAULT,
+                new RewardModelRegistry(rewardModel).add(counting), metrics),
+                ScorerTopology.STAGE, Topics.CANDIDATES, Topics.SCORED_CANDIDATES);
+        CandidateSet tq = round("tq", "tq_star", List.of("aaa", "bb"));
+        Strategy s = tq.getRequest().getStrategy();
+        s.setRolloutLength(3);
+        s.setRollouts(3);
+        s.setTransfer("indirect");
+        s.setRewardModel("count-a");
+        s.setBaselineRewardModel("fake-length");
+        tq.getDecodeState().setRequest(tq.getRequest());
+        List<List<String>> extras = List.of(List.of("a", "aaaa"), List.of("bab", "bbbbb"));
+        for (Candidate c : tq.getCandidates()) {
+            c.setRolloutTokenIds(List.of(1, 2, 3));
+            c.setExtraRolloutTokenIds(List.of(List.of(4, 5), List.of(6)));
+            c.setExtraRolloutTexts(extras.get(c.getIndex()));
+        }
+        driver.pipe("tq", CANDIDATES.encode(tq));
+        ScoredCandidateSet scored = driver.readOutput("tq", SCORED);
+        assertThat(counting.batches).containsExactly(List.of("aaa", "bb", "a", "aaaa", "bab", "bbbbb"));
+        assertThat(scored.getRewards()).containsExactly(3.0, 0.0);
+        assertThat(scored.getExtraRolloutRewards()).containsExactly(List.of(1.0, 4.0), List.of(1.0, 0.0));
+        assertThat(scored.getBaselineRewards()).containsExactly(3.0, 2.0);
+        assertThat(scored.getExtraRolloutBaselineRewards()).containsExactly(List.of(1.0, 4.0), List.of(3.0, 5.0));
     }
 
     @Test

@@ -22,7 +22,9 @@ import org.alignstream.common.topics.Topics;
 import org.alignstream.common.validation.RecordChecks;
 import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.core.decoding.AlignmentMethod;
+import org.alignstream.core.decoding.KlKind;
 import org.alignstream.core.selection.BestOfN;
+import org.alignstream.core.selection.CandidateChoiceKl;
 import org.alignstream.core.selection.RegularizedBestOfN;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -129,6 +131,7 @@ public final class SelectorTopology {
             throw new InvalidRecordException("indirect transfer for request " + id + " needs " + n
                     + " baseline rewards, the scored set has " + set.getBaselineRewards().size());
         }
+        StepSelector.rolloutRewards(set, method); // the extra rollouts' rewards fit the candidates
         return method;
     }
 
@@ -166,6 +169,8 @@ public final class SelectorTopology {
                 .setCandidateRewards(step.roundRewards())
                 .setTokenIds(state.getTokenIds())
                 .setKl(state.getKl())
+                .setKlKind(AlignmentMethod.of(set.getRequest().getStrategy().getMethod()).orElseThrow()
+                        .klKind(StrategyParameters.of(set.getRequest().getStrategy())).wireName())
                 .setRounds(state.getRound())
                 .setRewardCalls(state.getRewardCalls())
                 .setBaselineModel(state.getBaselineModel())
@@ -182,12 +187,21 @@ public final class SelectorTopology {
         AlignmentMethod m = AlignmentMethod.of(method).filter(x -> !x.stepwise()).orElseThrow(() ->
                 new InvalidRecordException("unknown whole-response method '" + method + "' (a stepwise method needs a "
                         + "decoding state)"));
-        int chosen = switch (m) {
-            case BEST_OF_N -> BestOfN.select(rewards);
-            case RBON_KL -> RegularizedBestOfN.selectKl(rewards, StepSelector.logProbRef(candidates), s.getBeta());
-            case RBON_WD -> RegularizedBestOfN.selectWasserstein(rewards, embeddings(set), s.getBeta());
+        double[] logProbRef = StepSelector.logProbRef(candidates);
+        double[] objective = switch (m) {
+            case BEST_OF_N -> rewards;
+            case RBON_KL -> RegularizedBestOfN.klObjective(rewards, logProbRef, s.getBeta());
+            case RBON_WD -> RegularizedBestOfN.wassersteinObjective(rewards, embeddings(set), s.getBeta());
             default -> throw new IllegalStateException("unhandled method " + m);
         };
+        int chosen = BestOfN.select(objective);
+        // the KL figure and what it is: exact over the drawn candidates where the choice is Best-of-N by a
+        // per-candidate score; rbon_wd's objective depends on the whole set, so log N bounds it (0 for one text)
+        int[] first = CandidateChoiceKl.firstOccurrence(candidates.stream().map(Candidate::getTokenIds).toList());
+        KlKind kind = CandidateChoiceKl.distinct(first) == 1 ? KlKind.EXACT_OVER_CANDIDATES
+                : m.klKind(StrategyParameters.of(s));
+        double kl = kind == KlKind.EXACT_OVER_CANDIDATES ? CandidateChoiceKl.bestOfN(objective, logProbRef, first)
+                : Math.log(candidates.size());
         Candidate c = candidates.get(chosen);
         Map<String, Double> timings = new HashMap<>(set.getTimingsMs());
         timings.put(STAGE, (System.nanoTime() - start) / 1e6);
@@ -196,7 +210,8 @@ public final class SelectorTopology {
                 .setReward(rewards[chosen])
                 .setCandidateRewards(set.getRewards())
                 .setTokenIds(c.getTokenIds())
-                .setKl(BestOfN.klEstimate(candidates.size()))
+                .setKl(kl)
+                .setKlKind(kind.wireName())
                 .setRewardCalls(candidates.size())
                 .build();
     }

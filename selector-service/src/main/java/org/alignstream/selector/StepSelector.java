@@ -14,6 +14,7 @@ import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.decoding.Args;
 import org.alignstream.core.decoding.BlockwiseBestOfK;
+import org.alignstream.core.decoding.MethodParameters;
 import org.alignstream.core.decoding.Pargs;
 import org.alignstream.core.decoding.ResponseEnd;
 import org.alignstream.core.decoding.StepChoice;
@@ -42,13 +43,22 @@ public final class StepSelector {
         double[] rewards = rewards(set);
         double[] logProbRef = logProbRef(candidates);
         RandomGenerator rng = Seeds.forStep(Seeds.forRound(s.getSeed(), state.getRound()), Seeds.SELECTION_STREAM, 0);
+        MethodParameters p = StrategyParameters.of(s);
+        boolean greedy = method.greedy(p);
         StepChoice choice = switch (method) {
-            case ARGS -> Args.choose(logProbRef, rewards, s.getBeta(), s.getGreedy(), rng);
-            case PARGS -> Pargs.choose(logProbRef, rewards, s.getBeta(), s.getGreedy(), rng);
-            case BLOCKWISE -> BlockwiseBestOfK.choose(rewards, s.getBeta(), s.getGreedy(), rng);
-            case TQ_STAR -> TransferQStar.choose(logProbRef, q(set, method, s, rewards), s.getBeta(), s.getGreedy(), rng);
+            case ARGS -> Args.choose(logProbRef, rewards, s.getBeta(), greedy, s.getTemperature(), rng);
+            case PARGS -> Pargs.choose(logProbRef, rewards, s.getBeta(), greedy, rng);
+            case BLOCKWISE -> BlockwiseBestOfK.choose(rewards, s.getBeta(), greedy, rng);
+            case TQ_STAR -> TransferQStar.choose(logProbRef, q(set, method, p, rewards), s.getBeta(), greedy, rng);
             default -> throw new IllegalStateException("unhandled stepwise method " + method);
         };
+        long extraTexts = 0;
+        for (List<Double> extra : set.getExtraRolloutRewards()) {
+            extraTexts += extra.size();
+        }
+        for (List<Double> extra : set.getExtraRolloutBaselineRewards()) {
+            extraTexts += extra.size();
+        }
         Candidate chosen = candidates.get(choice.index());
         List<Integer> tokens = new ArrayList<>(state.getTokenIds());
         tokens.addAll(chosen.getTokenIds());
@@ -64,7 +74,7 @@ public final class StepSelector {
                 .setRound(state.getRound() + 1)
                 .setKl(state.getKl() + choice.kl())
                 .setReward(rewards[choice.index()])
-                .setRewardCalls(state.getRewardCalls() + candidates.size() + set.getBaselineRewards().size())
+                .setRewardCalls(state.getRewardCalls() + candidates.size() + set.getBaselineRewards().size() + extraTexts)
                 .setFinished(finished)
                 .setTimingsMs(timings)
                 .build();
@@ -75,17 +85,68 @@ public final class StepSelector {
     public record Step(DecodeState state, int chosenIndex, List<Double> roundRewards) {
     }
 
-    /** Q of each candidate: its rollout's reward, importance-weighted when the method needs the baseline's rewards. */
-    private static double[] q(ScoredCandidateSet set, AlignmentMethod method, Strategy s, double[] rewards) {
-        if (!method.needsBaselineRewards(StrategyParameters.of(s))) {
-            return TransferQStar.directQ(rewards);
+    /**
+     * Q of each candidate: the mean over its rollouts (the text's, then the extra ones) of the rollout's reward,
+     * importance-weighted when the method needs the baseline's rewards (indirect transfer, {@code baseline_beta}).
+     */
+    private static double[] q(ScoredCandidateSet set, AlignmentMethod method, MethodParameters p, double[] rewards) {
+        double[][] target = rolloutRewards(set, method);
+        if (!method.needsBaselineRewards(p)) {
+            return TransferQStar.directQ(target);
         }
         List<Double> baseline = set.getBaselineRewards();
         if (baseline.size() != rewards.length) {
             throw new InvalidRecordException("indirect transfer for request " + set.getRequest().getId() + " needs "
                     + rewards.length + " baseline rewards, the scored set has " + baseline.size());
         }
-        return TransferQStar.indirectQ(rewards, baseline.stream().mapToDouble(Double::doubleValue).toArray(), s.getBeta());
+        double[][] baselineRollouts = rollouts(set.getRequest().getId(), "baseline", baseline,
+                set.getExtraRolloutBaselineRewards(), target[0].length);
+        return TransferQStar.indirectQ(target, baselineRollouts, p.baselineBeta());
+    }
+
+    /**
+     * Each candidate's rollout rewards, {@code [candidate][rollout]}: its text's reward, then those of its extra
+     * rollouts (none, or rollouts m - 1 for every candidate); a set whose extra rewards do not fit throws.
+     */
+    static double[][] rolloutRewards(ScoredCandidateSet set, AlignmentMethod method) {
+        List<List<Double>> extra = set.getExtraRolloutRewards();
+        List<List<Double>> extraBaseline = set.getExtraRolloutBaselineRewards();
+        String id = set.getRequest().getId();
+        int n = set.getCandidates().size();
+        int extras = extra.isEmpty() ? 0 : extra.get(0).size();
+        int allowed = Math.max(0, method.rolloutsPerCandidate(StrategyParameters.of(set.getRequest().getStrategy())) - 1);
+        if (!extra.isEmpty() && (extra.size() != n || extras != allowed)) {
+            throw new InvalidRecordException("request " + id + ": the scored set has extra rollout rewards for "
+                    + extra.size() + " of " + n + " candidates, " + extras + " each, expected " + allowed);
+        }
+        if (!extraBaseline.isEmpty() && extraBaseline.size() != extra.size()) {
+            throw new InvalidRecordException("request " + id + ": the scored set has extra rollout baseline rewards for "
+                    + extraBaseline.size() + " candidates and extra rollout rewards for " + extra.size());
+        }
+        for (int i = 0; i < extra.size(); i++) {
+            if (set.getCandidates().get(i).getExtraRolloutTexts().size() != extras) {
+                throw new InvalidRecordException("request " + id + ": candidate " + i + " has "
+                        + set.getCandidates().get(i).getExtraRolloutTexts().size() + " extra rollouts but "
+                        + extras + " extra rollout rewards");
+            }
+        }
+        return rollouts(id, "target", set.getRewards(), extra, 1 + extras);
+    }
+
+    private static double[][] rollouts(String id, String what, List<Double> first, List<List<Double>> extra, int m) {
+        double[][] out = new double[first.size()][m];
+        for (int i = 0; i < out.length; i++) {
+            out[i][0] = first.get(i);
+            List<Double> more = extra.isEmpty() ? List.of() : extra.get(i);
+            if (more.size() != m - 1) {
+                throw new InvalidRecordException("request " + id + ": candidate " + i + " has " + (1 + more.size())
+                        + " " + what + " rollout rewards, expected " + m);
+            }
+            for (int j = 1; j < m; j++) {
+                out[i][j] = more.get(j - 1);
+            }
+        }
+        return out;
     }
 
     /** log pi_ref of each candidate's appended tokens: the sum of their per-token log-probabilities. */

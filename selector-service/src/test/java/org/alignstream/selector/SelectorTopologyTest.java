@@ -54,7 +54,7 @@ class SelectorTopologyTest {
         List<Candidate> list = new ArrayList<>();
         for (int i = 0; i < candidates; i++) {
             list.add(new Candidate(i, "candidate " + i + " of " + id, List.of(1000 + i, 2000 + i, 3000 + i),
-                    List.of(-0.1f, -0.2f, -0.3f), "length", List.of(), null));
+                    List.of(-0.1f, -0.2f, -0.3f), "length", List.of(), null, List.of(), List.of()));
         }
         PromptRequest request = PromptRequest.newBuilder().setId(id).setPrompt("prompt of " + id)
                 .setStrategy(Strategy.newBuilder().setMethod(method).setN(Math.max(1, candidates)).build())
@@ -223,13 +223,22 @@ class SelectorTopologyTest {
         kl.getCandidates().get(1).setLogprobs(List.of(-0.01f, -0.01f, -0.01f));
         AlignedResponse klAnswer = select("kl", kl);
         assertThat(klAnswer.getChosenIndex()).isEqualTo(1); // 0.9 - 0.03 > 1.0 - 0.6
-        assertThat(klAnswer.getKl()).isCloseTo(Math.log(3) - 2.0 / 3, org.assertj.core.data.Offset.offset(1e-12));
+        // exact over the three distinct candidates: Best-of-3 by the objective from pi_ref restricted to them
+        double[] lp = {-0.6, -0.03, -0.6};
+        double[] objective = {1.0 - 0.6, 0.9 - 0.03, 0.2 - 0.6};
+        double expectedKl = org.alignstream.core.selection.CandidateChoiceKl.bestOfN(objective, lp, new int[] {0, 1, 2});
+        assertThat(klAnswer.getKl()).isCloseTo(expectedKl, org.assertj.core.data.Offset.offset(1e-6))
+                .isLessThan(Math.log(3) - 2.0 / 3);
+        assertThat(klAnswer.getKlKind()).isEqualTo("exact_over_candidates");
 
         // WD: candidates 1 and 2 are close to each other, 0 is far from both: objectives -0.27, 0.28, 0.20
         ScoredCandidateSet wd = scored("wd", "rbon_wd", 3, List.of(1.0, 0.95, 0.8), CREATED);
         wd.getRequest().getStrategy().setBeta(2.0);
         wd.setEmbeddings(List.of(List.of(1f, 0f), List.of(0f, 1f), List.of(0.1f, 1f)));
-        assertThat(select("wd", wd).getChosenIndex()).isEqualTo(1);
+        AlignedResponse wdAnswer = select("wd", wd);
+        assertThat(wdAnswer.getChosenIndex()).isEqualTo(1);
+        assertThat(wdAnswer.getKl()).isEqualTo(Math.log(3)); // the bound of any choice among 3 draws
+        assertThat(wdAnswer.getKlKind()).isEqualTo("upper_bound");
 
         byte[] noEmbeddings = SCORED.encode(scored("wd-bad", "rbon_wd", 3, List.of(1.0, 0.95, 0.9), CREATED));
         driver.pipe("wd-bad", noEmbeddings);
@@ -306,6 +315,102 @@ class SelectorTopologyTest {
         assertThat(byLength.getTokenIds()).containsExactly(7, 7, 7, 500);
         assertThat(byLength.getText()).isEqualTo("candidate 0 of len");
         assertThat(driver.output(Topics.DECODE_STEPS).isEmpty()).isTrue();
+    }
+
+    @Test
+    void bestOfNAmongIdenticalCandidatesReportsNoKlNotTheBound() {
+        // temperature 0: four copies of the greedy text
+        ScoredCandidateSet same = scored("same", "best_of_n", 4, List.of(0.5, 0.5, 0.5, 0.5), CREATED);
+        for (Candidate c : same.getCandidates()) {
+            c.setTokenIds(List.of(11, 12, 13));
+        }
+        AlignedResponse answer = select("same", same);
+        assertThat(answer.getKl()).isZero();
+        assertThat(answer.getKlKind()).isEqualTo("exact_over_candidates");
+        // distinct candidates: the exact figure over them, below Best-of-4's bound of 0.636
+        AlignedResponse distinct = select("distinct", scored("distinct", "best_of_n", 4, List.of(0.1, 0.9, 0.3, 0.2),
+                CREATED));
+        assertThat(distinct.getKl()).isPositive().isLessThan(Math.log(4) - 0.75);
+        assertThat(distinct.getKlKind()).isEqualTo("exact_over_candidates");
+    }
+
+    @Test
+    void argsSampledUsesTheRequestsTemperatureAndLabelsItsKlAsAOneSampleEstimate() {
+        double[] lp = {Math.log(0.5), Math.log(0.3), Math.log(0.2)};
+        double[] r = {0.0, 1.5, 0.1};
+        for (double temperature : new double[] {1.0, 0.7, 0.25}) {
+            ScoredCandidateSet set = round("t" + temperature, 1, 2, List.of(0.0, 1.5, 0.1), "length");
+            set.getRequest().getStrategy().setGreedy(false);
+            set.getRequest().getStrategy().setTemperature(temperature);
+            set.getDecodeState().setRequest(set.getRequest());
+            StepSelector.Step step = SelectorTopology.step(set);
+            // the round's KL is the exact KL of softmax((log pi_ref + r) / T) from pi_ref
+            double[] pi = new double[3];
+            double z = 0;
+            for (int i = 0; i < 3; i++) {
+                pi[i] = Math.exp((lp[i] + r[i]) / temperature);
+                z += pi[i];
+            }
+            double kl = 0;
+            for (int i = 0; i < 3; i++) {
+                pi[i] /= z;
+                kl += pi[i] * (Math.log(pi[i]) - lp[i]);
+            }
+            assertThat(step.state().getKl()).as("T %s", temperature)
+                    .isCloseTo(0.25 + kl, org.assertj.core.data.Offset.offset(1e-6));
+            AlignedResponse answer = SelectorTopology.respond(step, set, CREATED);
+            assertThat(answer.getKlKind()).isEqualTo("one_sample_estimate");
+        }
+    }
+
+    @Test
+    void aBarePargsRequestSamples() {
+        ScoredCandidateSet set = round("pargs", 1, 8, List.of(0.0, 1.5, 0.1), "length");
+        set.getRequest().getStrategy().setMethod("pargs");
+        set.getDecodeState().setRequest(set.getRequest());
+        assertThat(set.getRequest().getStrategy().getGreedy()).isNull();
+        // sampled: the round's KL is that of the whole tilted distribution, not -log pi_ref of one token
+        double klRound = SelectorTopology.step(set).state().getKl() - 0.25;
+        assertThat(klRound).isNotCloseTo(-Math.log(0.3), org.assertj.core.data.Offset.offset(1e-3))
+                .isNotCloseTo(-Math.log(0.5), org.assertj.core.data.Offset.offset(1e-3))
+                .isNotCloseTo(-Math.log(0.2), org.assertj.core.data.Offset.offset(1e-3));
+    }
+
+    @Test
+    void transferQStarAveragesItsRolloutsIntoQWithoutNormalisingAcrossCandidates() {
+        ScoredCandidateSet set = round("tq", 1, 8, List.of(0.2, 1.0, 0.5), "length");
+        Strategy s = set.getRequest().getStrategy();
+        s.setMethod("tq_star");
+        s.setRolloutLength(2);
+        s.setRollouts(2);
+        s.setTransfer("indirect");
+        s.setBaselineRewardModel("other");
+        s.setBaselineBeta(2.0);
+        s.setBeta(1.0);
+        for (Candidate c : set.getCandidates()) {
+            c.setRolloutTokenIds(List.of(1, 2));
+            c.setExtraRolloutTokenIds(List.of(List.of(3, 4)));
+            c.setExtraRolloutTexts(List.of(c.getText() + " again"));
+        }
+        set.getDecodeState().setRequest(set.getRequest());
+        set.setBaselineRewards(List.of(-4.0, -2.0, -3.0));
+        set.setExtraRolloutRewards(List.of(List.of(0.2), List.of(-2.0), List.of(0.5)));
+        set.setExtraRolloutBaselineRewards(List.of(List.of(-4.0), List.of(0.0), List.of(-3.0)));
+        // Q_i = mean_j exp((r_ij - b_ij) / 2) r_ij
+        double[] q = {Math.exp(2.1) * 0.2, (Math.exp(1.5) * 1.0 + Math.exp(-1.0) * -2.0) / 2, Math.exp(1.75) * 0.5};
+        double[] lp = {Math.log(0.5), Math.log(0.3), Math.log(0.2)};
+        int best = 0;
+        for (int i = 1; i < 3; i++) {
+            best = lp[i] + q[i] > lp[best] + q[best] ? i : best;
+        }
+        StepSelector.Step step = SelectorTopology.step(set);
+        assertThat(step.chosenIndex()).isEqualTo(best);
+        assertThat(step.state().getRewardCalls()).isEqualTo(3 + 3 + 3 + 3 + 3); // 3 before, 3 texts x 2 rollouts x 2 models
+        // extra rollout rewards that do not fit the candidates are the record's error
+        set.setExtraRolloutRewards(List.of(List.of(0.2), List.of(-2.0)));
+        byte[] bad = SCORED.encode(set);
+        driver.pipe("tq", bad);
+        assertThat(driver.readDeadLetter("tq", bad).getReason()).contains("extra rollout rewards for 2 of 3 candidates");
     }
 
     @Test

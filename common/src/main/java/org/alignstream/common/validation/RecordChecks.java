@@ -181,6 +181,7 @@ public final class RecordChecks {
         int done = state == null ? 0 : state.getTokenIds().size();
         int maxTokens = method.maxCandidateTokens(p, done);
         int maxRollout = method.maxRolloutTokens(p);
+        int extraRollouts = Math.max(0, method.rolloutsPerCandidate(p) - 1);
         for (int i = 0; i < candidates.size(); i++) {
             Candidate c = candidates.get(i);
             String what = "request " + id + ": candidate " + i;
@@ -207,6 +208,24 @@ public final class RecordChecks {
                         + " allowed for " + method.wireName());
             }
             checkTokenIds(c.getRolloutTokenIds(), what + " rollout token");
+            List<List<Integer>> extras = c.getExtraRolloutTokenIds();
+            if (!extras.isEmpty() && (extras.size() != extraRollouts || rollout == 0)) {
+                throw new InvalidRecordException(what + " has " + extras.size() + " extra rollouts, expected "
+                        + (rollout == 0 ? "none without a first rollout" : "0 or " + extraRollouts + " (rollouts m = "
+                        + method.rolloutsPerCandidate(p) + ")"));
+            }
+            if (c.getExtraRolloutTexts().size() != extras.size()) {
+                throw new InvalidRecordException(what + " has " + extras.size() + " extra rollouts but "
+                        + c.getExtraRolloutTexts().size() + " extra rollout texts");
+            }
+            for (int j = 0; j < extras.size(); j++) {
+                if (extras.get(j).size() > maxRollout) {
+                    throw new InvalidRecordException(what + " has an extra rollout of " + extras.get(j).size()
+                            + " tokens, at most " + maxRollout + " allowed for " + method.wireName());
+                }
+                checkTokenIds(extras.get(j), what + " extra rollout " + j + " token");
+                checkText(c.getExtraRolloutTexts().get(j), what + " extra rollout text " + j, maxTextChars);
+            }
             checkText(c.getText(), what + " text", maxTextChars);
             if (c.getResponseText() != null) {
                 checkText(c.getResponseText(), what + " response_text", maxTextChars);

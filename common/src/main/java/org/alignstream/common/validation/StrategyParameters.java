@@ -13,6 +13,7 @@ public final class StrategyParameters {
     /** The method-relevant values of {@code s}, field for field. */
     public static MethodParameters of(Strategy s) {
         return new MethodParameters(s.getN(), s.getTopK(), s.getBeta(), s.getMaxNewTokens(), s.getBlockSize(),
-                s.getRolloutLength(), s.getGreedy(), s.getTransfer(), s.getBaselineRewardModel());
+                s.getRolloutLength(), s.getGreedy(), s.getTransfer(), s.getBaselineRewardModel(), s.getTemperature(),
+                s.getBaselineBeta(), s.getRollouts(), s.getRewardModelKind());
     }
 }

@@ -17,8 +17,9 @@ class StrategyParametersTest {
     void everyFieldIsCopied() {
         Strategy s = Strategy.newBuilder().setMethod("tq_star").setN(3).setTopK(7).setBeta(0.25).setMaxNewTokens(40)
                 .setBlockSize(5).setRolloutLength(6).setGreedy(false).setTransfer("indirect")
-                .setBaselineRewardModel("sentiment").build();
-        assertThat(StrategyParameters.of(s))
-                .isEqualTo(new MethodParameters(3, 7, 0.25, 40, 5, 6, false, "indirect", "sentiment"));
+                .setBaselineRewardModel("sentiment").setTemperature(0.7).setBaselineBeta(0.5).setRollouts(4)
+                .setRewardModelKind("full-sequence").build();
+        assertThat(StrategyParameters.of(s)).isEqualTo(new MethodParameters(3, 7, 0.25, 40, 5, 6, false, "indirect",
+                "sentiment", 0.7, 0.5, 4, "full-sequence"));
     }
 }

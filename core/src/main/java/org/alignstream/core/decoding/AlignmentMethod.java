@@ -1,10 +1,13 @@
 package org.alignstream.core.decoding;
 
+import static org.alignstream.core.decoding.MethodParameter.BASELINE_BETA;
 import static org.alignstream.core.decoding.MethodParameter.BASELINE_REWARD_MODEL;
 import static org.alignstream.core.decoding.MethodParameter.BETA;
 import static org.alignstream.core.decoding.MethodParameter.BLOCK_SIZE;
 import static org.alignstream.core.decoding.MethodParameter.GREEDY;
 import static org.alignstream.core.decoding.MethodParameter.N;
+import static org.alignstream.core.decoding.MethodParameter.REWARD_MODEL_KIND;
+import static org.alignstream.core.decoding.MethodParameter.ROLLOUTS;
 import static org.alignstream.core.decoding.MethodParameter.ROLLOUT_LENGTH;
 import static org.alignstream.core.decoding.MethodParameter.TOP_K;
 import static org.alignstream.core.decoding.MethodParameter.TRANSFER;
@@ -30,9 +33,19 @@ import java.util.stream.Collectors;
  */
 public enum AlignmentMethod {
     /** Best-of-N: the highest reward among N samples (N = 1 is plain sampling). */
-    BEST_OF_N("best_of_n", Round.WHOLE_RESPONSE, N),
+    BEST_OF_N("best_of_n", Round.WHOLE_RESPONSE, N) {
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            return KlKind.EXACT_OVER_CANDIDATES;
+        }
+    },
     /** Regularized Best-of-N with the KL (log-likelihood under pi_ref) regulariser (Jinnai et al. 2024). */
     RBON_KL("rbon_kl", Round.WHOLE_RESPONSE, N, BETA) {
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            return KlKind.EXACT_OVER_CANDIDATES;
+        }
+
         @Override
         void addParameterProblems(MethodParameters p, int maxRolloutLength, List<String> problems) {
             requireNonNegativeBeta(p, problems);
@@ -45,17 +58,54 @@ public enum AlignmentMethod {
             return true;
         }
 
+        /** Its objective depends on the whole set, so only the bound of any choice among N draws, log N, is cheap. */
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            return KlKind.UPPER_BOUND;
+        }
+
         @Override
         void addParameterProblems(MethodParameters p, int maxRolloutLength, List<String> problems) {
             requireNonNegativeBeta(p, problems);
         }
     },
-    /** ARGS: tokenwise, log pi_ref + w r over the top-k (Khanov et al. 2024). */
-    ARGS("args", Round.TOKEN, TOP_K, BETA, GREEDY),
-    /** PARGS: tokenwise, pi_ref exp(beta r) over the top-k with a partial-sequence reward model (Rashid et al. 2024). */
-    PARGS("pargs", Round.TOKEN, TOP_K, BETA, GREEDY),
+    /**
+     * ARGS: tokenwise, log pi_ref + w r over the top-k (Khanov et al. 2024); sampled, the scores are divided by the
+     * request's temperature before the softmax, as in the reference code.
+     */
+    ARGS("args", Round.TOKEN, TOP_K, BETA, GREEDY) {
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            return greedy(p) || p.temperature() == 0 ? KlKind.EXACT : KlKind.ONE_SAMPLE_ESTIMATE;
+        }
+    },
+    /**
+     * PARGS: tokenwise, pi_ref exp(beta r) over the top-k with a partial-sequence reward model (Rashid et al. 2024):
+     * samples by default and expects a partial-sequence model unless the request names another kind.
+     */
+    PARGS("pargs", Round.TOKEN, TOP_K, BETA, GREEDY, REWARD_MODEL_KIND) {
+        @Override
+        boolean defaultGreedy() {
+            return false;
+        }
+
+        @Override
+        RewardModelKind defaultRewardModelKind() {
+            return RewardModelKind.PARTIAL_SEQUENCE;
+        }
+
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            return greedy(p) ? KlKind.EXACT : KlKind.ONE_SAMPLE_ESTIMATE;
+        }
+    },
     /** Blockwise controlled decoding: best (or reward-weighted) of K sampled blocks of M tokens. */
     BLOCKWISE("blockwise", Round.BLOCK, N, BLOCK_SIZE, BETA, GREEDY) {
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            return greedy(p) ? KlKind.UPPER_BOUND : KlKind.ONE_SAMPLE_UPPER_BOUND;
+        }
+
         @Override
         void addParameterProblems(MethodParameters p, int maxRolloutLength, List<String> problems) {
             if (p.blockSize() < 1 || p.blockSize() > p.maxNewTokens()) {
@@ -64,11 +114,30 @@ public enum AlignmentMethod {
             }
         }
     },
-    /** Transfer Q*: tokenwise, log pi_ref + alpha Q with Q from baseline-model rollouts (Chakraborty et al. 2024). */
-    TQ_STAR("tq_star", Round.TOKEN, TOP_K, ROLLOUT_LENGTH, BETA, TRANSFER, BASELINE_REWARD_MODEL, GREEDY) {
+    /**
+     * Transfer Q*: tokenwise, log pi_ref + alpha Q with Q the mean over m rollouts of the baseline model
+     * (Chakraborty et al. 2024); the rollouts are sampled at the request's temperature, greedy at temperature 0 (as
+     * the reference code's).
+     */
+    TQ_STAR("tq_star", Round.TOKEN, TOP_K, ROLLOUT_LENGTH, ROLLOUTS, BETA, TRANSFER, BASELINE_REWARD_MODEL,
+            BASELINE_BETA, GREEDY) {
         @Override
         public boolean needsBaselineModel() {
             return true;
+        }
+
+        @Override
+        public int rolloutsPerCandidate(MethodParameters p) {
+            return p.rollouts();
+        }
+
+        /** With sampled rollouts each round's choice is conditional on random rollouts: a bound in expectation. */
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            if (p.temperature() > 0) {
+                return KlKind.ONE_SAMPLE_UPPER_BOUND;
+            }
+            return greedy(p) ? KlKind.EXACT : KlKind.ONE_SAMPLE_ESTIMATE;
         }
 
         @Override
@@ -84,13 +153,20 @@ public enum AlignmentMethod {
                         : wireName() + " needs rollout_length L between 1 and " + maxRolloutLength + ", was "
                                 + p.rolloutLength());
             }
+            if (p.rollouts() < 1 || p.rollouts() > MAX_ROLLOUTS) {
+                problems.add(wireName() + " needs rollouts m between 1 and " + MAX_ROLLOUTS + ", was " + p.rollouts());
+            } else if (p.rollouts() > 1 && p.temperature() == 0) {
+                problems.add(wireName() + " with temperature 0 rolls out greedily, so rollouts m = " + p.rollouts()
+                        + " would repeat one rollout: use rollouts 1 or a temperature > 0");
+            }
             Optional<Transfer> transfer = p.knownTransfer();
             if (transfer.isEmpty()) {
                 problems.add("transfer must be " + Transfer.wireNames().stream().map(t -> "'" + t + "'")
                         .collect(Collectors.joining(" or ")) + ", was '" + p.transfer() + "'");
             } else if (transfer.get() == Transfer.INDIRECT) {
-                if (!(p.beta() > 0)) {
-                    problems.add("indirect transfer needs beta (alpha) > 0, was " + p.beta());
+                if (!(p.baselineBeta() > 0) || Double.isInfinite(p.baselineBeta())) {
+                    problems.add("indirect transfer needs baseline_beta (beta_BL of exp((r - r_BL) / beta_BL)) finite"
+                            + " and > 0, was " + p.baselineBeta());
                 }
                 if (p.baselineRewardModel() == null || p.baselineRewardModel().isBlank()) {
                     problems.add("indirect transfer needs baseline_reward_model: the reward the baseline model was "
@@ -183,6 +259,48 @@ public enum AlignmentMethod {
         return false;
     }
 
+    /** Rollouts per candidate token: rollouts m for a method that rolls out, else 0. */
+    public int rolloutsPerCandidate(MethodParameters p) {
+        return 0;
+    }
+
+    /** The most rollouts a candidate may carry (rollouts m). */
+    public static final int MAX_ROLLOUTS = 16;
+
+    /** Whether a stepwise method takes the best-scoring choice: the request's greedy, else the method's default. */
+    public boolean greedy(MethodParameters p) {
+        return p.greedy() != null ? p.greedy() : defaultGreedy();
+    }
+
+    /** What a request that leaves greedy out gets: true, except for pargs (which samples, as the paper's PARGS). */
+    boolean defaultGreedy() {
+        return true;
+    }
+
+    /**
+     * The kind of reward model the request needs, if any: the request's reward_model_kind, else the method's default
+     * (partial-sequence for pargs; any kind for the others). The scorer refuses a model of another kind.
+     */
+    public Optional<RewardModelKind> expectedRewardModelKind(MethodParameters p) {
+        if (p.rewardModelKind() != null) {
+            return RewardModelKind.of(p.rewardModelKind());
+        }
+        return Optional.ofNullable(defaultRewardModelKind());
+    }
+
+    /** The kind of reward model the method expects when the request names none; null: any kind. */
+    RewardModelKind defaultRewardModelKind() {
+        return null;
+    }
+
+    /**
+     * What the response's KL figure is for a request with these parameters ({@link KlKind}). Whole-response methods
+     * whose candidates are all one text report {@link KlKind#EXACT_OVER_CANDIDATES} (0) whatever this says.
+     */
+    public KlKind klKind(MethodParameters p) {
+        throw new UnsupportedOperationException(wireName + " has no KL kind");
+    }
+
     /** The most rollout tokens a candidate may carry: rollout_length L for a method that rolls out, else 0. */
     public int maxRolloutTokens(MethodParameters p) {
         return needsBaselineModel() ? p.rolloutLength() : 0;
@@ -212,6 +330,10 @@ public enum AlignmentMethod {
         List<String> problems = new ArrayList<>();
         if (candidateCount() == TOP_K && p.topK() < 1) {
             problems.add(wireName + " needs top_k >= 1 (the k next tokens scored per step), was " + p.topK());
+        }
+        if (p.rewardModelKind() != null && RewardModelKind.of(p.rewardModelKind()).isEmpty()) {
+            problems.add("reward_model_kind must be one of " + RewardModelKind.wireNames() + " or absent, was '"
+                    + p.rewardModelKind() + "'");
         }
         addParameterProblems(p, maxRolloutLength, problems);
         return problems;

@@ -10,10 +10,12 @@ import org.alignstream.core.selection.BestOfN;
  * each extended prefix with the (prefix) reward, and keeps one; the kept block is appended and the next round
  * starts from it. {@code M = 1} is a tokenwise method, {@code M = max_new_tokens} is Best-of-N.
  *
- * <p>Greedy keeps the highest reward (Best-of-K), whose KL from the reference is estimated by
- * {@code log K - (K-1)/K} ({@link BestOfN#klEstimate}). Sampled keeps candidate {@code i} with probability
- * {@code p_i ∝ exp(beta * r_i)}, the reference's uniform choice among the K samples tilted by the reward, and
- * the round's KL is that of the reweighted choice from the uniform one, {@code sum_i p_i log(K p_i)}.
+ * <p>Greedy keeps the highest reward (Best-of-K), whose KL from the reference is bounded by
+ * {@code log K - (K-1)/K} ({@link BestOfN#klEstimate}; {@code KlKind.UPPER_BOUND}). Sampled keeps candidate {@code i}
+ * with probability {@code p_i ∝ exp(beta * r_i)}, the reference's uniform choice among the K samples tilted by the
+ * reward, and the round's figure is the KL of the reweighted choice from the uniform one,
+ * {@code sum_i p_i log(K p_i)}: given the sampled blocks, so it bounds the block's KL in expectation over them rather
+ * than equals it ({@code KlKind.ONE_SAMPLE_UPPER_BOUND}).
  */
 public final class BlockwiseBestOfK {
 

@@ -16,12 +16,18 @@ public enum MethodParameter {
     BLOCK_SIZE("block_size"),
     /** Tokens L the baseline model rolls out after each candidate token. */
     ROLLOUT_LENGTH("rollout_length"),
-    /** Take the best-scoring choice (true) or sample from the method's distribution (false). */
+    /** Take the best-scoring choice (true) or sample from the method's distribution (false); null: the method's default. */
     GREEDY("greedy"),
     /** Direct or indirect transfer ({@link Transfer}). */
     TRANSFER("transfer"),
     /** The reward model the baseline model was aligned to (indirect transfer). */
-    BASELINE_REWARD_MODEL("baseline_reward_model");
+    BASELINE_REWARD_MODEL("baseline_reward_model"),
+    /** The KL strength beta_BL of indirect transfer's importance ratio exp((r - r_BL) / beta_BL). */
+    BASELINE_BETA("baseline_beta"),
+    /** Rollouts m per candidate token, averaged into Q. */
+    ROLLOUTS("rollouts"),
+    /** The reward model kind the request expects ({@link RewardModelKind}; null: the method's default). */
+    REWARD_MODEL_KIND("reward_model_kind");
 
     private final String wireName;
 
@@ -34,7 +40,7 @@ public enum MethodParameter {
         return wireName;
     }
 
-    /** This parameter's value in {@code values}, boxed (null for an absent baseline reward model). */
+    /** This parameter's value in {@code values}, boxed (null for an absent baseline reward model, greedy or kind). */
     public Object valueIn(MethodParameters values) {
         return switch (this) {
             case N -> values.n();
@@ -45,6 +51,9 @@ public enum MethodParameter {
             case GREEDY -> values.greedy();
             case TRANSFER -> values.transfer();
             case BASELINE_REWARD_MODEL -> values.baselineRewardModel();
+            case BASELINE_BETA -> values.baselineBeta();
+            case ROLLOUTS -> values.rollouts();
+            case REWARD_MODEL_KIND -> values.rewardModelKind();
         };
     }
 

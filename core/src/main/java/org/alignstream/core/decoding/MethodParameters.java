@@ -13,17 +13,25 @@ import java.util.Optional;
  * @param maxNewTokens        the most tokens the response may have
  * @param blockSize           blockwise: tokens per block M
  * @param rolloutLength       tq_star: tokens L the baseline model rolls out after each candidate token
- * @param greedy              stepwise methods: take the best-scoring choice (true) or sample
+ * @param greedy              stepwise methods: take the best-scoring choice (true) or sample (false); null: the
+ *                            method's default ({@link AlignmentMethod#greedy})
  * @param transfer            tq_star: the wire name of the {@link Transfer} (kept as sent, so that an unknown one can
  *                            be reported)
  * @param baselineRewardModel tq_star indirect: id of the reward model the baseline was aligned to; null when absent
+ * @param temperature         sampling temperature (0 = greedy); args sampled: the temperature of its choice; tq_star:
+ *                            that of the rollouts
+ * @param baselineBeta        tq_star indirect: the KL strength beta_BL of the importance ratio exp((r - r_BL) / beta_BL)
+ * @param rollouts            tq_star: rollouts m per candidate token, averaged into Q
+ * @param rewardModelKind     the reward model kind the request expects; null: the method's default
+ *                            ({@link AlignmentMethod#expectedRewardModelKind})
  */
 public record MethodParameters(int n, int topK, double beta, int maxNewTokens, int blockSize, int rolloutLength,
-                               boolean greedy, String transfer, String baselineRewardModel) {
+                               Boolean greedy, String transfer, String baselineRewardModel, double temperature,
+                               double baselineBeta, int rollouts, String rewardModelKind) {
 
     /** The values of a request that leaves every field out: the defaults of {@code schemas/Strategy.avsc}. */
-    public static final MethodParameters DEFAULTS = new MethodParameters(1, 0, 0.0, 32, 0, 0, true,
-            Transfer.DIRECT.wireName(), null);
+    public static final MethodParameters DEFAULTS = new MethodParameters(1, 0, 0.0, 32, 0, 0, null,
+            Transfer.DIRECT.wireName(), null, 1.0, 2.0, 1, null);
 
     /** The transfer, if {@link #transfer} names one. */
     public Optional<Transfer> knownTransfer() {

@@ -12,9 +12,12 @@ import java.util.random.RandomGenerator;
  * over the top-k tokens of pi_ref, the solution of the KL-regularised tokenwise objective. PARGS samples from it;
  * PARGS-G takes its arg-max.
  *
- * <p>The maths of one step is that of stochastic ARGS with {@code w = beta}; the methods differ in the reward
- * model (PARGS trains it on partial sequences, ARGS scores prefixes with a model trained on full responses),
- * which lives outside this class. The round's KL is exact (see {@link RewardTiltedDistribution}).
+ * <p>The maths of one step is that of stochastic ARGS with {@code w = beta} at temperature 1; the methods differ in
+ * the reward model (PARGS trains it on partial sequences, ARGS scores prefixes with a model trained on full
+ * responses), which lives outside this class. As in the reference code ({@code Categorical(logits=score)}), no
+ * temperature divides the scores. A request for {@code pargs} samples unless it asks for greedy, and expects a
+ * partial-sequence reward model unless it names another kind ({@link AlignmentMethod#PARGS}). The round's KL is
+ * exact (see {@link RewardTiltedDistribution}).
  */
 public final class Pargs {
 

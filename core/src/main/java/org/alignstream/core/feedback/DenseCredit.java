@@ -3,17 +3,20 @@ package org.alignstream.core.feedback;
 /**
  * Attention-based credit (Chan et al. 2024, "Dense Reward for Free in Reinforcement Learning from Human
  * Feedback"): the reward model's scalar output R for a whole response is spread over the response's
- * tokens by the attention the reward model's final position pays to each of them,
+ * tokens by attention weights a_t,
  * <pre>  r_t = beta a_t R + (1 - beta) R [t = T],       t = 1 .. T,</pre>
  * so a fraction beta of R is shared in proportion to attention and the rest stays, as in ordinary RLHF,
  * on the last token. With weights a_t &gt;= 0 summing to 1 the credits sum to R, the property that makes
  * the redistribution a potential-based shaping in the paper and leaves the optimal policy unchanged.
  *
- * <p>Attention: the weights of the final position's attention row (typically averaged over the heads of
- * the last layer, {@link #meanOverHeads}) are taken over the response tokens only and renormalised
- * there, a_t = alpha_t / sum_{s in response} alpha_s: the row also covers the prompt, whose share would
- * otherwise be lost and the credits would not sum to R. Weights must be finite and &gt;= 0, and when
- * beta &gt; 0 their sum over the response must be positive.
+ * <p>Attention: this class takes the weights of one attention row (or a mean of rows), typically the last
+ * layer's averaged over heads ({@link #meanOverHeads}), over the response tokens only, and renormalises them
+ * there, a_t = alpha_t / sum_{s in response} alpha_s: the row also covers the prompt and special tokens, whose
+ * share would otherwise be lost and the credits would not sum to R. Which row is the caller's choice: the
+ * reference code ({@code get_attention_distribution}) reads the row of the last response token; the scorer's
+ * default is the mean over all query rows, which agrees better with the reward's leave-one-token-out changes for
+ * its mean-pooling reward model (see {@code AttentionCredit} in the inference module). Weights must be finite and
+ * &gt;= 0, and when beta &gt; 0 their sum over the response must be positive.
  *
  * <p>Rounding: the last token's credit is computed as R minus the sum of the others, so the credits add
  * up to R within one rounding of R (and exactly R on the last token when beta = 0).
@@ -25,7 +28,7 @@ public final class DenseCredit {
 
     /**
      * Per-token credits for a response of {@code responseAttention.length} (&gt;= 1) tokens, given the
-     * final position's attention to each response token (unnormalised: renormalised here).
+     * chosen attention row's weight on each response token (unnormalised: renormalised here).
      */
     public static double[] redistribute(double reward, double[] responseAttention, double beta) {
         if (responseAttention == null) {
@@ -36,7 +39,7 @@ public final class DenseCredit {
 
     /**
      * Per-token credits for the response tokens {@code attention[responseStart ..]} of a sequence whose
-     * final position attends to every position with weights {@code attention} (prompt first, then the
+     * chosen attention row gives every position the weight {@code attention} (prompt first, then the
      * response). The result has one credit per response token; the prompt's weights are ignored.
      */
     public static double[] redistribute(double reward, double[] attention, int responseStart, double beta) {
@@ -77,8 +80,8 @@ public final class DenseCredit {
     }
 
     /**
-     * The mean over heads of the final position's attention rows, {@code attentionByHead[h][position]}:
-     * the weights the paper uses. Every head must cover the same positions.
+     * The mean over heads of one position's attention rows, {@code attentionByHead[h][position]} (the paper's
+     * reference code averages the last layer's heads). Every head must cover the same positions.
      */
     public static double[] meanOverHeads(double[][] attentionByHead) {
         if (attentionByHead == null || attentionByHead.length == 0) {

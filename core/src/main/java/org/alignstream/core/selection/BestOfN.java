@@ -26,8 +26,10 @@ public final class BestOfN {
     }
 
     /**
-     * The Best-of-N estimate of KL(pi_BoN || pi_ref) for N samples, {@code log N - (N - 1) / N}
-     * (Beirami et al. 2024 bound, commonly used as the KL of Best-of-N).
+     * The upper bound {@code log N - (N - 1) / N} of KL(pi_BoN || pi_ref) for N independent samples from pi_ref
+     * (Beirami et al. 2024; commonly quoted as the KL of Best-of-N, which it equals only for a reference without ties,
+     * e.g. a continuous one). It is a bound, not an estimate: {@link CandidateChoiceKl#bestOfN} gives the exact figure
+     * over the drawn candidates.
      */
     public static double klEstimate(int n) {
         if (n < 1) {

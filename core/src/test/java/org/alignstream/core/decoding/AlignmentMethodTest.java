@@ -14,14 +14,21 @@ class AlignmentMethodTest {
 
     /** Valid values for every method: each test below breaks or varies some of them. */
     private static MethodParameters valid() {
-        return new MethodParameters(4, 5, 0.5, 32, 8, 4, true, "direct", null);
+        return new MethodParameters(4, 5, 0.5, 32, 8, 4, true, "direct", null, 1.0, 2.0, 1, null);
     }
 
     private static MethodParameters with(int topK, double beta, int blockSize, int rolloutLength, String transfer,
                                          String baselineRewardModel) {
         MethodParameters v = valid();
         return new MethodParameters(v.n(), topK, beta, v.maxNewTokens(), blockSize, rolloutLength, v.greedy(),
-                transfer, baselineRewardModel);
+                transfer, baselineRewardModel, v.temperature(), v.baselineBeta(), v.rollouts(), v.rewardModelKind());
+    }
+
+    private static MethodParameters tq(double temperature, double baselineBeta, int rollouts, Boolean greedy,
+                                       String kind) {
+        MethodParameters v = valid();
+        return new MethodParameters(v.n(), v.topK(), v.beta(), v.maxNewTokens(), v.blockSize(), v.rolloutLength(),
+                greedy, "indirect", "sentiment", temperature, baselineBeta, rollouts, kind);
     }
 
     @ParameterizedTest
@@ -47,12 +54,14 @@ class AlignmentMethodTest {
         assertThat(AlignmentMethod.RBON_WD.parameters()).containsExactlyInAnyOrder(MethodParameter.N, MethodParameter.BETA);
         assertThat(AlignmentMethod.ARGS.parameters()).containsExactlyInAnyOrder(MethodParameter.TOP_K,
                 MethodParameter.BETA, MethodParameter.GREEDY);
-        assertThat(AlignmentMethod.PARGS.parameters()).isEqualTo(AlignmentMethod.ARGS.parameters());
+        assertThat(AlignmentMethod.PARGS.parameters()).containsExactlyInAnyOrder(MethodParameter.TOP_K,
+                MethodParameter.BETA, MethodParameter.GREEDY, MethodParameter.REWARD_MODEL_KIND);
         assertThat(AlignmentMethod.BLOCKWISE.parameters()).containsExactlyInAnyOrder(MethodParameter.N,
                 MethodParameter.BLOCK_SIZE, MethodParameter.BETA, MethodParameter.GREEDY);
         assertThat(AlignmentMethod.TQ_STAR.parameters()).containsExactlyInAnyOrder(MethodParameter.TOP_K,
-                MethodParameter.ROLLOUT_LENGTH, MethodParameter.BETA, MethodParameter.TRANSFER,
-                MethodParameter.BASELINE_REWARD_MODEL, MethodParameter.GREEDY);
+                MethodParameter.ROLLOUT_LENGTH, MethodParameter.ROLLOUTS, MethodParameter.BETA,
+                MethodParameter.TRANSFER, MethodParameter.BASELINE_REWARD_MODEL, MethodParameter.BASELINE_BETA,
+                MethodParameter.GREEDY);
         Set<MethodParameter> taken = new HashSet<>();
         for (AlignmentMethod m : AlignmentMethod.values()) {
             taken.addAll(m.parameters());
@@ -67,7 +76,10 @@ class AlignmentMethodTest {
         assertThat(MethodParameter.BETA.defaultValue()).isEqualTo(0.0);
         assertThat(MethodParameter.BLOCK_SIZE.defaultValue()).isEqualTo(0);
         assertThat(MethodParameter.ROLLOUT_LENGTH.defaultValue()).isEqualTo(0);
-        assertThat(MethodParameter.GREEDY.defaultValue()).isEqualTo(true);
+        assertThat(MethodParameter.GREEDY.defaultValue()).isNull(); // the method's default
+        assertThat(MethodParameter.BASELINE_BETA.defaultValue()).isEqualTo(2.0);
+        assertThat(MethodParameter.ROLLOUTS.defaultValue()).isEqualTo(1);
+        assertThat(MethodParameter.REWARD_MODEL_KIND.defaultValue()).isNull();
         assertThat(MethodParameter.TRANSFER.defaultValue()).isEqualTo("direct");
         assertThat(MethodParameter.BASELINE_REWARD_MODEL.defaultValue()).isNull();
         assertThat(MethodParameters.DEFAULTS.maxNewTokens()).isEqualTo(32);
@@ -92,7 +104,6 @@ class AlignmentMethodTest {
         assertThat(AlignmentMethod.TQ_STAR.parameterProblems(with(0, 0.0, 0, 65, "indirect", " "), 64)).containsExactly(
                 "tq_star needs top_k >= 1 (the k next tokens scored per step), was 0",
                 "tq_star needs rollout_length L between 1 and 64, was 65",
-                "indirect transfer needs beta (alpha) > 0, was 0.0",
                 "indirect transfer needs baseline_reward_model: the reward the baseline model was aligned to");
         assertThat(AlignmentMethod.TQ_STAR.parameterProblems(with(5, 0.5, 0, 0, "sideways", null), Integer.MAX_VALUE))
                 .containsExactly("tq_star needs rollout_length L >= 1, was 0",
@@ -103,6 +114,67 @@ class AlignmentMethodTest {
                 .containsExactly("rbon_wd needs beta >= 0, was -0.5");
         assertThat(AlignmentMethod.BLOCKWISE.parameterProblems(with(0, -0.5, 33, 0, "sideways", null), 64))
                 .containsExactly("blockwise needs block_size M between 1 and max_new_tokens (32), was 33");
+    }
+
+    @Test
+    void indirectTransferTakesItsOwnBaselineBetaAndAlphaMayBeZero() {
+        // alpha (beta) 0 is decoding from pi_ref; the importance ratio's strength is baseline_beta, not alpha
+        assertThat(AlignmentMethod.TQ_STAR.parameterProblems(with(5, 0.0, 0, 4, "indirect", "sentiment"), 64)).isEmpty();
+        assertThat(AlignmentMethod.TQ_STAR.parameterProblems(tq(1.0, 0.0, 1, null, null), 64)).containsExactly(
+                "indirect transfer needs baseline_beta (beta_BL of exp((r - r_BL) / beta_BL)) finite and > 0, was 0.0");
+        assertThat(AlignmentMethod.TQ_STAR.parameterProblems(tq(1.0, Double.POSITIVE_INFINITY, 1, null, null), 64))
+                .hasSize(1);
+    }
+
+    @Test
+    void rolloutsAreBetweenOneAndTheLimitAndMoreThanOneNeedsSampledRollouts() {
+        assertThat(AlignmentMethod.TQ_STAR.parameterProblems(tq(1.0, 2.0, 4, null, null), 64)).isEmpty();
+        assertThat(AlignmentMethod.TQ_STAR.parameterProblems(tq(0.0, 2.0, 1, null, null), 64)).isEmpty();
+        assertThat(AlignmentMethod.TQ_STAR.parameterProblems(tq(1.0, 2.0, 0, null, null), 64))
+                .containsExactly("tq_star needs rollouts m between 1 and 16, was 0");
+        assertThat(AlignmentMethod.TQ_STAR.parameterProblems(tq(1.0, 2.0, 17, null, null), 64))
+                .containsExactly("tq_star needs rollouts m between 1 and 16, was 17");
+        assertThat(AlignmentMethod.TQ_STAR.parameterProblems(tq(0.0, 2.0, 4, null, null), 64)).containsExactly(
+                "tq_star with temperature 0 rolls out greedily, so rollouts m = 4 would repeat one rollout: use "
+                        + "rollouts 1 or a temperature > 0");
+        assertThat(AlignmentMethod.TQ_STAR.rolloutsPerCandidate(tq(1.0, 2.0, 4, null, null))).isEqualTo(4);
+        assertThat(AlignmentMethod.ARGS.rolloutsPerCandidate(tq(1.0, 2.0, 4, null, null))).isZero();
+    }
+
+    @Test
+    void pargsSamplesAndExpectsAPartialSequenceModelUnlessTheRequestSaysOtherwise() {
+        MethodParameters bare = MethodParameters.DEFAULTS;
+        assertThat(AlignmentMethod.PARGS.greedy(bare)).isFalse();
+        assertThat(AlignmentMethod.ARGS.greedy(bare)).isTrue();
+        assertThat(AlignmentMethod.BLOCKWISE.greedy(bare)).isTrue();
+        assertThat(AlignmentMethod.TQ_STAR.greedy(bare)).isTrue();
+        assertThat(AlignmentMethod.PARGS.greedy(tq(1.0, 2.0, 1, true, null))).isTrue();
+        assertThat(AlignmentMethod.ARGS.greedy(tq(1.0, 2.0, 1, false, null))).isFalse();
+        assertThat(AlignmentMethod.PARGS.expectedRewardModelKind(bare)).contains(RewardModelKind.PARTIAL_SEQUENCE);
+        assertThat(AlignmentMethod.PARGS.expectedRewardModelKind(tq(1.0, 2.0, 1, null, "full-sequence")))
+                .contains(RewardModelKind.FULL_SEQUENCE);
+        assertThat(AlignmentMethod.ARGS.expectedRewardModelKind(bare)).isEmpty();
+        assertThat(AlignmentMethod.ARGS.parameterProblems(tq(1.0, 2.0, 1, null, "whole"), 64)).containsExactly(
+                "reward_model_kind must be one of [full-sequence, partial-sequence, token-level] or absent, was 'whole'");
+    }
+
+    @Test
+    void eachFigureOfKlIsLabelledWithWhatItIs() {
+        MethodParameters sampled = tq(1.0, 2.0, 1, false, null);
+        MethodParameters greedy = tq(1.0, 2.0, 1, true, null);
+        MethodParameters greedyRollouts = tq(0.0, 2.0, 1, true, null);
+        assertThat(AlignmentMethod.BEST_OF_N.klKind(sampled)).isEqualTo(KlKind.EXACT_OVER_CANDIDATES);
+        assertThat(AlignmentMethod.RBON_KL.klKind(sampled)).isEqualTo(KlKind.EXACT_OVER_CANDIDATES);
+        assertThat(AlignmentMethod.RBON_WD.klKind(sampled)).isEqualTo(KlKind.UPPER_BOUND);
+        assertThat(AlignmentMethod.ARGS.klKind(greedy)).isEqualTo(KlKind.EXACT);
+        assertThat(AlignmentMethod.ARGS.klKind(sampled)).isEqualTo(KlKind.ONE_SAMPLE_ESTIMATE);
+        assertThat(AlignmentMethod.PARGS.klKind(MethodParameters.DEFAULTS)).isEqualTo(KlKind.ONE_SAMPLE_ESTIMATE);
+        assertThat(AlignmentMethod.BLOCKWISE.klKind(greedy)).isEqualTo(KlKind.UPPER_BOUND);
+        assertThat(AlignmentMethod.BLOCKWISE.klKind(sampled)).isEqualTo(KlKind.ONE_SAMPLE_UPPER_BOUND);
+        assertThat(AlignmentMethod.TQ_STAR.klKind(greedyRollouts)).isEqualTo(KlKind.EXACT);
+        assertThat(AlignmentMethod.TQ_STAR.klKind(greedy)).isEqualTo(KlKind.ONE_SAMPLE_UPPER_BOUND);
+        assertThat(KlKind.wireNames()).containsExactly("exact", "exact_over_candidates", "upper_bound",
+                "one_sample_estimate", "one_sample_upper_bound");
     }
 
     @Test

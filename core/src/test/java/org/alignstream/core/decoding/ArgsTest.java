@@ -78,6 +78,63 @@ class ArgsTest {
         }
     }
 
+    /**
+     * The reference code's sampled step (args {@code argsearch.py}, {@code generate_step}, method "topk"):
+     * {@code new_scores = rewards * weight + prescreen_logits; softmax(new_scores / temperature)} with its default
+     * temperature 0.7, on raw logits. The same probabilities from log pi_ref (the logits minus their log-sum-exp over
+     * the vocabulary) and the request's temperature 0.7; the KL stays exact against the raw pi_ref. Before the
+     * temperature was applied, the distribution was softmax(new_scores), another one.
+     */
+    @Test
+    void sampledStepIsTheReferenceCodesSoftmaxOfScoresOverTemperature() {
+        double[] vocabularyLogits = {3.0, 2.5, 1.0, 0.5, -2.0, -5.0};
+        double logZ = 0;
+        for (double l : vocabularyLogits) {
+            logZ += Math.exp(l);
+        }
+        logZ = Math.log(logZ);
+        double[] prescreenLogits = {3.0, 2.5, 1.0, 0.5};
+        double[] rewards = {-0.4, 0.3, 1.2, 0.1};
+        double weight = 1.5;
+        double temperature = 0.7;
+        double[] referenceScaled = new double[4];
+        double[] logProbRef = new double[4];
+        for (int i = 0; i < 4; i++) {
+            referenceScaled[i] = (rewards[i] * weight + prescreenLogits[i]) / temperature;
+            logProbRef[i] = prescreenLogits[i] - logZ;
+        }
+        double[] reference = softmax(referenceScaled);
+
+        StepChoice choice = Args.choose(logProbRef, rewards, weight, false, temperature, new SplittableRandom(5));
+        assertThat(Candidates.maxAbsDiff(choice.distribution(), reference)).isLessThan(1e-12);
+        double kl = 0;
+        for (int i = 0; i < 4; i++) {
+            kl += reference[i] * (Math.log(reference[i]) - logProbRef[i]);
+        }
+        assertThat(choice.kl()).isCloseTo(kl, org.assertj.core.data.Offset.offset(1e-12));
+        // temperature 1 is softmax(scores), which is not the reference's distribution at 0.7
+        StepChoice atOne = Args.choose(logProbRef, rewards, weight, false, new SplittableRandom(5));
+        assertThat(Candidates.maxAbsDiff(atOne.distribution(), reference)).isGreaterThan(0.03);
+        // frequencies follow the tempered distribution
+        long[] counts = ChiSquare.frequencies(4, 100_000, 2000,
+                rng -> Args.choose(logProbRef, rewards, weight, false, temperature, rng).index());
+        ChiSquare.Result result = ChiSquare.test(counts, reference);
+        assertThat(result.statistic()).isLessThan(result.critical());
+    }
+
+    @Test
+    void temperatureZeroIsTheArgmaxAndABadTemperatureIsRejected() {
+        double[] lp = {-0.2, -1.9, -3.0};
+        double[] r = {0.0, 1.5, 0.2};
+        StepChoice cold = Args.choose(lp, r, 1.0, false, 0.0, null);
+        assertThat(cold).isEqualTo(Args.choose(lp, r, 1.0, true, null));
+        assertThat(cold.kl()).isEqualTo(-lp[cold.index()]);
+        assertThatThrownBy(() -> Args.choose(lp, r, 1.0, false, -0.1, new SplittableRandom(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("temperature must be finite and >= 0");
+        assertThatThrownBy(() -> Args.choose(lp, r, 1.0, false, Double.NaN, new SplittableRandom(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("temperature");
+    }
+
     @Test
     void stochasticDistributionAndKlAreExact() {
         SplittableRandom rnd = new SplittableRandom(53);

@@ -19,56 +19,107 @@ class TransferQStarTest {
         assertThat(r[0]).isEqualTo(0.5); // a copy
     }
 
+    /**
+     * The reference code's indirect step (Transfer-Q {@code indirect.py}, {@code generate_step}) on four candidates:
+     * {@code delta = rewards_2 - rewards_1; rewards = exp(0.5 * delta) * rewards_2;
+     * new_scores = rewards * weight + prescreen_logits}, greedy {@code topk(new_scores, 1)}. Its 0.5 is
+     * 1 / baseline_beta with baseline_beta 2; nothing is normalised across the candidates. The earlier
+     * self-normalised weights ({@code k * softmax(delta / beta)}) scale every Q of the round by 4 / sum exp(0.5 delta)
+     * = 0.206 here, and pick candidate 0 instead of 1.
+     */
     @Test
-    void indirectWeightsAreTheSelfNormalisedImportanceRatiosAndAverageOne() {
+    void indirectStepIsTheReferenceCodesArithmeticOnFourCandidates() {
+        double[] vocabularyLogits = {2.0, 1.0, 0.0, -1.0, -3.0, -4.0}; // the four largest are the top-4
+        double logZ = 0;
+        for (double l : vocabularyLogits) {
+            logZ += Math.exp(l);
+        }
+        logZ = Math.log(logZ);
+        double[] prescreenLogits = {2.0, 1.0, 0.0, -1.0};
+        double[] logProbRef = new double[4];
+        for (int i = 0; i < 4; i++) {
+            logProbRef[i] = prescreenLogits[i] - logZ;
+        }
+        double[] target = {0.2, 1.0, 0.5, -1.0};    // rewards_2: the target reward of each rollout
+        double[] baseline = {-4.0, -2.0, -3.0, -1.0}; // rewards_1: the baseline's reward
+        double weight = 1.0;                          // the reference's rm weight, alpha here
+        double[] referenceScores = new double[4];
+        double[] referenceQ = new double[4];
+        for (int i = 0; i < 4; i++) {
+            referenceQ[i] = Math.exp(0.5 * (target[i] - baseline[i])) * target[i];
+            referenceScores[i] = referenceQ[i] * weight + prescreenLogits[i];
+        }
+        int referencePick = Candidates.firstMaximum(referenceScores);
+        assertThat(referencePick).isEqualTo(1);
+
+        double[] q = TransferQStar.indirectQ(target, baseline, 2.0);
+        assertThat(q).containsExactly(referenceQ, within(1e-12));
+        assertThat(TransferQStar.importanceWeights(target, baseline, 2.0)).containsExactly(new double[] {
+                Math.exp(2.1), Math.exp(1.5), Math.exp(1.75), 1.0}, within(1e-12));
+        StepChoice greedy = TransferQStar.choose(logProbRef, q, weight, true, null);
+        assertThat(greedy.index()).isEqualTo(referencePick);
+
+        // what cross-candidate normalisation did: the same Q scaled by 4 / sum of the weights, another pick
+        double sum = Math.exp(2.1) + Math.exp(1.5) + Math.exp(1.75) + 1.0;
+        double[] normalised = new double[4];
+        for (int i = 0; i < 4; i++) {
+            normalised[i] = referenceQ[i] * 4 / sum;
+        }
+        assertThat(TransferQStar.choose(logProbRef, normalised, weight, true, null).index()).isZero();
+    }
+
+    @Test
+    void indirectWeightsAreTheImportanceRatiosEachOnItsOwn() {
         SplittableRandom rnd = new SplittableRandom(73);
         for (int trial = 0; trial < 1_000; trial++) {
             int k = 1 + rnd.nextInt(12);
             double[] r = Candidates.gaussians(rnd, k, 2.0);
             double[] rBl = Candidates.gaussians(rnd, k, 2.0);
-            double alpha = 0.2 + rnd.nextDouble() * 3;
-            double[] w = TransferQStar.importanceWeights(r, rBl, alpha);
-            double z = 0;
+            double betaBl = 0.2 + rnd.nextDouble() * 3;
+            double[] w = TransferQStar.importanceWeights(r, rBl, betaBl);
+            double[] q = TransferQStar.indirectQ(r, rBl, betaBl);
             for (int i = 0; i < k; i++) {
-                z += Math.exp((r[i] - rBl[i]) / alpha);
+                double expectedW = Math.exp((r[i] - rBl[i]) / betaBl);
+                assertThat(w[i]).as("trial %d", trial).isCloseTo(expectedW, within(1e-12 * expectedW));
+                assertThat(q[i]).as("trial %d", trial).isCloseTo(expectedW * r[i], within(1e-11 * (1 + Math.abs(q[i]))));
+                // a candidate's Q does not depend on the others
+                double[] alone = TransferQStar.indirectQ(new double[] {r[i]}, new double[] {rBl[i]}, betaBl);
+                assertThat(alone[0]).isEqualTo(q[i]);
             }
-            double[] q = TransferQStar.indirectQ(r, rBl, alpha);
-            double[] expectedW = new double[k];
-            double[] expectedQ = new double[k];
-            double mean = 0;
-            for (int i = 0; i < k; i++) {
-                expectedW[i] = k * Math.exp((r[i] - rBl[i]) / alpha) / z;
-                expectedQ[i] = expectedW[i] * r[i];
-                mean += w[i] / k;
-            }
-            assertThat(Candidates.maxAbsDiff(w, expectedW)).as("trial %d", trial).isLessThan(1e-12 * k);
-            assertThat(Candidates.maxAbsDiff(q, expectedQ)).as("trial %d", trial).isLessThan(1e-11 * k);
-            assertThat(Math.abs(mean - 1.0)).as("trial %d", trial).isLessThan(1e-12);
         }
     }
 
     @Test
-    void equalRewardsGiveEqualWeightsSoIndirectIsDirect() {
+    void equalRewardsGiveUnitWeightsSoIndirectIsDirect() {
         double[] r = {0.3, -2, 7, 1};
         assertThat(TransferQStar.importanceWeights(r, r, 0.5)).containsExactly(new double[] {1, 1, 1, 1}, within(1e-15));
         assertThat(TransferQStar.indirectQ(r, r, 0.5)).containsExactly(r, within(1e-15));
-        double[] shifted = {1.3, -1, 8, 2}; // the same gap everywhere: the normaliser absorbs it
-        assertThat(TransferQStar.importanceWeights(shifted, r, 0.01)).containsExactly(new double[] {1, 1, 1, 1},
-                within(1e-12));
     }
 
     @Test
-    void indirectQIsOverflowSafeWithHugeRewardGaps() {
-        double[] r = {1e6, 0, -1e6, 1e6 - 1};
-        double[] rBl = {0, 0, 0, 0};
-        double[] w = TransferQStar.importanceWeights(r, rBl, 0.01); // exp(1e8) would overflow
-        assertThat(Arrays.stream(w).allMatch(Double::isFinite)).isTrue();
-        assertThat(w).containsExactly(new double[] {4, 0, 0, 0}, within(1e-12));
-        double[] q = TransferQStar.indirectQ(r, rBl, 0.01);
-        assertThat(q).containsExactly(new double[] {4e6, 0, 0, 0}, within(1e-6));
+    void mRolloutsAreAveragedIntoQ() {
+        double[][] r = {{1.0, 3.0, -1.0}, {0.5, 0.5, 0.5}};
+        double[][] rBl = {{0.0, 1.0, 0.0}, {1.5, 0.5, -0.5}};
+        assertThat(TransferQStar.directQ(r)).containsExactly(new double[] {1.0, 0.5}, within(1e-15));
+        double beta = 2.0;
+        double q0 = (Math.exp(0.5) * 1.0 + Math.exp(1.0) * 3.0 + Math.exp(-0.5) * -1.0) / 3;
+        double q1 = (Math.exp(-0.5) * 0.5 + 0.5 + Math.exp(0.5) * 0.5) / 3;
+        assertThat(TransferQStar.indirectQ(r, rBl, beta)).containsExactly(new double[] {q0, q1}, within(1e-12));
+        // one rollout each is the one-rollout form
+        assertThat(TransferQStar.indirectQ(new double[][] {{1.0}, {2.0}}, new double[][] {{0.0}, {3.0}}, beta))
+                .containsExactly(TransferQStar.indirectQ(new double[] {1.0, 2.0}, new double[] {0.0, 3.0}, beta));
+        assertThatThrownBy(() -> TransferQStar.directQ(new double[][] {{1.0, 2.0}, {1.0}}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("same number m >= 1 of rollouts");
+        assertThatThrownBy(() -> TransferQStar.indirectQ(r, new double[][] {{1, 2, 3}, {1, 2}}, beta))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baselineRewards[1] has 2");
+    }
+
+    @Test
+    void indirectQOverflowIsAClearError() {
+        assertThatThrownBy(() -> TransferQStar.importanceWeights(new double[] {1e6}, new double[] {0}, 0.01))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("overflows");
         double[] lowQ = TransferQStar.indirectQ(new double[] {-800, -801}, new double[] {0, 0}, 1.0);
-        double e = Math.exp(-1); // exp(-800) underflows on its own; the weights are 2 / (1 + e) and 2e / (1 + e)
-        assertThat(lowQ).containsExactly(new double[] {-800 * 2 / (1 + e), -801 * 2 * e / (1 + e)}, within(1e-9));
+        assertThat(lowQ).containsExactly(0.0, 0.0); // exp(-800) underflows to 0: a Q of 0, not an error
     }
 
     @Test
@@ -105,7 +156,7 @@ class TransferQStarTest {
         double[] r = Candidates.gaussians(rnd, k, 1.0);
         double[] rBl = Candidates.gaussians(rnd, k, 1.0);
         double alpha = 1.5;
-        double[] q = TransferQStar.indirectQ(r, rBl, alpha);
+        double[] q = TransferQStar.indirectQ(r, rBl, 2.0);
         long[] counts = ChiSquare.frequencies(k, 200_000, 4000,
                 rng -> TransferQStar.choose(lp, q, alpha, false, rng).index());
         double[] expected = new double[k];
@@ -144,7 +195,7 @@ class TransferQStarTest {
         assertThatThrownBy(() -> TransferQStar.indirectQ(new double[] {1, 2}, new double[] {1}, 1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 rewards but 1 baselineRewards");
         assertThatThrownBy(() -> TransferQStar.indirectQ(new double[] {1}, new double[] {1}, 0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("alpha must be finite and > 0");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baseline_beta must be finite and > 0");
         assertThatThrownBy(() -> TransferQStar.indirectQ(new double[] {1}, new double[] {1}, Double.NaN))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got NaN");
         assertThatThrownBy(() -> TransferQStar.indirectQ(new double[] {1}, new double[] {Double.NEGATIVE_INFINITY}, 1))

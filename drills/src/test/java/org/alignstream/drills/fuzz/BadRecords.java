@@ -513,11 +513,22 @@ public final class BadRecords {
             q.getStrategy().setBaselineRewardModel(r.nextBoolean() ? null : " ");
             return "indirect transfer needs baseline_reward_model";
         }));
-        out.add(new Breaker("indirect-beta-not-positive", () -> List.of(AlignmentMethod.TQ_STAR), (r, q, b) -> {
+        out.add(new Breaker("indirect-baseline-beta-not-positive", () -> List.of(AlignmentMethod.TQ_STAR), (r, q, b) -> {
             q.getStrategy().setTransfer("indirect");
             q.getStrategy().setBaselineRewardModel(pick(r, List.copyOf(new TreeSet<>(limits.rewardModels()))));
-            q.getStrategy().setBeta(r.nextBoolean() ? 0.0 : -r.nextDouble() - 0.01);
-            return "indirect transfer needs beta (alpha) > 0";
+            q.getStrategy().setBaselineBeta(pick(r, List.of(0.0, -r.nextDouble() - 0.01, Double.NaN,
+                    Double.POSITIVE_INFINITY)));
+            return "indirect transfer needs baseline_beta";
+        }));
+        out.add(new Breaker("rollouts-out-of-range", () -> List.of(AlignmentMethod.TQ_STAR), (r, q, b) -> {
+            q.getStrategy().setRollouts(r.nextBoolean() ? AlignmentMethod.MAX_ROLLOUTS + 1 + r.nextInt(1000)
+                    : -r.nextInt(1000));
+            return "tq_star needs rollouts m between 1 and";
+        }));
+        out.add(new Breaker("unknown-reward-model-kind", () -> ALL, (r, q, b) -> {
+            String kind = pick(r, List.of("", "full", "Partial-Sequence", "token"));
+            q.getStrategy().setRewardModelKind(kind);
+            return "reward_model_kind must be one of";
         }));
         out.add(new Breaker("rbon-negative-beta", () -> List.of(AlignmentMethod.RBON_KL, AlignmentMethod.RBON_WD),
                 (r, q, b) -> {

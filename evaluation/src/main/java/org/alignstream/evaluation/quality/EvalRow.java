@@ -2,6 +2,7 @@ package org.alignstream.evaluation.quality;
 
 import org.alignstream.core.decoding.Transfer;
 import org.alignstream.core.decoding.AlignmentMethod;
+import org.alignstream.core.decoding.RewardModelKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -78,10 +79,13 @@ public record EvalRow(String key, String label, String decodingReward, Consumer<
                 b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(true)));
         rows.add(new EvalRow("pargs-g2-partial", "pargs-g k=" + K + " greedy β=2", PARTIAL,
                 b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(2.0).setGreedy(true)));
+        // pargs with the full-sequence proxy: the request must say that it means it (reward_model_kind)
         rows.add(new EvalRow("pargs-full", "pargs k=" + K + " sampled β=1", PROXY,
-                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(false)));
+                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(false)
+                        .setRewardModelKind(RewardModelKind.FULL_SEQUENCE.wireName())));
         rows.add(new EvalRow("pargs-g-full", "pargs-g k=" + K + " greedy β=1", PROXY,
-                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(true)));
+                b -> b.setMethod(AlignmentMethod.PARGS.wireName()).setTopK(K).setBeta(1.0).setGreedy(true)
+                        .setRewardModelKind(RewardModelKind.FULL_SEQUENCE.wireName())));
         for (int m : new int[] {1, 4, maxNewTokens}) {
             rows.add(new EvalRow("blockwise-m" + m, "blockwise K=" + BLOCK_K + " M=" + m + " greedy", PROXY,
                     b -> b.setMethod(AlignmentMethod.BLOCKWISE.wireName()).setN(BLOCK_K).setBlockSize(m).setGreedy(true)));

@@ -12,7 +12,7 @@ import java.util.List;
  * @param decodingReward id of the reward model used while decoding
  * @param proxy per-response reward of the final text under the full-sequence proxy {@code sentiment}
  * @param gold per-response reward of the final text under {@code gold-sentiment}
- * @param kl per-response KL estimate ({@code AlignedResponse.kl})
+ * @param kl per-response KL figure ({@code AlignedResponse.kl}; what it is: {@code AlignedResponse.kl_kind})
  * @param distinct1 unique unigrams / unigrams over the row (tokenizer tokens)
  * @param distinct2 unique bigrams / bigrams over the row (tokenizer tokens)
  * @param rewardCalls texts scored by the decoding reward model(s), summed over the row

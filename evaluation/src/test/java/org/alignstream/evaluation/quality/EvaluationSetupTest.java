@@ -72,6 +72,10 @@ class EvaluationSetupTest {
         assertThat(pargs.getGreedy()).isFalse();
         assertThat(pargs.getRewardModel()).isEqualTo("sentiment-partial");
         assertThat(pargs.getTopK()).isEqualTo(10);
+        Strategy pargsFull = EvalRow.standard(24, true).stream().filter(r -> r.key().equals("pargs-full")).findFirst()
+                .orElseThrow().strategy(24, 1);
+        assertThat(pargsFull.getRewardModel()).isEqualTo("sentiment");
+        assertThat(pargsFull.getRewardModelKind()).isEqualTo("full-sequence"); // else the scorer refuses it
     }
 
     @Test

@@ -91,6 +91,14 @@ public final class AttentionBatch {
     }
 
     /**
+     * Item {@code b}'s attention from position {@code query}, averaged over heads, over the padded length: padding
+     * positions 0, real positions renormalised to sum 1 (the reference code's row: the last response token's).
+     */
+    public float[] rowAttention(int b, int query) {
+        return meanRows(b, query, query);
+    }
+
+    /**
      * Item {@code b}'s attention averaged over heads and over every real query position, over the
      * padded length: padding positions 0, real positions renormalised to sum 1. With a mean-pooling
      * encoder every position's output enters the pooled features with the same weight, so this is

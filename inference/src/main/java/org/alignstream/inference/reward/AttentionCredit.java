@@ -1,6 +1,7 @@
 package org.alignstream.inference.reward;
 
 
+import java.util.List;
 import org.alignstream.core.feedback.DenseCredit;
 
 /**
@@ -25,6 +26,16 @@ import org.alignstream.core.feedback.DenseCredit;
  * (top-k: the token whose removal moves the reward most against its sign is among the k with the
  * largest a_t.) The mean over query rows wins on every measure and is the default. Both are weak
  * proxies of a token's effect: credit shows where the reward model looked, not a causal effect.
+ *
+ * <p>The paper's reference code ({@code get_attention_distribution}) reads a third row: the last
+ * <em>response</em> token's, restricted to the response tokens and renormalised there
+ * ({@link Row#LAST_RESPONSE_TOKEN}, the scorer's {@code --dense-credit-row LAST_RESPONSE_TOKEN}). It is offered beside
+ * the default, which stays the mean over query rows for the measured reason above.
+ *
+ * <h2>Prompt and response</h2>
+ * For a model that reads {@code prompt + " " + response} ({@link ScoredText#PROMPT_AND_RESPONSE}), the first
+ * {@code promptTokens} text tokens are the prompt's: they are left out of the response tokens, so that the credit
+ * covers the response alone and still sums to the reward.
  */
 public final class AttentionCredit {
 
@@ -33,7 +44,9 @@ public final class AttentionCredit {
         /** The final real position's row ({@code [SEP]} for BERT), as in the paper. */
         FINAL_TOKEN,
         /** The mean over every real query position's row: what the mean-pooled output attends to. */
-        MEAN_OVER_QUERIES
+        MEAN_OVER_QUERIES,
+        /** The last response token's row, as the paper's reference code reads it. */
+        LAST_RESPONSE_TOKEN
     }
 
     /** The row used by the scorer and the feedback service (chosen by measurement, see the class comment). */
@@ -47,8 +60,23 @@ public final class AttentionCredit {
      * entry, from {@code row}, renormalised to sum 1 (empty for a response with no tokens).
      */
     public static double[] responseAttention(AttentionBatch batch, int b, Row row) {
-        float[] all = row == Row.FINAL_TOKEN ? batch.finalTokenAttention(b) : batch.meanQueryAttention(b);
-        int[] positions = batch.states().responsePositions(b);
+        return responseAttention(batch, b, row, 0);
+    }
+
+    /**
+     * {@link #responseAttention(AttentionBatch, int, Row)} for an item whose first {@code promptTokens} text tokens are
+     * the prompt's: one weight per response token after them.
+     */
+    public static double[] responseAttention(AttentionBatch batch, int b, Row row, int promptTokens) {
+        int[] positions = responsePositions(batch, b, promptTokens);
+        if (positions.length == 0) {
+            return new double[0];
+        }
+        float[] all = switch (row) {
+            case FINAL_TOKEN -> batch.finalTokenAttention(b);
+            case MEAN_OVER_QUERIES -> batch.meanQueryAttention(b);
+            case LAST_RESPONSE_TOKEN -> batch.rowAttention(b, positions[positions.length - 1]);
+        };
         double[] weights = new double[positions.length];
         double total = 0;
         for (int i = 0; i < positions.length; i++) {
@@ -61,6 +89,12 @@ public final class AttentionCredit {
         return weights;
     }
 
+    /** Item {@code b}'s response positions after its first {@code promptTokens} text tokens. */
+    private static int[] responsePositions(AttentionBatch batch, int b, int promptTokens) {
+        int[] positions = batch.states().responsePositions(b);
+        return java.util.Arrays.copyOfRange(positions, Math.min(promptTokens, positions.length), positions.length);
+    }
+
     /**
      * Item {@code b}'s reward {@code reward} spread over its response tokens; empty credit for a
      * response with no tokens.
@@ -68,8 +102,18 @@ public final class AttentionCredit {
      * @param beta share of the reward spread by attention, in [0, 1]; the rest goes to the last token
      */
     public static ResponseCredit credit(AttentionBatch batch, int b, double reward, double beta, Row row) {
-        double[] attention = responseAttention(batch, b, row);
+        return credit(batch, b, reward, beta, row, 0);
+    }
+
+    /**
+     * {@link #credit(AttentionBatch, int, double, double, Row)} for an item whose first {@code promptTokens} text
+     * tokens are the prompt's (a model reading prompt and response): credit for the response's tokens only.
+     */
+    public static ResponseCredit credit(AttentionBatch batch, int b, double reward, double beta, Row row,
+            int promptTokens) {
+        double[] attention = responseAttention(batch, b, row, promptTokens);
         double[] credits = attention.length == 0 ? new double[0] : DenseCredit.redistribute(reward, attention, beta);
-        return new ResponseCredit(batch.states().responseTokens(b), credits);
+        List<String> all = batch.states().responseTokens(b);
+        return new ResponseCredit(all.subList(Math.min(promptTokens, all.size()), all.size()), credits);
     }
 }

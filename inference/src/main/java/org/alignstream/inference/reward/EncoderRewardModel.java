@@ -13,9 +13,10 @@ import java.util.List;
  * <p>{@link #id()}, {@link #version()} and {@link #kind()} come from the head's metadata.
  *
  * <p>Per-token credit: when the encoder outputs the last layer's attention (opened with
- * {@code exposeAttention}) and the model reads the response alone, {@link #score(String, List, Outputs)}
- * also spreads each reward over the response's tokens ({@link AttentionCredit}), from the same single
- * encoder pass that gives the rewards; the rewards are bit-identical to {@link #score(String, List)}'s.
+ * {@code exposeAttention}), {@link #score(String, List, Outputs)} also spreads each reward over the response's
+ * tokens ({@link AttentionCredit}), from the same single encoder pass that gives the rewards; the rewards are
+ * bit-identical to {@link #score(String, List)}'s. A model that reads {@code prompt + " " + response} gives credit to
+ * the response's tokens only (the prompt's leading tokens are left out).
  */
 public final class EncoderRewardModel implements EncoderHeadModel {
 
@@ -113,16 +114,22 @@ public final class EncoderRewardModel implements EncoderHeadModel {
         return new RewardsAndEmbeddings(head.score(features), features);
     }
 
-    /** Whether the encoder outputs its attention and the model reads the response alone. */
+    /** Whether the encoder outputs its attention (in either {@link ScoredText} mode). */
     @Override
     public boolean hasTokenCredit() {
-        return encoder.hasAttention() && scoredText == ScoredText.RESPONSE;
+        return encoder.hasAttention();
+    }
+
+    /** How many of the texts' leading tokens are the prompt's: 0 when the model reads the response alone. */
+    private int promptTokens(String prompt) {
+        return scoredText == ScoredText.RESPONSE ? 0 : encoder.textTokenCount(prompt);
     }
 
     /**
      * With credit asked for and available, one attention-exposing encoder pass gives the rewards (the head on the
-     * pooled features, exactly as {@link #score(String, List)}), the embeddings (those features) and each reward
-     * spread over its response's tokens by {@link AttentionCredit} with {@link AttentionCredit#DEFAULT_ROW}.
+     * pooled features, exactly as {@link #score(String, List)}), the embeddings (those features when the model reads
+     * the response alone, else a pass over the responses) and each reward spread over its response's tokens by
+     * {@link AttentionCredit} with {@link Outputs#creditRow()}.
      */
     @Override
     public Scores score(String prompt, List<String> responses, Outputs outputs) {
@@ -133,14 +140,18 @@ public final class EncoderRewardModel implements EncoderHeadModel {
         if (responses.isEmpty()) {
             return new Scores(new double[0], outputs.embeddings() ? new float[0][] : null, List.of());
         }
-        AttentionBatch batch = encoder.encodeWithAttention(responses);
+        AttentionBatch batch = encoder.encodeWithAttention(texts(prompt, responses));
         float[][] features = batch.states().features();
         double[] rewards = head.score(features);
+        int promptTokens = promptTokens(prompt);
         List<ResponseCredit> credits = new ArrayList<>(responses.size());
         for (int b = 0; b < responses.size(); b++) {
-            credits.add(AttentionCredit.credit(batch, b, rewards[b], outputs.creditBeta(), AttentionCredit.DEFAULT_ROW));
+            credits.add(AttentionCredit.credit(batch, b, rewards[b], outputs.creditBeta(), outputs.creditRow(),
+                    promptTokens));
         }
-        return new Scores(rewards, outputs.embeddings() ? features : null, credits);
+        float[][] embeddings = !outputs.embeddings() ? null
+                : scoredText == ScoredText.RESPONSE ? features : encoder.encode(responses);
+        return new Scores(rewards, embeddings, credits);
     }
 
     /**
@@ -189,9 +200,10 @@ public final class EncoderRewardModel implements EncoderHeadModel {
             List<ResponseCredit> credits = null;
             if (group.outputs().credit() && hasTokenCredit()) {
                 credits = new ArrayList<>(n);
+                int promptTokens = promptTokens(group.prompt());
                 for (int b = 0; b < n; b++) {
                     credits.add(AttentionCredit.credit(batch, rewardStart[g] + b, r[b], group.outputs().creditBeta(),
-                            AttentionCredit.DEFAULT_ROW));
+                            group.outputs().creditRow(), promptTokens));
                 }
             }
             out.add(new Scores(r, embeddings, credits));

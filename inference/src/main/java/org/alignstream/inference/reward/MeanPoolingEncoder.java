@@ -331,6 +331,15 @@ public final class MeanPoolingEncoder implements AutoCloseable {
     }
 
     /** How many text (non-special) tokens {@code text} alone becomes. */
+    /**
+     * How many tokens {@code text} makes on its own, special tokens left out: the number of leading text tokens of
+     * {@code text + " " + more} that belong to {@code text} (BERT tokenizers split at whitespace, so joining two
+     * texts with a space concatenates their tokens).
+     */
+    public int textTokenCount(String text) {
+        return text.isEmpty() ? 0 : textTokens(tokenizer, text);
+    }
+
     private static int textTokens(BatchTokenizer tokenizer, String text) {
         TokenBatch batch = tokenizer.encode(List.of(text));
         int n = 0;

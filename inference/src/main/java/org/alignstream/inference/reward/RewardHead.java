@@ -20,11 +20,13 @@ public final class RewardHead implements AutoCloseable {
     private final OrtSession session;
     private final HeadMetadata metadata;
     private final String source;
+    private final ScoredText declaredScoredText;
 
-    private RewardHead(OrtSession session, HeadMetadata metadata, String source) {
+    private RewardHead(OrtSession session, HeadMetadata metadata, String source, ScoredText declaredScoredText) {
         this.session = session;
         this.metadata = metadata;
         this.source = source;
+        this.declaredScoredText = declaredScoredText;
     }
 
     /**
@@ -42,7 +44,8 @@ public final class RewardHead implements AutoCloseable {
                 throw new OnnxModelException("reward head " + source + ": input '" + RewardHeadOnnx.INPUT + "' has shape "
                         + java.util.Arrays.toString(in) + " but metadata says feature_dim " + metadata.featureDim());
             }
-            return new RewardHead(session, metadata, source);
+            return new RewardHead(session, metadata, source,
+                    ScoredText.declared(session.getMetadata().getCustomMetadata(), source).orElse(null));
         } catch (OrtException | RuntimeException e) {
             closeQuietly(session, e);
             if (e instanceof OrtException) {
@@ -54,6 +57,11 @@ public final class RewardHead implements AutoCloseable {
 
     public HeadMetadata metadata() {
         return metadata;
+    }
+
+    /** What the head was trained on, if its metadata declares it ({@value ScoredText#KEY}); else empty. */
+    public java.util.Optional<ScoredText> declaredScoredText() {
+        return java.util.Optional.ofNullable(declaredScoredText);
     }
 
     /** Rewards for a [B, featureDim] batch, one ONNX call; an empty batch gives an empty array. */

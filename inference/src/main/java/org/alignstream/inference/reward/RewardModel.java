@@ -86,12 +86,19 @@ public interface RewardModel extends AutoCloseable {
      * @param embeddings  the responses' sentence embeddings (as {@link #embed})
      * @param credit      each response's per-token credit, if the model {@link #hasTokenCredit() has it}
      * @param creditBeta  for dense credit from attention: the share of the reward spread by attention, in [0, 1]
+     * @param creditRow   for dense credit from attention: which attention row gives the weights
      */
-    record Outputs(boolean embeddings, boolean credit, double creditBeta) {
+    record Outputs(boolean embeddings, boolean credit, double creditBeta, AttentionCredit.Row creditRow) {
         public Outputs {
             if (!(creditBeta >= 0 && creditBeta <= 1)) {
                 throw new IllegalArgumentException("credit beta must be in [0, 1], got " + creditBeta);
             }
+            java.util.Objects.requireNonNull(creditRow, "creditRow");
+        }
+
+        /** With the default attention row ({@link AttentionCredit#DEFAULT_ROW}). */
+        public Outputs(boolean embeddings, boolean credit, double creditBeta) {
+            this(embeddings, credit, creditBeta, AttentionCredit.DEFAULT_ROW);
         }
 
         /** Rewards only. */

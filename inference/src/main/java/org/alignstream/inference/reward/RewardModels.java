@@ -107,7 +107,8 @@ public final class RewardModels {
     /**
      * A head file written by {@link RewardHeadOnnx} together with the shipped encoder its metadata
      * names ({@link MeanPoolingEncoder#forName}): a {@link TokenLevelRewardModel} if the head's kind is
-     * {@value RewardModel#TOKEN_LEVEL}, else an {@link EncoderRewardModel}.
+     * {@value RewardModel#TOKEN_LEVEL}, else an {@link EncoderRewardModel}. {@code scoredText} is the default for a
+     * head that does not declare what it reads ({@link ScoredText#declared}).
      */
     public static EncoderHeadModel withHead(OnnxDevice device, int threads, Path headFile, ScoredText scoredText) {
         return withHead(device, threads, headFile, scoredText, false);
@@ -121,9 +122,11 @@ public final class RewardModels {
     }
 
     private static EncoderHeadModel withHead(OrtSessions sessions, byte[] headBytes, String source,
-            ScoredText scoredText, boolean exposeAttention) {
+            ScoredText fallback, boolean exposeAttention) {
         RewardHead head = RewardHead.load(sessions, headBytes, source);
         boolean tokenLevel = head.metadata().kind().equals(RewardModel.TOKEN_LEVEL);
+        // a token-level head reads the response alone unless it declares otherwise (which is refused below)
+        ScoredText scoredText = head.declaredScoredText().orElse(tokenLevel ? ScoredText.RESPONSE : fallback);
         if (tokenLevel && scoredText != ScoredText.RESPONSE) {
             head.close();
             throw new IllegalArgumentException("reward head " + source + " is " + RewardModel.TOKEN_LEVEL
@@ -155,7 +158,7 @@ public final class RewardModels {
             head.close();
             throw e;
         }
-        return new EncoderRewardModel(encoder, head, scoredText);
+        return new EncoderRewardModel(encoder, head, head.declaredScoredText().orElse(scoredText));
     }
 
     /**
@@ -173,6 +176,8 @@ public final class RewardModels {
      *       (MiniLM-L6-v2 int8 or e5-small-v2 int8; {@link EncoderRewardModel}, or
      *       {@link TokenLevelRewardModel} for a head of kind {@value RewardModel#TOKEN_LEVEL}).</li>
      * </ul>
+     * What the model reads is what its ONNX metadata declares ({@value ScoredText#KEY}, {@link ScoredText#declared});
+     * {@code scoredText} is the default for a model that declares nothing.
      */
     public static RewardModel fromDirectory(Path directory, OnnxDevice device, int threads, ScoredText scoredText) {
         return fromDirectory(directory, device, threads, scoredText, false);
@@ -212,27 +217,34 @@ public final class RewardModels {
     private static SequenceClassifierRewardModel sequenceClassifier(Path directory, Path model, Path tokenizerFile,
             OrtSessions sessions, ScoredText scoredText) {
         BatchTokenizer tokenizer = BatchTokenizer.fromFile(tokenizerFile, MeanPoolingEncoder.MINILM_MAX_TOKENS);
-        OpenedGraph graph = openGraph(directory, model, sessions, tokenizer::close);
-        return new SequenceClassifierRewardModel(graph.id(), graph.version(), graph.session(), tokenizer, scoredText)
+        OpenedGraph graph = openGraph(directory, model, sessions, scoredText, tokenizer::close);
+        return new SequenceClassifierRewardModel(graph.id(), graph.version(), graph.session(), tokenizer,
+                graph.scoredText())
                 .graphQuantisesOverBatch(BatchInvariance.quantisesOverBatch(graph.bytes()));
     }
 
     private static DecoderRewardModel decoderClassifier(Path directory, Path model, Path tokenizerFile,
             DecoderRewardConfig config, OrtSessions sessions, ScoredText scoredText) {
         ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer = DecoderRewardModel.loadTokenizer(tokenizerFile);
-        OpenedGraph graph = openGraph(directory, model, sessions, tokenizer::close);
-        return new DecoderRewardModel(graph.id(), graph.version(), graph.session(), tokenizer, config, scoredText);
-    }
-
-    /** A model file opened as a session, with its id and version from the graph's metadata (or the defaults). */
-    private record OpenedGraph(byte[] bytes, OrtSession session, String id, String version) {
+        OpenedGraph graph = openGraph(directory, model, sessions, scoredText, tokenizer::close);
+        return new DecoderRewardModel(graph.id(), graph.version(), graph.session(), tokenizer, config,
+                graph.scoredText());
     }
 
     /**
-     * Opens {@code model} and reads its id (metadata, else the directory's name) and version (metadata, else a
-     * sha-256 prefix of the file); on failure closes the session and runs {@code onFailure} (the tokenizer's close).
+     * A model file opened as a session, with its id, version and what it scores (prompt + response or response) from
+     * the graph's metadata, or the defaults.
      */
-    private static OpenedGraph openGraph(Path directory, Path model, OrtSessions sessions, Runnable onFailure) {
+    private record OpenedGraph(byte[] bytes, OrtSession session, String id, String version, ScoredText scoredText) {
+    }
+
+    /**
+     * Opens {@code model} and reads its id (metadata, else the directory's name), version (metadata, else a sha-256
+     * prefix of the file) and scored text ({@link ScoredText#declared}, else {@code scoredText}); on failure closes
+     * the session and runs {@code onFailure} (the tokenizer's close).
+     */
+    private static OpenedGraph openGraph(Path directory, Path model, OrtSessions sessions, ScoredText scoredText,
+            Runnable onFailure) {
         byte[] bytes = readFile(model);
         OrtSession session;
         Map<String, String> metadata;
@@ -253,9 +265,21 @@ public final class RewardModels {
             onFailure.run();
             throw new OnnxModelException("Cannot read metadata of " + model + ": " + e.getMessage(), e);
         }
+        ScoredText declared;
+        try {
+            declared = ScoredText.declared(metadata, model.toString()).orElse(scoredText);
+        } catch (IllegalArgumentException e) {
+            try {
+                session.close();
+            } catch (OrtException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            onFailure.run();
+            throw e;
+        }
         String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
         String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
-        return new OpenedGraph(bytes, session, id, version);
+        return new OpenedGraph(bytes, session, id, version, declared);
     }
 
     public static String sha256Prefix(byte[] bytes) {

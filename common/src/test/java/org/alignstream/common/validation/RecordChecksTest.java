@@ -1,0 +1,72 @@
+package org.alignstream.common.validation;
+
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.alignstream.avro.Candidate;
+import org.alignstream.avro.DecodeState;
+import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.Strategy;
+import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.core.decoding.AlignmentMethod;
+import org.junit.jupiter.api.Test;
+
+class RecordChecksTest {
+
+    private static PromptRequest tq(int rollouts, double temperature, String kind) {
+        Strategy s = Strategy.newBuilder().setMethod("tq_star").setTopK(2).setRolloutLength(3).setRollouts(rollouts)
+                .setTemperature(temperature).setRewardModelKind(kind).build();
+        return PromptRequest.newBuilder().setId("r").setPrompt("She was").setStrategy(s).build();
+    }
+
+    private static Candidate candidate(int index, int extras) {
+        List<List<Integer>> ids = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        for (int j = 0; j < extras; j++) {
+            ids.add(List.of(7, 8));
+            texts.add("She was glad " + j);
+        }
+        return Candidate.newBuilder().setIndex(index).setText("She was glad").setTokenIds(List.of(5))
+                .setLogprobs(List.of(-0.5f)).setFinishReason("length").setRolloutTokenIds(List.of(7, 8, 9))
+                .setExtraRolloutTokenIds(ids).setExtraRolloutTexts(texts).build();
+    }
+
+    private static DecodeState state(PromptRequest request) {
+        return DecodeState.newBuilder().setRequest(request).setPromptTokenIds(List.of(1, 2)).setTokenIds(List.of())
+                .setLogprobs(List.of()).build();
+    }
+
+    @Test
+    void tqStarRequestsAreCheckedForTheirRollouts() {
+        assertThatCode(() -> RecordChecks.checkRequest(tq(4, 1.0, null), RecordChecks.Bounds.NONE))
+                .doesNotThrowAnyException();
+        assertThatThrownBy(() -> RecordChecks.checkRequest(tq(4, 0.0, null), RecordChecks.Bounds.NONE))
+                .isInstanceOf(InvalidRecordException.class).hasMessageContaining("would repeat one rollout");
+        assertThatThrownBy(() -> RecordChecks.checkRequest(tq(1, 1.0, "prefix"), RecordChecks.Bounds.NONE))
+                .isInstanceOf(InvalidRecordException.class).hasMessageContaining("reward_model_kind must be one of");
+    }
+
+    @Test
+    void candidatesCarryNoneOrMMinusOneExtraRolloutsEachWithItsText() {
+        PromptRequest request = tq(3, 1.0, null);
+        DecodeState state = state(request);
+        assertThatCode(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,
+                List.of(candidate(0, 2), candidate(1, 2)), 100, 1000)).doesNotThrowAnyException();
+        assertThatCode(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,
+                List.of(candidate(0, 0), candidate(1, 0)), 100, 1000)).doesNotThrowAnyException();
+        assertThatThrownBy(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,
+                List.of(candidate(0, 2), candidate(1, 1)), 100, 1000))
+                .isInstanceOf(InvalidRecordException.class).hasMessageContaining("candidate 1 has 1 extra rollouts, expected 0 or 2");
+        Candidate textless = Candidate.newBuilder(candidate(1, 2)).setExtraRolloutTexts(List.of("x")).build();
+        assertThatThrownBy(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,
+                List.of(candidate(0, 2), textless), 100, 1000))
+                .isInstanceOf(InvalidRecordException.class).hasMessageContaining("2 extra rollouts but 1 extra rollout texts");
+        Candidate tooLong = Candidate.newBuilder(candidate(1, 2))
+                .setExtraRolloutTokenIds(List.of(List.of(1, 2), List.of(1, 2, 3, 4))).build();
+        assertThatThrownBy(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,
+                List.of(candidate(0, 2), tooLong), 100, 1000))
+                .isInstanceOf(InvalidRecordException.class).hasMessageContaining("extra rollout of 4 tokens, at most 3");
+    }
+}
