@@ -11,11 +11,13 @@ another version of this script or of the fixture module it imports (OUT/STAMP ho
                124 M parameters, tied input/output embeddings) in the Optimum >= 1.14 with-past layout: inputs
                input_ids, past_key_values.N.key/value, attention_mask, position_ids; outputs logits and
                present.N.key/value. With config.json (GPT2LMHeadModel) and tokenizer.json.
-  OUT/reward/  a decoder reward model of DistilGPT2 shape (6 layers, d 768, 12 heads, same vocabulary) in the layout
-               of HF's GPT2ForSequenceClassification (num_labels 1) exported with past: inputs input_ids,
-               past_key_values.N.key/value, attention_mask, position_ids; outputs logits [batch, 1] (the score head
-               read at each row's last token that is not pad_token_id, as transformers does) and present.N.key/value.
-               A past of length 0 scores a text from scratch; a past lets a caller encode a shared prefix once.
+  OUT/reward/  a decoder reward model of DistilGPT2 shape (6 layers, d 768, 12 heads, same vocabulary):
+               HF's GPT2ForSequenceClassification (num_labels 1) in the decoder-with-past layout alignstream's
+               DecoderRewardModel reads (the layout of ops/lm-fixtures/make_hf_reward_fixtures.py): inputs input_ids,
+               past_key_values.N.key/value, attention_mask, position_ids; outputs logits [batch, sequence, 1] (the
+               bias-free score head at EVERY position, before pooling; the caller reads each row's last non-padding
+               token, as transformers pools) and present.N.key/value. A past of length 0 scores a text from scratch;
+               a past lets a caller encode a shared prefix once and score one-token extensions from it.
                With config.json (GPT2ForSequenceClassification, pad_token_id 50256) and tokenizer.json.
 
 The tokenizer: the bundled lm-austen byte-level BPE (its 4,095 tokens and merges, trained on Jane Austen) with the
@@ -108,16 +110,15 @@ def hf_init(module, layers):
 
 
 class Gpt2Reward(nn.Module):
-    """GPT2ForSequenceClassification: the fixture module's GPT-2 blocks, ln_f, then a bias-free score head read at each
-    row's last token that is not pad_token_id (the rightmost one, as transformers >= 4.48 does)."""
+    """GPT2ForSequenceClassification before pooling: the fixture module's GPT-2 blocks, ln_f, then a bias-free score
+    head at every position (logits [B, S, 1]); transformers' reward is the score at the last non-padding token."""
 
-    def __init__(self, fx, layers, pad_id):
+    def __init__(self, fx, layers):
         super().__init__()
         self.fx = fx
         self.transformer = fx.Gpt2(VOCAB, CTX, D, layers, HEADS)
         self.score = nn.Linear(D, 1, bias=False)
         self.layers, self.cache_heads, self.head_dim = layers, HEADS, D // HEADS
-        self.pad_id = pad_id
 
     def forward(self, input_ids, attention_mask, position_ids=None, past=None):
         t = self.transformer
@@ -132,11 +133,7 @@ class Gpt2Reward(nn.Module):
             pk, pv = past[n] if past is not None else (None, None)
             x, k, v = block(x, bias, pk, pv)
             presents.append((k, v))
-        scores = self.score(t.ln_f(x))  # [B, S, 1]
-        positions = torch.arange(s).unsqueeze(0)
-        last = ((input_ids != self.pad_id).long() * positions).argmax(-1)  # rightmost non-pad token (0 if none)
-        logits = scores[torch.arange(input_ids.shape[0]), last]  # [B, 1]
-        return logits, presents
+        return self.score(t.ln_f(x)), presents  # [B, S, 1]
 
 
 def export(fx, model, path, names, logits_axes):
@@ -178,8 +175,8 @@ def reference(fx, model, tokenizer_ids, lm):
     _, past = model(torch.tensor([ids[:-1]]), torch.ones(1, n - 1, dtype=torch.long),
                     torch.arange(n - 1).unsqueeze(0))
     step = model(torch.tensor([ids[-1:]]), torch.ones(1, n, dtype=torch.long), torch.tensor([[n - 1]]), past)[0]
-    last_full = full[0, -1] if lm else full[0]
-    last_step = step[0, -1] if lm else step[0]
+    last_full = full[0, -1]  # the LM's logits or the reward model's score at the last token
+    last_step = step[0, -1]
     if not torch.allclose(last_full, last_step, atol=1e-4):
         raise SystemExit("cached step differs from full recomputation by %g" % (last_full - last_step).abs().max())
     out = {"prompt": REFERENCE_PROMPT, "input_ids": ids}
@@ -233,10 +230,10 @@ def main():
     del lm
 
     torch.manual_seed(82)
-    rm = Gpt2Reward(fx, RM_LAYERS, VOCAB - 1).eval()
+    rm = Gpt2Reward(fx, RM_LAYERS).eval()
     hf_init(rm, RM_LAYERS)
     rm_names = ["input_ids"] + fx.past_names(RM_LAYERS) + ["attention_mask", "position_ids"]
-    write_dir(out, "reward", fx, rm, rm_names, {0: "batch_size"},
+    write_dir(out, "reward", fx, rm, rm_names, {0: "batch_size", 1: "sequence_length"},
               gpt2_config("GPT2ForSequenceClassification", RM_LAYERS,
                           {"num_labels": 1, "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0},
                            "pad_token_id": VOCAB - 1, "problem_type": "regression"}),

@@ -12,12 +12,19 @@ import java.util.List;
 import java.util.Locale;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
+import org.alignstream.generator.GeneratorBatching;
 import org.alignstream.generator.GeneratorService;
 import org.alignstream.generator.LmCandidateSampler;
 import org.alignstream.harness.BareDecodingLoop;
 import org.alignstream.harness.SamplePrompts;
 import org.alignstream.inference.lm.CausalLm;
 import org.alignstream.inference.lm.ForwardResult;
+import org.alignstream.inference.lm.LmBatchInvariance;
+import org.alignstream.inference.onnx.OnnxDevice;
+import org.alignstream.inference.reward.DecoderRewardModel;
+import org.alignstream.inference.reward.RewardModel;
+import org.alignstream.inference.reward.RewardModels;
+import org.alignstream.inference.reward.ScoredText;
 import org.alignstream.scorer.ScorerService;
 import picocli.CommandLine.Option;
 
@@ -26,7 +33,9 @@ import picocli.CommandLine.Option;
  * random weights, {@link RealisticModels}) as the generator's {@code --model-dir} and the bundled sentiment reward
  * model as the scorer's, on the sample prompts. Every figure comes from the bare decoding loop ({@link BareDecodingLoop}
  * on the models the running stages loaded, the generator's share timed by {@link TimedProposer}) except the pipeline
- * ratio and the memory figure. One request at a time throughout: ratios of ms per generated token.
+ * ratio, the memory figure and the two below that time one component on its own: the generator's batching across
+ * requests and the realistic decoder reward model's ({@link RealisticModels#rewardDir}) prefix sharing. Otherwise one
+ * request at a time: ratios of ms per generated token.
  * <ul>
  *   <li>{@code tokenwise_cost_growth}: ms per token at the long length (256) over the short one (16), round cache on;
  *       also printed for the generator's share alone ({@code tokenwise_generator_cost_growth});</li>
@@ -34,8 +43,12 @@ import picocli.CommandLine.Option;
  *       stages' own (default bound), at the kv length (64) — both loops choose the same tokens (checked);</li>
  *   <li>{@code realistic_pipeline_vs_bare}: tokens/s through Kafka over the bare loop, one request in flight
  *       ({@link TokenwiseBench#oneAtATime}), interleaved repetitions;</li>
- *   <li>{@code generator_batching_gain}, {@code prefix_shared_scoring_gain}: NA until continuous batching and the
- *       decoder reward-model loader are built;</li>
+ *   <li>{@code generator_batching_gain}: generated tokens/s of 16 concurrent Best-of-4 requests handed to the
+ *       generator's sampler together over the same requests one at a time ({@link GeneratorBatchingBench#measure}),
+ *       with the stage's batching mode (default {@code invariant}); if that mode merges nothing on this model
+ *       (the load-time probe's verdict), the figure is {@code always}'s, on a sampler of its own, and says so;</li>
+ *   <li>{@code prefix_shared_scoring_gain}: the realistic decoder reward model's texts/s for a tokenwise round of k
+ *       texts with prefix sharing over scoring each in full ({@link PrefixSharedScoringBench#measure});</li>
  *   <li>{@code generator_rss_mib_<R>_requests}: {@link GeneratorMemory} with R requests in flight.</li>
  * </ul>
  */
@@ -77,6 +90,25 @@ final class RealisticBench {
                         + "(default: ${DEFAULT-VALUE})")
         int pipelineRepetitions;
 
+        @Option(names = "--realistic-batching-tokens", defaultValue = "16", paramLabel = "T",
+                description = "New tokens of each Best-of-4 request of generator_batching_gain (default: ${DEFAULT-VALUE})")
+        int batchingTokens;
+
+        @Option(names = "--realistic-batching-repetitions", defaultValue = "2", paramLabel = "R",
+                description = "Merged/one-at-a-time pass pairs of generator_batching_gain after one warm-up pair "
+                        + "(default: ${DEFAULT-VALUE})")
+        int batchingRepetitions;
+
+        @Option(names = "--realistic-scoring-prefix-tokens", defaultValue = "64", paramLabel = "T",
+                description = "Least shared prefix of the tokenwise round of prefix_shared_scoring_gain "
+                        + "(default: ${DEFAULT-VALUE})")
+        int scoringPrefixTokens;
+
+        @Option(names = "--realistic-scoring-rounds", defaultValue = "10", paramLabel = "R",
+                description = "Rounds scored each way for prefix_shared_scoring_gain, after 3 warm-up rounds "
+                        + "(default: ${DEFAULT-VALUE})")
+        int scoringRounds;
+
         @Option(names = "--realistic-memory-requests", defaultValue = "64", paramLabel = "R",
                 description = "Requests in flight for the generator's memory (default: ${DEFAULT-VALUE})")
         int memoryRequests;
@@ -87,7 +119,8 @@ final class RealisticBench {
 
         void validate() {
             for (int v : new int[] {shortTokens, longTokens, shortRuns, kvTokens, pipelineTokens, pipelineRepetitions,
-                    memoryRequests, memoryTokens}) {
+                    batchingTokens, batchingRepetitions, scoringPrefixTokens, scoringRounds, memoryRequests,
+                    memoryTokens}) {
                 if (v < 1) {
                     throw new IllegalArgumentException("every --realistic-* count must be >= 1");
                 }
@@ -181,8 +214,8 @@ final class RealisticBench {
                     cached.tokenIds().equals(uncached.tokenIds()) ? "the same" : "DIFFERENT",
                     uncached.generatorMsPerToken() / cached.generatorMsPerToken());
             ratios.add(new Ratio("kv_reuse_speedup", uncached.msPerToken() / cached.msPerToken()));
-            ratios.add(Ratio.unavailable("generator_batching_gain", "continuous batching not built"));
-            ratios.add(Ratio.unavailable("prefix_shared_scoring_gain", "decoder reward model loader not built"));
+            ratios.add(generatorBatching(sampler, models.lmDir()));
+            ratios.add(prefixSharedScoring(models.rewardDir()));
 
             System.out.printf(Locale.ROOT, "  pipeline vs bare: %d new tokens, one request in flight, %d "
                     + "repetition(s) after one warm-up pair (rates in generated tokens/s)%n", options.pipelineTokens,
@@ -216,6 +249,51 @@ final class RealisticBench {
         ratios.add(new Ratio("generator_rss_mib_" + options.memoryRequests + "_requests", memory.peakRssMib()));
         System.out.println("  machine load at the end (/proc/loadavg): " + loadAverage());
         return ratios;
+    }
+
+    /**
+     * {@code generator_batching_gain} on {@code sampler} (the running generator's, idle while this runs) if its
+     * batching mode merges on this model, else on a sampler of {@code lmDir} loaded with {@code always}.
+     */
+    private Ratio generatorBatching(LmCandidateSampler sampler, Path lmDir) {
+        List<LmCandidateSampler.Prompt> requests = GeneratorBatchingBench.bestOfFour(options.batchingTokens);
+        LmBatchInvariance.Verdict verdict = sampler.batchInvariance();
+        System.out.printf(Locale.ROOT, "  generator batching: %d Best-of-%d requests of %d new tokens (temperature 1), "
+                        + "all handed to the sampler at once over one at a time, %d repetition(s) after a warm-up; the "
+                        + "stage's --generator-batching=%s, load-time probe: %s%n", requests.size(),
+                GeneratorBatchingBench.CANDIDATES, options.batchingTokens, options.batchingRepetitions,
+                sampler.batching().name().toLowerCase(Locale.ROOT),
+                verdict == null ? "not run" : verdict.mode() + " (" + verdict.detail() + ")");
+        if (sampler.merges()) {
+            return new Ratio("generator_batching_gain", GeneratorBatchingBench.measure(sampler, requests,
+                    options.batchingRepetitions, "  ").gain());
+        }
+        System.out.println("  the stage's mode merges no requests on this model: generator_batching_gain below is "
+                + "--generator-batching=always's (every request in one call per step; responses may differ in the "
+                + "last bits)");
+        try (LmCandidateSampler always = LmCandidateSampler.load(lmDir, threads, true)) {
+            always.batching(GeneratorBatching.ALWAYS);
+            return new Ratio("generator_batching_gain", GeneratorBatchingBench.measure(always, requests,
+                    options.batchingRepetitions, "  ").gain());
+        }
+    }
+
+    /** {@code prefix_shared_scoring_gain} on the decoder reward model in {@code rewardDir}, k texts per round. */
+    private Ratio prefixSharedScoring(Path rewardDir) {
+        try (RewardModel loaded = RewardModels.fromDirectory(rewardDir, OnnxDevice.CPU, threads, ScoredText.RESPONSE)) {
+            if (!(loaded instanceof DecoderRewardModel model)) {
+                throw new IllegalStateException(rewardDir + " did not load as a decoder reward model but as "
+                        + loaded.getClass().getSimpleName());
+            }
+            PrefixSharedScoringBench.Result r = PrefixSharedScoringBench.measure(model, k,
+                    options.scoringPrefixTokens, options.scoringRounds);
+            System.out.printf(Locale.ROOT, "  prefix-shared scoring (%s): a tokenwise round of k=%d texts sharing %d "
+                            + "tokens, medians of %d rounds: in full %.1f ms (%.1f texts/s), prefix shared %.1f ms "
+                            + "(%.1f texts/s); largest reward difference %.1e%n", rewardDir, r.k(), r.sharedTokens(),
+                    options.scoringRounds, r.fullMs(), 1000 * r.k() / r.fullMs(), r.sharedMs(),
+                    1000 * r.k() / r.sharedMs(), r.maxDiff());
+            return new Ratio("prefix_shared_scoring_gain", r.gain());
+        }
     }
 
     /** The 1, 5 and 15 minute load averages: other work on the machine skews every figure. */

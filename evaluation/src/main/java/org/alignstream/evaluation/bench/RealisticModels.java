@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * The realistic-size models of the {@code realistic} bench section: a GPT-2-small-shaped decoder ({@code lm/}) and a
- * DistilGPT2-shaped decoder reward model ({@code reward/}) with random weights, written by
+ * DistilGPT2-shaped decoder reward model ({@code reward/}, per-position {@code logits [batch, sequence, 1]} with past,
+ * the layout {@code DecoderRewardModel} loads) with random weights, written by
  * {@code ops/realistic/make_realistic_models.py} under {@code ops/.run/realistic} (never committed: about 0.9 GB).
  *
  * <p>The files are current when both model directories hold a {@code model.onnx}, {@code config.json} and

@@ -87,6 +87,22 @@ class BenchArgumentsTest {
     }
 
     @Test
+    void realisticBatchingAndScoringDefaultsAndBadCounts() {
+        RealisticBench.Options o = parse("--sections=realistic").realisticOptions;
+        assertThat(o.batchingTokens).as("fewer new tokens than the bundled-model bench, for the section's time")
+                .isEqualTo(16);
+        assertThat(o.batchingRepetitions).isEqualTo(2);
+        assertThat(o.scoringPrefixTokens).as("the issue's least prefix").isEqualTo(64);
+        assertThat(o.scoringRounds).isEqualTo(10);
+        o.validate();
+        for (String flag : new String[] {"--realistic-batching-tokens", "--realistic-batching-repetitions",
+                "--realistic-scoring-prefix-tokens", "--realistic-scoring-rounds"}) {
+            assertThatThrownBy(() -> parse(flag + "=0").realisticOptions.validate()).as(flag)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(">= 1");
+        }
+    }
+
+    @Test
     void rejectsAnUnknownSection() {
         assertThatThrownBy(() -> parse("--sections=selector")).isInstanceOf(CommandLine.ParameterException.class)
                 .hasMessageContaining("selector");
