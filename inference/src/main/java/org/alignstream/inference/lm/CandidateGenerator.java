@@ -100,23 +100,8 @@ public final class CandidateGenerator {
      */
     public List<GeneratedSequence> sample(int[] promptIds, int[] streams, SamplingParams params, int maxNewTokens,
                                           long seed, int firstStep) throws OrtException {
-        if (firstStep < 0) {
-            throw new IllegalArgumentException("firstStep must be >= 0, got " + firstStep);
-        }
         Objects.requireNonNull(promptIds, "promptIds");
-        Objects.requireNonNull(streams, "streams");
-        Objects.requireNonNull(params, "params");
-        if (streams.length == 0) {
-            throw new IllegalArgumentException("streams must not be empty");
-        }
-        for (int i = 0; i < streams.length; i++) {
-            if (streams[i] < 0) {
-                throw new IllegalArgumentException("streams[" + i + "] = " + streams[i] + " must be >= 0");
-            }
-        }
-        if (maxNewTokens < 1) {
-            throw new IllegalArgumentException("maxNewTokens must be >= 1, got " + maxNewTokens);
-        }
+        requireSamplingArguments(streams, params, maxNewTokens, firstStep);
         int[] prompt = fitPrompt(promptIds, maxNewTokens);
         try (CachedContext context = prefill(prompt)) {
             return decodeAlone(new DecodeJob(context, streams.clone(), params, maxNewTokens, seed, firstStep, null));
@@ -142,22 +127,7 @@ public final class CandidateGenerator {
     public DecodeJob samplingJob(CachedContext context, int[] streams, SamplingParams params, int maxNewTokens,
                                  long seed, int firstStep) {
         requireOwn(context);
-        if (firstStep < 0) {
-            throw new IllegalArgumentException("firstStep must be >= 0, got " + firstStep);
-        }
-        Objects.requireNonNull(streams, "streams");
-        Objects.requireNonNull(params, "params");
-        if (streams.length == 0) {
-            throw new IllegalArgumentException("streams must not be empty");
-        }
-        for (int i = 0; i < streams.length; i++) {
-            if (streams[i] < 0) {
-                throw new IllegalArgumentException("streams[" + i + "] = " + streams[i] + " must be >= 0");
-            }
-        }
-        if (maxNewTokens < 1) {
-            throw new IllegalArgumentException("maxNewTokens must be >= 1, got " + maxNewTokens);
-        }
+        requireSamplingArguments(streams, params, maxNewTokens, firstStep);
         requireRoom(context.length(), maxNewTokens);
         return new DecodeJob(context, streams.clone(), params, maxNewTokens, seed, firstStep, null);
     }
@@ -590,6 +560,27 @@ public final class CandidateGenerator {
             out.add(rows);
         }
         return out;
+    }
+
+
+    /** The checks every sampling entry point makes before any model work. */
+    private static void requireSamplingArguments(int[] streams, SamplingParams params, int maxNewTokens, int firstStep) {
+        if (firstStep < 0) {
+            throw new IllegalArgumentException("firstStep must be >= 0, got " + firstStep);
+        }
+        Objects.requireNonNull(streams, "streams");
+        Objects.requireNonNull(params, "params");
+        if (streams.length == 0) {
+            throw new IllegalArgumentException("streams must not be empty");
+        }
+        for (int i = 0; i < streams.length; i++) {
+            if (streams[i] < 0) {
+                throw new IllegalArgumentException("streams[" + i + "] = " + streams[i] + " must be >= 0");
+            }
+        }
+        if (maxNewTokens < 1) {
+            throw new IllegalArgumentException("maxNewTokens must be >= 1, got " + maxNewTokens);
+        }
     }
 
 }
