@@ -7,7 +7,7 @@ import java.util.function.ToIntFunction;
 import java.util.random.RandomGenerator;
 
 /** Pearson's chi-square goodness-of-fit test at significance 0.001, as in {@code TokenSamplerTest}. */
-final class ChiSquare {
+public final class ChiSquare {
 
     /** Upper 0.999 quantiles of the chi-square distribution for 1..10 degrees of freedom. */
     private static final double[] CRITICAL_999 = {
@@ -17,10 +17,10 @@ final class ChiSquare {
     }
 
     /** The statistic and its degrees of freedom. */
-    record Result(double statistic, int degreesOfFreedom) {
+    public record Result(double statistic, int degreesOfFreedom) {
 
         /** The 0.999 quantile: exact table up to 10 degrees of freedom, Wilson-Hilferty above. */
-        double critical() {
+        public double critical() {
             int df = degreesOfFreedom;
             if (df <= CRITICAL_999.length) {
                 return CRITICAL_999[df - 1];
@@ -28,13 +28,13 @@ final class ChiSquare {
             return df * Math.pow(1 - 2.0 / (9 * df) + 3.09 * Math.sqrt(2.0 / (9 * df)), 3);
         }
 
-        boolean rejects() {
+        public boolean rejects() {
             return statistic > critical();
         }
     }
 
     /** Draws {@code n} times with {@code draw} from one generator seeded {@code seed}, counting each index. */
-    static long[] frequencies(int k, int n, long seed, ToIntFunction<RandomGenerator> draw) {
+    public static long[] frequencies(int k, int n, long seed, ToIntFunction<RandomGenerator> draw) {
         long[] counts = new long[k];
         RandomGenerator rng = new SplittableRandom(seed);
         for (int s = 0; s < n; s++) {
@@ -47,7 +47,7 @@ final class ChiSquare {
      * Counts against the expected probabilities; cells with an expected count below 5 are pooled, and a
      * zero-probability cell must never have been observed.
      */
-    static Result test(long[] counts, double[] probabilities) {
+    public static Result test(long[] counts, double[] probabilities) {
         assertThat(counts).hasSameSizeAs(probabilities);
         long n = 0;
         for (long c : counts) {
