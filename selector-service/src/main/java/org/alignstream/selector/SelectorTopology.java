@@ -23,9 +23,11 @@ import org.alignstream.common.validation.RecordChecks;
 import org.alignstream.common.validation.StrategyParameters;
 import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.decoding.KlKind;
+import org.alignstream.core.sampling.Seeds;
 import org.alignstream.core.selection.BestOfN;
 import org.alignstream.core.selection.CandidateChoiceKl;
 import org.alignstream.core.selection.RegularizedBestOfN;
+import org.alignstream.core.selection.SoftBestOfN;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -87,7 +89,7 @@ public final class SelectorTopology {
      * to dead-letters): one reward per candidate; a known whole-response method without a decoding state or a stepwise
      * one with it; the request, state and candidates as the generator makes them ({@link RecordChecks#checkSet}); for
      * rbon_wd one embedding per candidate, all of one finite dimension; for indirect tq_star one baseline reward per
-     * candidate. Returns the method.
+     * candidate; for soft_bon finite rewards. Returns the method.
      */
     public static AlignmentMethod check(ScoredCandidateSet set) {
         StepSelector.rewards(set); // one reward per candidate
@@ -132,6 +134,16 @@ public final class SelectorTopology {
                     + " baseline rewards, the scored set has " + set.getBaselineRewards().size());
         }
         StepSelector.rolloutRewards(set, method); // the extra rollouts' rewards fit the candidates
+        if (method == AlignmentMethod.SOFT_BON) {
+            // exp(R / lambda) needs every reward; Best-of-N's rule only needs NaN to lose
+            List<Double> rewards = set.getRewards();
+            for (int i = 0; i < n; i++) {
+                if (!Double.isFinite(rewards.get(i))) {
+                    throw new InvalidRecordException("soft_bon for request " + id + ": reward " + i + " is "
+                            + rewards.get(i) + "; soft_bon needs finite rewards");
+                }
+            }
+        }
         return method;
     }
 
@@ -192,15 +204,23 @@ public final class SelectorTopology {
             case BEST_OF_N -> rewards;
             case RBON_KL -> RegularizedBestOfN.klObjective(rewards, logProbRef, s.getBeta());
             case RBON_WD -> RegularizedBestOfN.wassersteinObjective(rewards, embeddings(set), s.getBeta());
+            case SOFT_BON -> rewards;
             default -> throw new IllegalStateException("unhandled method " + m);
         };
-        int chosen = BestOfN.select(objective);
+        // soft_bon draws its choice from the request's seed (round 0's selection stream), so any run of the request
+        // picks the same candidate; the others take the best objective
+        int chosen = m == AlignmentMethod.SOFT_BON
+                ? SoftBestOfN.select(rewards, s.getBeta(),
+                        Seeds.forStep(Seeds.forRound(s.getSeed(), 0), Seeds.SELECTION_STREAM, 0))
+                : BestOfN.select(objective);
         // the KL figure and what it is: exact over the drawn candidates where the choice is Best-of-N by a
-        // per-candidate score; rbon_wd's objective depends on the whole set, so log N bounds it (0 for one text)
+        // per-candidate score; soft_bon's exact KL from the uniform choice given the candidates; rbon_wd's objective
+        // depends on the whole set, so log N bounds it (0 for one text)
         int[] first = CandidateChoiceKl.firstOccurrence(candidates.stream().map(Candidate::getTokenIds).toList());
         KlKind kind = CandidateChoiceKl.distinct(first) == 1 ? KlKind.EXACT_OVER_CANDIDATES
                 : m.klKind(StrategyParameters.of(s));
         double kl = kind == KlKind.EXACT_OVER_CANDIDATES ? CandidateChoiceKl.bestOfN(objective, logProbRef, first)
+                : m == AlignmentMethod.SOFT_BON ? SoftBestOfN.kl(rewards, s.getBeta(), first)
                 : Math.log(candidates.size());
         Candidate c = candidates.get(chosen);
         Map<String, Double> timings = new HashMap<>(set.getTimingsMs());

@@ -335,6 +335,41 @@ class SelectorTopologyTest {
     }
 
     @Test
+    void softBestOfNDrawsFromTheRequestsSeedAndReportsItsKlFromTheUniformChoice() {
+        List<Double> rewards = List.of(0.2, 1.1, 0.7, -0.4, 0.9);
+        double[] r = rewards.stream().mapToDouble(Double::doubleValue).toArray();
+        long[] counts = new long[r.length];
+        for (int seed = 0; seed < 40; seed++) {
+            ScoredCandidateSet set = scored("soft-" + seed, "soft_bon", 5, rewards, CREATED);
+            set.getRequest().getStrategy().setBeta(0.5);
+            set.getRequest().getStrategy().setSeed(seed);
+            AlignedResponse answer = select("soft-" + seed, set);
+            // the pick is the core draw from round 0's selection stream of the request's seed
+            int expected = org.alignstream.core.selection.SoftBestOfN.select(r, 0.5,
+                    org.alignstream.core.sampling.Seeds.forStep(org.alignstream.core.sampling.Seeds.forRound(seed, 0),
+                            org.alignstream.core.sampling.Seeds.SELECTION_STREAM, 0));
+            assertThat(answer.getChosenIndex()).isEqualTo(expected);
+            assertThat(answer.getReward()).isEqualTo(r[expected]);
+            assertThat(answer.getKlKind()).isEqualTo("one_sample_upper_bound");
+            assertThat(answer.getKl()).isCloseTo(org.alignstream.core.selection.SoftBestOfN.kl(r, 0.5,
+                    new int[] {0, 1, 2, 3, 4}), org.assertj.core.data.Offset.offset(1e-12)).isPositive()
+                    .isLessThan(Math.log(5));
+            counts[expected]++;
+        }
+        // over 40 seeds the choice is not always the best one (beta 0.5 is far from Best-of-N)
+        assertThat(counts[1]).isPositive().isLessThan(40);
+        // beta 0 (the default) is Best-of-N, with its exact figure over the candidates
+        AlignedResponse hard = select("soft-hard", scored("soft-hard", "soft_bon", 5, rewards, CREATED));
+        assertThat(hard.getChosenIndex()).isEqualTo(1);
+        assertThat(hard.getKlKind()).isEqualTo("exact_over_candidates");
+        // NaN rewards cannot be exponentiated: dead-lettered with the reason
+        byte[] nan = SCORED.encode(scored("soft-nan", "soft_bon", 2, List.of(1.0, Double.NaN), CREATED));
+        driver.pipe("soft-nan", nan);
+        assertThat(driver.readDeadLetter("soft-nan", nan).getReason())
+                .contains("soft_bon for request soft-nan: reward 1 is NaN; soft_bon needs finite rewards");
+    }
+
+    @Test
     void argsSampledUsesTheRequestsTemperatureAndLabelsItsKlAsAOneSampleEstimate() {
         double[] lp = {Math.log(0.5), Math.log(0.3), Math.log(0.2)};
         double[] r = {0.0, 1.5, 0.1};

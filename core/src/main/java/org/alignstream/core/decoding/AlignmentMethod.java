@@ -70,6 +70,25 @@ public enum AlignmentMethod {
         }
     },
     /**
+     * Soft Best-of-N (Verdun et al. 2025): candidate i among N samples with probability ∝ exp(R_i / lambda), lambda
+     * being {@code beta} (0, the default: Best-of-N; large: plain sampling); the draw is seeded by the request's seed.
+     */
+    SOFT_BON("soft_bon", Round.WHOLE_RESPONSE, N, BETA) {
+        /**
+         * beta 0 is Best-of-N, whose exact figure over the candidates is cheap; otherwise the exact KL of the soft
+         * choice from the uniform one given the drawn candidates, which bounds the KL in expectation over them.
+         */
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            return p.beta() == 0.0 ? KlKind.EXACT_OVER_CANDIDATES : KlKind.ONE_SAMPLE_UPPER_BOUND;
+        }
+
+        @Override
+        void addParameterProblems(MethodParameters p, int maxRolloutLength, List<String> problems) {
+            requireNonNegativeBeta(p, problems);
+        }
+    },
+    /**
      * ARGS: tokenwise, log pi_ref + w r over the top-k (Khanov et al. 2024); sampled, the scores are divided by the
      * request's temperature before the softmax, as in the reference code.
      */

@@ -10,7 +10,10 @@ public enum MethodParameter {
     N("n"),
     /** The k next tokens scored per round. */
     TOP_K("top_k"),
-    /** Regularisation strength (rbon_*), reward weight w (args), beta (pargs, blockwise), alpha (tq_star). */
+    /**
+     * Regularisation strength (rbon_*), temperature lambda of exp(R / lambda) (soft_bon), reward weight w (args), beta
+     * (pargs, blockwise), alpha (tq_star).
+     */
     BETA("beta"),
     /** Tokens per block M. */
     BLOCK_SIZE("block_size"),

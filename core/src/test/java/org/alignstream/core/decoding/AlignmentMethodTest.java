@@ -42,7 +42,7 @@ class AlignmentMethodTest {
     @Test
     void wireNamesAreTheSchemasInDeclarationOrderAndAnUnknownNameIsNoMethod() {
         assertThat(AlignmentMethod.wireNames())
-                .containsExactly("best_of_n", "rbon_kl", "rbon_wd", "args", "pargs", "blockwise", "tq_star");
+                .containsExactly("best_of_n", "rbon_kl", "rbon_wd", "soft_bon", "args", "pargs", "blockwise", "tq_star");
         assertThat(AlignmentMethod.of("mcts")).isEmpty();
         assertThat(AlignmentMethod.of(null)).isEmpty();
     }
@@ -90,6 +90,7 @@ class AlignmentMethodTest {
         assertThat(AlignmentMethod.BEST_OF_N.parameterProblems(MethodParameters.DEFAULTS, 64)).isEmpty();
         assertThat(AlignmentMethod.RBON_KL.parameterProblems(MethodParameters.DEFAULTS, 64)).isEmpty();
         assertThat(AlignmentMethod.RBON_WD.parameterProblems(MethodParameters.DEFAULTS, 64)).isEmpty();
+        assertThat(AlignmentMethod.SOFT_BON.parameterProblems(MethodParameters.DEFAULTS, 64)).isEmpty();
         assertThat(AlignmentMethod.ARGS.parameterProblems(MethodParameters.DEFAULTS, 64))
                 .containsExactly("args needs top_k >= 1 (the k next tokens scored per step), was 0");
         assertThat(AlignmentMethod.BLOCKWISE.parameterProblems(MethodParameters.DEFAULTS, 64))
@@ -112,6 +113,8 @@ class AlignmentMethodTest {
                 .containsExactly("pargs needs top_k >= 1 (the k next tokens scored per step), was -1");
         assertThat(AlignmentMethod.RBON_WD.parameterProblems(with(0, -0.5, 0, 0, "sideways", null), 64))
                 .containsExactly("rbon_wd needs beta >= 0, was -0.5");
+        assertThat(AlignmentMethod.SOFT_BON.parameterProblems(with(0, -0.5, 0, 0, "sideways", null), 64))
+                .containsExactly("soft_bon needs beta >= 0, was -0.5");
         assertThat(AlignmentMethod.BLOCKWISE.parameterProblems(with(0, -0.5, 33, 0, "sideways", null), 64))
                 .containsExactly("blockwise needs block_size M between 1 and max_new_tokens (32), was 33");
     }
@@ -166,6 +169,10 @@ class AlignmentMethodTest {
         assertThat(AlignmentMethod.BEST_OF_N.klKind(sampled)).isEqualTo(KlKind.EXACT_OVER_CANDIDATES);
         assertThat(AlignmentMethod.RBON_KL.klKind(sampled)).isEqualTo(KlKind.EXACT_OVER_CANDIDATES);
         assertThat(AlignmentMethod.RBON_WD.klKind(sampled)).isEqualTo(KlKind.UPPER_BOUND);
+        assertThat(AlignmentMethod.SOFT_BON.klKind(with(0, 0.0, 0, 0, "direct", null)))
+                .isEqualTo(KlKind.EXACT_OVER_CANDIDATES); // lambda 0 is Best-of-N
+        assertThat(AlignmentMethod.SOFT_BON.klKind(with(0, 0.5, 0, 0, "direct", null)))
+                .isEqualTo(KlKind.ONE_SAMPLE_UPPER_BOUND);
         assertThat(AlignmentMethod.ARGS.klKind(greedy)).isEqualTo(KlKind.EXACT);
         assertThat(AlignmentMethod.ARGS.klKind(sampled)).isEqualTo(KlKind.ONE_SAMPLE_ESTIMATE);
         assertThat(AlignmentMethod.PARGS.klKind(MethodParameters.DEFAULTS)).isEqualTo(KlKind.ONE_SAMPLE_ESTIMATE);
@@ -201,7 +208,8 @@ class AlignmentMethodTest {
         assertThat(blockwise.tokensPerRound(p)).isEqualTo(8);
         assertThat(blockwise.maxCandidateTokens(p, 16)).isEqualTo(8);
         assertThat(blockwise.maxCandidateTokens(p, 27)).isEqualTo(5); // the last block stops at max_new_tokens
-        for (AlignmentMethod m : List.of(AlignmentMethod.BEST_OF_N, AlignmentMethod.RBON_KL, AlignmentMethod.RBON_WD)) {
+        for (AlignmentMethod m : List.of(AlignmentMethod.BEST_OF_N, AlignmentMethod.RBON_KL, AlignmentMethod.RBON_WD,
+                AlignmentMethod.SOFT_BON)) {
             assertThat(m.stepwise()).isFalse();
             assertThat(m.candidateCount()).isEqualTo(MethodParameter.N);
             assertThat(m.candidatesPerRound(p)).isEqualTo(4);
