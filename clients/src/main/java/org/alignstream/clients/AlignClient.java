@@ -65,7 +65,7 @@ public final class AlignClient implements Callable<Integer> {
     String id;
 
     @Option(names = "--method", defaultValue = "best_of_n",
-            description = "best_of_n, rbon_kl, rbon_wd, args, pargs, blockwise or tq_star (default: ${DEFAULT-VALUE})")
+            description = "best_of_n, rbon_kl, rbon_wd, soft_bon, args, pargs, blockwise or tq_star (default: ${DEFAULT-VALUE})")
     String method;
 
     @Option(names = "--n", defaultValue = "8", description = "Number of candidates N (default: ${DEFAULT-VALUE})")
@@ -88,7 +88,8 @@ public final class AlignClient implements Callable<Integer> {
     Long seed;
 
     @Option(names = "--beta", defaultValue = "0.0",
-            description = "Regularisation strength (rbon_*), reward weight (args, pargs, blockwise) or alpha (tq_star) (default: ${DEFAULT-VALUE})")
+            description = "Regularisation strength (rbon_*), temperature lambda of exp(R / lambda) (soft_bon; 0 = best_of_n), "
+                    + "reward weight (args, pargs, blockwise) or alpha (tq_star) (default: ${DEFAULT-VALUE})")
     double beta;
 
     @Option(names = "--block-size", defaultValue = "0", description = "blockwise: tokens per block M (default: ${DEFAULT-VALUE})")

@@ -55,6 +55,10 @@ class StepwiseDecodingIT {
         out.add(request("bon", "She was", s -> s.setMethod("best_of_n")));
         out.add(request("rbon-kl", "It is a truth", s -> s.setMethod("rbon_kl")));
         out.add(request("rbon-wd", "My dear", s -> s.setMethod("rbon_wd")));
+        out.add(request("soft-bon", "The letter", s -> {
+            s.setMethod("soft_bon");
+            s.setBeta(0.5);
+        }));
         out.add(request("args-greedy", "She was", s -> s.setMethod("args")));
         out.add(request("args-sampled", "He said", s -> {
             s.setMethod("args");
@@ -109,7 +113,8 @@ class StepwiseDecodingIT {
             assertThat(piped.getMethod()).as(id).isEqualTo(request.getStrategy().getMethod());
             assertThat(piped.getTokenIds()).as(id).isNotEmpty()
                     .hasSizeLessThanOrEqualTo(request.getStrategy().getMaxNewTokens());
-            boolean stepwise = !List.of("best_of_n", "rbon_kl", "rbon_wd").contains(request.getStrategy().getMethod());
+            boolean stepwise = !List.of("best_of_n", "rbon_kl", "rbon_wd", "soft_bon")
+                    .contains(request.getStrategy().getMethod());
             if (stepwise) {
                 assertThat(piped.getRounds()).as(id).isPositive();
                 assertThat(piped.getKl()).as(id).isNotNull().isGreaterThanOrEqualTo(0.0);

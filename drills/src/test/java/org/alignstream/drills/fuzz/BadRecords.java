@@ -123,7 +123,7 @@ public final class BadRecords {
             "Mr.", "Darcy", "evening", "walked", "quietly", "and", "never", "in", "her", "life", "so", "happy", "Émile",
             "naïve", "—", "“quoted”", "日本", "🙂");
     private static final List<AlignmentMethod> WHOLE = List.of(AlignmentMethod.BEST_OF_N, AlignmentMethod.RBON_KL,
-            AlignmentMethod.RBON_WD);
+            AlignmentMethod.RBON_WD, AlignmentMethod.SOFT_BON);
     private static final List<AlignmentMethod> STEPWISE = List.of(AlignmentMethod.ARGS, AlignmentMethod.PARGS,
             AlignmentMethod.BLOCKWISE, AlignmentMethod.TQ_STAR);
     private static final List<AlignmentMethod> ALL = Arrays.asList(AlignmentMethod.values());
@@ -530,7 +530,8 @@ public final class BadRecords {
             q.getStrategy().setRewardModelKind(kind);
             return "reward_model_kind must be one of";
         }));
-        out.add(new Breaker("rbon-negative-beta", () -> List.of(AlignmentMethod.RBON_KL, AlignmentMethod.RBON_WD),
+        out.add(new Breaker("rbon-negative-beta", () -> List.of(AlignmentMethod.RBON_KL, AlignmentMethod.RBON_WD,
+                AlignmentMethod.SOFT_BON),
                 (r, q, b) -> {
             q.getStrategy().setBeta(-0.001 - r.nextDouble() * 10);
             return "needs beta >= 0";
