@@ -105,6 +105,7 @@ class StepwiseDecodingIT {
             AlignedResponse expected = bare.run(request);
             String id = request.getId();
             AlignmentChecks.assertSameDecoding(id, piped, expected);
+            assertThat(piped.getKlKind()).as(id).isEqualTo(expected.getKlKind());
             assertThat(piped.getRewardModelKind()).as(id).isEqualTo(expected.getRewardModelKind());
             // the last round's chosen candidate's per-token credit, adding up to the reward
             assertThat(piped.getTokenCredit()).as(id).isEqualTo(expected.getTokenCredit()).isNotEmpty();
@@ -125,5 +126,8 @@ class StepwiseDecodingIT {
                     piped.getReward(), piped.getKl(), piped.getRewardCalls(), piped.getText().replace('\n', ' '));
         }
         assertThat(answers.get("tq-direct").getBaselineModel()).isNotNull();
+        // soft_bon at lambda 0.5 over four sampled candidates: its exact KL from the uniform choice, at most log 4
+        assertThat(answers.get("soft-bon").getKlKind()).isEqualTo("one_sample_upper_bound");
+        assertThat(answers.get("soft-bon").getKl()).isLessThanOrEqualTo(Math.log(4));
     }
 }
