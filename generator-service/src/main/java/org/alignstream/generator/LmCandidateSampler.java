@@ -1,15 +1,8 @@
 package org.alignstream.generator;
 
 import ai.onnxruntime.OrtException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Arrays;
@@ -105,11 +98,9 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         if (kvCacheBytes < 0) {
             throw new IllegalArgumentException("kvCacheBytes must be >= 0 (0 disables the cache), got " + kvCacheBytes);
         }
-        HfTokenizer tok = modelDir == null
-                ? tokenizer(() -> HfTokenizer.fromClasspath(DEFAULT_MODEL_RESOURCE + "/tokenizer.json"), modelDir)
-                : tokenizer(() -> HfTokenizer.fromFile(directory(modelDir).resolve("tokenizer.json")), modelDir);
+        HfTokenizer tok = LanguageModels.tokenizer(modelDir, DEFAULT_MODEL_RESOURCE);
         try {
-            LoadedLm lm = loadLm(modelDir, DEFAULT_MODEL_RESOURCE, "lm-austen", intraOpThreads);
+            LanguageModels.Loaded lm = LanguageModels.load(modelDir, DEFAULT_MODEL_RESOURCE, "lm-austen", intraOpThreads);
             return new LmCandidateSampler(tok, lm.lm(), lm.ref(), prependBos, kvCacheBytes);
         } catch (RuntimeException e) {
             tok.close();
@@ -127,10 +118,11 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         if (baseline != null) {
             throw new IllegalStateException("a baseline model is already loaded");
         }
-        LoadedLm loaded = loadLm(baselineDir, DEFAULT_BASELINE_RESOURCE, "lm-austen-bon16", intraOpThreads);
+        LanguageModels.Loaded loaded = LanguageModels.load(baselineDir, DEFAULT_BASELINE_RESOURCE, "lm-austen-bon16",
+                intraOpThreads);
         if (loaded.lm().vocabSize() != lm.vocabSize()) {
             int vocab = loaded.lm().vocabSize();
-            closeQuietly(loaded.lm());
+            LanguageModels.closeQuietly(loaded.lm());
             throw new IllegalArgumentException("the baseline model's vocabulary has " + vocab
                     + " tokens but the language model's has " + lm.vocabSize() + ": they must share a tokenizer");
         }
@@ -144,61 +136,6 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
     /** Whether the bundled baseline model is on the classpath. */
     public static boolean bundledBaselineAvailable() {
         return LmCandidateSampler.class.getClassLoader().getResource(DEFAULT_BASELINE_RESOURCE + "/model.onnx") != null;
-    }
-
-    private record LoadedLm(CausalLm lm, ModelRef ref) {
-    }
-
-    private interface TokenizerLoader {
-        HfTokenizer load() throws IOException;
-    }
-
-    private static HfTokenizer tokenizer(TokenizerLoader loader, Path modelDir) {
-        try {
-            return loader.load();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot load the tokenizer of "
-                    + (modelDir == null ? "classpath:" + DEFAULT_MODEL_RESOURCE : modelDir), e);
-        }
-    }
-
-    private static Path directory(Path modelDir) {
-        return Files.isDirectory(modelDir) ? modelDir : modelDir.getParent();
-    }
-
-    /** A decoder from a directory (or model file), or from the classpath resource when {@code modelDir} is null. */
-    private static LoadedLm loadLm(Path modelDir, String resource, String resourceName, int intraOpThreads) {
-        try {
-            if (modelDir == null) {
-                String version;
-                try (InputStream in = LmCandidateSampler.class.getClassLoader().getResourceAsStream(resource + "/model.onnx")) {
-                    if (in == null) {
-                        throw new IOException("the bundled model " + resource + " is missing from the classpath");
-                    }
-                    version = sha256Prefix(in);
-                }
-                return new LoadedLm(CausalLm.fromClasspath(resource, intraOpThreads), new ModelRef(resourceName, version));
-            }
-            Path dir = directory(modelDir);
-            String version;
-            try (InputStream in = Files.newInputStream(dir.resolve("model.onnx"))) {
-                version = sha256Prefix(in);
-            }
-            return new LoadedLm(CausalLm.load(modelDir, intraOpThreads), new ModelRef(dir.getFileName().toString(), version));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot load language model from "
-                    + (modelDir == null ? "classpath:" + resource : modelDir), e);
-        } catch (OrtException e) {
-            throw new IllegalStateException("ONNX Runtime cannot load the language model: " + e.getMessage(), e);
-        }
-    }
-
-    private static void closeQuietly(CausalLm lm) {
-        try {
-            lm.close();
-        } catch (OrtException | RuntimeException ignored) {
-            // already failing
-        }
     }
 
     @Override
@@ -419,24 +356,6 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
      */
     public KvCacheStore kvCache() {
         return kvCache;
-    }
-
-    /**
-     * The first 12 hex digits of the sha-256 of a model file, read in 1 MiB pieces: a real decoder's file (hundreds of
-     * MB) never sits in the Java heap, so the generator's heap need not be larger than its model.
-     */
-    private static String sha256Prefix(InputStream in) throws IOException {
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buffer = new byte[1 << 20];
-        for (int n; (n = in.read(buffer)) > 0; ) {
-            sha.update(buffer, 0, n);
-        }
-        return HexFormat.of().formatHex(sha.digest()).substring(0, 12);
     }
 
     @Override
