@@ -3,13 +3,13 @@ package org.alignstream.generator;
 import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.common.pipeline.StageSpec;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.alignstream.common.stage.BatchingStage;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.BatchingOptions;
 import org.alignstream.common.runtime.OnnxThreadOptions;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
@@ -70,16 +70,8 @@ public final class GeneratorService extends StreamsCommand {
                     + "near-ties), 'off' one call per request (default: ${DEFAULT-VALUE})")
     GeneratorBatching batching;
 
-    @Option(names = "--max-batch-records", defaultValue = "16",
-            description = "Most records of one input topic handled together (their LM calls merged) when generator "
-                    + "batching merges (default: ${DEFAULT-VALUE})")
-    int maxBatchRecords;
-
-    @Option(names = "--batch-wait-ms", defaultValue = "1",
-            description = "Interval of the wall-clock punctuation that handles the records waiting for batch mates; "
-                    + "Kafka Streams runs it after each round of processed records, so a batch is what one loop "
-                    + "iteration brought (default: ${DEFAULT-VALUE})")
-    long batchWaitMs;
+    @Mixin
+    BatchingOptions batchingOptions;
 
     /** Parses {@code --generator-batching}. */
     static final class BatchingConverter implements picocli.CommandLine.ITypeConverter<GeneratorBatching> {
@@ -99,7 +91,7 @@ public final class GeneratorService extends StreamsCommand {
 
     /** How records wait for batch mates ({@code --max-batch-records}, {@code --batch-wait-ms}). */
     public BatchingStage.Options batchingOptions() {
-        return new BatchingStage.Options(maxBatchRecords, Duration.ofMillis(batchWaitMs));
+        return batchingOptions.stageOptions();
     }
 
     @Override

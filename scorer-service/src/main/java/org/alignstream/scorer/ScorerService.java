@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Properties;
 import org.alignstream.common.observability.StageMetrics;
+import org.alignstream.common.runtime.BatchingOptions;
 import org.alignstream.common.runtime.ModelStoreOptions;
 import org.alignstream.common.runtime.OnnxThreadOptions;
 import org.alignstream.common.runtime.StreamsCommand;
@@ -107,18 +108,8 @@ public final class ScorerService extends StreamsCommand {
                     + "dead-lettered before scoring (default: ${DEFAULT-VALUE})")
     int maxTextChars;
 
-    @Option(names = "--max-batch-records", defaultValue = "16",
-            description = "Most candidate sets of concurrent requests scored in one call (one padded batch) of a "
-                    + "batch-invariant reward model, checked bit for bit when each model version is loaded; models that "
-                    + "are not (the bundled int8 encoders) always get one call per set; 1 = one call per set for all "
-                    + "models (default: ${DEFAULT-VALUE})")
-    int maxBatchRecords;
-
-    @Option(names = "--batch-wait-ms", defaultValue = "1",
-            description = "Interval of the wall-clock punctuation that scores the candidate sets waiting for batch "
-                    + "mates; Kafka Streams runs it after each round of processed records, so a batch is what one loop "
-                    + "iteration processed (default: ${DEFAULT-VALUE})")
-    long batchWaitMs;
+    @Mixin
+    BatchingOptions batchingOptions;
 
     private RewardModelRegistry models;
     private RewardModelUpdater updater;
@@ -131,7 +122,7 @@ public final class ScorerService extends StreamsCommand {
 
     /** How candidate sets of concurrent requests are merged ({@code --max-batch-records}, {@code --batch-wait-ms}). */
     public ScorerConfig.Batching batching() {
-        return new ScorerConfig.Batching(maxBatchRecords, batchWaitMs);
+        return new ScorerConfig.Batching(batchingOptions.maxRecords(), batchingOptions.waitMs());
     }
 
     @Override
