@@ -12,8 +12,9 @@ import org.alignstream.harness.annotator.SeaOverTown;
 
 /**
  * Chaos drills ({@code ops/chaos.sh}): the four stages as separate JVMs ({@link DrillStages}) against an embedded
- * broker in this JVM. First an undisturbed run of a fixed set of seeded Best-of-N prompts ({@code --prompts}, 1,000
- * by default; {@link PromptLoad}); then, per drill, the same prompts under new ids while something is broken mid-run:
+ * broker in this JVM. First an undisturbed run of a fixed set of seeded prompts, Best-of-N and (one in four)
+ * tokenwise ARGS ({@code --prompts}, 1,000 by default; {@link PromptLoad}); then, per drill, the same prompts under
+ * new ids while something is broken mid-run:
  * <ul>
  *   <li>{@code kill_generator}, {@code kill_scorer}, {@code kill_selector}: the stage SIGKILLed and restarted
  *       ({@link KillStageDrill});</li>

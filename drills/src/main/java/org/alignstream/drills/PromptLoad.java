@@ -14,9 +14,9 @@ import org.alignstream.harness.SamplePrompts;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The load a drill breaks something under: the same seeded Best-of-N prompts in every drill (ids by drill), sent at a
- * steady pace with a burst in flight when the breakage starts; collects their answers and counts what was
- * dead-lettered meanwhile.
+ * The load a drill breaks something under: the same seeded Best-of-N and tokenwise ARGS prompts in every drill (ids by
+ * drill), sent at a steady pace with a burst in flight when the breakage starts; collects their answers and counts
+ * what was dead-lettered meanwhile.
  */
 final class PromptLoad {
     /** Prompts sent back to back right before the breakage starts (in flight when it does). */
@@ -104,18 +104,26 @@ final class PromptLoad {
     }
 
     /**
-     * Seeded Best-of-N (N = 2 or 3, 4 new tokens); the same prompts and seeds in every drill, ids by drill; pinned to
-     * a reward-model version unless {@code version} is null.
+     * The same prompts and seeds in every drill, ids by drill; pinned to a reward-model version unless {@code version}
+     * is null. Three in four are seeded Best-of-N (N = 2 or 3, 4 new tokens); every fourth is tokenwise ARGS (k = 3,
+     * sampled, 4 new tokens: four trips around the pipeline), so a drill that breaks a stage also breaks stepwise
+     * requests mid-response, which the next instance must continue from the decoding state alone (its KV cache of the
+     * request is gone) and answer as the undisturbed run did.
      */
     private List<PromptRequest> requests(String drill, String version) {
         List<String> prompts = SamplePrompts.load(null);
         List<PromptRequest> out = new ArrayList<>();
         for (int i = 0; i < options.prompts(); i++) {
+            boolean stepwise = i % 4 == 3;
+            Strategy.Builder strategy = Strategy.newBuilder().setTemperature(0.9).setTopP(0.95).setMaxNewTokens(4)
+                    .setSeed(7700L + i).setRewardModelVersion(version);
+            if (stepwise) {
+                strategy.setMethod("args").setN(1).setTopK(3).setBeta(1.0).setGreedy(false);
+            } else {
+                strategy.setMethod("best_of_n").setN(2 + i % 2).setTopK(0).setBeta(0.0);
+            }
             out.add(PromptRequest.newBuilder().setId(drill + "-" + i).setPrompt(prompts.get(i % prompts.size()))
-                    .setStrategy(Strategy.newBuilder().setMethod("best_of_n").setN(2 + i % 2).setTopK(0).setBeta(0.0)
-                            .setTemperature(0.9).setTopP(0.95).setMaxNewTokens(4).setSeed(7700L + i)
-                            .setRewardModelVersion(version).build())
-                    .setCreatedAtMs(System.currentTimeMillis()).build());
+                    .setStrategy(strategy.build()).setCreatedAtMs(System.currentTimeMillis()).build());
         }
         return out;
     }
