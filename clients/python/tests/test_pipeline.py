@@ -1,0 +1,153 @@
+"""End-to-end tests against a running pipeline (generator, scorer, selector, feedback stages).
+
+Run by the harness's PythonClientIT, which starts the in-process pipeline and sets:
+* ALIGNSTREAM_BOOTSTRAP_SERVERS: the broker;
+* ALIGNSTREAM_JAVA_FINGERPRINTS: a file of "<Name> <version|current> <hex fingerprint>" lines computed by Java.
+Skipped when ALIGNSTREAM_BOOTSTRAP_SERVERS is not set. The tests run in name order and share one pipeline.
+"""
+
+import os
+import time
+import unittest
+import uuid
+
+from alignstream import Codec, Schemas, fingerprint
+
+BOOTSTRAP = os.environ.get("ALIGNSTREAM_BOOTSTRAP_SERVERS")
+TIMEOUT_S = float(os.environ.get("ALIGNSTREAM_TEST_TIMEOUT_S", "120"))
+RUN = uuid.uuid4().hex[:8]  # ids unique to this run: the topics may hold records of earlier runs
+GARBAGE_KEY = f"py-{RUN}-garbage"  # the one value on prompts that is not a record
+
+
+@unittest.skipUnless(BOOTSTRAP, "ALIGNSTREAM_BOOTSTRAP_SERVERS not set (run by the harness's PythonClientIT)")
+class PipelineTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        from alignstream import DeadLetterWatch, FeedbackClient, PromptClient
+        cls.codec = Codec(Schemas())
+        cls.letters = DeadLetterWatch(BOOTSTRAP, cls.codec)  # from now on
+        cls.prompts = PromptClient(BOOTSTRAP, cls.codec)
+        cls.feedback = FeedbackClient(BOOTSTRAP, cls.codec)
+
+    @classmethod
+    def tearDownClass(cls):
+        for c in (cls.prompts, cls.feedback, cls.letters):
+            c.close()
+
+    def assert_not_dead_lettered(self, ids):
+        self.letters.poll(1.0)
+        lettered = {d["original_key"].decode("utf-8"): d["reason"] for d in self.letters.received}
+        self.assertFalse(set(ids) & lettered.keys(), {i: lettered[i] for i in set(ids) & lettered.keys()})
+
+    def test_1_every_fingerprint_equals_javas(self):
+        path = os.environ.get("ALIGNSTREAM_JAVA_FINGERPRINTS")
+        if not path:
+            self.skipTest("ALIGNSTREAM_JAVA_FINGERPRINTS not set")
+        java = {}
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                name, version, fp = line.split()
+                java[(name, version)] = int(fp, 16)
+        python = {(v.name, str(v.version)): v.fingerprint for v in self.codec.schemas.history}
+        for schema in self.codec.schemas.current.values():
+            python[(schema.name, "current")] = fingerprint(schema)
+        self.assertTrue(python.keys() <= java.keys(), sorted(python.keys() - java.keys()))
+        for key, fp in sorted(python.items()):
+            self.assertEqual(f"{fp:016x}", f"{java[key]:016x}", f"{key[0]} {key[1]}")
+        self.assertEqual(len([k for k in java if k[1] != "current"]), len(self.codec.schemas.history),
+                         "every Java history version is one Python reads")
+
+    def test_2_prompts_of_every_released_version_and_methods_are_answered(self):
+        sent = {}
+        for v in self.codec.schemas.versions("PromptRequest"):
+            request = self.prompts.prompt_request("She was", "best_of_n", f"py-{RUN}-v{v.version}",
+                                                  n=2, max_new_tokens=6, seed=v.version)
+            self.prompts.send(request, version=v.version)
+            sent[request["id"]] = ("best_of_n", 2)
+        # the current version, one whole-response and one stepwise method, parameters by name
+        sent[self.prompts.publish("It is a truth", "best_of_n", f"py-{RUN}-bon", n=3, temperature=0.9,
+                                  max_new_tokens=8, seed=5)] = ("best_of_n", 3)
+        sent[self.prompts.publish("My dear", "args", f"py-{RUN}-args", top_k=3, beta=1.0,
+                                  max_new_tokens=5, seed=6)] = ("args", None)
+        started = time.monotonic()
+        answers = self.prompts.await_answers(sent, TIMEOUT_S)
+        print(f"\n{len(answers)} of {len(sent)} prompts answered in {time.monotonic() - started:.1f} s")
+        self.assertEqual(sorted(answers), sorted(sent), "answered")
+        for request_id, (method, n) in sent.items():
+            answer = answers[request_id]
+            self.assertEqual(answer["method"], method, request_id)
+            if n is not None:
+                self.assertEqual(answer["n"], n, request_id)
+                self.assertEqual(len(answer["candidate_rewards"]), n, request_id)
+            self.assertTrue(answer["token_ids"], request_id)
+        self.assertGreater(answers[f"py-{RUN}-args"]["rounds"], 0, "args decodes token by token")
+        self.assertEqual(self.prompts.unreadable, [])
+        self.assert_not_dead_lettered(sent)
+
+    def test_3_feedback_of_every_released_version_is_read_by_the_feedback_stage(self):
+        ids = []
+        for v in self.codec.schemas.versions("FeedbackEvent"):
+            ids.append(f"py-{RUN}-pref-v{v.version}")
+            self.feedback.send({"id": ids[-1], "event": ("PreferenceEvent", {
+                "prompt": "She was", "chosen": " happy by the sea.", "rejected": " sad in town."})}, version=v.version)
+            ids.append(f"py-{RUN}-edit-v{v.version}")
+            self.feedback.send({"id": ids[-1], "event": ("EditEvent", {
+                "prompt": "He said", "original": " it was dull.", "edited": " it was lovely."})}, version=v.version)
+        ids.append(self.feedback.preference("The weather", " was bright.", " was grey.", f"py-{RUN}-pref"))
+        ids.append(self.feedback.edit("The weather", " was grey.", " was bright.", f"py-{RUN}-edit",
+                                      annotator_id="py"))
+        self.feedback.flush()
+        # the feedback stage turns each event into a training example on its own topic
+        from alignstream.client import _TailReader
+        examples = {}
+        with _TailReader(BOOTSTRAP, "TrainingExample", self.codec, from_beginning=True) as reader:
+            deadline = time.monotonic() + TIMEOUT_S
+            while not set(ids) <= examples.keys() and time.monotonic() < deadline:
+                for m in reader.poll(0.5):
+                    example = self.codec.decode(m.value(), "TrainingExample")
+                    examples[example["event_id"]] = example
+        self.assertTrue(set(ids) <= examples.keys(), sorted(set(ids) - examples.keys()))
+        for i in ids:
+            self.assertEqual(examples[i]["source"], "edit" if "-edit" in i else "preference", i)
+            self.assertTrue(examples[i]["chosen"], i)
+        self.assert_not_dead_lettered(ids)
+
+    def test_4_malformed_records_land_in_dead_letters_with_their_reason(self):
+        garbage = GARBAGE_KEY
+        bad_n = f"py-{RUN}-n0"
+        self.prompts.send_raw(garbage, b"definitely not avro")
+        self.prompts.publish("She was", "best_of_n", bad_n, n=0)
+        self.prompts.flush()
+        letters = self.letters.await_keys([garbage, bad_n], TIMEOUT_S)
+        self.assertEqual(sorted(letters), sorted([garbage, bad_n]))
+        self.assertIn("not Avro single-object encoding", letters[garbage]["reason"])
+        self.assertEqual(letters[garbage]["original_value"], b"definitely not avro")
+        self.assertIn("n must be between 1 and 64, was 0", letters[bad_n]["reason"])
+        for d in letters.values():
+            self.assertEqual(d["stage"], "generator")
+            self.assertEqual(d["source_topic"], self.prompts.topic)
+
+    def test_5_java_written_records_of_every_topic_decode_and_encode_to_the_same_bytes(self):
+        from alignstream.client import _TailReader
+        counts = {}
+        for topic, full_name in self.codec.schemas.topics.items():
+            name = full_name.rsplit(".", 1)[-1]
+            with _TailReader(BOOTSTRAP, name, self.codec, from_beginning=True) as reader:
+                messages = reader.poll(1.5)
+            for m in messages:
+                if m.key() == GARBAGE_KEY.encode("utf-8"):
+                    continue
+                record, writer = self.codec.decode_with_writer(m.value(), topic)
+                if writer is not self.codec.schemas.record(topic):
+                    continue  # written by Python with a released version (tests 2 and 3)
+                self.assertEqual(self.codec.encode(topic, record), m.value(), f"{topic} offset {m.offset()}")
+                counts[topic] = counts.get(topic, 0) + 1
+        print(f"\nre-encoded byte for byte: {counts}")
+        for topic in ("candidates", "scored-candidates", "aligned-responses", "decode-steps", "feedback-examples",
+                      "dead-letters"):
+            self.assertGreater(counts.get(topic, 0), 0, f"no Java-written record read from {topic}")
+
+
+if __name__ == "__main__":
+    unittest.main()
