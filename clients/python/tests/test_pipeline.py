@@ -7,6 +7,8 @@ Skipped when ALIGNSTREAM_BOOTSTRAP_SERVERS is not set. The tests run in name ord
 """
 
 import os
+import subprocess
+import sys
 import time
 import unittest
 import uuid
@@ -147,6 +149,25 @@ class PipelineTest(unittest.TestCase):
         for topic in ("candidates", "scored-candidates", "aligned-responses", "decode-steps", "feedback-examples",
                       "dead-letters"):
             self.assertGreater(counts.get(topic, 0), 0, f"no Java-written record read from {topic}")
+
+    def test_6_the_examples_run(self):
+        examples = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
+
+        def run(script, *args):
+            done = subprocess.run([sys.executable, os.path.join(examples, script), "--bootstrap-servers", BOOTSTRAP,
+                                   *args], capture_output=True, text=True, timeout=TIMEOUT_S + 30)
+            self.assertEqual(done.returncode, 0, f"{script}: {done.stdout} {done.stderr}")
+            return done.stdout
+
+        out = run("align_prompt.py", "--prompt", "She was", "--method", "best_of_n", "-p", "n=4", "-p",
+                  "max_new_tokens=6", "--timeout-s", str(TIMEOUT_S))
+        self.assertIn("method best_of_n", out)
+        self.assertIn("of 4 (1-based)", out)
+        self.assertIn("published feedback event", run("send_feedback.py", "--prompt", "She was", "--original",
+                                                      " cross.", "--edited", " calm."))
+        out = run("watch_dead_letters.py", "--from-beginning", "--for-s", "3")
+        self.assertIn(f"key='{GARBAGE_KEY}'", out)
+        self.assertIn("not Avro single-object encoding", out)
 
 
 if __name__ == "__main__":
