@@ -114,9 +114,10 @@ class _TailReader:
             elif time.monotonic() >= deadline:
                 return out
 
-    def read_to_end(self, timeout_s: float = 30.0, idle_s: float = 3.0) -> List[Any]:
+    def read_to_end(self, timeout_s: float = 30.0, idle_s: float = 1.0) -> List[Any]:
         """Everything up to the end offsets as of now: polls until the position of every partition has reached its
-        end, or nothing came for ``idle_s`` (the end may be a transaction marker), or ``timeout_s`` passed."""
+        end, or nothing more came for ``idle_s`` after the first message (the end may be a transaction marker, which
+        the position need not pass), or ``timeout_s`` passed."""
         ends = {}
         for tp in self._consumer.assignment():
             low, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, tp.partition), timeout=30)
@@ -124,8 +125,8 @@ class _TailReader:
                 ends[tp.partition] = high
         out: List[Any] = []
         deadline = time.monotonic() + timeout_s
-        last = time.monotonic()
-        while ends and time.monotonic() < deadline and time.monotonic() - last < idle_s:
+        last = None
+        while ends and time.monotonic() < deadline and (last is None or time.monotonic() - last < idle_s):
             got = self.poll(0.2)
             if got:
                 out.extend(got)
