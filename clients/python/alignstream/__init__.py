@@ -6,12 +6,12 @@ from .codec import Codec, DecodeError, EncodeError
 from .schemas import Schemas, SchemaVersion, crc64_avro, fingerprint
 
 __all__ = ["Codec", "DecodeError", "EncodeError", "Schemas", "SchemaVersion", "crc64_avro", "fingerprint",
-           "PromptClient", "FeedbackClient", "DeadLetterWatch", "Publisher"]
+           "PromptClient", "FeedbackClient", "DeadLetterWatch", "Publisher", "TopicReader"]
 
 
 def __getattr__(name):
     # the Kafka helpers import confluent_kafka only when used, so the codec works without it
-    if name in ("PromptClient", "FeedbackClient", "DeadLetterWatch", "Publisher"):
+    if name in ("PromptClient", "FeedbackClient", "DeadLetterWatch", "Publisher", "TopicReader"):
         from . import client
         return getattr(client, name)
     raise AttributeError(name)

@@ -73,11 +73,12 @@ class Publisher:
         self.close()
 
 
-class _TailReader:
-    """Reads a topic (read committed) from its current end, or from the beginning, decoding each value."""
+class TopicReader:
+    """Reads the topic of a record type (read committed) from its current end, or from the beginning; poll() gives the
+    raw messages, decode them with the codec."""
 
-    def __init__(self, config: Any, record: str, codec: Codec, from_beginning: bool = False):
-        self.codec = codec
+    def __init__(self, config: Any, record: str, codec: Optional[Codec] = None, from_beginning: bool = False):
+        self.codec = codec = codec or Codec()
         self.record = record
         self.topic = topic = codec.schemas.topic_of(record)
         c = _config(config)
@@ -114,28 +115,6 @@ class _TailReader:
             elif time.monotonic() >= deadline:
                 return out
 
-    def read_to_end(self, timeout_s: float = 30.0, idle_s: float = 1.0) -> List[Any]:
-        """Everything up to the end offsets as of now: polls until the position of every partition has reached its
-        end, or nothing more came for ``idle_s`` after the first message (the end may be a transaction marker, which
-        the position need not pass), or ``timeout_s`` passed."""
-        ends = {}
-        for tp in self._consumer.assignment():
-            low, high = self._consumer.get_watermark_offsets(TopicPartition(self.topic, tp.partition), timeout=30)
-            if high > low:
-                ends[tp.partition] = high
-        out: List[Any] = []
-        deadline = time.monotonic() + timeout_s
-        last = None
-        while ends and time.monotonic() < deadline and (last is None or time.monotonic() - last < idle_s):
-            got = self.poll(0.2)
-            if got:
-                out.extend(got)
-                last = time.monotonic()
-            positions = self._consumer.position([TopicPartition(self.topic, p) for p in ends])
-            if all(tp.offset >= ends[tp.partition] for tp in positions):
-                break
-        return out
-
     def close(self) -> None:
         self._consumer.close()
 
@@ -156,7 +135,7 @@ class PromptClient:
     def __init__(self, config: Any, codec: Optional[Codec] = None):
         self.codec = codec or Codec()
         self._publisher = Publisher(config, self.codec)
-        self._answers = _TailReader(config, ANSWER, self.codec)
+        self._answers = TopicReader(config, ANSWER, self.codec)
         self.topic = self.codec.schemas.topic_of(PROMPT)
         self.received: List[Dict[str, Any]] = []
         self.unreadable: List[str] = []
@@ -277,7 +256,7 @@ class DeadLetterWatch:
 
     def __init__(self, config: Any, codec: Optional[Codec] = None, from_beginning: bool = False):
         self.codec = codec or Codec()
-        self._reader = _TailReader(config, DEAD_LETTER, self.codec, from_beginning)
+        self._reader = TopicReader(config, DEAD_LETTER, self.codec, from_beginning)
         self.received: List[Dict[str, Any]] = []
 
     def poll(self, timeout_s: float = 1.0) -> List[Dict[str, Any]]:
