@@ -101,6 +101,12 @@ class SchemasTest(unittest.TestCase):
         for schema in SCHEMAS.current.values():
             self.assertNotIn("avro.java", schema.canonical_form, schema.name)
 
+    def test_every_strategy_version_is_in_a_prompt_request_version(self):
+        # so that writing every PromptRequest version (tests/test_pipeline.py) writes every Strategy version too
+        embedded = {fingerprint(v.schema.fields_dict["strategy"].type) for v in SCHEMAS.versions("PromptRequest")}
+        for v in SCHEMAS.versions("Strategy"):
+            self.assertIn(v.fingerprint, embedded, v.path)
+
     def test_unknown_names_are_clear_errors(self):
         with self.assertRaisesRegex(KeyError, "no topic or topic record named 'Nope'"):
             SCHEMAS.record("Nope")
