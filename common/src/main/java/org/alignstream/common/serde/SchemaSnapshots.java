@@ -19,6 +19,8 @@ import org.apache.avro.SchemaParser;
  * fully resolved form (nested types written out) differs from its latest history version, or {@code .v1} if it has none.
  * History files are self-contained so a historical fingerprint never changes when a nested type evolves later.
  *
+ * <p>Then refreshes {@code bundled/} ({@link SchemaBundles}).
+ *
  * <pre>{@code java -cp ... org.alignstream.common.serde.SchemaSnapshots schemas}</pre>
  *
  * See {@code schemas/README.md}.
@@ -36,6 +38,8 @@ public final class SchemaSnapshots {
       System.out.println("every schema in " + dir + " is already snapshotted as its latest history version");
     }
     written.forEach(p -> System.out.println("wrote " + p));
+    // the self-contained current schemas that clients in other languages read follow the same sources
+    SchemaBundles.main(new String[] {dir.toString()});
   }
 
   /**

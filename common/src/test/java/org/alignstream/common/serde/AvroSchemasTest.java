@@ -3,7 +3,10 @@ package org.alignstream.common.serde;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.CandidateSet;
@@ -78,5 +81,50 @@ class AvroSchemasTest {
     ClassLoader empty = new ClassLoader(null) {};
     assertThatThrownBy(() -> AvroSchemas.load(empty))
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("alignstream/schemas/index.txt not found");
+  }
+
+  /**
+   * Java's parsing canonical form drops every property, python-avro 1.11's keeps those of a primitive type (a string
+   * with {@code "avro.java.string"} stays {@code {"type":"string",...}}), so such a property in a file that clients in
+   * other languages parse would give them another fingerprint than Java's and their records would be dead-lettered.
+   */
+  @Test
+  void noHistoryFileHasPropertiesOnPrimitiveTypes() {
+    List<String> found = new ArrayList<>();
+    for (SchemaVersion v : AvroSchemas.get().history()) {
+      primitivesWithProperties(v.schema(), v.resource(), new IdentityHashMap<>(), found);
+    }
+    assertThat(found).as("properties on primitive types (write the type as a plain name, e.g. \"string\")").isEmpty();
+  }
+
+  @Test
+  void aPropertyOnAPrimitiveTypeIsFound() {
+    // the generated classes carry avro.java.string (stringType=String), so their schemas must be found
+    List<String> found = new ArrayList<>();
+    primitivesWithProperties(DeadLetter.getClassSchema(), "DeadLetter", new IdentityHashMap<>(), found);
+    assertThat(found).contains("DeadLetter: string with {avro.java.string=String}");
+  }
+
+  static void primitivesWithProperties(Schema s, String where, Map<Schema, Boolean> seen, List<String> found) {
+    if (seen.put(s, Boolean.TRUE) != null) {
+      return;
+    }
+    switch (s.getType()) {
+      case RECORD -> s.getFields().forEach(f -> primitivesWithProperties(f.schema(), where, seen, found));
+      case ARRAY -> primitivesWithProperties(s.getElementType(), where, seen, found);
+      case MAP -> {
+        if (!s.getObjectProps().isEmpty()) {
+          found.add(where + ": map with " + s.getObjectProps());
+        }
+        primitivesWithProperties(s.getValueType(), where, seen, found);
+      }
+      case UNION -> s.getTypes().forEach(t -> primitivesWithProperties(t, where, seen, found));
+      case ENUM, FIXED -> { }
+      default -> {
+        if (!s.getObjectProps().isEmpty()) {
+          found.add(where + ": " + s.getType().getName() + " with " + s.getObjectProps());
+        }
+      }
+    }
   }
 }
