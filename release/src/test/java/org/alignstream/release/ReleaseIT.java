@@ -49,7 +49,7 @@ class ReleaseIT {
     }
 
     @Test
-    void holdsALauncherPerCommandTheJarsTheSchemasAndTheReadme() throws IOException {
+    void holdsALauncherPerCommandTheJarsTheSchemasThePythonClientAndTheReadme() throws IOException {
         assertThat(home.getFileName().toString()).startsWith("alignstream-");
         for (String command : Launcher.commands().keySet()) {
             assertThat(home.resolve("bin").resolve(command)).isExecutable();
@@ -60,6 +60,8 @@ class ReleaseIT {
                     .anyMatch(n -> n.startsWith("onnxruntime-")).anyMatch(n -> n.startsWith("generator-service-"));
         }
         assertThat(home.resolve("schemas/PromptRequest.avsc")).exists();
+        assertThat(home.resolve("schemas/bundled/topics.json")).exists();
+        assertThat(home.resolve("clients/python/alignstream/codec.py")).exists();
         assertThat(home.resolve("README.md")).exists();
     }
 
