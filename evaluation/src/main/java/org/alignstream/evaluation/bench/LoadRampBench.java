@@ -54,8 +54,9 @@ final class LoadRampBench {
     /** The section's options, mixed into {@link Bench}. */
     static final class Options {
         @Option(names = "--load-rates", split = ",", paramLabel = "R",
-                description = "load: offered rates of the ramp's steps, prompts/s, increasing (default: 2,4,6,8,10,12,14,16,18,20,24,28)")
-        List<Double> rates = new ArrayList<>(List.of(2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 24.0, 28.0));
+                description = "load: offered rates of the ramp's steps, prompts/s, increasing (default: 1,2,3,4,5,6,8,10,12,14,16,18,20,24)")
+        List<Double> rates = new ArrayList<>(List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0,
+                24.0));
 
         @Option(names = "--load-step-s", defaultValue = "16",
                 description = "load: seconds per step (default: ${DEFAULT-VALUE}; quick: 10)")
