@@ -42,8 +42,9 @@ import picocli.CommandLine.Option;
  * <ul>
  *   <li>{@code sustained_bonN_prompts_per_s}: the highest rate of the ramp whose step held ({@link BoundedLag}); the
  *       ramp stops at the first step that does not hold;</li>
- *   <li>then an overload step at {@code --load-overload-factor} times that rate: the lag is printed through it (it
- *       grows), the load stops, and {@code drain_s} is the time from the last prompt sent to the last one answered;</li>
+ *   <li>then, once every prompt so far is answered, an overload step at {@code --load-overload-factor} times the
+ *       first rate that did not hold (or the last rate, if all held): the lag is printed through it (it grows), the
+ *       load stops, and {@code drain_s} is the time from the last prompt sent to the last one answered;</li>
  *   <li>{@code lost} and {@code duplicated}: over the whole section (warm-up, ramp and overload), prompts with no answer
  *       and answers beyond one per prompt, read from {@code aligned-responses} (read committed) until a few seconds
  *       after the last answer.</li>
@@ -72,7 +73,7 @@ final class LoadRampBench {
         double slackSeconds;
 
         @Option(names = "--load-overload-factor", defaultValue = "2.0",
-                description = "load: the overload step's rate over the sustained rate (default: ${DEFAULT-VALUE})")
+                description = "load: the overload step's rate over the first rate that did not hold (the last rate if all held) (default: ${DEFAULT-VALUE})")
         double overloadFactor;
     }
 
@@ -141,6 +142,7 @@ final class LoadRampBench {
                 awaitAnswered(answers, sender, timeout);
             }
             double sustained = 0;
+            double notHeld = Double.NaN;
             for (double rate : options.rates) {
                 Step step = sender.step("r" + rate, rate, stepSeconds, lag);
                 long secondHalf = answers.countBetween(step.startNanos + (long) (stepSeconds / 2 * 1e9),
@@ -152,6 +154,7 @@ final class LoadRampBench {
                         verdict.held() ? "held" : verdict.lagBounded() ? "not held (answers behind)"
                                 : "not held (lag grows)");
                 if (!verdict.held()) {
+                    notHeld = rate;
                     break;
                 }
                 sustained = rate;
@@ -161,14 +164,20 @@ final class LoadRampBench {
             }
             // start the overload from a drained pipeline, so that the growth printed is the overload's own
             awaitAnswered(answers, sender, timeout);
-            double overload = options.overloadFactor * (sustained > 0 ? sustained : options.rates.get(0));
+            // above the first rate that did not hold, so that the overload stays one on a machine whose load varies
+            double overload = options.overloadFactor * (Double.isNaN(notHeld) ? sustained : notHeld);
             Step over = sender.step("over", overload, stepSeconds, lag);
             StringBuilder growth = new StringBuilder();
             for (double q : new double[] {0.25, 0.5, 0.75, 1.0}) {
                 growth.append(String.format(Locale.ROOT, " %.0f%%: %d", 100 * q, over.lagAt(q * stepSeconds)));
             }
-            System.out.printf(Locale.ROOT, "  overload %.1f prompts/s (%.1fx): sent %d, total lag through the step%s%n",
-                    overload, options.overloadFactor, over.sent, growth);
+            System.out.printf(Locale.ROOT, "  overload %.1f prompts/s (%.1fx the %s): sent %d, total lag through the step%s%n",
+                    overload, options.overloadFactor, Double.isNaN(notHeld) ? "last rate, held" : "first rate not held",
+                    over.sent, growth);
+            if (over.lagAt(stepSeconds) <= over.lagAt(stepSeconds / 2)) {
+                System.out.println("  WARNING: the lag did not grow through the overload step (raise "
+                        + "--load-overload-factor)");
+            }
             long stopped = over.endNanos;
             long lastAnswer = answers.awaitAll(sender.ids(), timeout);
             double drain = lastAnswer < 0 ? Double.NaN : Math.max(0, lastAnswer - stopped) / 1e9;
@@ -183,7 +192,8 @@ final class LoadRampBench {
                 throw new IllegalStateException("load: lost=" + tally.lost() + " duplicated=" + tally.duplicated()
                         + (Double.isNaN(drain) ? ", not drained within " + timeout : ""));
             }
-            return List.of(new Ratio("sustained_" + name + "_prompts_per_s", sustained), new Ratio("overload_drain_s", drain));
+            return List.of(new Ratio("sustained_" + name + "_prompts_per_s", sustained),
+                    new Ratio("overload_drain_s", drain));
         }
     }
 
