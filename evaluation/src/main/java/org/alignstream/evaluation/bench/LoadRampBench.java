@@ -55,7 +55,8 @@ final class LoadRampBench {
     /** The section's options, mixed into {@link Bench}. */
     static final class Options {
         @Option(names = "--load-rates", split = ",", paramLabel = "R",
-                description = "load: offered rates of the ramp's steps, prompts/s, increasing (default: 1,2,3,4,5,6,8,10,12,14,16,18,20,24)")
+                description = "load: offered rates of the ramp's steps, prompts/s, increasing "
+                        + "(default: 1,2,3,4,5,6,8,10,12,14,16,18,20,24)")
         List<Double> rates = new ArrayList<>(List.of(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0,
                 24.0));
 
@@ -73,7 +74,8 @@ final class LoadRampBench {
         double slackSeconds;
 
         @Option(names = "--load-overload-factor", defaultValue = "2.0",
-                description = "load: the overload step's rate over the first rate that did not hold (the last rate if all held) (default: ${DEFAULT-VALUE})")
+                description = "load: the overload step's rate over the first rate that did not hold (the last rate if all "
+                        + "held) (default: ${DEFAULT-VALUE})")
         double overloadFactor;
     }
 
@@ -171,7 +173,8 @@ final class LoadRampBench {
             for (double q : new double[] {0.25, 0.5, 0.75, 1.0}) {
                 growth.append(String.format(Locale.ROOT, " %.0f%%: %d", 100 * q, over.lagAt(q * stepSeconds)));
             }
-            System.out.printf(Locale.ROOT, "  overload %.1f prompts/s (%.1fx the %s): sent %d, total lag through the step%s%n",
+            System.out.printf(Locale.ROOT, "  overload %.1f prompts/s (%.1fx the %s): sent %d, total lag through the "
+                            + "step%s%n",
                     overload, options.overloadFactor, Double.isNaN(notHeld) ? "last rate, held" : "first rate not held",
                     over.sent, growth);
             if (over.lagAt(stepSeconds) <= over.lagAt(stepSeconds / 2)) {
