@@ -99,20 +99,20 @@ class PrometheusIT {
         Path root = ComposeFile.repositoryRoot();
         Path rules = root.resolve("ops/prometheus");
 
-        // ---- the rule file and its unit tests, by promtool
+        EmbeddedKafkaCluster kafka = FIXTURE.kafka();
+        ServiceProcesses processes = FIXTURE.processes();
+        Path work = processes.workDir();
+
+        // ---- the rule file, its unit tests and Compose's configuration (its rule file named by the repository's path
+        // instead of the container's), by promtool
         promtool(rules, "check", "rules", "alerts.yml");
-        // Compose's configuration as it is, its rule file named by the repository's path instead of the container's
-        Path work0 = FIXTURE.processes().workDir();
-        Path composeCopy = work0.resolve("prometheus-compose.yml");
+        assertThat(promtool(rules, "test", "rules", "alerts.test.yml")).contains("SUCCESS");
+        Path composeCopy = work.resolve("prometheus-compose.yml");
         Files.writeString(composeCopy, ComposeFile.read(rules.resolve("prometheus.yml"))
                 .replace("/etc/prometheus/alerts.yml", rules.resolve("alerts.yml").toString()));
         promtool(rules, "check", "config", composeCopy.toString());
-        String tested = promtool(rules, "test", "rules", "alerts.test.yml");
-        assertThat(tested).contains("SUCCESS");
 
         // ---- the stages, then Prometheus scraping them
-        EmbeddedKafkaCluster kafka = FIXTURE.kafka();
-        ServiceProcesses processes = FIXTURE.processes();
         DrillStages stages = new DrillStages(processes);
         stages.startAll();
         Map<String, Integer> ports = new LinkedHashMap<>();
@@ -120,7 +120,6 @@ class PrometheusIT {
             ports.put(s.name(), stages.current(s).port);
         }
         int prometheusPort = ServiceProcesses.freePort();
-        Path work = processes.workDir();
         Path config = work.resolve("prometheus.yml");
         Files.writeString(config, rewriteForTheTest(ComposeFile.read(rules.resolve("prometheus.yml")), ports,
                 rules.resolve("alerts.yml"), prometheusPort));
