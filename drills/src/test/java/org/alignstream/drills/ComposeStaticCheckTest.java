@@ -11,10 +11,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.alignstream.common.topics.Topics;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * pass every check, and each check fails on a copy of them with one mutation (a missing file, an unknown main class or
  * variable, a wrong port, a set-up without explicit partitions, a broken alert rule or dashboard, an unpinned image, no
  * authorizer, allow-everyone, a PLAINTEXT listener, a stage as admin or sharing a user, a stage creating topics, a
- * hard-coded password, ...).
+ * hard-coded password, ...). Prometheus' own tools run the rules, their unit tests and the scrape configuration in
+ * {@link PrometheusIT}.
  */
 class ComposeStaticCheckTest {
 
@@ -363,38 +362,5 @@ class ComposeStaticCheckTest {
                 }
             }
         }
-    }
-
-    // ------------------------------------------------------------------ promtool, when installed
-
-    /**
-     * With Prometheus' promtool on the PATH (Debian: apt-get install prometheus), the rule file and the configuration
-     * pass its checks and the rule unit tests in ops/prometheus/alerts.test.yml pass; skipped without promtool.
-     */
-    @Test
-    void promtoolAcceptsTheRulesAndTheConfigurationAndTheRuleTestsPass(@TempDir Path tmp) throws Exception {
-        Assumptions.assumeTrue(onPath("promtool"), "promtool is not installed");
-        Path prom = root.resolve("ops/prometheus");
-        run(List.of("promtool", "check", "rules", prom.resolve("alerts.yml").toString()), prom);
-        // the configuration names the rule file by its path in the container; check a copy naming the host file
-        String config = Files.readString(prom.resolve("prometheus.yml"))
-                .replace("/etc/prometheus/alerts.yml", prom.resolve("alerts.yml").toString());
-        Path copy = tmp.resolve("prometheus.yml");
-        Files.writeString(copy, config);
-        run(List.of("promtool", "check", "config", copy.toString()), prom);
-        run(List.of("promtool", "test", "rules", "alerts.test.yml"), prom);
-    }
-
-    private static boolean onPath(String command) {
-        String path = System.getenv("PATH");
-        return path != null && Stream.of(path.split(java.io.File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, command)));
-    }
-
-    private static void run(List<String> command, Path dir) throws Exception {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as("%s:%n%s", String.join(" ", command), out).isZero();
     }
 }

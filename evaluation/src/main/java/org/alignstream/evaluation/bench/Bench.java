@@ -25,23 +25,27 @@ import picocli.CommandLine.Option;
  * a bare loop in the same run (ratios, because the machine is shared and noisy). Ends with {@code ratio NAME=VALUE}
  * lines: {@code scorer_pipeline_vs_bare}, {@code scorer_scaling_2_vs_1} (two scorer instances over one),
  * {@code generator_pipeline_vs_bare} and {@code bon8_prompts_per_s} (the last is a rate); the {@code realistic}
- * section (only when named in {@code --sections}) adds the realistic-size figures of {@link RealisticBench}.
+ * section (only when named in {@code --sections}) adds the realistic-size figures of {@link RealisticBench}, the
+ * {@code load} section (only when named) the load ramp of {@link LoadRampBench}.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Throughput of the running stages against bare model loops, and end-to-end Best-of-N figures.")
 public final class Bench implements Callable<Integer> {
 
     /** The parts of the benchmark. */
-    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback, realistic }
+    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback, realistic, load }
 
-    /** The sections run without {@code --sections}: all but {@code realistic} (minutes of a 124 M-parameter model). */
-    static final Set<Section> DEFAULT_SECTIONS = EnumSet.complementOf(EnumSet.of(Section.realistic));
+    /**
+     * The sections run without {@code --sections}: all but {@code realistic} (minutes of a 124 M-parameter model) and
+     * {@code load} (a load ramp of minutes).
+     */
+    static final Set<Section> DEFAULT_SECTIONS = EnumSet.complementOf(EnumSet.of(Section.realistic, Section.load));
 
     @Option(names = "--quick", description = "Smaller sizes (a smoke run; run times in docs/BENCHMARKS.md); explicit sizes still win")
     boolean quick;
 
     @Option(names = "--sections", split = ",", paramLabel = "SECTION",
-            description = "Which parts to run, comma-separated: ${COMPLETION-CANDIDATES} (default: all but realistic)")
+            description = "Which parts to run, comma-separated: ${COMPLETION-CANDIDATES} (default: all but realistic and load)")
     Set<Section> sections = EnumSet.copyOf(DEFAULT_SECTIONS);
 
     @Option(names = "--repetitions", paramLabel = "R", description = "Interleaved bare/pipeline repetitions (default: 3, quick: 2)")
@@ -151,6 +155,9 @@ public final class Bench implements Callable<Integer> {
     @CommandLine.Mixin
     RealisticBench.Options realisticOptions = new RealisticBench.Options();
 
+    @CommandLine.Mixin
+    LoadRampBench.Options loadOptions = new LoadRampBench.Options();
+
     /** Sizes after applying {@code --quick} and explicit flags. */
     record Sizes(int warmupRounds, int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
                  int generatorWarmup, int e2ePrompts, int e2eWarmup, int latencyRequests) {
@@ -244,6 +251,10 @@ public final class Bench implements Callable<Integer> {
         if (sections.contains(Section.realistic)) {
             ratios.addAll(new RealisticBench(realisticOptions, tokenwiseK, tokenwiseW, seed, onnx.intraOpThreads(),
                     stageArgs, timeout, profileThreads).run());
+        }
+        if (sections.contains(Section.load)) {
+            ratios.addAll(new LoadRampBench(loadOptions, quick, workload, stageArgs,
+                    List.of("--intra-op-threads=" + onnx.intraOpThreads()), timeout).run());
         }
         System.out.println();
         ratios.forEach(r -> System.out.println(r.line()));
