@@ -156,6 +156,17 @@ final class ServiceProcesses implements AutoCloseable {
     }
 
     /**
+     * Starts {@code java <jvmOptions> -cp <this JVM's classpath> <mainClass> <args>} (no HTTP port) as a process this
+     * object owns, e.g. a Kafka node ({@link BrokerProcesses}); output goes to {@code <label>.log} in the work
+     * directory.
+     */
+    ServiceProcess launchMain(String label, String mainClass, List<String> args, List<String> jvmOptions)
+            throws IOException {
+        Path log = workDir.resolve(label + ".log");
+        return track(label, onThisClasspath(jvmOptions, mainClass, args, log), log, Map.of());
+    }
+
+    /**
      * {@code java <jvmOptions> -cp <this JVM's classpath> <mainClass> <args>} with stdout and stderr to {@code log},
      * in the environment of this JVM without any {@code ALIGNSTREAM_*} variable, {@code JAVA_TOOL_OPTIONS} or
      * {@code JDK_JAVA_OPTIONS}, and with {@code OPT_OUT_TRACKING=true}: the caller adds its own variables and starts it.
