@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.alignstream.common.pipeline.StageSpec;
 
 /**
- * Launches alignstream stages as separate JVMs, as a user runs them, against one broker: each with {@code java} on
+ * Launches alignstream stages as separate JVMs, as a user runs them, against a Kafka cluster: each with {@code java} on
  * this JVM's classpath, configured only through {@code ALIGNSTREAM_*} environment variables. Owns a work directory
  * (logs and state directories), the broker's bootstrap servers and every process it launched; {@link #close()} (and a
  * shutdown hook, if this JVM is killed) ends them all. Used by the chaos drills and by the integration tests that run
