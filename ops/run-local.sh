@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole pipeline on one machine: an embedded single-node KRaft broker, the generator,
+# Runs the whole pipeline on one machine: an embedded single-node KRaft broker (--brokers 3: three nodes in one KRaft
+# quorum, every topic at replication factor 3 with min.insync.replicas=2), the generator,
 # scorer and selector stages, publishes the bundled sample prompts twice (N=1 and Best-of-8) and
 # prints each aligned response with its reward. Last line:
 #   summary: prompts=P responses=R mean_reward_n1=X mean_reward_bon8=Y

@@ -67,6 +67,11 @@ final class DrillReport {
         return check(lost == 0 && duplicated == 0 && deadLettered == 0 && otherwise);
     }
 
+    /** Adds a drill's longest stall: {@code stall NAME longest_s=S}, seconds between two consecutive answers. */
+    void stall(String name, double seconds) {
+        lines.add(String.format(java.util.Locale.ROOT, "stall %s longest_s=%.1f", name, seconds));
+    }
+
     /** Records a check beyond the counts (e.g. that a hot swap met load); returns {@code ok}. */
     boolean check(boolean ok) {
         passed &= ok;

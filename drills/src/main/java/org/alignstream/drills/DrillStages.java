@@ -29,10 +29,19 @@ final class DrillStages {
     private int launches;
 
     DrillStages(ServiceProcesses processes) throws IOException {
+        this(processes, 1);
+    }
+
+    /**
+     * Stages whose topics (created by the first stage that needs them) and Kafka Streams internal topics get
+     * {@code replicationFactor} replicas: the cluster's ({@code --replication-factor}).
+     */
+    DrillStages(ServiceProcesses processes, int replicationFactor) throws IOException {
         this.processes = processes;
         for (StageSpec s : Pipeline.STAGES) {
             Map<String, String> env = processes.environment(s, -1); // the port is chosen per launch
             env.put("ALIGNSTREAM_CONFIG", KILLABLE_CONFIG);
+            env.put("ALIGNSTREAM_REPLICATION_FACTOR", Integer.toString(replicationFactor));
             if (s.equals(Pipeline.FEEDBACK_STAGE)) {
                 // a retraining every RETRAIN_EVERY events, or 4 s after the last one for a remainder; every version
                 // passes the gate (the drills test what is lost, not what is learnt)
@@ -46,7 +55,12 @@ final class DrillStages {
 
     /** Starts every stage, in flow order, each once ready before the next. */
     void startAll() throws Exception {
-        for (StageSpec s : Pipeline.STAGES) {
+        startAll(Pipeline.STAGES);
+    }
+
+    /** Starts {@code stages} in the given order, each once ready before the next. */
+    void startAll(List<StageSpec> stages) throws Exception {
+        for (StageSpec s : stages) {
             start(s);
         }
     }

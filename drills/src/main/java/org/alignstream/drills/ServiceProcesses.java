@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.alignstream.common.pipeline.StageSpec;
 
 /**
- * Launches alignstream stages as separate JVMs, as a user runs them, against one broker: each with {@code java} on
+ * Launches alignstream stages as separate JVMs, as a user runs them, against a Kafka cluster: each with {@code java} on
  * this JVM's classpath, configured only through {@code ALIGNSTREAM_*} environment variables. Owns a work directory
  * (logs and state directories), the broker's bootstrap servers and every process it launched; {@link #close()} (and a
  * shutdown hook, if this JVM is killed) ends them all. Used by the chaos drills and by the integration tests that run
@@ -153,6 +153,17 @@ final class ServiceProcesses implements AutoCloseable {
         ProcessBuilder pb = onThisClasspath(options, s.mainClass(), List.of(), log);
         pb.environment().putAll(env);
         return track(label, pb, log, env);
+    }
+
+    /**
+     * Starts {@code java <jvmOptions> -cp <this JVM's classpath> <mainClass> <args>} (no HTTP port) as a process this
+     * object owns, e.g. a Kafka node ({@link BrokerProcesses}); output goes to {@code <label>.log} in the work
+     * directory.
+     */
+    ServiceProcess launchMain(String label, String mainClass, List<String> args, List<String> jvmOptions)
+            throws IOException {
+        Path log = workDir.resolve(label + ".log");
+        return track(label, onThisClasspath(jvmOptions, mainClass, args, log), log, Map.of());
     }
 
     /**

@@ -3,6 +3,7 @@ package org.alignstream.embedded;
 import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -30,8 +31,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single-node Kafka cluster in KRaft mode (one {@link KafkaRaftServer} that is broker and controller),
- * running inside this JVM, for the local run and integration tests.
+ * A real Kafka cluster in KRaft mode running inside this JVM, for the local run and integration tests: one
+ * {@link KafkaRaftServer} that is broker and controller by default, or {@link Builder#brokers N} such nodes forming one
+ * controller quorum, with every topic (the pipeline's, consumer offsets, the transaction state log) at
+ * {@link KRaftBrokerProperties#replicationFactor} and {@link KRaftBrokerProperties#minInsyncReplicas}.
  *
  * <pre>{@code
  * try (EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start()) {
@@ -41,32 +44,58 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Storage lives in a fresh temporary directory that {@link #close()} deletes. Ports are free ephemeral
- * loopback ports unless fixed through the {@link Builder}; {@link #restart()} keeps both ports and the data.
+ * <p>Storage lives in a fresh temporary directory that {@link #close()} deletes (node {@code i} of several in
+ * {@code node-i} below it). Ports are free ephemeral loopback ports unless fixed through the {@link Builder} (the fixed
+ * ports are node 1's); {@link #restart()} and {@link #restartNode} keep ports and data. Nodes stop here with a
+ * controlled shutdown ({@link #stopNode}); an abrupt end without one is a SIGKILL of a node run as its own process
+ * ({@link KRaftNodeMain}, laid out by {@link #format}).
  */
 public final class EmbeddedKafkaCluster implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaCluster.class);
     private static final int MAX_START_ATTEMPTS = 3;
 
-    private final KafkaConfig config;
+    /**
+     * One node of the cluster as laid out on disk: its id (1-based), its ports and its directory, which holds the
+     * formatted {@code logs} and the {@code server.properties} it runs with.
+     */
+    public record Node(int id, int brokerPort, int controllerPort, Path dir) {
+        /** The node's configuration file ({@code server.properties} in its directory). */
+        public Path configFile() {
+            return dir.resolve("server.properties");
+        }
+
+        /** {@code 127.0.0.1:port} of the node's client listener. */
+        public String bootstrapServer() {
+            return "127.0.0.1:" + brokerPort;
+        }
+    }
+
+    /** A node of this cluster and its server while it runs. */
+    private static final class Member {
+        final Node node;
+        final KafkaConfig config;
+        KafkaRaftServer server;
+
+        Member(Node node, KafkaConfig config) {
+            this.node = node;
+            this.config = config;
+        }
+    }
+
+    private final List<Member> members;
     private final Path baseDir;
-    private final int brokerPort;
-    private final int controllerPort;
     private final Map<String, Object> clientProperties;
     private final Duration timeout;
     private final String adminUser;
-    private KafkaRaftServer server;
     private Admin admin;
     private boolean closed;
 
-    private EmbeddedKafkaCluster(KafkaConfig config, Path baseDir, int brokerPort, int controllerPort,
-                                 Map<String, Object> clientProperties, Duration timeout, String adminUser) {
+    private EmbeddedKafkaCluster(List<Member> members, Path baseDir, Map<String, Object> clientProperties,
+                                 Duration timeout, String adminUser) {
+        this.members = members;
         this.adminUser = adminUser;
-        this.config = config;
         this.baseDir = baseDir;
-        this.brokerPort = brokerPort;
-        this.controllerPort = controllerPort;
         this.clientProperties = clientProperties;
         this.timeout = timeout;
     }
@@ -85,17 +114,67 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         return new Builder();
     }
 
-    /** {@code host:port} of the client listener. */
+    /**
+     * Lays out a cluster of {@code brokers} nodes under {@code baseDir} without starting it, for nodes run as their own
+     * processes ({@link KRaftNodeMain} with {@link Node#configFile()}): picks free ports, writes each node's
+     * configuration ({@link KRaftBrokerProperties#clusterNode} then {@code overrides}) and formats its storage in
+     * {@code baseDir/node-<id>}.
+     */
+    public static List<Node> format(int brokers, Path baseDir, String clusterId, Map<String, String> overrides) {
+        int[] ports = FreePorts.take(2 * brokers);
+        List<Node> nodes = plan(brokers, baseDir, ports);
+        for (Node node : nodes) {
+            KRaftStorageFormatter.format(properties(node, nodes, overrides), clusterId, node.dir());
+        }
+        return nodes;
+    }
+
+    /** Node {@code i} gets ports {@code ports[2i]} (broker) and {@code ports[2i+1]} (controller). */
+    private static List<Node> plan(int brokers, Path baseDir, int[] ports) {
+        List<Node> nodes = new ArrayList<>();
+        for (int i = 0; i < brokers; i++) {
+            Path dir = brokers == 1 ? baseDir : baseDir.resolve("node-" + (i + 1));
+            try {
+                java.nio.file.Files.createDirectories(dir);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot create " + dir, e);
+            }
+            nodes.add(new Node(i + 1, ports[2 * i], ports[2 * i + 1], dir));
+        }
+        return nodes;
+    }
+
+    private static Properties properties(Node node, List<Node> all, Map<String, String> overrides) {
+        Map<String, String> merged = new LinkedHashMap<>(
+                KRaftBrokerProperties.clusterNode(node.id(), all.stream().map(Node::controllerPort).toList()));
+        merged.putAll(overrides);
+        return KRaftBrokerProperties.resolve(node.brokerPort(), node.controllerPort(), node.dir().resolve("logs"),
+                merged);
+    }
+
+    /** {@code host:port} of every node's client listener, comma-separated. */
     public String bootstrapServers() {
-        return "127.0.0.1:" + brokerPort;
+        return String.join(",", members.stream().map(m -> m.node.bootstrapServer()).toList());
     }
 
+    /** Node 1's client port. */
     public int brokerPort() {
-        return brokerPort;
+        return members.get(0).node.brokerPort();
     }
 
+    /** Node 1's controller port. */
     public int controllerPort() {
-        return controllerPort;
+        return members.get(0).node.controllerPort();
+    }
+
+    /** The nodes, by id (1-based). */
+    public List<Node> nodes() {
+        return members.stream().map(m -> m.node).toList();
+    }
+
+    /** Replication factor of the topics {@link #createTopics} creates and of the internal topics. */
+    public short replicationFactor() {
+        return (short) KRaftBrokerProperties.replicationFactor(members.size());
     }
 
     /** The temporary directory holding the configuration file and the log directory; deleted by {@link #close()}. */
@@ -135,7 +214,8 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     }
 
     /**
-     * Creates topics with {@code partitions} partitions each and waits until every partition has a leader.
+     * Creates topics with {@code partitions} partitions each, at the cluster's {@link #replicationFactor()}, and waits
+     * until every partition has a leader.
      *
      * @throws IllegalArgumentException if {@code partitions < 1}, no name is given, or a name is blank or repeated
      * @throws IllegalStateException if a topic already exists, the cluster is not running or creation fails
@@ -158,7 +238,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         }
         Admin client = runningAdmin();
         List<NewTopic> topics = unique.stream()
-                .map(name -> new NewTopic(name, Optional.of(partitions), Optional.empty()))
+                .map(name -> new NewTopic(name, Optional.of(partitions), Optional.of(replicationFactor())))
                 .toList();
         try {
             client.createTopics(topics).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -176,24 +256,62 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         awaitLeaders(client, unique, partitions);
     }
 
-    /** Whether the server is running (started and neither stopped nor closed). */
+    /** Whether every node is running (started and neither stopped nor closed). */
     public synchronized boolean isRunning() {
-        return server != null;
+        return members.stream().allMatch(m -> m.server != null);
+    }
+
+    /** Whether node {@code id} is running. */
+    public synchronized boolean isRunning(int id) {
+        return member(id).server != null;
     }
 
     /**
-     * Stops the server and starts it again on the same ports with the same data, as a broker restart would.
+     * Stops every node and starts them again on the same ports with the same data, as a broker restart would.
      *
      * @throws IllegalStateException if the cluster was closed
      */
     public synchronized void restart() {
-        if (closed) {
-            throw new IllegalStateException("cannot restart a closed EmbeddedKafkaCluster");
-        }
-        stopServer();
+        requireOpen("restart");
+        closeAdmin();
+        stopServers(members);
         long started = System.nanoTime();
-        startServer();
+        startServers(members);
         LOG.info("Kafka restarted on {} in {} ms", bootstrapServers(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /**
+     * Stops node {@code id} with a controlled shutdown (its partition leaderships move to the other nodes first) and
+     * waits until it is down; its ports and data are kept for {@link #startNode}. Does nothing if it is stopped.
+     *
+     * @throws IllegalStateException if the cluster was closed
+     */
+    public synchronized void stopNode(int id) {
+        requireOpen("stop a node of");
+        Member m = member(id);
+        closeAdmin(); // its connections may point at the stopped node
+        stopServer(m);
+        LOG.info("Kafka node {} stopped", id);
+    }
+
+    /**
+     * Starts node {@code id} again on its ports and data; returns once the cluster answers. Does nothing if it runs.
+     *
+     * @throws IllegalStateException if the cluster was closed or the node does not start
+     */
+    public synchronized void startNode(int id) {
+        requireOpen("start a node of");
+        Member m = member(id);
+        if (m.server == null) {
+            startServers(List.of(m));
+            LOG.info("Kafka node {} started on {}", id, m.node.bootstrapServer());
+        }
+    }
+
+    /** {@link #stopNode}, then {@link #startNode}. */
+    public synchronized void restartNode(int id) {
+        stopNode(id);
+        startNode(id);
     }
 
     /** Same as {@link #close()}. */
@@ -201,7 +319,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         close();
     }
 
-    /** Shuts the server down, waits for it to finish and deletes the temporary directory. Idempotent. */
+    /** Shuts every node down, waits for them to finish and deletes the temporary directory. Idempotent. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -209,38 +327,118 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         }
         closed = true;
         try {
-            stopServer();
+            closeAdmin();
+            stopServers(members);
         } finally {
             TempDirectories.deleteRecursively(baseDir);
         }
     }
 
-    private void startServer() {
-        KafkaRaftServer starting = new KafkaRaftServer(config, Time.SYSTEM);
+    private Member member(int id) {
+        if (id < 1 || id > members.size()) {
+            throw new IllegalArgumentException("node id must be in 1.." + members.size() + ", got " + id);
+        }
+        return members.get(id - 1);
+    }
+
+    private void requireOpen(String what) {
+        if (closed) {
+            throw new IllegalStateException("cannot " + what + " a closed EmbeddedKafkaCluster");
+        }
+    }
+
+    /**
+     * Starts the servers of {@code starting} at once (a node of several waits in its start-up for a quorum of
+     * controllers, so they cannot start one after the other), then waits until the cluster answers.
+     */
+    private void startServers(List<Member> starting) {
+        List<KafkaRaftServer> servers = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        RuntimeException[] failure = new RuntimeException[1];
+        for (Member m : starting) {
+            KafkaRaftServer server = new KafkaRaftServer(m.config, Time.SYSTEM);
+            servers.add(server);
+            Thread t = new Thread(() -> {
+                try {
+                    server.startup();
+                } catch (RuntimeException e) {
+                    synchronized (failure) {
+                        if (failure[0] == null) {
+                            failure[0] = e;
+                        } else {
+                            failure[0].addSuppressed(e);
+                        }
+                    }
+                }
+            }, "kafka-node-" + m.node.id() + "-startup");
+            threads.add(t);
+            t.start();
+        }
         try {
-            starting.startup();
-            server = starting;
-            awaitBrokerVisible();
+            for (Thread t : threads) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure[0] = new IllegalStateException("interrupted while starting Kafka", e);
+        }
+        if (failure[0] != null) {
+            servers.forEach(EmbeddedKafkaCluster::shutdownQuietly);
+            throw failure[0];
+        }
+        for (int i = 0; i < starting.size(); i++) {
+            starting.get(i).server = servers.get(i);
+        }
+        try {
+            awaitBrokersVisible();
         } catch (RuntimeException e) {
-            server = null;
             closeAdmin();
-            shutdownQuietly(starting);
+            for (Member m : starting) {
+                shutdownQuietly(m.server);
+                m.server = null;
+            }
             throw e;
         }
     }
 
-    private void stopServer() {
-        closeAdmin();
-        if (server != null) {
-            KafkaRaftServer stopping = server;
-            server = null;
+    /**
+     * Stops the servers of {@code stopping} at once: each broker's controlled shutdown needs the controller quorum,
+     * which one after the other would have lost by the last node.
+     */
+    private static void stopServers(List<Member> stopping) {
+        List<Thread> threads = new ArrayList<>();
+        for (Member m : stopping) {
+            Thread t = new Thread(() -> stopServer(m), "kafka-node-" + m.node.id() + "-shutdown");
+            threads.add(t);
+            t.start();
+        }
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void stopServer(Member m) {
+        if (m.server != null) {
+            KafkaRaftServer stopping = m.server;
+            m.server = null;
             stopping.shutdown();
             stopping.awaitShutdown();
         }
     }
 
     private Admin runningAdmin() {
-        if (server == null) {
+        if (members.stream().allMatch(m -> m.server == null)) {
             throw new IllegalStateException("the embedded Kafka cluster is not running");
         }
         if (admin == null) {
@@ -258,18 +456,29 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         }
     }
 
-    private void awaitBrokerVisible() {
-        try {
-            var nodes = runningAdmin().describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            if (nodes.isEmpty()) {
-                throw new IllegalStateException("the embedded broker started but the cluster reports no nodes");
+    /** Waits until the cluster reports every running node as a broker. */
+    private void awaitBrokersVisible() {
+        long running = members.stream().filter(m -> m.server != null).count();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String last = "no answer";
+        while (true) {
+            try {
+                var nodes = runningAdmin().describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (nodes.size() >= running) {
+                    return;
+                }
+                last = nodes.size() + " of " + running + " brokers registered";
+            } catch (ExecutionException | TimeoutException e) {
+                last = e.toString();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the embedded brokers", e);
             }
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("the embedded broker on " + bootstrapServers()
-                    + " did not answer within " + timeout, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the embedded broker", e);
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the embedded brokers on " + bootstrapServers()
+                        + " did not answer within " + timeout + ": " + last);
+            }
+            sleep(50);
         }
     }
 
@@ -323,6 +532,11 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             if (t instanceof BindException || String.valueOf(t.getMessage()).contains("failed to bind")) {
                 return true;
             }
+            for (Throwable s : t.getSuppressed()) {
+                if (causedByBindFailure(s)) {
+                    return true;
+                }
+            }
         }
         return false;
     }
@@ -338,8 +552,22 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         private String adminUser;
         private String adminPassword;
         private final List<String> formatArguments = new java.util.ArrayList<>();
+        private int brokers = 1;
 
         private Builder() {
+        }
+
+        /**
+         * Number of combined broker+controller nodes (1 by default), all voters of one controller quorum; from three
+         * on, every topic is replicated three times with {@code min.insync.replicas=2}
+         * ({@link KRaftBrokerProperties#clusterNode}).
+         */
+        public Builder brokers(int brokers) {
+            if (brokers < 1) {
+                throw new IllegalArgumentException("brokers must be at least 1, got " + brokers);
+            }
+            this.brokers = brokers;
+            return this;
         }
 
         /** Port of the client listener; 0 (the default) picks a free ephemeral port. */
@@ -434,11 +662,15 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             requireFree("broker", brokerPort);
             requireFree("controller", controllerPort);
             for (int attempt = 1; ; attempt++) {
-                int[] ephemeral = FreePorts.take(2);
-                int broker = brokerPort != 0 ? brokerPort : ephemeral[0];
-                int controller = controllerPort != 0 ? controllerPort : ephemeral[1];
+                int[] ports = FreePorts.take(2 * brokers);
+                if (brokerPort != 0) {
+                    ports[0] = brokerPort;
+                }
+                if (controllerPort != 0) {
+                    ports[1] = controllerPort;
+                }
                 try {
-                    return startOnce(broker, controller);
+                    return startOnce(ports);
                 } catch (RuntimeException e) {
                     boolean retryable = (brokerPort == 0 || controllerPort == 0) && causedByBindFailure(e);
                     if (!retryable || attempt == MAX_START_ATTEMPTS) {
@@ -449,7 +681,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             }
         }
 
-        private EmbeddedKafkaCluster startOnce(int broker, int controller) {
+        private EmbeddedKafkaCluster startOnce(int[] ports) {
             long started = System.nanoTime();
             Path baseDir = TempDirectories.create("alignstream-kafka-");
             try {
@@ -465,14 +697,18 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
                 extraFormatArguments.addAll(formatArguments);
                 overrides.putAll(brokerProperties);
                 clients.putAll(clientProperties);
-                Properties props = KRaftBrokerProperties.resolve(broker, controller, baseDir.resolve("logs"), overrides);
-                KRaftStorageFormatter.format(props, clusterId, baseDir, extraFormatArguments);
-                KafkaConfig config = KafkaConfig.fromProps(props, false);
-                EmbeddedKafkaCluster cluster = new EmbeddedKafkaCluster(config, baseDir, broker, controller,
-                        Map.copyOf(clients), timeout, adminUser);
-                cluster.startServer();
-                LOG.info("Kafka {} (KRaft, cluster {}{}) started on {} in {} ms", kafkaVersion(), clusterId,
-                        adminUser == null ? "" : ", SASL/SCRAM + ACLs", cluster.bootstrapServers(),
+                List<Node> nodes = plan(brokers, baseDir, ports);
+                List<Member> members = new ArrayList<>();
+                for (Node node : nodes) {
+                    Properties props = properties(node, nodes, overrides);
+                    KRaftStorageFormatter.format(props, clusterId, node.dir(), extraFormatArguments);
+                    members.add(new Member(node, KafkaConfig.fromProps(props, false)));
+                }
+                EmbeddedKafkaCluster cluster = new EmbeddedKafkaCluster(members, baseDir, Map.copyOf(clients), timeout,
+                        adminUser);
+                cluster.startServers(members);
+                LOG.info("Kafka {} (KRaft, cluster {}, {} node(s){}) started on {} in {} ms", kafkaVersion(), clusterId,
+                        brokers, adminUser == null ? "" : ", SASL/SCRAM + ACLs", cluster.bootstrapServers(),
                         (System.nanoTime() - started) / 1_000_000);
                 return cluster;
             } catch (RuntimeException e) {

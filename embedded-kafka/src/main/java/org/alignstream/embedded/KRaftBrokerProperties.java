@@ -7,7 +7,8 @@ import java.util.Objects;
 import java.util.Properties;
 
 /**
- * The server properties of a single-node KRaft cluster (one process that is both broker and controller).
+ * The server properties of a KRaft node that is both broker and controller: by default the only node of a
+ * single-node cluster; {@link #clusterNode} turns it into one node of a quorum of several.
  *
  * <p>Defaults suit a local, single-broker run with exactly-once processing: every internal topic has
  * replication factor 1 and min ISR 1. Overrides replace defaults key by key; in override values the
@@ -57,6 +58,65 @@ public final class KRaftBrokerProperties {
         p.put("num.network.threads", "2");
         p.put("num.io.threads", "4");
         return p;
+    }
+
+    /**
+     * Replication factor of the pipeline's topics and of the internal topics on a cluster of {@code brokers} nodes:
+     * 3 from three brokers on (two may fail one after the other without losing an acknowledged record), else one
+     * replica per broker.
+     */
+    public static int replicationFactor(int brokers) {
+        checkBrokers(brokers);
+        return Math.min(3, brokers);
+    }
+
+    /**
+     * {@code min.insync.replicas} on a cluster of {@code brokers} nodes: 2 at replication factor 3 (an acknowledged
+     * write is on two brokers; one broker may be down and writes go on), else 1.
+     */
+    public static int minInsyncReplicas(int brokers) {
+        return replicationFactor(brokers) >= 3 ? 2 : 1;
+    }
+
+    /**
+     * The overrides that make node {@code nodeId} (1-based) one of {@code controllerPorts.size()} combined
+     * broker+controller nodes: its id, the static quorum (node {@code i} at {@code 127.0.0.1:controllerPorts[i-1]}),
+     * and the replication of every topic (default, consumer offsets, transaction state log, share state) at
+     * {@link #replicationFactor} with {@link #minInsyncReplicas}. For one node these equal the defaults.
+     *
+     * @throws IllegalArgumentException if there is no port or {@code nodeId} is outside 1..ports
+     */
+    public static Map<String, String> clusterNode(int nodeId, java.util.List<Integer> controllerPorts) {
+        int brokers = controllerPorts.size();
+        checkBrokers(brokers);
+        if (nodeId < 1 || nodeId > brokers) {
+            throw new IllegalArgumentException("node id must be in 1.." + brokers + ", got " + nodeId);
+        }
+        StringBuilder voters = new StringBuilder();
+        for (int i = 0; i < brokers; i++) {
+            int port = controllerPorts.get(i);
+            checkPort("controller", port);
+            voters.append(i == 0 ? "" : ",").append(i + 1).append("@127.0.0.1:").append(port);
+        }
+        String rf = Integer.toString(replicationFactor(brokers));
+        String minIsr = Integer.toString(minInsyncReplicas(brokers));
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("node.id", Integer.toString(nodeId));
+        p.put("controller.quorum.voters", voters.toString());
+        p.put("default.replication.factor", rf);
+        p.put("min.insync.replicas", minIsr);
+        p.put("offsets.topic.replication.factor", rf);
+        p.put("transaction.state.log.replication.factor", rf);
+        p.put("transaction.state.log.min.isr", minIsr);
+        p.put("share.coordinator.state.topic.replication.factor", rf);
+        p.put("share.coordinator.state.topic.min.isr", minIsr);
+        return p;
+    }
+
+    private static void checkBrokers(int brokers) {
+        if (brokers < 1) {
+            throw new IllegalArgumentException("a cluster needs at least one broker, got " + brokers);
+        }
     }
 
     /**

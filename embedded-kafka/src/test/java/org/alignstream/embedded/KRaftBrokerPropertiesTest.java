@@ -66,4 +66,38 @@ class KRaftBrokerPropertiesTest {
         assertThatThrownBy(() -> KRaftBrokerProperties.resolve(40001, 40002, LOG_DIR, withNull))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("num.partitions");
     }
+
+    @Test
+    void aNodeOfThreeVotesInTheQuorumOfAllAndReplicatesEveryTopicThreeTimesWithMinIsrTwo() {
+        Properties props = KRaftBrokerProperties.resolve(40003, 40004, LOG_DIR,
+                KRaftBrokerProperties.clusterNode(2, java.util.List.of(40002, 40004, 40006)));
+
+        assertThat(props).containsEntry("node.id", "2")
+                .containsEntry("controller.quorum.voters", "1@127.0.0.1:40002,2@127.0.0.1:40004,3@127.0.0.1:40006")
+                .containsEntry("default.replication.factor", "3")
+                .containsEntry("min.insync.replicas", "2")
+                .containsEntry("offsets.topic.replication.factor", "3")
+                .containsEntry("transaction.state.log.replication.factor", "3")
+                .containsEntry("transaction.state.log.min.isr", "2")
+                .containsEntry("listeners", "PLAINTEXT://127.0.0.1:40003,CONTROLLER://127.0.0.1:40004");
+    }
+
+    @Test
+    void replicationFollowsTheBrokerCount() {
+        assertThat(KRaftBrokerProperties.replicationFactor(1)).isEqualTo(1);
+        assertThat(KRaftBrokerProperties.minInsyncReplicas(1)).isEqualTo(1);
+        assertThat(KRaftBrokerProperties.replicationFactor(2)).isEqualTo(2);
+        assertThat(KRaftBrokerProperties.minInsyncReplicas(2)).isEqualTo(1);
+        assertThat(KRaftBrokerProperties.replicationFactor(5)).isEqualTo(3);
+        assertThat(KRaftBrokerProperties.minInsyncReplicas(5)).isEqualTo(2);
+        // one node of a quorum of one: the single-broker defaults
+        Map<String, String> single = KRaftBrokerProperties.clusterNode(1, java.util.List.of(40002));
+        Map<String, String> defaults = KRaftBrokerProperties.defaults();
+        single.forEach((k, v) -> assertThat(defaults.getOrDefault(k, k.equals("min.insync.replicas") ? "1" : null))
+                .as(k).isEqualTo(v.replace("40002", KRaftBrokerProperties.CONTROLLER_PORT_PLACEHOLDER)));
+        assertThatThrownBy(() -> KRaftBrokerProperties.clusterNode(4, java.util.List.of(1, 2, 3)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1..3");
+        assertThatThrownBy(() -> KRaftBrokerProperties.replicationFactor(0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

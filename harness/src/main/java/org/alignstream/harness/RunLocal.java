@@ -15,6 +15,7 @@ import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
+import org.alignstream.embedded.KRaftBrokerProperties;
 import org.alignstream.harness.annotator.FeedbackPhase;
 import org.alignstream.harness.annotator.GoldTaste;
 import picocli.CommandLine;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The local run ({@code ops/run-local.sh}): an embedded single-node KRaft broker, the generator, scorer
+ * The local run ({@code ops/run-local.sh}): an embedded KRaft broker (or {@code --brokers N} of them), the generator, scorer
  * and selector stages, and the sample prompts published twice, with N = 1 (plain sampling) and N = 8
  * (Best-of-N); then ({@code --feedback-rounds}) the feedback loop closing: a simulated annotator judging by a gold taste
  * ({@code --feedback-gold}, {@link org.alignstream.harness.annotator.GoldTaste}) streams preferences and edits, the feedback
@@ -58,6 +59,12 @@ public final class RunLocal implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", description = "Use this broker instead of starting an embedded one")
     String bootstrapServers;
 
+    @Option(names = "--brokers", defaultValue = "1", description = "Brokers of the embedded KRaft cluster (each also a "
+            + "controller); from 3 on every topic is replicated 3 times with min.insync.replicas=2 and the stages create "
+            + "theirs at that replication factor (with --bootstrap-servers: the brokers of that cluster) "
+            + "(default: ${DEFAULT-VALUE})")
+    int brokers;
+
     @Option(names = "--timeout-s", defaultValue = "600", description = "Give up waiting for responses after this long (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
@@ -90,12 +97,14 @@ public final class RunLocal implements Callable<Integer> {
         try {
             String bootstrap = bootstrapServers;
             if (bootstrap == null) {
-                System.out.println("starting embedded Kafka broker (KRaft)...");
-                kafka = EmbeddedKafkaCluster.start();
+                System.out.println("starting embedded Kafka (KRaft, " + brokers + " broker(s))...");
+                kafka = EmbeddedKafkaCluster.builder().brokers(brokers).start();
                 bootstrap = kafka.bootstrapServers();
             }
-            System.out.println("broker: " + bootstrap + "; starting generator, scorer and selector stages...");
-            try (LocalPipeline pipeline = LocalPipeline.start(bootstrap);
+            int replication = KRaftBrokerProperties.replicationFactor(brokers);
+            System.out.println("broker: " + bootstrap + " (replication factor " + replication
+                    + "); starting generator, scorer and selector stages...");
+            try (LocalPipeline pipeline = LocalPipeline.start(bootstrap, "--replication-factor=" + replication);
                  PromptClient client = new PromptClient(Map.of("bootstrap.servers", bootstrap))) {
                 pipeline.stages().forEach(s -> System.out.println("  stage " + s.name() + ": http://localhost:"
                         + s.httpPort() + "/health  /metrics"));
