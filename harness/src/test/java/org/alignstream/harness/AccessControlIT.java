@@ -79,7 +79,7 @@ class AccessControlIT {
     static void start() {
         logs = LogCapture.start();
         for (String user : List.of(AccessControl.GENERATOR, AccessControl.SCORER, AccessControl.SELECTOR,
-                AccessControl.FEEDBACK, AccessControl.CLIENT)) {
+                AccessControl.FEEDBACK, AccessControl.GATEWAY, AccessControl.CLIENT)) {
             PASSWORDS.put(user, user + "-" + UUID.randomUUID());
         }
         kafka = EmbeddedKafkaCluster.builder().scram("admin", "admin-" + UUID.randomUUID()).start();
