@@ -16,12 +16,12 @@ import java.util.Objects;
  * {@code {% if %}...{% elif %}...{% else %}...{% endif %}}; {@code {% set name = expr %}}; whitespace control
  * (a '-' just inside a tag's delimiters). Expressions: string literals ('..' or ".." with \n, \t, \',
  * \" and \\ escapes), integers, {@code true}/{@code false}/{@code none} (any case), variables, {@code x.attr},
- * {@code x['key']}, {@code x[i]} (negative from the end), slices {@code x[a:b]}, {@code +} (numbers add, anything else
- * concatenates as strings), {@code ~}, {@code ==}, {@code !=}, {@code in}, {@code not in}, {@code and}, {@code or},
- * {@code not}, parentheses, tests {@code is [not] defined}, {@code is [not] none}, {@code is [not] string}, filters
+ * {@code x['key']}, {@code x[i]} (negative from the end), slices {@code x[a:b]}, {@code +} (integers add, lists
+ * join, anything else concatenates as strings), {@code ~}, integer {@code -}, {@code *} and {@code %}, {@code ==}, {@code !=}, {@code in}, {@code not in}, {@code and}, {@code or},
+ * {@code not}, {@code a if condition else b}, parentheses, tests {@code is [not] defined}, {@code is [not] none}, {@code is [not] string}, filters
  * {@code trim}, {@code upper}, {@code lower}, {@code length}, and the call {@code raise_exception(message)} (the
  * request is refused with that message). Anything else (macros, other filters, list literals, arithmetic
- * other than {@code +}, method calls such as {@code .strip()}) is refused when the template is parsed, so an unsupported
+ * on non-integers, method calls such as {@code .strip()}) is refused when the template is parsed, so an unsupported
  * template fails at start-up, not on a request.
  *
  * <p>Variables: {@code messages} (a list of maps with {@code role} and {@code content}), {@code add_generation_prompt},
@@ -328,7 +328,7 @@ public final class ChatTemplate {
 
         static Expr parse(String source) {
             Expressions p = new Expressions(lex(source));
-            Expr e = p.or();
+            Expr e = p.conditional();
             if (p.i < p.t.size()) {
                 throw new IllegalArgumentException("chat template: unsupported expression '" + source + "' (at '"
                         + p.t.get(p.i) + "')");
@@ -376,7 +376,7 @@ public final class ChatTemplate {
                 } else if (i + 1 < s.length() && (s.startsWith("==", i) || s.startsWith("!=", i))) {
                     out.add(s.substring(i, i + 2));
                     i += 2;
-                } else if ("+~.[]():|-".indexOf(c) >= 0) {
+                } else if ("+~.[]():|-*%".indexOf(c) >= 0) {
                     out.add(String.valueOf(c));
                     i++;
                 } else {
@@ -403,6 +403,17 @@ public final class ChatTemplate {
                 throw new IllegalArgumentException("chat template: expected '" + s + "'"
                         + (i < t.size() ? " at '" + t.get(i) + "'" : " at the end of an expression"));
             }
+        }
+
+        /** {@code a if condition else b} (without else: undefined when the condition is false). */
+        Expr conditional() {
+            Expr value = or();
+            if (!eat("if")) {
+                return value;
+            }
+            Expr condition = or();
+            Expr otherwise = eat("else") ? conditional() : s -> UNDEFINED;
+            return s -> truthy(condition.eval(s)) ? value.eval(s) : otherwise.eval(s);
         }
 
         Expr or() {
@@ -471,23 +482,47 @@ public final class ChatTemplate {
         }
 
         Expr concat() {
-            Expr left = filtered();
-            while (at("+") || at("~")) {
-                boolean tilde = t.get(i++).equals("~");
+            Expr left = term();
+            while (at("+") || at("~") || at("-")) {
+                String op = t.get(i++);
                 Expr l = left;
-                Expr r = filtered();
+                Expr r = term();
                 left = s -> {
                     Object a = l.eval(s);
                     Object b = r.eval(s);
-                    if (!tilde && a instanceof Long x && b instanceof Long y) {
+                    if (op.equals("-")) {
+                        return integer(a, "-") - integer(b, "-");
+                    }
+                    if (op.equals("+") && a instanceof Long x && b instanceof Long y) {
                         return x + y;
                     }
-                    if (!tilde && a instanceof List<?> x && b instanceof List<?> y) {
+                    if (op.equals("+") && a instanceof List<?> x && b instanceof List<?> y) {
                         List<Object> both = new ArrayList<>(x);
                         both.addAll(y);
                         return both;
                     }
                     return str(a) + str(b);
+                };
+            }
+            return left;
+        }
+
+        Expr term() {
+            Expr left = filtered();
+            while (at("*") || at("%")) {
+                String op = t.get(i++);
+                Expr l = left;
+                Expr r = filtered();
+                left = s -> {
+                    long a = integer(l.eval(s), op);
+                    long b = integer(r.eval(s), op);
+                    if (op.equals("*")) {
+                        return a * b;
+                    }
+                    if (b == 0) {
+                        throw new TemplateException("chat template: modulo by zero");
+                    }
+                    return Math.floorMod(a, b);
                 };
             }
             return left;
@@ -546,7 +581,7 @@ public final class ChatTemplate {
                 return s -> v;
             }
             if (tok.equals("(")) {
-                Expr e = or();
+                Expr e = conditional();
                 expect(")");
                 return e;
             }
@@ -573,7 +608,7 @@ public final class ChatTemplate {
             }
             if (tok.equals("raise_exception")) {
                 expect("(");
-                Expr message = or();
+                Expr message = conditional();
                 expect(")");
                 return s -> {
                     throw new TemplateException(str(message.eval(s)));
@@ -705,6 +740,13 @@ public final class ChatTemplate {
         }
         long x = k < 0 ? n + k : k;
         return (int) Math.max(0, Math.min(n, x));
+    }
+
+    private static long integer(Object v, String op) {
+        if (v instanceof Long n) {
+            return n;
+        }
+        throw new TemplateException("chat template: '" + op + "' needs integers, got " + typeName(v));
     }
 
     private static String typeName(Object v) {
