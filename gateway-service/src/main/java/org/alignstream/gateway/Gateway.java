@@ -238,7 +238,7 @@ public final class Gateway implements AutoCloseable {
                 stageMetrics.recordIn();
                 send(ex, name, start, new ApiError(422, "invalid_request_error", "rejected_by_" + d.getStage(),
                         List.of(new ApiError.Problem(null, "the " + d.getStage() + " stage refused request "
-                                + keyOf(d, f) + ": " + d.getReason()))));
+                                + keyOf(d) + ": " + d.getReason()))));
                 return;
             }
             responses.add(a.response());
@@ -253,7 +253,7 @@ public final class Gateway implements AutoCloseable {
         send(ex, name, start, 200, body);
     }
 
-    private static String keyOf(DeadLetter d, CompletableFuture<?> f) {
+    private static String keyOf(DeadLetter d) {
         return d.getOriginalKey() == null ? "" : StandardCharsets.UTF_8.decode(d.getOriginalKey().duplicate()).toString();
     }
 
