@@ -57,6 +57,8 @@ public final class AccessControlCommand implements Callable<Integer> {
   String selectorPassword;
   @Option(names = "--feedback-password", description = "password of user feedback")
   String feedbackPassword;
+  @Option(names = "--gateway-password", description = "password of user gateway")
+  String gatewayPassword;
   @Option(names = "--client-password", description = "password of user client")
   String clientPassword;
 
@@ -85,6 +87,7 @@ public final class AccessControlCommand implements Callable<Integer> {
     p.put(AccessControl.SCORER, scorerPassword);
     p.put(AccessControl.SELECTOR, selectorPassword);
     p.put(AccessControl.FEEDBACK, feedbackPassword);
+    p.put(AccessControl.GATEWAY, gatewayPassword);
     p.put(AccessControl.CLIENT, clientPassword);
     List<String> missing = p.entrySet().stream().filter(e -> e.getValue() == null || e.getValue().isEmpty())
         .map(e -> "--" + e.getKey() + "-password").toList();

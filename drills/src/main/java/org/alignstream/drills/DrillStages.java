@@ -51,6 +51,9 @@ final class DrillStages {
             }
             environments.put(s, env);
         }
+        for (StageSpec f : Pipeline.FRONT_ENDS) {
+            environments.put(f, processes.environment(f, -1));
+        }
     }
 
     /** Starts every stage, in flow order, each once ready before the next. */

@@ -269,7 +269,23 @@ final class ComposeFile {
         Map<String, String> out = new LinkedHashMap<>();
         services().forEach((name, s) -> {
             String main = mainClass(s);
-            if (main != null && !SETUP_MAIN_CLASS.equals(main)) {
+            if (main != null && !SETUP_MAIN_CLASS.equals(main) && !FRONT_END_MAIN_CLASSES.contains(main)) {
+                out.put(name, main);
+            }
+        });
+        return out;
+    }
+
+    /** Main classes of the front ends ({@link Pipeline#FRONT_ENDS}: the gateway), which are no Kafka Streams stage. */
+    static final java.util.Set<String> FRONT_END_MAIN_CLASSES = Pipeline.FRONT_ENDS.stream()
+            .map(org.alignstream.common.pipeline.StageSpec::mainClass).collect(java.util.stream.Collectors.toSet());
+
+    /** Services running a front end, by name, with its main class, in file order. */
+    Map<String, String> frontEndMainClasses() {
+        Map<String, String> out = new LinkedHashMap<>();
+        services().forEach((name, s) -> {
+            String main = mainClass(s);
+            if (main != null && FRONT_END_MAIN_CLASSES.contains(main)) {
                 out.put(name, main);
             }
         });

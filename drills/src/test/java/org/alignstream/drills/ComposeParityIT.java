@@ -122,7 +122,7 @@ class ComposeParityIT {
         root = ComposeFile.repositoryRoot();
         for (String v : List.of("ALIGNSTREAM_ADMIN_PASSWORD", "ALIGNSTREAM_GENERATOR_PASSWORD",
                 "ALIGNSTREAM_SCORER_PASSWORD", "ALIGNSTREAM_SELECTOR_PASSWORD", "ALIGNSTREAM_FEEDBACK_PASSWORD",
-                "ALIGNSTREAM_CLIENT_PASSWORD")) {
+                "ALIGNSTREAM_GATEWAY_PASSWORD", "ALIGNSTREAM_CLIENT_PASSWORD")) {
             VARIABLES.put(v, "pw-" + UUID.randomUUID());
         }
         compose = ComposeFile.load(root, VARIABLES);
@@ -282,7 +282,7 @@ class ComposeParityIT {
                 setupEnv);
         assertThat(setup.process.waitFor(120, TimeUnit.SECONDS)).as("the set-up finishes").isTrue();
         assertThat(setup.process.exitValue()).as("set-up exit code; log:%n%s", setup.logText()).isZero();
-        assertThat(setup.logText()).contains("topics, 5 users and " + AccessControl.aclBindings(AccessControl.standard())
+        assertThat(setup.logText()).contains("topics, " + AccessControl.standard().size() + " users and " + AccessControl.aclBindings(AccessControl.standard())
                 .size() + " ACLs in place");
         checkTopicsAsTheSetUpCreatesThem(Integer.parseInt(setupEnv.get("ALIGNSTREAM_TOPIC_PARTITIONS")));
 

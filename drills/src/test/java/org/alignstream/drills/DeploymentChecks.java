@@ -101,6 +101,7 @@ final class DeploymentChecks {
         problems.addAll(c.prometheusTargets());
         problems.addAll(c.topics());
         problems.addAll(c.accessControl());
+        problems.addAll(c.frontEnds());
         problems.addAll(c.alertRules());
         problems.addAll(c.dashboard());
         return problems;
@@ -287,8 +288,7 @@ final class DeploymentChecks {
                 return;
             }
             String want = ComposeFile.SETUP_MAIN_CLASS.equals(main) ? Pipeline.SETUP_MODULE
-                    : Pipeline.STAGES.stream().filter(st -> st.mainClass().equals(main)).map(StageSpec::module)
-                            .findFirst().orElse(null);
+                    : Pipeline.serviceOfMainClass(main).map(StageSpec::module).orElse(null);
             String module = ComposeFile.module(s);
             if (want != null && !want.equals(module)) {
                 problems.add("[main-class] service " + name + ": image module " + module + ", but " + main
@@ -549,20 +549,8 @@ final class DeploymentChecks {
         }
     }
 
-    /**
-     * Prometheus scrapes every stage's {@code /metrics} on the port the stage's environment gives it (a static target
-     * {@code service:port} or a DNS discovery of the service name with that port), and nothing that is not a service.
-     */
-    List<String> prometheusTargets() {
-        List<String> problems = new ArrayList<>();
-        Map.Entry<String, Path> config = prometheusConfig(problems);
-        if (config == null) {
-            return problems;
-        }
-        Map<String, Object> yaml = prometheusYaml(config.getValue(), problems);
-        if (yaml == null) {
-            return problems;
-        }
+    /** Every target Prometheus scrapes ("host:port", static or by DNS discovery) with its jobs; problems of the jobs. */
+    private Map<String, Set<String>> scrapedTargets(Map<String, Object> yaml, List<String> problems) {
         Map<String, Set<String>> scraped = new LinkedHashMap<>(); // "host:port" -> jobs
         for (Object j : ComposeFile.list(yaml.get("scrape_configs"), "scrape_configs")) {
             Map<String, Object> job = ComposeFile.map(j, "scrape config");
@@ -588,6 +576,24 @@ final class DeploymentChecks {
                 scraped.computeIfAbsent(t, k -> new LinkedHashSet<>()).add(jobName);
             }
         }
+        return scraped;
+    }
+
+    /**
+     * Prometheus scrapes every stage's {@code /metrics} on the port the stage's environment gives it (a static target
+     * {@code service:port} or a DNS discovery of the service name with that port), and nothing that is not a service.
+     */
+    List<String> prometheusTargets() {
+        List<String> problems = new ArrayList<>();
+        Map.Entry<String, Path> config = prometheusConfig(problems);
+        if (config == null) {
+            return problems;
+        }
+        Map<String, Object> yaml = prometheusYaml(config.getValue(), problems);
+        if (yaml == null) {
+            return problems;
+        }
+        Map<String, Set<String>> scraped = scrapedTargets(yaml, problems);
         compose.stageMainClasses().forEach((name, main) -> {
             int port;
             try {
@@ -915,6 +921,7 @@ final class DeploymentChecks {
         List<String> withPasswords = new ArrayList<>(kafkaServices());
         withPasswords.addAll(compose.setupServices());
         withPasswords.addAll(compose.stageMainClasses().keySet());
+        withPasswords.addAll(compose.frontEndMainClasses().keySet());
         for (String name : withPasswords) {
             compose.rawEnvironment(name).forEach((k, v) -> {
                 Matcher p = JAAS_PASSWORD.matcher(v);
@@ -929,6 +936,162 @@ final class DeploymentChecks {
                             + " ${VARIABLE:-default}");
                 }
             });
+        }
+        return problems;
+    }
+
+    // ------------------------------------------------------------------ front ends
+
+    /** A front end's command line (the gateway's), parsed from its compose environment as the container parses it. */
+    static CommandLine parseFrontEnd(String mainClass, Map<String, String> environment) {
+        if (!mainClass.equals(Pipeline.GATEWAY.mainClass())) {
+            throw new IllegalArgumentException("no front end has main class " + mainClass);
+        }
+        CommandLine cl = org.alignstream.gateway.GatewayService.commandLine(new org.alignstream.gateway.GatewayService(),
+                environment);
+        cl.parseArgs();
+        return cl;
+    }
+
+    /**
+     * Each front end of {@link Pipeline#FRONT_ENDS} (the HTTP gateway) is deployed exactly once and, like a stage:
+     * every {@code ALIGNSTREAM_*} variable is one of its options and the environment parses; it gets a Kafka service's
+     * bootstrap servers and a fixed HTTP port, waits for Kafka and for the set-up, has the offline variables and JVM
+     * flags, a healthcheck on its {@code /health/ready}, a Prometheus job on its port, publishes that port, and
+     * authenticates with SASL/SCRAM as its own user (never a super user) with the password the set-up gives that user.
+     */
+    List<String> frontEnds() {
+        List<String> problems = new ArrayList<>();
+        Map<String, String> deployed = compose.frontEndMainClasses();
+        for (StageSpec spec : Pipeline.FRONT_ENDS) {
+            long n = deployed.values().stream().filter(spec.mainClass()::equals).count();
+            if (n != 1) {
+                problems.add("[front-end] " + spec.mainClass() + " is deployed " + n + " times, expected once");
+            }
+        }
+        Set<String> kafka = kafkaServices();
+        Map<String, Set<String>> scraped = new LinkedHashMap<>();
+        Map.Entry<String, Path> config = prometheusConfig(new ArrayList<>());
+        Map<String, Object> yaml = config == null ? null : prometheusYaml(config.getValue(), new ArrayList<>());
+        if (yaml != null) {
+            scraped = scrapedTargets(yaml, new ArrayList<>());
+        }
+        Map<String, String> setupPasswords = new LinkedHashMap<>();
+        Set<String> superUsers = new HashSet<>();
+        for (String k : kafka) {
+            for (String u : ComposeFile.environment(compose.service(k)).getOrDefault("KAFKA_SUPER_USERS", "").split(";")) {
+                superUsers.add(u.strip().replaceFirst("^User:", ""));
+            }
+        }
+        for (String setup : compose.setupServices()) {
+            try {
+                CommandLine cl = parseSetup(ComposeFile.environment(compose.service(setup)));
+                for (AccessControl.Grant g : AccessControl.standard()) {
+                    String pw = option(cl, "--" + g.user() + "-password");
+                    if (pw != null) {
+                        setupPasswords.put(g.user(), pw);
+                    }
+                }
+            } catch (RuntimeException e) {
+                // reported by topics()
+            }
+        }
+        for (Map.Entry<String, String> e : deployed.entrySet()) {
+            String name = e.getKey();
+            String main = e.getValue();
+            StageSpec spec = Pipeline.serviceOfMainClass(main).orElseThrow();
+            Map<String, Object> s = compose.service(name);
+            Map<String, String> env = ComposeFile.environment(s);
+            if (!spec.module().equals(ComposeFile.module(s))) {
+                problems.add("[front-end] service " + name + ": image module " + ComposeFile.module(s) + ", but " + main
+                        + " is in module " + spec.module());
+            }
+            for (String key : List.of("command", "entrypoint")) {
+                if (s.containsKey(key)) {
+                    problems.add("[front-end] service " + name + " overrides the image's " + key);
+                }
+            }
+            CommandLine cl;
+            try {
+                cl = parseFrontEnd(main, Map.of());
+            } catch (RuntimeException ex) {
+                problems.add("[front-end] service " + name + ": " + ex.getMessage());
+                continue;
+            }
+            Set<String> known = new TreeSet<>();
+            for (OptionSpec o : cl.getCommandSpec().options()) {
+                if (!o.usageHelp() && !o.versionHelp()) {
+                    known.add(EnvironmentDefaultProvider.variableName(o.longestName()));
+                }
+            }
+            for (String key : env.keySet()) {
+                if (key.startsWith(EnvironmentDefaultProvider.PREFIX) && !known.contains(key)) {
+                    problems.add("[front-end] service " + name + ": " + key + " is not an option of " + simple(main)
+                            + " (its variables: " + known + ")");
+                }
+            }
+            REQUIRED_ENVIRONMENT.forEach((k, v) -> {
+                if (!v.equals(env.get(k))) {
+                    problems.add("[front-end] service " + name + ": " + k + " must be " + v + ", is " + env.get(k));
+                }
+            });
+            List<String> jvm = List.of(env.getOrDefault("JAVA_TOOL_OPTIONS", "").split("\\s+"));
+            for (String flag : REQUIRED_JVM_FLAGS) {
+                if (!jvm.contains(flag)) {
+                    problems.add("[front-end] service " + name + ": JAVA_TOOL_OPTIONS lacks " + flag);
+                }
+            }
+            try {
+                cl = parseFrontEnd(main, env);
+            } catch (CommandLine.ParameterException ex) {
+                problems.add("[front-end] service " + name + ": its environment does not parse: " + ex.getMessage());
+                continue;
+            }
+            int port = option(cl, "--http-port");
+            if (!env.containsKey("ALIGNSTREAM_HTTP_PORT") || port < 1) {
+                problems.add("[front-end] service " + name + ": ALIGNSTREAM_HTTP_PORT must be a fixed port, is " + port);
+            }
+            String bootstrap = option(cl, "--bootstrap-servers");
+            for (String server : bootstrap.split(",")) {
+                if (!kafka.contains(server.replaceAll(":\\d+$", ""))) {
+                    problems.add("[front-end] service " + name + ": bootstrap server " + server
+                            + " is not a Kafka service of the compose file " + kafka);
+                }
+            }
+            Map<String, String> conditions = ComposeFile.dependsOn(s);
+            if (kafka.stream().noneMatch(conditions::containsKey)) {
+                problems.add("[front-end] service " + name + " does not depend on the Kafka service");
+            }
+            if (compose.setupServices().stream()
+                    .noneMatch(t -> "service_completed_successfully".equals(conditions.get(t)))) {
+                problems.add("[front-end] service " + name + " does not wait for the set-up (its user and ACLs)");
+            }
+            String test = ComposeFile.commandText(ComposeFile.map(s.get("healthcheck"), "healthcheck").get("test"));
+            if (!test.contains("localhost:" + port + "/health/ready")) {
+                problems.add("[front-end] service " + name + ": the healthcheck does not ask http://localhost:" + port
+                        + "/health/ready");
+            }
+            if (yaml != null && !scraped.containsKey(name + ":" + port)) {
+                problems.add("[front-end] no Prometheus job scrapes " + name + ":" + port);
+            }
+            if (ComposeFile.list(s.get("ports"), "ports").stream().map(String::valueOf)
+                    .noneMatch(p -> p.endsWith(":" + port))) {
+                problems.add("[front-end] service " + name + " does not publish its HTTP port " + port);
+            }
+            Map<String, String> kafkaConfig = option(cl, "--config");
+            Login login = Login.of(kafkaConfig == null ? Map.of() : kafkaConfig);
+            if (!login.protocol().startsWith("SASL_") || login.mechanism() == null
+                    || !login.mechanism().startsWith("SCRAM-SHA-") || !spec.name().equals(login.user())) {
+                problems.add("[front-end] service " + name + " does not authenticate with SASL/SCRAM as user "
+                        + spec.name() + " (security.protocol " + login.protocol() + ", sasl.mechanism "
+                        + login.mechanism() + ", user " + login.user() + ")");
+            } else if (superUsers.contains(login.user())) {
+                problems.add("[front-end] service " + name + " authenticates as a super user");
+            } else if (setupPasswords.containsKey(login.user())
+                    && !setupPasswords.get(login.user()).equals(login.password())) {
+                problems.add("[front-end] service " + name + ": its password for user " + login.user()
+                        + " is not the one the set-up gives it");
+            }
         }
         return problems;
     }

@@ -119,6 +119,10 @@ class PrometheusIT {
         for (StageSpec s : Pipeline.STAGES) {
             ports.put(s.name(), stages.current(s).port);
         }
+        for (StageSpec f : Pipeline.FRONT_ENDS) {
+            stages.start(f);
+            ports.put(f.name(), stages.current(f).port);
+        }
         int prometheusPort = ServiceProcesses.freePort();
         Path config = work.resolve("prometheus.yml");
         Files.writeString(config, rewriteForTheTest(ComposeFile.read(rules.resolve("prometheus.yml")), ports,

@@ -26,7 +26,8 @@ class StageImagesIT {
     @Test
     void everyStageImageHoldsNoHarnessEvaluationDrillOrTrainingClasses() {
         Path root = ComposeFile.repositoryRoot();
-        for (StageSpec stage : Pipeline.STAGES) {
+        for (StageSpec stage : java.util.stream.Stream.concat(Pipeline.STAGES.stream(), Pipeline.FRONT_ENDS.stream())
+                .toList()) {
             ImageClasspath image = ImageClasspath.of(root, stage.module());
             assertThat(problems(image)).as("image of %s (module %s)", stage.name(), stage.module()).isEmpty();
             assertThat(image.jar().getFileName().toString()).startsWith(stage.module());

@@ -21,6 +21,8 @@ import org.alignstream.harness.annotator.GoldTaste;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import org.alignstream.gateway.Gateway;
+import org.alignstream.gateway.GatewayService;
 
 /**
  * The local run ({@code ops/run-local.sh}): an embedded KRaft broker (or {@code --brokers N} of them), the generator, scorer
@@ -29,7 +31,8 @@ import picocli.CommandLine.Option;
  * ({@code --feedback-gold}, {@link org.alignstream.harness.annotator.GoldTaste}) streams preferences and edits, the feedback
  * service retrains, each new proxy version goes live in the scorer, and the proxy's agreement with the gold taste before
  * and after is printed ({@link FeedbackPhase}). Prints each aligned
- * response with its reward and, last, a summary line.
+ * response with its reward and, last, a summary line. The OpenAI-compatible gateway runs beside the stages
+ * ({@code --gateway-port}, printed in the banner); {@code --serve} keeps everything running afterwards.
  */
 @Command(name = "run-local", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Runs the pipeline on an embedded Kafka broker over the sample prompts: N=1 and Best-of-N.")
@@ -87,6 +90,15 @@ public final class RunLocal implements Callable<Integer> {
                     + "${DEFAULT-VALUE})")
     String feedbackGold;
 
+    @Option(names = "--gateway-port", defaultValue = "8000",
+            description = "Port of the OpenAI-compatible HTTP gateway started with the pipeline (POST /v1/completions,"
+                    + " /v1/chat/completions); 0 = any free port, -1 = no gateway (default: ${DEFAULT-VALUE})")
+    int gatewayPort;
+
+    @Option(names = "--serve", description = "After the sample runs, keep the pipeline and the gateway running until"
+            + " interrupted (Ctrl-C), for curl or the OpenAI client")
+    boolean serve;
+
     @Override
     public Integer call() {
         List<String> prompts = SamplePrompts.load(promptsFile);
@@ -105,9 +117,15 @@ public final class RunLocal implements Callable<Integer> {
             System.out.println("broker: " + bootstrap + " (replication factor " + replication
                     + "); starting generator, scorer and selector stages...");
             try (LocalPipeline pipeline = LocalPipeline.start(bootstrap, "--replication-factor=" + replication);
-                 PromptClient client = new PromptClient(Map.of("bootstrap.servers", bootstrap))) {
+                 PromptClient client = new PromptClient(Map.of("bootstrap.servers", bootstrap));
+                 Gateway gateway = gatewayPort < 0 ? null : GatewayService.parse(Map.of(),
+                         "--bootstrap-servers=" + bootstrap, "--http-port=" + gatewayPort).start()) {
                 pipeline.stages().forEach(s -> System.out.println("  stage " + s.name() + ": http://localhost:"
                         + s.httpPort() + "/health  /metrics"));
+                if (gateway != null) {
+                    System.out.println("  gateway: http://localhost:" + gateway.port() + "/v1  (POST /v1/completions,"
+                            + " /v1/chat/completions; /health /metrics)");
+                }
                 for (int n : new int[] {1, bestOfN}) {
                     String label = n == 1 ? "n1" : "bon" + n;
                     List<String> ids = new ArrayList<>();
@@ -140,6 +158,17 @@ public final class RunLocal implements Callable<Integer> {
                         feedbackFailed = true;
                         System.out.println("feedback phase failed: " + e);
                         e.printStackTrace();
+                    }
+                }
+                if (serve) {
+                    System.out.println("serving until interrupted (Ctrl-C)"
+                            + (gateway == null ? "" : "; try: curl -s http://localhost:" + gateway.port()
+                            + "/v1/completions -H 'Content-Type: application/json' -d '{\"prompt\": \"She was\","
+                            + " \"best_of\": 8}'"));
+                    try {
+                        new java.util.concurrent.CountDownLatch(1).await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
                 }
             }

@@ -35,6 +35,12 @@ import org.alignstream.common.stage.DeadLetters;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.embedded.SaslScram;
+import org.alignstream.gateway.Gateway;
+import org.alignstream.gateway.GatewayService;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import org.alignstream.inference.reward.EncoderRewardModel;
 import org.alignstream.inference.reward.HeadMetadata;
 import org.alignstream.inference.reward.LinearHead;
@@ -79,7 +85,7 @@ class AccessControlIT {
     static void start() {
         logs = LogCapture.start();
         for (String user : List.of(AccessControl.GENERATOR, AccessControl.SCORER, AccessControl.SELECTOR,
-                AccessControl.FEEDBACK, AccessControl.CLIENT)) {
+                AccessControl.FEEDBACK, AccessControl.GATEWAY, AccessControl.CLIENT)) {
             PASSWORDS.put(user, user + "-" + UUID.randomUUID());
         }
         kafka = EmbeddedKafkaCluster.builder().scram("admin", "admin-" + UUID.randomUUID()).start();
@@ -233,6 +239,33 @@ class AccessControlIT {
                 "--id", "acl-cli-feedback", "--reward-model", "other-model", "--prompt", cliPrompt,
                 "--chosen", "A kind reply.", "--rejected", "A cold reply.")).as(cliErr.toString()).isZero();
         assertThat(fbOut.toString()).contains("published feedback acl-cli-feedback");
+    }
+
+    @Test
+    @Order(1)
+    void theGatewayServesHttpUnderItsOwnPrincipalWithOnlyItsTopicRights() throws Exception {
+        String prompt = "Colonel Hazelbury-Fitch remarked " + UUID.randomUUID().toString().substring(0, 8);
+        SECRET_TEXTS.add(prompt);
+        List<String> args = new ArrayList<>(List.of("--bootstrap-servers=" + kafka.bootstrapServers(), "--http-port=0"));
+        args.addAll(as(AccessControl.GATEWAY));
+        try (Gateway g = GatewayService.parse(Map.of(), args.toArray(String[]::new)).start()) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!g.ready() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(g.ready()).as("the gateway reads aligned-responses and dead-letters as user gateway").isTrue();
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + g.port() + "/v1/completions"))
+                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(90))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"" + prompt + "\", \"best_of\": 2,"
+                            + " \"max_tokens\": 8, \"seed\": 1}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("status (the body is not shown: it holds the response text)").isEqualTo(200);
+            String text = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).get("choices").get(0)
+                    .get("text").asText();
+            if (text.strip().length() >= 20) { // long enough not to occur in a log line by chance
+                SECRET_TEXTS.add(text);
+            }
+        }
     }
 
     private static String key(ConsumerRecord<byte[], byte[]> r) {

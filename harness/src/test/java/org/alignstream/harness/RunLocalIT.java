@@ -26,8 +26,8 @@ class RunLocalIT {
         int code;
         try (PrintStream tee = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
             System.setOut(tee);
-            code = new CommandLine(new RunLocal()).execute("--max-new-tokens", "8", "--feedback-rounds", "1",
-                    "--feedback-events-per-round", "20", "--feedback-eval-sets", "4");
+            code = new CommandLine(new RunLocal()).execute("--gateway-port", "0", "--max-new-tokens", "8",
+                    "--feedback-rounds", "1", "--feedback-events-per-round", "20", "--feedback-eval-sets", "4");
         } finally {
             System.setOut(original);
         }
@@ -35,6 +35,7 @@ class RunLocalIT {
         original.print(out);
         List<String> lines = out.lines().filter(l -> !l.isBlank()).toList();
         assertThat(lines).isNotEmpty();
+        assertThat(lines).anySatisfy(l -> assertThat(l).matches("  gateway: http://localhost:\\d+/v1 .*"));
         Matcher m = SUMMARY.matcher(lines.get(lines.size() - 1));
         assertThat(m.matches()).as("last line: %s", lines.get(lines.size() - 1)).isTrue();
         int prompts = Integer.parseInt(m.group(1));

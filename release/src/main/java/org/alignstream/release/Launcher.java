@@ -10,8 +10,8 @@ import org.alignstream.common.pipeline.StageSpec;
 /**
  * The release's one entry point: {@code bin/alignstream COMMAND [ARGS...]} runs COMMAND's main class with ARGS, and
  * each {@code bin/COMMAND} script is {@code bin/alignstream COMMAND}. The commands are the pipeline's stages, named by
- * their modules ({@code generator-service} ...; main classes from {@link Pipeline#STAGES}), the client tools and the
- * local run.
+ * their modules ({@code generator-service} ...; main classes from {@link Pipeline#STAGES}), the front ends
+ * ({@code gateway-service}, {@link Pipeline#FRONT_ENDS}), the client tools and the local run.
  */
 public final class Launcher {
 
@@ -27,11 +27,14 @@ public final class Launcher {
     private Launcher() {
     }
 
-    /** Every command with its main class: the stages in flow order, then the tools by name. */
+    /** Every command with its main class: the stages in flow order, the front ends, then the tools by name. */
     public static Map<String, String> commands() {
         Map<String, String> commands = new LinkedHashMap<>();
         for (StageSpec stage : Pipeline.STAGES) {
             commands.put(stage.module(), stage.mainClass());
+        }
+        for (StageSpec frontEnd : Pipeline.FRONT_ENDS) {
+            commands.put(frontEnd.module(), frontEnd.mainClass());
         }
         TOOLS.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> commands.put(e.getKey(), e.getValue()));

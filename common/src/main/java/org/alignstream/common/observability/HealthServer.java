@@ -1,6 +1,7 @@
 package org.alignstream.common.observability;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -13,6 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 
@@ -33,20 +35,22 @@ public final class HealthServer implements AutoCloseable {
   private static final AtomicInteger THREADS = new AtomicInteger();
 
   private final String stage;
-  private final Supplier<KafkaStreams.State> state;
+  private final Supplier<String> state;
+  private final Predicate<String> ready;
   private final HttpServer server;
   private final ExecutorService executor;
 
-  private HealthServer(String stage, int port, PrometheusRegistry registry, Supplier<KafkaStreams.State> state)
-      throws IOException {
+  private HealthServer(String stage, int port, PrometheusRegistry registry, Supplier<String> state,
+      Predicate<String> ready, int threads) throws IOException {
     this.stage = Objects.requireNonNull(stage, "stage");
     this.state = Objects.requireNonNull(state, "state");
+    this.ready = Objects.requireNonNull(ready, "ready");
     Objects.requireNonNull(registry, "registry");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("http port must be between 0 and 65535, was " + port);
     }
-    server = HttpServer.create(new InetSocketAddress(port), 16);
-    executor = Executors.newFixedThreadPool(2, r -> {
+    server = HttpServer.create(new InetSocketAddress(port), 64);
+    executor = Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "alignstream-http-" + stage + "-" + THREADS.incrementAndGet());
       t.setDaemon(true);
       return t;
@@ -68,11 +72,31 @@ public final class HealthServer implements AutoCloseable {
    * @throws UncheckedIOException if the port cannot be bound
    */
   public static HealthServer start(String stage, int port, PrometheusRegistry registry, Supplier<KafkaStreams.State> state) {
+    Objects.requireNonNull(state, "state");
+    return start(stage, port, registry, () -> {
+      KafkaStreams.State s = state.get();
+      return s == null ? "NOT_STARTED" : s.name();
+    }, KafkaStreams.State.RUNNING.name()::equals, 2);
+  }
+
+  /**
+   * Starts serving on {@code port} (0 = any free port) for a service that is not a Kafka Streams application (the
+   * gateway): its state by name, and which states are ready. More paths can be served with {@link #handle}.
+   *
+   * @param threads handler threads (each request of a path added by {@link #handle} may hold one while it runs)
+   */
+  public static HealthServer start(String stage, int port, PrometheusRegistry registry, Supplier<String> state,
+      Predicate<String> ready, int threads) {
     try {
-      return new HealthServer(stage, port, registry, state);
+      return new HealthServer(stage, port, registry, state, ready, threads);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the HTTP server for stage " + stage + " on port " + port, e);
     }
+  }
+
+  /** Serves {@code path} (and the paths below it) with {@code handler} too. */
+  public void handle(String path, HttpHandler handler) {
+    server.createContext(path, handler);
   }
 
   /** The bound port. */
@@ -81,12 +105,12 @@ public final class HealthServer implements AutoCloseable {
   }
 
   private String stateName() {
-    KafkaStreams.State s = state.get();
-    return s == null ? "NOT_STARTED" : s.name();
+    String s = state.get();
+    return s == null ? "NOT_STARTED" : s;
   }
 
   private boolean isReady(String stateName) {
-    return KafkaStreams.State.RUNNING.name().equals(stateName);
+    return ready.test(stateName);
   }
 
   private void ready(HttpExchange ex) throws IOException {

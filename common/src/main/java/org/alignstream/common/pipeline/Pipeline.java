@@ -70,6 +70,17 @@ public final class Pipeline {
             "alignstream-feedback", "org.alignstream.feedback.FeedbackService",
             List.of(FEEDBACK, FEEDBACK_EXAMPLES, REWARD_MODELS), List.of(FEEDBACK_EXAMPLES, REWARD_MODELS, DEAD_LETTERS));
 
+    /**
+     * The OpenAI-compatible HTTP gateway: a plain Kafka client in front of the pipeline (no Kafka Streams, no consumer
+     * group, no transactions): it writes prompts and reads the answers and dead letters by assigning itself every
+     * partition. Not one of {@link #STAGES}; its application id is the prefix of its client ids.
+     */
+    public static final StageSpec GATEWAY = new StageSpec("gateway", "gateway-service", "alignstream-gateway",
+            "org.alignstream.gateway.GatewayService", List.of(ALIGNED_RESPONSES, DEAD_LETTERS), List.of(PROMPTS));
+
+    /** Services in front of the pipeline that are plain Kafka clients with a principal of their own. */
+    public static final List<StageSpec> FRONT_ENDS = List.of(GATEWAY);
+
     /** The four stages, in flow order. */
     public static final List<StageSpec> STAGES = List.of(GENERATOR, SCORER, SELECTOR, FEEDBACK_STAGE);
 
@@ -93,6 +104,12 @@ public final class Pipeline {
         return STAGES.stream().filter(s -> s.name().equals(name)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no stage '" + name + "'; stages: "
                         + STAGES.stream().map(StageSpec::name).toList()));
+    }
+
+    /** The stage or front end whose main class is {@code mainClass}, if any. */
+    public static java.util.Optional<StageSpec> serviceOfMainClass(String mainClass) {
+        return java.util.stream.Stream.concat(STAGES.stream(), FRONT_ENDS.stream())
+                .filter(s -> s.mainClass().equals(mainClass)).findFirst();
     }
 
     /** The stage whose main class is {@code mainClass}. */

@@ -66,6 +66,8 @@ public final class AccessControl {
   public static final String SCORER = Pipeline.SCORER.name();
   public static final String SELECTOR = Pipeline.SELECTOR.name();
   public static final String FEEDBACK = Pipeline.FEEDBACK_STAGE.name();
+  /** The HTTP gateway: a plain client (reads answers and dead letters, writes prompts) with a principal of its own. */
+  public static final String GATEWAY = Pipeline.GATEWAY.name();
   /** The one principal of every client (prompts in, answers and dead letters out, feedback in). */
   public static final String CLIENT = "client";
   /** Users are created with this mechanism and iteration count. */
@@ -123,13 +125,17 @@ public final class AccessControl {
   }
 
   /**
-   * The rights of the four services (with their default application ids) and of clients, as {@link Pipeline} lists
+   * The rights of the four services (with their default application ids), of the gateway and of clients, as {@link Pipeline} lists
    * what each stage reads and writes and what clients read and write.
    */
   public static List<Grant> standard() {
     List<Grant> grants = new ArrayList<>();
     for (StageSpec stage : Pipeline.STAGES) {
       grants.add(new Grant(stage.name(), stage.applicationId(), stage.readNames(), stage.writeNames()));
+    }
+    for (StageSpec frontEnd : Pipeline.FRONT_ENDS) {
+      // no application id: a front end assigns itself partitions (no group) and writes without transactions
+      grants.add(new Grant(frontEnd.name(), null, frontEnd.readNames(), frontEnd.writeNames()));
     }
     grants.add(new Grant(CLIENT, null, names(Pipeline.CLIENT_READS), names(Pipeline.CLIENT_WRITES)));
     return List.copyOf(grants);

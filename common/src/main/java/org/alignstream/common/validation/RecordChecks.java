@@ -1,6 +1,8 @@
 package org.alignstream.common.validation;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.PromptRequest;
@@ -43,66 +45,80 @@ public final class RecordChecks {
         /** No upper limits: the rules alone. */
         public static final Bounds NONE = new Bounds(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE,
                 Integer.MAX_VALUE, Integer.MAX_VALUE);
+        /** The generator's default limits (its --max-n, --max-new-tokens, --max-prompt-chars, --max-top-k, --max-rollout-length). */
+        public static final int DEFAULT_MAX_N = 64;
+        public static final int DEFAULT_MAX_NEW_TOKENS = 256;
+        public static final int DEFAULT_MAX_PROMPT_CHARS = 4000;
+        public static final int DEFAULT_MAX_TOP_K = 1000;
+        public static final int DEFAULT_MAX_ROLLOUT_LENGTH = 64;
     }
 
     /** The method of a valid request; throws {@link InvalidRecordException} naming the first broken rule. */
     public static AlignmentMethod checkRequest(PromptRequest request, Bounds bounds) {
+        List<String> problems = requestProblems(request, bounds);
+        if (!problems.isEmpty()) {
+            throw new InvalidRecordException(problems.get(0));
+        }
+        return AlignmentMethod.of(request.getStrategy().getMethod()).orElseThrow();
+    }
+
+    /**
+     * Every rule of {@link #checkRequest} that {@code request} breaks, in the order {@code checkRequest} checks them;
+     * empty if the request is valid. A missing request or strategy, or an unknown method, ends the list (the rules
+     * after it cannot be checked). The gateway answers with all of them at once.
+     */
+    public static List<String> requestProblems(PromptRequest request, Bounds bounds) {
+        List<String> problems = new ArrayList<>();
         if (request == null) {
-            throw new InvalidRecordException("request is missing");
+            return List.of("request is missing");
         }
         if (request.getId() == null || request.getId().isBlank()) {
-            throw new InvalidRecordException("request id is empty");
+            problems.add("request id is empty");
         }
         if (request.getPrompt() == null || request.getPrompt().isBlank()) {
-            throw new InvalidRecordException("prompt is empty");
-        }
-        if (request.getPrompt().length() > bounds.maxPromptChars()) {
-            throw new InvalidRecordException("prompt has " + request.getPrompt().length()
-                    + " characters, the limit is " + bounds.maxPromptChars());
+            problems.add("prompt is empty");
+        } else if (request.getPrompt().length() > bounds.maxPromptChars()) {
+            problems.add("prompt has " + request.getPrompt().length() + " characters, the limit is "
+                    + bounds.maxPromptChars());
         }
         Strategy s = request.getStrategy();
         if (s == null) {
-            throw new InvalidRecordException("strategy is missing");
+            problems.add("strategy is missing");
+            return problems;
         }
-        AlignmentMethod method = AlignmentMethod.of(s.getMethod()).orElseThrow(() ->
-                new InvalidRecordException("unknown method '" + s.getMethod() + "', expected one of "
-                        + AlignmentMethod.wireNames()));
+        Optional<AlignmentMethod> method = AlignmentMethod.of(s.getMethod());
+        if (method.isEmpty()) {
+            problems.add("unknown method '" + s.getMethod() + "', expected one of " + AlignmentMethod.wireNames());
+            return problems;
+        }
         if (s.getN() < 1 || s.getN() > bounds.maxN()) {
-            throw new InvalidRecordException(range("n", 1, bounds.maxN(), s.getN()));
+            problems.add(range("n", 1, bounds.maxN(), s.getN()));
         }
         if (s.getMaxNewTokens() < 1 || s.getMaxNewTokens() > bounds.maxNewTokens()) {
-            throw new InvalidRecordException(range("max_new_tokens", 1, bounds.maxNewTokens(), s.getMaxNewTokens()));
+            problems.add(range("max_new_tokens", 1, bounds.maxNewTokens(), s.getMaxNewTokens()));
         }
         if (s.getTopK() < 0 || s.getTopK() > bounds.maxTopK()) {
-            throw new InvalidRecordException(bounds.maxTopK() == Integer.MAX_VALUE
+            problems.add(bounds.maxTopK() == Integer.MAX_VALUE
                     ? "top_k must be >= 0 (0 = off), was " + s.getTopK()
                     : "top_k must be between 0 (off) and " + bounds.maxTopK() + ", was " + s.getTopK());
         }
         if (!Double.isFinite(s.getTemperature()) || s.getTemperature() < 0) {
-            throw new InvalidRecordException("temperature must be finite and >= 0 (0 = greedy), was " + s.getTemperature());
+            problems.add("temperature must be finite and >= 0 (0 = greedy), was " + s.getTemperature());
         }
         if (!(s.getTopP() > 0 && s.getTopP() <= 1)) {
-            throw new InvalidRecordException("top_p must be in (0, 1], was " + s.getTopP());
+            problems.add("top_p must be in (0, 1], was " + s.getTopP());
         }
         if (!Double.isFinite(s.getBeta())) {
-            throw new InvalidRecordException("beta must be finite, was " + s.getBeta());
+            problems.add("beta must be finite, was " + s.getBeta());
         }
-        checkMethodParameters(method, s, bounds);
-        return method;
+        problems.addAll(method.get().parameterProblems(StrategyParameters.of(s), bounds.maxRolloutLength()));
+        return problems;
     }
 
     private static String range(String what, int min, int max, int was) {
         return max == Integer.MAX_VALUE
                 ? what + " must be >= " + min + ", was " + was
                 : what + " must be between " + min + " and " + max + ", was " + was;
-    }
-
-    /** The parameters only some methods use: the first rule of the method's that they break. */
-    private static void checkMethodParameters(AlignmentMethod method, Strategy s, Bounds bounds) {
-        List<String> problems = method.parameterProblems(StrategyParameters.of(s), bounds.maxRolloutLength());
-        if (!problems.isEmpty()) {
-            throw new InvalidRecordException(problems.get(0));
-        }
     }
 
     /**

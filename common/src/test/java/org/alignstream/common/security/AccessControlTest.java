@@ -32,13 +32,14 @@ class AccessControlTest {
     assertThat(who(AclOperation.WRITE, Topics.REWARD_MODELS)).containsExactly("User:feedback");
     assertThat(who(AclOperation.READ, Topics.REWARD_MODELS)).containsExactlyInAnyOrder("User:scorer", "User:feedback");
     assertThat(who(AclOperation.WRITE, Topics.ALIGNED_RESPONSES)).containsExactly("User:selector");
-    assertThat(who(AclOperation.READ, Topics.ALIGNED_RESPONSES)).containsExactly("User:client");
+    assertThat(who(AclOperation.READ, Topics.ALIGNED_RESPONSES)).containsExactlyInAnyOrder("User:client",
+        "User:gateway");
   }
 
   @Test
   void everyTopicHasTheWritersAndReadersOfThePipeline() {
     Map<String, Set<String>> writers = Map.of(
-        Topics.PROMPTS, Set.of("User:client"),
+        Topics.PROMPTS, Set.of("User:client", "User:gateway"),
         Topics.CANDIDATES, Set.of("User:generator"),
         Topics.SCORED_CANDIDATES, Set.of("User:scorer"),
         Topics.DECODE_STEPS, Set.of("User:selector"),
@@ -54,7 +55,7 @@ class AccessControlTest {
         Topics.DECODE_STEPS, Set.of("User:generator"),
         Topics.FEEDBACK, Set.of("User:feedback"),
         Topics.FEEDBACK_EXAMPLES, Set.of("User:feedback"),
-        Topics.DEAD_LETTERS, Set.of("User:client"));
+        Topics.DEAD_LETTERS, Set.of("User:client", "User:gateway"));
     readers.forEach((topic, principals) -> assertThat(who(AclOperation.READ, topic)).as(topic)
         .containsExactlyInAnyOrderElementsOf(principals));
   }
@@ -102,5 +103,18 @@ class AccessControlTest {
             AclOperation.DESCRIBE_CONFIGS);
     assertThat(AccessControl.standard().stream().filter(g -> g.user().equals("client")).findFirst().orElseThrow()
         .aclBindings()).allSatisfy(x -> assertThat(x.pattern().resourceType()).isEqualTo(ResourceType.TOPIC));
+  }
+
+  @Test
+  void theGatewayIsAPlainClientWithItsOwnPrincipal() {
+    AccessControl.Grant gateway = AccessControl.standard().stream().filter(g -> g.user().equals("gateway"))
+        .findFirst().orElseThrow();
+    assertThat(gateway.applicationId()).as("no group, no transactions, no internal topics").isNull();
+    assertThat(gateway.reads()).containsExactly(Topics.ALIGNED_RESPONSES, Topics.DEAD_LETTERS);
+    assertThat(gateway.writes()).containsExactly(Topics.PROMPTS);
+    assertThat(gateway.aclBindings()).allSatisfy(x -> {
+      assertThat(x.pattern().resourceType()).isEqualTo(ResourceType.TOPIC);
+      assertThat(x.pattern().patternType()).isEqualTo(PatternType.LITERAL);
+    });
   }
 }

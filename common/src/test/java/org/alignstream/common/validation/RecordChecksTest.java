@@ -1,5 +1,6 @@
 package org.alignstream.common.validation;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -46,6 +47,27 @@ class RecordChecksTest {
                 .isInstanceOf(InvalidRecordException.class).hasMessageContaining("would repeat one rollout");
         assertThatThrownBy(() -> RecordChecks.checkRequest(tq(1, 1.0, "prefix"), RecordChecks.Bounds.NONE))
                 .isInstanceOf(InvalidRecordException.class).hasMessageContaining("reward_model_kind must be one of");
+    }
+
+    @Test
+    void requestProblemsListsEveryBrokenRuleInCheckOrderAndCheckRequestThrowsTheFirst() {
+        Strategy s = Strategy.newBuilder().setMethod("tq_star").setN(0).setMaxNewTokens(300).setTopK(0).setTopP(0)
+                .setTemperature(-1).setRolloutLength(0).build();
+        PromptRequest r = PromptRequest.newBuilder().setId("r").setPrompt(" ").setStrategy(s).build();
+        RecordChecks.Bounds bounds = new RecordChecks.Bounds(64, 256, 4000, 1000, 64);
+        List<String> problems = RecordChecks.requestProblems(r, bounds);
+        assertThat(problems).hasSizeGreaterThanOrEqualTo(7);
+        assertThat(problems.subList(0, 5)).containsExactly("prompt is empty", "n must be between 1 and 64, was 0",
+                "max_new_tokens must be between 1 and 256, was 300",
+                "temperature must be finite and >= 0 (0 = greedy), was -1.0", "top_p must be in (0, 1], was 0.0");
+        assertThat(problems).anyMatch(p -> p.startsWith("tq_star needs top_k >= 1"))
+                .anyMatch(p -> p.contains("rollout_length"));
+        assertThatThrownBy(() -> RecordChecks.checkRequest(r, bounds)).hasMessage(problems.get(0));
+        PromptRequest unknown = PromptRequest.newBuilder(r).setPrompt("ok")
+                .setStrategy(Strategy.newBuilder().setMethod("nope").build()).build();
+        assertThat(RecordChecks.requestProblems(unknown, bounds)).singleElement().asString()
+                .startsWith("unknown method 'nope'");
+        assertThat(RecordChecks.requestProblems(tq(4, 1.0, null), bounds)).isEmpty();
     }
 
     @Test
