@@ -16,7 +16,7 @@ import java.util.List;
  *   <li>The ranked set of a checkpoint is the candidates that ended and were kept at the previous checkpoint (an ended
  *       candidate is not extended but keeps its reward and keeps competing for a place), followed by this round's
  *       candidates, in that order; it is sorted by reward, highest first, stably (ties keep that order).</li>
- *   <li>The first {@code round((1 - alpha) * size)} are kept, {@code round} being Python's (half to even: 2.5 → 2,
+ *   <li>The first {@code round((1 - alpha) * size)} are kept (at least one, see below), {@code round} being Python's (half to even: 2.5 → 2,
  *       3.5 → 4), computed in double precision as Python does. Kept candidates that have not ended continue; the
  *       others stop.</li>
  *   <li>An ended candidate kept at a checkpoint enters the pool of the final choice for good (the reference's
@@ -27,7 +27,10 @@ import java.util.List;
  *       among this last round's candidates (all of them, kept or not) and the ended candidates of the pool.</li>
  * </ul>
  *
- * <p>Where this differs from the reference: the reference sizes N and the checkpoint schedule from the GPU's memory
+ * <p>Where this differs from the reference: a checkpoint keeps at least one candidate ({@link #kept}), where the
+ * reference's round keeps none of one ranked candidate at alpha &gt;= 0.5 (round(0.5) = 0) and then answers with a text
+ * cut mid-way; so the final choice is always among complete candidates (ended, or cut at max_new_tokens). The
+ * reference sizes N and the checkpoint schedule from the GPU's memory
  * (the first checkpoint when the batch's key/value cache fills it); here N and the interval between checkpoints (in
  * tokens) are request parameters. Ties in the final choice go to the lowest candidate id (the reference keeps every
  * trajectory and leaves the choice to post-processing), and a NaN reward ranks below every other reward (Python's sort
@@ -80,10 +83,18 @@ public final class SpeculativeRejection {
     }
 
     /**
+     * How many of {@code ranked} (at least one) candidates a checkpoint keeps here: {@link #keepCount}, but at least
+     * one, so that the best candidate always reaches its end.
+     */
+    public static int kept(double alpha, int ranked) {
+        return Math.min(ranked, Math.max(1, keepCount(alpha, ranked)));
+    }
+
+    /**
      * One checkpoint: ranks {@code previouslyEnded} (the ended candidates kept at the previous checkpoint, none at the
      * first) followed by {@code current} (this round's candidates, extended and scored, in the order of the previous
      * checkpoint's {@link Checkpoint#live}), keeps the best
-     * {@link #keepCount} and says which continue.
+     * {@link #kept} and says which continue.
      */
     public static Checkpoint checkpoint(List<Scored> previouslyEnded, List<Scored> current, double alpha) {
         requireRate(alpha);
@@ -97,7 +108,7 @@ public final class SpeculativeRejection {
         ranked.addAll(current);
         requireDistinctIds(ranked);
         ranked.sort(HIGHEST_FIRST); // List.sort is stable: ties keep the ranked order, as Python's sort
-        List<Scored> kept = List.copyOf(ranked.subList(0, keepCount(alpha, ranked.size())));
+        List<Scored> kept = List.copyOf(ranked.subList(0, kept(alpha, ranked.size())));
         List<Scored> live = new ArrayList<>();
         List<Scored> ended = new ArrayList<>();
         for (Scored s : kept) {
@@ -115,16 +126,19 @@ public final class SpeculativeRejection {
     }
 
     /**
-     * The final choice once a checkpoint is {@link Checkpoint#done() done}: the highest reward among {@code current}
-     * (the last round's candidates), {@code previouslyEnded} (the ended candidates ranked at that checkpoint) and
-     * {@code retired} (every ended candidate dropped from the ranking before); ties go to the lowest id, NaN loses.
+     * The final choice once a checkpoint is {@link Checkpoint#done() done}: the highest reward among the ended
+     * candidates of {@code current} (the last round's), {@code previouslyEnded} (the ended candidates ranked at that
+     * checkpoint) and {@code retired} (every ended candidate dropped from the ranking before); ties go to the lowest id,
+     * NaN loses. The reference's pool also holds the last round's candidates that have not ended, but once a checkpoint
+     * that keeps at least one is done its best ranked candidate has ended, so they can only tie.
      */
     public static Scored choose(List<Scored> current, List<Scored> previouslyEnded, List<Scored> retired) {
-        List<Scored> pool = new ArrayList<>(current);
+        List<Scored> pool = new ArrayList<>(current.stream().filter(Scored::ended).toList());
         pool.addAll(previouslyEnded);
         pool.addAll(retired);
         if (pool.isEmpty()) {
-            throw new IllegalArgumentException("speculative rejection needs at least one candidate to choose from");
+            throw new IllegalArgumentException("speculative rejection needs at least one ended candidate to choose "
+                    + "from");
         }
         requireDistinctIds(pool);
         pool.sort(Comparator.comparingInt(Scored::id));

@@ -86,7 +86,8 @@ class SpeculativeRejectionTest {
             List<Traj> toRank = new ArrayList<>(previousFinished);
             toRank.addAll(cur);
             toRank.sort((a, b) -> Double.compare(b.score, a.score));
-            int keepAmount = pythonRound((1.0 - alpha) * toRank.size());
+            // the one deliberate change: at least one kept (the reference's round may keep none of one ranked)
+            int keepAmount = Math.max(1, pythonRound((1.0 - alpha) * toRank.size()));
             trajectories = new ArrayList<>(toRank.subList(0, keepAmount));
             kept.add(keepAmount);
             generating = trajectories.stream().filter(x -> !x.finished).map(Traj::id).toList();
@@ -97,8 +98,17 @@ class SpeculativeRejectionTest {
         List<Traj> pool = new ArrayList<>(trajectories);
         pool.addAll(current);
         pool.addAll(finishedTrajectories);
-        Traj best = pool.get(0);
+        Traj best = null;
         for (Traj x : pool) {
+            // the choice among complete texts: ended, or cut at the token limit (the loop ran its last round)
+            boolean complete = x.finished || (kept.size() == t.rounds && current.contains(x));
+            if (!complete) {
+                continue;
+            }
+            if (best == null) {
+                best = x;
+                continue;
+            }
             if (x.score > best.score || (x.score == best.score && x.id < best.id)) {
                 best = x;
             }
@@ -129,6 +139,18 @@ class SpeculativeRejectionTest {
             ended = c.ended();
             live = c.live().stream().map(Scored::id).toList();
         }
+    }
+
+    @Test
+    void aCheckpointKeepsAtLeastOneWhereTheReferenceWouldKeepNone() {
+        assertThat(SpeculativeRejection.keepCount(0.5, 1)).isZero(); // Python: int(round(0.5)) == 0
+        assertThat(SpeculativeRejection.kept(0.5, 1)).isEqualTo(1);
+        assertThat(SpeculativeRejection.kept(0.9, 3)).isEqualTo(1);
+        assertThat(SpeculativeRejection.kept(0.5, 0)).isZero();
+        assertThat(SpeculativeRejection.kept(0.25, 6)).isEqualTo(4);
+        Checkpoint c = SpeculativeRejection.checkpoint(List.of(), List.of(new Scored(3, 0.2, false)), 0.5);
+        assertThat(c.live()).extracting(Scored::id).containsExactly(3);
+        assertThat(c.done()).isFalse();
     }
 
     @Test
@@ -184,7 +206,7 @@ class SpeculativeRejectionTest {
             Checkpoint c = SpeculativeRejection.checkpoint(previouslyEnded, current, alpha);
             List<Scored> ranked = new ArrayList<>(previouslyEnded);
             ranked.addAll(current);
-            int keep = pythonRound((1.0 - alpha) * ranked.size());
+            int keep = Math.max(1, pythonRound((1.0 - alpha) * ranked.size()));
             // brute force: a candidate is kept iff fewer than keep candidates go before it (a higher reward, or the
             // same reward earlier in the ranked order)
             for (int i = 0; i < ranked.size(); i++) {
@@ -234,8 +256,8 @@ class SpeculativeRejectionTest {
                 new Scored(2, 1.0, false));
         Checkpoint c = SpeculativeRejection.checkpoint(List.of(), current, 0.5);
         assertThat(c.kept()).extracting(Scored::id).containsExactly(2, 1); // round(1.5) = 2
-        assertThat(SpeculativeRejection.choose(List.of(current.get(0), current.get(1)), List.of(), List.of()).id())
-                .isEqualTo(1);
+        assertThat(SpeculativeRejection.choose(List.of(new Scored(0, Double.NaN, true), new Scored(1, -3.0, true)),
+                List.of(), List.of()).id()).isEqualTo(1);
     }
 
     @Test
@@ -244,7 +266,7 @@ class SpeculativeRejectionTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has not ended");
         assertThatThrownBy(() -> SpeculativeRejection.checkpoint(List.of(new Scored(0, 1, true)),
                 List.of(new Scored(0, 2, false)), 0.5)).hasMessageContaining("distinct");
-        assertThatThrownBy(() -> SpeculativeRejection.choose(List.of(), List.of(), List.of()))
-                .hasMessageContaining("at least one");
+        assertThatThrownBy(() -> SpeculativeRejection.choose(List.of(new Scored(0, 1, false)), List.of(), List.of()))
+                .hasMessageContaining("at least one ended");
     }
 }
