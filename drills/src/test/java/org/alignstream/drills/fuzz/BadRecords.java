@@ -296,8 +296,11 @@ public final class BadRecords {
                 .setMaxNewTokens(Math.min(maxNew, limits.maxNewTokens()))
                 .setSeed(r.nextLong())
                 .setGreedy(r.nextBoolean());
-        if (m == AlignmentMethod.BLOCKWISE) {
+        if (m == AlignmentMethod.BLOCKWISE || m == AlignmentMethod.SPECULATIVE_REJECTION) {
             s.setBlockSize(1 + r.nextInt(s.getMaxNewTokens()));
+        }
+        if (m == AlignmentMethod.SPECULATIVE_REJECTION) {
+            s.setRejectionRate(r.nextDouble() * 0.99);
         }
         List<String> served = List.copyOf(new TreeSet<>(limits.rewardModels()));
         if (m == AlignmentMethod.TQ_STAR) {
@@ -306,7 +309,8 @@ public final class BadRecords {
                 s.setTransfer("indirect").setBaselineRewardModel(pick(r, served));
             }
         }
-        if (m == AlignmentMethod.PARGS && served.contains("sentiment-partial")) {
+        if ((m == AlignmentMethod.PARGS || m == AlignmentMethod.SPECULATIVE_REJECTION)
+                && served.contains("sentiment-partial")) {
             s.setRewardModel("sentiment-partial");
         } else if (r.nextBoolean()) {
             s.setRewardModel(pick(r, served));
@@ -524,6 +528,11 @@ public final class BadRecords {
             q.getStrategy().setRollouts(r.nextBoolean() ? AlignmentMethod.MAX_ROLLOUTS + 1 + r.nextInt(1000)
                     : -r.nextInt(1000));
             return "tq_star needs rollouts m between 1 and";
+        }));
+        out.add(new Breaker("rejection-rate-out-of-range", () -> List.of(AlignmentMethod.SPECULATIVE_REJECTION),
+                (r, q, b) -> {
+            q.getStrategy().setRejectionRate(pick(r, List.of(1.0, 1.5, -0.01, Double.NaN, -1e9)));
+            return "speculative_rejection needs rejection_rate in [0, 1)";
         }));
         out.add(new Breaker("unknown-reward-model-kind", () -> ALL, (r, q, b) -> {
             String kind = pick(r, List.of("", "full", "Partial-Sequence", "token"));

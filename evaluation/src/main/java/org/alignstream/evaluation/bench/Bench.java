@@ -32,10 +32,13 @@ import picocli.CommandLine.Option;
 public final class Bench implements Callable<Integer> {
 
     /** The parts of the benchmark. */
-    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback, realistic }
+    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback, realistic, specrej }
 
-    /** The sections run without {@code --sections}: all but {@code realistic} (minutes of a 124 M-parameter model). */
-    static final Set<Section> DEFAULT_SECTIONS = EnumSet.complementOf(EnumSet.of(Section.realistic));
+    /**
+     * The sections run without {@code --sections}: all but {@code realistic} (minutes of a 124 M-parameter model) and
+     * {@code specrej} (a quality-at-equal-compute figure, not a throughput one).
+     */
+    static final Set<Section> DEFAULT_SECTIONS = EnumSet.complementOf(EnumSet.of(Section.realistic, Section.specrej));
 
     @Option(names = "--quick", description = "Smaller sizes (a smoke run; run times in docs/BENCHMARKS.md); explicit sizes still win")
     boolean quick;
@@ -151,6 +154,10 @@ public final class Bench implements Callable<Integer> {
     @CommandLine.Mixin
     RealisticBench.Options realisticOptions = new RealisticBench.Options();
 
+    @Mixin
+    org.alignstream.evaluation.quality.SpeculativeRejectionCompute.Options specrejOptions =
+            new org.alignstream.evaluation.quality.SpeculativeRejectionCompute.Options();
+
     /** Sizes after applying {@code --quick} and explicit flags. */
     record Sizes(int warmupRounds, int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
                  int generatorWarmup, int e2ePrompts, int e2eWarmup, int latencyRequests) {
@@ -244,6 +251,10 @@ public final class Bench implements Callable<Integer> {
         if (sections.contains(Section.realistic)) {
             ratios.addAll(new RealisticBench(realisticOptions, tokenwiseK, tokenwiseW, seed, onnx.intraOpThreads(),
                     stageArgs, timeout, profileThreads).run());
+        }
+        if (sections.contains(Section.specrej)) {
+            ratios.addAll(new org.alignstream.evaluation.quality.SpeculativeRejectionCompute(specrejOptions, quick,
+                    onnx.intraOpThreads()).run());
         }
         System.out.println();
         ratios.forEach(r -> System.out.println(r.line()));
