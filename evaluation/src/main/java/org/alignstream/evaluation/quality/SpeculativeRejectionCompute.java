@@ -43,18 +43,31 @@ public final class SpeculativeRejectionCompute {
                 description = "specrej: Best-of-N's grid (default: 1,2,4,8,16,32,64,128)")
         int[] bonN = {1, 2, 4, 8, 16, 32, 64, 128};
 
-        @Option(names = "--specrej-n", paramLabel = "N", description = "specrej: speculative rejection's batch N (default: 128)")
-        int n = 128;
-
-        @Option(names = "--specrej-block-size", paramLabel = "M",
-                description = "specrej: tokens between checkpoints (default: 4)")
-        int blockSize = 4;
-
-        @Option(names = "--specrej-rate", paramLabel = "ALPHA", description = "specrej: rejection rate (default: 0.5)")
-        double rate = 0.5;
+        @Option(names = "--specrej-configs", split = ",", paramLabel = "N:M:ALPHA",
+                description = "specrej: speculative_rejection's batch N, tokens M between checkpoints and rejection rate "
+                        + "alpha, one or more; the ratios are the first's, the others are printed (default: "
+                        + "128:2:0.5,128:4:0.5,128:4:0.75)")
+        List<String> configs = List.of("128:2:0.5", "128:4:0.5", "128:4:0.75");
 
         @Option(names = "--specrej-seed", paramLabel = "S", description = "specrej: seed of prompt 0 (prompt i: S + i; default: 1)")
         long seed = 1;
+    }
+
+    /** One speculative_rejection setting. */
+    record Config(int n, int blockSize, double rate) {
+        static Config parse(String text) {
+            String[] p = text.split(":");
+            if (p.length != 3) {
+                throw new IllegalArgumentException("--specrej-configs takes N:M:ALPHA, was '" + text + "'");
+            }
+            return new Config(Integer.parseInt(p[0].strip()), Integer.parseInt(p[1].strip()),
+                    Double.parseDouble(p[2].strip()));
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "N=%d M=%d alpha=%s", n, blockSize, rate);
+        }
     }
 
     /** Mean figures of one method over the prompts. */
@@ -75,52 +88,73 @@ public final class SpeculativeRejectionCompute {
         List<String> prompts = Evaluation.selectPrompts(Evaluation.loadPrompts(null), false,
                 o.prompts != null ? o.prompts : quick ? 8 : 24);
         int[] grid = Arrays.stream(o.bonN).sorted().distinct().toArray();
-        System.out.printf(Locale.ROOT, "%n== specrej: speculative_rejection (N=%d, block_size=%d, rejection_rate=%s) vs "
-                        + "Best-of-N %s at equal mean proxy reward; %d prompts, max_new_tokens=%d%n", o.n, o.blockSize,
-                o.rate, Arrays.toString(grid), prompts.size(), o.maxNewTokens);
+        List<Config> configs = o.configs.stream().map(Config::parse).toList();
+        System.out.printf(Locale.ROOT, "%n== specrej: speculative_rejection %s vs Best-of-N %s at equal mean proxy "
+                        + "reward; %d prompts, max_new_tokens=%d%n", configs, Arrays.toString(grid), prompts.size(),
+                o.maxNewTokens);
         long start = System.nanoTime();
         try (LmCandidateSampler sampler = LmCandidateSampler.load(null, threads, true);
              RewardModelRegistry models = new RewardModelRegistry(
                      RewardModels.defaultSentimentPartial(OnnxDevice.CPU, threads))) {
             String proxy = models.resolve(null).id();
             RequestLimits d = RequestLimits.defaults();
-            RequestLimits limits = new RequestLimits(Math.max(o.n, grid[grid.length - 1]), d.bounds().maxNewTokens(),
+            int maxN = Math.max(grid[grid.length - 1], configs.stream().mapToInt(Config::n).max().orElse(1));
+            RequestLimits limits = new RequestLimits(maxN, d.bounds().maxNewTokens(),
                     d.bounds().maxPromptChars(), d.bounds().maxTopK());
             BareDecodingLoop loop = new BareDecodingLoop(limits, sampler, sampler, models);
             double[][] bon = new double[grid.length][3];
-            double[] spec = new double[3];
-            List<Integer> firstKept = new ArrayList<>();
+            double[][] spec = new double[configs.size()][3];
+            List<List<Integer>> firstKept = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
                 long seed = o.seed + i;
                 for (int g = 0; g < grid.length; g++) {
-                    add(bon[g], loop.run(request("bon" + grid[g] + "/" + i, prompts.get(i), seed, s -> s
-                            .setMethod("best_of_n").setN(grid[g]))));
+                    int n = grid[g];
+                    add(bon[g], loop.run(request("bon" + n + "/" + i, prompts.get(i), seed, s -> {
+                        s.setMethod("best_of_n");
+                        s.setN(n);
+                    })));
                 }
-                AlignedResponse r = loop.run(request("specrej/" + i, prompts.get(i), seed, s -> s
-                        .setMethod("speculative_rejection").setN(o.n).setBlockSize(o.blockSize)
-                        .setRejectionRate(o.rate)));
-                add(spec, r);
-                if (i == 0) {
-                    firstKept.addAll(r.getKeptPerCheckpoint());
+                for (int c = 0; c < configs.size(); c++) {
+                    Config config = configs.get(c);
+                    AlignedResponse r = loop.run(request("specrej" + c + "/" + i, prompts.get(i), seed, s -> {
+                        s.setMethod("speculative_rejection");
+                        s.setN(config.n());
+                        s.setBlockSize(config.blockSize());
+                        s.setRejectionRate(config.rate());
+                    }));
+                    add(spec[c], r);
+                    if (i == 0) {
+                        firstKept.add(r.getKeptPerCheckpoint());
+                    }
                 }
+                System.out.printf(Locale.ROOT, "  prompt %d/%d done, %.1f min%n", i + 1, prompts.size(),
+                        (System.nanoTime() - start) / 6e10);
             }
             int p = prompts.size();
-            Mean s = new Mean(spec[0] / p, spec[1] / p, spec[2] / p);
             Mean[] curve = new Mean[grid.length];
             for (int g = 0; g < grid.length; g++) {
                 curve[g] = new Mean(bon[g][0] / p, bon[g][1] / p, bon[g][2] / p);
                 System.out.printf(Locale.ROOT, "  best_of_n N=%-4d mean proxy reward %.4f, generated tokens %8.1f, "
                         + "reward calls %6.1f%n", grid[g], curve[g].reward(), curve[g].tokens(), curve[g].rewardCalls());
             }
-            System.out.printf(Locale.ROOT, "  speculative_rejection   mean proxy reward %.4f, generated tokens %8.1f, "
-                    + "reward calls %6.1f (kept per checkpoint, prompt 0: %s)%n", s.reward(), s.tokens(),
-                    s.rewardCalls(), firstKept);
-            Equal eq = equalReward(grid, curve, s.reward());
-            System.out.printf(Locale.ROOT, "  Best-of-N at equal mean proxy reward (%s): N = %.2f%s, generated tokens "
-                    + "%.1f, reward calls %.1f; %.1f min%n", proxy, eq.n(), eq.note(), eq.at().tokens(),
-                    eq.at().rewardCalls(), (System.nanoTime() - start) / 6e10);
-            return List.of(new Ratio("specrej_compute_vs_bon", s.tokens() / eq.at().tokens()),
-                    new Ratio("specrej_reward_calls_vs_bon", s.rewardCalls() / eq.at().rewardCalls()));
+            List<Ratio> ratios = new ArrayList<>();
+            for (int c = 0; c < configs.size(); c++) {
+                Mean s = new Mean(spec[c][0] / p, spec[c][1] / p, spec[c][2] / p);
+                Equal eq = equalReward(grid, curve, s.reward());
+                System.out.printf(Locale.ROOT, "  speculative_rejection %s: mean proxy reward %.4f, generated tokens "
+                        + "%.1f, reward calls %.1f (kept per checkpoint, prompt 0: %s)%n", configs.get(c), s.reward(),
+                        s.tokens(), s.rewardCalls(), firstKept.get(c));
+                System.out.printf(Locale.ROOT, "    Best-of-N at equal mean proxy reward (%s): N = %.2f%s, generated "
+                        + "tokens %.1f, reward calls %.1f; compute ratio %.3f, reward-call ratio %.3f%n", proxy, eq.n(),
+                        eq.note(), eq.at().tokens(), eq.at().rewardCalls(), s.tokens() / eq.at().tokens(),
+                        s.rewardCalls() / eq.at().rewardCalls());
+                if (c == 0) {
+                    ratios.add(new Ratio("specrej_compute_vs_bon", s.tokens() / eq.at().tokens()));
+                    ratios.add(new Ratio("specrej_reward_calls_vs_bon", s.rewardCalls() / eq.at().rewardCalls()));
+                }
+            }
+            System.out.printf(Locale.ROOT, "  specrej: %.1f min%n", (System.nanoTime() - start) / 6e10);
+            return ratios;
         }
     }
 
