@@ -33,7 +33,7 @@ public final class SpeculativeRejectionCompute {
     /** Flags of the section (on {@code ops/bench.sh}). */
     public static final class Options {
         @Option(names = "--specrej-prompts", paramLabel = "P",
-                description = "specrej: the first P evaluation prompts (default: 24, quick: 8)")
+                description = "specrej: the first P evaluation prompts (default: 16, quick: 6)")
         Integer prompts;
 
         @Option(names = "--specrej-max-new-tokens", paramLabel = "T", description = "specrej: max_new_tokens (default: 32)")
@@ -86,7 +86,7 @@ public final class SpeculativeRejectionCompute {
 
     public List<Ratio> run() throws IOException {
         List<String> prompts = Evaluation.selectPrompts(Evaluation.loadPrompts(null), false,
-                o.prompts != null ? o.prompts : quick ? 8 : 24);
+                o.prompts != null ? o.prompts : quick ? 6 : 16);
         int[] grid = Arrays.stream(o.bonN).sorted().distinct().toArray();
         List<Config> configs = o.configs.stream().map(Config::parse).toList();
         System.out.printf(Locale.ROOT, "%n== specrej: speculative_rejection %s vs Best-of-N %s at equal mean proxy "
