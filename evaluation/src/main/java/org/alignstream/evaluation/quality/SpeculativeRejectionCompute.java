@@ -46,8 +46,8 @@ public final class SpeculativeRejectionCompute {
         @Option(names = "--specrej-configs", split = ",", paramLabel = "N:M:ALPHA",
                 description = "specrej: speculative_rejection's batch N, tokens M between checkpoints and rejection rate "
                         + "alpha, one or more; the ratios are the first's, the others are printed (default: "
-                        + "128:2:0.5,128:4:0.5,128:4:0.75)")
-        List<String> configs = List.of("128:2:0.5", "128:4:0.5", "128:4:0.75");
+                        + "128:4:0.5,128:8:0.5,128:4:0.25)")
+        List<String> configs = List.of("128:4:0.5", "128:8:0.5", "128:4:0.25");
 
         @Option(names = "--specrej-seed", paramLabel = "S", description = "specrej: seed of prompt 0 (prompt i: S + i; default: 1)")
         long seed = 1;
