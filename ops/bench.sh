@@ -16,6 +16,8 @@
 #         realistic_pipeline_vs_bare, generator_rss_mib_64_requests (section realistic, only when named: a 124 M-parameter
 #         decoder and an 82 M-parameter decoder reward model written by ops/realistic/make_realistic_models.py with
 #         Debian's torch; about 6.5 minutes)
+#   ratio specrej_compute_vs_bon=C, specrej_reward_calls_vs_bon=R (section specrej, only when named: speculative
+#         rejection's generated tokens and reward-model calls over Best-of-N's at equal mean proxy reward; about 9 minutes)
 # Full run: scorer, generator and e2e about 2.5-4 minutes on 2 cores, the tokenwise section (--sections=tokenwise)
 # about 4-5 more, the feedback section (--sections=feedback) about 3 more; `ops/bench.sh --quick` (a smoke run) about 5 under load. Extra arguments go to org.alignstream.evaluation.bench.Bench (try --help).
 set -euo pipefail
