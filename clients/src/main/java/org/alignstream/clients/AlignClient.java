@@ -65,7 +65,8 @@ public final class AlignClient implements Callable<Integer> {
     String id;
 
     @Option(names = "--method", defaultValue = "best_of_n",
-            description = "best_of_n, rbon_kl, rbon_wd, soft_bon, args, pargs, blockwise or tq_star (default: ${DEFAULT-VALUE})")
+            description = "best_of_n, rbon_kl, rbon_wd, soft_bon, args, pargs, blockwise, tq_star or speculative_rejection "
+                    + "(default: ${DEFAULT-VALUE})")
     String method;
 
     @Option(names = "--n", defaultValue = "8", description = "Number of candidates N (default: ${DEFAULT-VALUE})")
@@ -92,8 +93,14 @@ public final class AlignClient implements Callable<Integer> {
                     + "reward weight (args, pargs, blockwise) or alpha (tq_star) (default: ${DEFAULT-VALUE})")
     double beta;
 
-    @Option(names = "--block-size", defaultValue = "0", description = "blockwise: tokens per block M (default: ${DEFAULT-VALUE})")
+    @Option(names = "--block-size", defaultValue = "0", description = "blockwise: tokens per block M; "
+            + "speculative_rejection: tokens between checkpoints (default: ${DEFAULT-VALUE})")
     int blockSize;
+
+    @Option(names = "--rejection-rate", defaultValue = "0.5", paramLabel = "ALPHA",
+            description = "speculative_rejection: the fraction of candidates stopped at each checkpoint, in [0, 1) "
+                    + "(default: ${DEFAULT-VALUE})")
+    double rejectionRate;
 
     @Option(names = "--rollout-length", defaultValue = "0", description = "tq_star: rollout length L (default: ${DEFAULT-VALUE})")
     int rolloutLength;
@@ -114,7 +121,7 @@ public final class AlignClient implements Callable<Integer> {
 
     @Option(names = "--reward-model-kind", paramLabel = "full-sequence|partial-sequence|token-level",
             description = "The kind of reward model the request expects; the scorer refuses another (default: the "
-                    + "method's: partial-sequence for pargs, any for the others)")
+                    + "method's: partial-sequence for pargs and speculative_rejection, any for the others)")
     String rewardModelKind;
 
     @Option(names = "--transfer", defaultValue = "direct", description = "tq_star: direct or indirect (default: ${DEFAULT-VALUE})")
@@ -203,6 +210,7 @@ public final class AlignClient implements Callable<Integer> {
                         .setRolloutLength(rolloutLength).setGreedy(greedy).setTransfer(transfer)
                         .setRewardModel(rewardModel).setBaselineRewardModel(baselineRewardModel)
                         .setRollouts(rollouts).setBaselineBeta(baselineBeta).setRewardModelKind(rewardModelKind)
+                        .setRejectionRate(rejectionRate)
                         .setSeed(seed != null ? seed : ThreadLocalRandom.current().nextLong())
                         .build())
                 .setCreatedAtMs(System.currentTimeMillis())

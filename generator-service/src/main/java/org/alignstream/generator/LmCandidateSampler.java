@@ -16,6 +16,7 @@ import org.alignstream.avro.Candidate;
 import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.SpeculativeCandidate;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.common.validation.StrategyParameters;
@@ -425,26 +426,33 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
             if (Arrays.stream(rounds).anyMatch(r -> r != null && r.rolloutLength >= 1)) {
                 readAll(baseline, baselineKey, baselineVerdict, rounds, true);
             }
-            DecodeJob[] mainJobs = new DecodeJob[count];
+            List<DecodeJob> mainJobs = new ArrayList<>();
+            int[] firstJob = new int[count + 1];
             DecodeJob[] rolloutJobs = new DecodeJob[count];
             for (int i = 0; i < count; i++) {
                 Round r = rounds[i];
+                firstJob[i] = mainJobs.size();
                 if (r == null) {
+                    mainJobs.add(null);
                     continue;
                 }
-                if (r.method.tokenwise()) {
+                if (r.method.prunes()) {
+                    mainJobs.addAll(r.speculativeJobs());
+                } else if (r.method.tokenwise()) {
                     if (r.rolloutLength >= 1) {
                         rolloutJobs[i] = baseline.rolloutJob(r.baselineRead, r.rolloutFirstTokens(), r.params,
                                 r.rolloutLength, Seeds.forRound(r.strategy.getSeed(), r.state.getRound()));
                     }
+                    mainJobs.add(null);
                 } else {
                     int[] streams = new int[r.k];
                     Arrays.setAll(streams, c -> c);
-                    mainJobs[i] = generator.samplingJob(r.read, streams, r.params, r.blockSize,
-                            r.strategy.getSeed(), r.response.length);
+                    mainJobs.add(generator.samplingJob(r.read, streams, r.params, r.blockSize,
+                            r.strategy.getSeed(), r.response.length));
                 }
             }
-            List<List<GeneratedSequence>> blocks = decodeAll(generator, verdict, Arrays.asList(mainJobs));
+            firstJob[count] = mainJobs.size();
+            List<List<GeneratedSequence>> decoded = decodeAll(generator, verdict, mainJobs);
             List<List<GeneratedSequence>> rollouts = Arrays.stream(rolloutJobs).anyMatch(Objects::nonNull)
                     ? decodeAll(baseline, baselineVerdict, Arrays.asList(rolloutJobs))
                     : java.util.Collections.nCopies(count, null);
@@ -453,7 +461,13 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                 if (r == null) {
                     continue;
                 }
-                out.set(i, new Result<>(r.finish(blocks.get(i), rollouts.get(i)), null));
+                List<GeneratedSequence> blocks = new ArrayList<>();
+                for (int j = firstJob[i]; j < firstJob[i + 1]; j++) {
+                    if (decoded.get(j) != null) {
+                        blocks.addAll(decoded.get(j));
+                    }
+                }
+                out.set(i, new Result<>(r.finish(blocks, rollouts.get(i)), null));
                 rounds[i] = null; // finish handed its contexts on
             }
             return out;
@@ -465,6 +479,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
             for (Round r : rounds) {
                 if (r != null) {
                     r.reading.close();
+                    r.closeSpeculativeContexts();
                 }
             }
         }
@@ -482,7 +497,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         CachedContext[] pasts = new CachedContext[rounds.length];
         for (int i = 0; i < rounds.length; i++) {
             Round r = rounds[i];
-            if (r == null || (baselineReads && r.rolloutLength < 1)) {
+            if (r == null || (baselineReads && r.rolloutLength < 1) || r.method.prunes()) {
                 continue;
             }
             CachedContext past = r.response.length == 0 ? null : kvCache.take(key, r.requestId, r.context);
@@ -528,6 +543,10 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
         CachedContext read;
         CachedContext baselineRead;
         CandidateGenerator.TopTokens top;
+        /** speculative_rejection: the candidates still going (their streams and tokens so far); none at round 0. */
+        List<SpeculativeCandidate> going = List.of();
+        /** speculative_rejection: the contexts read for this round's jobs, closed when it ends. */
+        final List<CachedContext> speculativeContexts = new ArrayList<>();
 
         /** Checks the state (bad token ids or an overlong context: rejected before any model work). */
         Round(DecodeState state) {
@@ -538,7 +557,10 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                     new InvalidRecordException("'" + s.getMethod() + "' is not a stepwise method"));
             this.response = toArray(state.getTokenIds());
             this.context = concat(toArray(state.getPromptTokenIds()), response);
-            this.remaining = s.getMaxNewTokens() - response.length;
+            // speculative_rejection's candidates all have round * M tokens before the round
+            int done = method.prunes() ? state.getRound() * method.tokensPerRound(StrategyParameters.of(s))
+                    : response.length;
+            this.remaining = s.getMaxNewTokens() - done;
             if (remaining < 1) {
                 throw new InvalidRecordException("the response already has max_new_tokens = " + s.getMaxNewTokens()
                         + " tokens");
@@ -559,6 +581,19 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                 if (rolloutLength >= 1) {
                     baseline.fitPrompt(context, rolloutLength + 1);
                 }
+            } else if (method.prunes()) {
+                // the N candidates start as Best-of-N's N streams; each one still going continues its own stream at
+                // its own response position, so its tokens are those Best-of-N's candidate of that stream would have
+                blockSize = method.maxCandidateTokens(p, s.getMaxNewTokens() - remaining);
+                going = state.getSpeculativeCandidates().stream().filter(c -> !c.getEnded()).toList();
+                k = state.getRound() == 0 ? method.candidatesPerRound(p) : going.size();
+                if (state.getRound() > 0) {
+                    for (SpeculativeCandidate c : going) {
+                        generator.fitPrompt(concat(context, toArray(c.getTokenIds())), blockSize);
+                    }
+                } else {
+                    generator.fitPrompt(context, blockSize);
+                }
             } else {
                 // N sampled blocks; stream i, response position t: the randomness of Best-of-N, so M = max_new_tokens
                 // is Best-of-N
@@ -566,6 +601,34 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                 k = method.candidatesPerRound(p);
                 generator.fitPrompt(context, blockSize);
             }
+        }
+
+        /**
+         * speculative_rejection's decodings: at round 0 one job of streams 0..N-1 from the prompt (Best-of-N's first
+         * block), later one job per candidate still going, from its whole context read in one piece (the round cache
+         * is not used), stream as its own, first position at its length.
+         */
+        List<DecodeJob> speculativeJobs() throws OrtException {
+            if (state.getRound() == 0) {
+                CachedContext c = generator.context(context, null);
+                speculativeContexts.add(c);
+                int[] streams = new int[k];
+                Arrays.setAll(streams, i -> i);
+                return List.of(generator.samplingJob(c, streams, params, blockSize, strategy.getSeed(), 0));
+            }
+            List<DecodeJob> jobs = new ArrayList<>(going.size());
+            for (SpeculativeCandidate g : going) {
+                CachedContext c = generator.context(concat(context, toArray(g.getTokenIds())), null);
+                speculativeContexts.add(c);
+                jobs.add(generator.samplingJob(c, new int[] {g.getStream()}, params, blockSize, strategy.getSeed(),
+                        g.getTokenIds().size()));
+            }
+            return jobs;
+        }
+
+        void closeSpeculativeContexts() {
+            speculativeContexts.forEach(CachedContext::close);
+            speculativeContexts.clear();
         }
 
         /**
@@ -617,10 +680,13 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
             } else {
                 for (int i = 0; i < blocks.size(); i++) {
                     GeneratedSequence block = blocks.get(i);
-                    candidates.add(candidate(i, response, block.tokenIds(), block.logprobs(), new int[0],
+                    int[] before = state.getRound() > 0 && method.prunes()
+                            ? toArray(going.get(i).getTokenIds()) : response;
+                    candidates.add(candidate(i, before, block.tokenIds(), block.logprobs(), new int[0],
                             block.finishReason()));
                 }
                 appended = blockSize;
+                closeSpeculativeContexts();
             }
             boolean last = appended >= remaining
                     || candidates.stream().allMatch(c -> GeneratedSequence.EOS.equals(c.getFinishReason()));

@@ -62,7 +62,8 @@ class RequestLimitsTest {
                         "prompt has 101 characters, the limit is 100"),
                 Arguments.of("missing strategy", with(r -> r.setStrategy(null)), "strategy is missing"),
                 Arguments.of("unknown method", withStrategy(s -> s.setMethod("mcts")),
-                        "unknown method 'mcts', expected one of [best_of_n, rbon_kl, rbon_wd, soft_bon, args, pargs, blockwise, tq_star]"),
+                        "unknown method 'mcts', expected one of [best_of_n, rbon_kl, rbon_wd, soft_bon, args, pargs, blockwise, tq_star, "
+                                + "speculative_rejection]"),
                 Arguments.of("args with k = 0", withStrategy(s -> {
                     s.setMethod("args");
                     s.setTopK(0);
@@ -226,7 +227,8 @@ class RequestLimitsTest {
     void defaults() {
         assertThat(RequestLimits.defaults()).isEqualTo(new RequestLimits(64, 256, 4000, 1000));
         assertThat(RequestLimits.METHODS)
-                .containsExactly("best_of_n", "rbon_kl", "rbon_wd", "soft_bon", "args", "pargs", "blockwise", "tq_star");
+                .containsExactly("best_of_n", "rbon_kl", "rbon_wd", "soft_bon", "args", "pargs", "blockwise", "tq_star",
+                        "speculative_rejection");
     }
 
     private static DecodeState state(Consumer<DecodeState> change) {

@@ -63,6 +63,9 @@ public final class AlignmentChecks {
         assertThat(got.getRounds()).as(id).isEqualTo(want.getRounds());
         assertThat(got.getRewardCalls()).as(id).isEqualTo(want.getRewardCalls());
         assertThat(got.getRewardModel()).as(id).isEqualTo(want.getRewardModel());
+        assertThat(got.getGeneratedTokens()).as(id).isEqualTo(want.getGeneratedTokens());
+        assertThat(got.getKeptPerCheckpoint()).as(id).isEqualTo(want.getKeptPerCheckpoint());
+        assertThat(got.getChosenIndex()).as(id).isEqualTo(want.getChosenIndex());
     }
 
     /**

@@ -88,6 +88,17 @@ class StepwiseDecodingIT {
             s.setBaselineRewardModel("sentiment");
             s.setGreedy(false);
         }));
+        // eight candidates, a checkpoint every 3 tokens, half stopped at each: 8 -> 4 -> 2 -> 1 kept
+        out.add(request("specrej", "The morning", 12, s -> {
+            s.setMethod("speculative_rejection");
+            s.setN(8);
+            s.setBlockSize(3);
+            s.setRejectionRate(0.5);
+            s.setRewardModel(fixture.pipeline.scorer().rewardModels().ids().contains("sentiment-partial")
+                    ? "sentiment-partial" : null);
+            s.setRewardModelKind(fixture.pipeline.scorer().rewardModels().ids().contains("sentiment-partial")
+                    ? null : "full-sequence");
+        }));
         return out;
     }
 
@@ -107,13 +118,22 @@ class StepwiseDecodingIT {
             AlignmentChecks.assertSameDecoding(id, piped, expected);
             assertThat(piped.getKlKind()).as(id).isEqualTo(expected.getKlKind());
             assertThat(piped.getRewardModelKind()).as(id).isEqualTo(expected.getRewardModelKind());
-            // the last round's chosen candidate's per-token credit, adding up to the reward
-            assertThat(piped.getTokenCredit()).as(id).isEqualTo(expected.getTokenCredit()).isNotEmpty();
-            assertThat(piped.getTokenCredit().stream().mapToDouble(org.alignstream.avro.TokenCredit::getCredit).sum())
-                    .as(id).isCloseTo(piped.getReward(), org.assertj.core.data.Offset.offset(1e-9));
+            // the last round's chosen candidate's per-token credit, adding up to the reward (speculative_rejection's
+            // choice may have ended, and been scored, before the last round: then it has none)
+            boolean prunes = request.getStrategy().getMethod().equals("speculative_rejection");
+            assertThat(piped.getTokenCredit()).as(id).isEqualTo(expected.getTokenCredit());
+            if (!prunes || !piped.getTokenCredit().isEmpty()) {
+                assertThat(piped.getTokenCredit()).as(id).isNotEmpty();
+                assertThat(piped.getTokenCredit().stream().mapToDouble(org.alignstream.avro.TokenCredit::getCredit).sum())
+                        .as(id).isCloseTo(piped.getReward(), org.assertj.core.data.Offset.offset(1e-9));
+            }
+            assertThat(piped.getGeneratedTokens()).as(id).isPositive();
             assertThat(piped.getMethod()).as(id).isEqualTo(request.getStrategy().getMethod());
             assertThat(piped.getTokenIds()).as(id).isNotEmpty()
                     .hasSizeLessThanOrEqualTo(request.getStrategy().getMaxNewTokens());
+            if (!prunes) {
+                assertThat(piped.getKeptPerCheckpoint()).as(id).isEmpty();
+            }
             boolean stepwise = !List.of("best_of_n", "rbon_kl", "rbon_wd", "soft_bon")
                     .contains(request.getStrategy().getMethod());
             if (stepwise) {
@@ -129,5 +149,13 @@ class StepwiseDecodingIT {
         // soft_bon at lambda 0.5 over four sampled candidates: its exact KL from the uniform choice, at most log 4
         assertThat(answers.get("soft-bon").getKlKind()).isEqualTo("one_sample_upper_bound");
         assertThat(answers.get("soft-bon").getKl()).isLessThanOrEqualTo(Math.log(4));
+        // speculative rejection: a checkpoint per round, never more kept than ranked, and fewer tokens than Best-of-8
+        AlignedResponse specrej = answers.get("specrej");
+        assertThat(specrej.getKeptPerCheckpoint()).hasSize(specrej.getRounds()).first().isEqualTo(4);
+        assertThat(specrej.getN()).isEqualTo(8);
+        assertThat(specrej.getChosenIndex()).isBetween(0, 7);
+        assertThat(specrej.getGeneratedTokens()).isLessThan(8L * 12);
+        assertThat(specrej.getKlKind()).isEqualTo("upper_bound");
+        assertThat(specrej.getKl()).isEqualTo(Math.log(8));
     }
 }

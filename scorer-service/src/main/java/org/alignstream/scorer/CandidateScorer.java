@@ -247,10 +247,13 @@ public final class CandidateScorer {
         if (state == null) {
             return true;
         }
-        int maxNewTokens = set.getRequest().getStrategy().getMaxNewTokens();
+        Strategy s = set.getRequest().getStrategy();
+        int maxNewTokens = s.getMaxNewTokens();
+        // speculative_rejection's candidates each have round * M tokens before the round, its state none
+        int done = AlignmentMethod.of(s.getMethod()).filter(AlignmentMethod::prunes).isPresent()
+                ? state.getRound() * s.getBlockSize() : state.getTokenIds().size();
         for (Candidate c : set.getCandidates()) {
-            if (ResponseEnd.reached(c.getFinishReason(), state.getTokenIds().size() + c.getTokenIds().size(),
-                    maxNewTokens)) {
+            if (ResponseEnd.reached(c.getFinishReason(), done + c.getTokenIds().size(), maxNewTokens)) {
                 return true;
             }
         }

@@ -34,9 +34,10 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * scored-candidates → aligned-responses | decode-steps. A whole-response method (best_of_n, rbon_kl, rbon_wd) chooses
- * one of the N candidates and answers. A stepwise method (args, pargs, blockwise, tq_star) chooses this round's
- * extension ({@link StepSelector}); when the response is complete (end of text or max_new_tokens) it answers, else it
+ * scored-candidates → aligned-responses | decode-steps. A whole-response method (best_of_n, rbon_kl, rbon_wd, soft_bon)
+ * chooses one of the N candidates and answers. A stepwise method (args, pargs, blockwise, tq_star) chooses this round's
+ * extension ({@link StepSelector}); speculative_rejection keeps the best candidates at this checkpoint
+ * ({@link SpeculativeRejectionStep}) and answers with the best complete one once none is still going; when the response is complete (end of text or max_new_tokens) it answers, else it
  * sends the new {@link DecodeState} to decode-steps for the generator's next round. The answer carries the chosen
  * candidate's per-token credit when the scorer computed it (for a stepwise method, the last round's chosen candidate,
  * whose text is the whole response; with tq_star rollouts, the text that was scored).
@@ -175,7 +176,18 @@ public final class SelectorTopology {
     /** The answer of a finished stepwise decoding. */
     static AlignedResponse respond(StepSelector.Step step, ScoredCandidateSet set, long nowMs) {
         DecodeState state = step.state();
-        return AlignedResponses.answering(set, step.chosenIndex(), state.getTimingsMs(), nowMs)
+        boolean prunes = AlignmentMethod.of(set.getRequest().getStrategy().getMethod()).orElseThrow().prunes();
+        // speculative_rejection's choice may have ended before this round: its credit is known only if it is in the set
+        int inSet = prunes ? SpeculativeRejectionStep.indexInSet(set, step.chosenIndex()) : step.chosenIndex();
+        AlignedResponse.Builder answer = AlignedResponses.answering(set, Math.max(inSet, 0), state.getTimingsMs(),
+                nowMs);
+        if (prunes) {
+            answer.setN(set.getRequest().getStrategy().getN())
+                    .setChosenIndex(step.chosenIndex())
+                    .setKeptPerCheckpoint(state.getKeptPerCheckpoint())
+                    .setTokenCredit(inSet >= 0 ? creditOf(set, inSet) : List.of());
+        }
+        return answer
                 .setText(state.getText())
                 .setReward(state.getReward())
                 .setCandidateRewards(step.roundRewards())
@@ -185,6 +197,7 @@ public final class SelectorTopology {
                         .klKind(StrategyParameters.of(set.getRequest().getStrategy())).wireName())
                 .setRounds(state.getRound())
                 .setRewardCalls(state.getRewardCalls())
+                .setGeneratedTokens(state.getGeneratedTokens())
                 .setBaselineModel(state.getBaselineModel())
                 .build();
     }
@@ -233,6 +246,7 @@ public final class SelectorTopology {
                 .setKl(kl)
                 .setKlKind(kind.wireName())
                 .setRewardCalls(candidates.size())
+                .setGeneratedTokens(StepSelector.generatedTokens(candidates))
                 .build();
     }
 

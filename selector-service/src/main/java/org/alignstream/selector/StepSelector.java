@@ -41,6 +41,9 @@ public final class StepSelector {
                         + " has a method that is not stepwise: '" + s.getMethod() + "'"));
         List<Candidate> candidates = set.getCandidates();
         double[] rewards = rewards(set);
+        if (method.prunes()) {
+            return SpeculativeRejectionStep.next(set, rewards);
+        }
         double[] logProbRef = logProbRef(candidates);
         RandomGenerator rng = Seeds.forStep(Seeds.forRound(s.getSeed(), state.getRound()), Seeds.SELECTION_STREAM, 0);
         MethodParameters p = StrategyParameters.of(s);
@@ -75,13 +78,32 @@ public final class StepSelector {
                 .setKl(state.getKl() + choice.kl())
                 .setReward(rewards[choice.index()])
                 .setRewardCalls(state.getRewardCalls() + candidates.size() + set.getBaselineRewards().size() + extraTexts)
+                .setGeneratedTokens(state.getGeneratedTokens() + generatedTokens(candidates))
                 .setFinished(finished)
                 .setTimingsMs(timings)
                 .build();
         return new Step(after, choice.index(), set.getRewards());
     }
 
-    /** The state after a round, the index chosen in it and the rewards of that round's candidates. */
+    /**
+     * Tokens the generator sampled for {@code candidates}: their tokens, their rollouts' and their extra rollouts' (a
+     * tokenwise round's top-k tokens count one each).
+     */
+    static long generatedTokens(List<Candidate> candidates) {
+        long tokens = 0;
+        for (Candidate c : candidates) {
+            tokens += c.getTokenIds().size() + c.getRolloutTokenIds().size();
+            for (List<Integer> extra : c.getExtraRolloutTokenIds()) {
+                tokens += extra.size();
+            }
+        }
+        return tokens;
+    }
+
+    /**
+     * The state after a round, the index chosen in it and the rewards of that round's candidates (speculative_rejection:
+     * the chosen candidate's stream when the state is finished, else -1).
+     */
     public record Step(DecodeState state, int chosenIndex, List<Double> roundRewards) {
     }
 

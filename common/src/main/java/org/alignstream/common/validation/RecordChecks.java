@@ -6,6 +6,7 @@ import java.util.Optional;
 import org.alignstream.avro.Candidate;
 import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.PromptRequest;
+import org.alignstream.avro.SpeculativeCandidate;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
 import org.alignstream.core.decoding.AlignmentMethod;
@@ -124,7 +125,8 @@ public final class RecordChecks {
     /**
      * A decoding state about to get its next round, whose request was checked: its method is stepwise, it is not
      * finished and has room for at least one more token, its token ids and log-probabilities pair up, and its round
-     * matches the length of its response (one token per round for args, pargs and tq_star; M per round for blockwise).
+     * matches the length of its response (one token per round for args, pargs and tq_star; M per round for blockwise;
+     * for speculative_rejection, of each candidate still going).
      */
     public static void checkDecodeState(DecodeState state) {
         if (state.getRequest() == null) {
@@ -156,7 +158,9 @@ public final class RecordChecks {
             throw new InvalidRecordException("request " + id + ": round must be >= 0, was " + state.getRound());
         }
         int perRound = method.tokensPerRound(StrategyParameters.of(s));
-        if ((long) state.getRound() * perRound != tokens) {
+        if (method.prunes()) {
+            checkSpeculativeCandidates(state, perRound);
+        } else if ((long) state.getRound() * perRound != tokens) {
             throw new InvalidRecordException("request " + id + ": decoding state is at round " + state.getRound()
                     + " but has " + tokens + " response tokens (" + method.wireName() + " adds " + perRound
                     + " per round)");
@@ -167,6 +171,75 @@ public final class RecordChecks {
         if (state.getRewardCalls() < 0) {
             throw new InvalidRecordException("request " + id + ": reward_calls must be >= 0, was " + state.getRewardCalls());
         }
+    }
+
+    /**
+     * The candidates a speculative_rejection state carries: no chosen response before the end; before the first round
+     * none, after it the kept ones (at least one still going, with round * M tokens each; the ended ones at most that
+     * many, at least one) and the retired ones (ended), each with a distinct stream in [0, n), as many
+     * log-probabilities (finite, at most 0) as tokens and a finite or NaN reward; one kept count per checkpoint.
+     */
+    private static void checkSpeculativeCandidates(DecodeState state, int perRound) {
+        Strategy s = state.getRequest().getStrategy();
+        String id = "request " + state.getRequest().getId();
+        if (!state.getTokenIds().isEmpty()) {
+            throw new InvalidRecordException(id + ": speculative_rejection chooses its response at the end, the "
+                    + "decoding state already has " + state.getTokenIds().size() + " response tokens");
+        }
+        if (state.getKeptPerCheckpoint().size() != state.getRound()) {
+            throw new InvalidRecordException(id + ": decoding state is at round " + state.getRound() + " but has "
+                    + state.getKeptPerCheckpoint().size() + " checkpoints");
+        }
+        List<SpeculativeCandidate> kept = state.getSpeculativeCandidates();
+        List<SpeculativeCandidate> retired = state.getRetiredCandidates();
+        if (state.getRound() == 0) {
+            if (!kept.isEmpty() || !retired.isEmpty()) {
+                throw new InvalidRecordException(id + ": decoding state at round 0 already has candidates");
+            }
+            return;
+        }
+        long length = (long) state.getRound() * perRound;
+        boolean[] seen = new boolean[s.getN()];
+        int live = 0;
+        for (int k = 0; k < kept.size() + retired.size(); k++) {
+            boolean isRetired = k >= kept.size();
+            SpeculativeCandidate c = isRetired ? retired.get(k - kept.size()) : kept.get(k);
+            String what = id + ": " + (isRetired ? "retired candidate " + (k - kept.size()) : "candidate " + k);
+            if (c.getStream() < 0 || c.getStream() >= seen.length || seen[c.getStream()]) {
+                throw new InvalidRecordException(what + " has stream " + c.getStream() + ", expected a distinct one "
+                        + "in [0, " + seen.length + ")");
+            }
+            seen[c.getStream()] = true;
+            int n = c.getTokenIds().size();
+            if (n != c.getLogprobs().size()) {
+                throw new InvalidRecordException(what + " has " + n + " tokens but " + c.getLogprobs().size()
+                        + " log-probabilities");
+            }
+            if (c.getEnded() ? n < 1 || n > length : n != length) {
+                throw new InvalidRecordException(what + " has " + n + " tokens at round " + state.getRound()
+                        + ", expected " + (c.getEnded() ? "1 to " : "") + length);
+            }
+            if (isRetired && !c.getEnded()) {
+                throw new InvalidRecordException(what + " has not ended");
+            }
+            if (Double.isInfinite(c.getReward())) {
+                throw new InvalidRecordException(what + " has the reward " + c.getReward());
+            }
+            checkTokenIds(c.getTokenIds(), what + " token");
+            checkLogprobs(c.getLogprobs(), what + " token");
+            live += c.getEnded() ? 0 : 1;
+        }
+        if (live == 0) {
+            throw new InvalidRecordException(id + ": decoding state has no candidate still going");
+        }
+    }
+
+    /** How many candidates the next round of {@code state} has: the live ones of speculative_rejection, else the method's. */
+    private static int expectedCandidates(AlignmentMethod method, MethodParameters p, DecodeState state) {
+        if (method.prunes() && state != null && state.getRound() > 0) {
+            return (int) state.getSpeculativeCandidates().stream().filter(c -> !c.getEnded()).count();
+        }
+        return method.candidatesPerRound(p);
     }
 
     /**
@@ -189,12 +262,14 @@ public final class RecordChecks {
                     + " candidates, the limit is " + maxCandidates);
         }
         MethodParameters p = StrategyParameters.of(s);
-        int expected = method.candidatesPerRound(p);
+        int expected = expectedCandidates(method, p, state);
         if (candidates.size() != expected) {
             throw new InvalidRecordException("request " + id + " asks for " + expected + " candidates ("
-                    + method.candidateCount().wireName() + ") but the set has " + candidates.size());
+                    + (method.prunes() && state != null && state.getRound() > 0 ? "the candidates still going"
+                            : method.candidateCount().wireName()) + ") but the set has " + candidates.size());
         }
-        int done = state == null ? 0 : state.getTokenIds().size();
+        int done = state == null ? 0
+                : method.prunes() ? state.getRound() * method.tokensPerRound(p) : state.getTokenIds().size();
         int maxTokens = method.maxCandidateTokens(p, done);
         int maxRollout = method.maxRolloutTokens(p);
         int extraRollouts = Math.max(0, method.rolloutsPerCandidate(p) - 1);

@@ -14,6 +14,6 @@ public final class StrategyParameters {
     public static MethodParameters of(Strategy s) {
         return new MethodParameters(s.getN(), s.getTopK(), s.getBeta(), s.getMaxNewTokens(), s.getBlockSize(),
                 s.getRolloutLength(), s.getGreedy(), s.getTransfer(), s.getBaselineRewardModel(), s.getTemperature(),
-                s.getBaselineBeta(), s.getRollouts(), s.getRewardModelKind());
+                s.getBaselineBeta(), s.getRollouts(), s.getRewardModelKind(), s.getRejectionRate());
     }
 }

@@ -18,8 +18,8 @@ class StrategyParametersTest {
         Strategy s = Strategy.newBuilder().setMethod("tq_star").setN(3).setTopK(7).setBeta(0.25).setMaxNewTokens(40)
                 .setBlockSize(5).setRolloutLength(6).setGreedy(false).setTransfer("indirect")
                 .setBaselineRewardModel("sentiment").setTemperature(0.7).setBaselineBeta(0.5).setRollouts(4)
-                .setRewardModelKind("full-sequence").build();
+                .setRewardModelKind("full-sequence").setRejectionRate(0.75).build();
         assertThat(StrategyParameters.of(s)).isEqualTo(new MethodParameters(3, 7, 0.25, 40, 5, 6, false, "indirect",
-                "sentiment", 0.7, 0.5, 4, "full-sequence"));
+                "sentiment", 0.7, 0.5, 4, "full-sequence", 0.75));
     }
 }

@@ -6,6 +6,7 @@ import static org.alignstream.core.decoding.MethodParameter.BETA;
 import static org.alignstream.core.decoding.MethodParameter.BLOCK_SIZE;
 import static org.alignstream.core.decoding.MethodParameter.GREEDY;
 import static org.alignstream.core.decoding.MethodParameter.N;
+import static org.alignstream.core.decoding.MethodParameter.REJECTION_RATE;
 import static org.alignstream.core.decoding.MethodParameter.REWARD_MODEL_KIND;
 import static org.alignstream.core.decoding.MethodParameter.ROLLOUTS;
 import static org.alignstream.core.decoding.MethodParameter.ROLLOUT_LENGTH;
@@ -193,6 +194,38 @@ public enum AlignmentMethod {
                 }
             }
         }
+    },
+    /**
+     * Speculative rejection (Sun et al. 2024): N candidates sampled together, extended block_size tokens per round;
+     * at each checkpoint the candidates' texts so far are scored (a partial-sequence reward model unless the request
+     * names another kind), the lowest-reward fraction rejection_rate of them stopped, and at the end the highest
+     * reward among the complete candidates chosen ({@code core.selection.SpeculativeRejection}). Candidate i draws
+     * its tokens from Best-of-N's stream i, so rejection_rate 0 is Best-of-N.
+     */
+    SPECULATIVE_REJECTION("speculative_rejection", Round.CHECKPOINT, N, BLOCK_SIZE, REJECTION_RATE,
+            REWARD_MODEL_KIND) {
+        @Override
+        RewardModelKind defaultRewardModelKind() {
+            return RewardModelKind.PARTIAL_SEQUENCE;
+        }
+
+        /** Any rule choosing one of N independent draws from pi_ref has KL at most log N. */
+        @Override
+        public KlKind klKind(MethodParameters p) {
+            return KlKind.UPPER_BOUND;
+        }
+
+        @Override
+        void addParameterProblems(MethodParameters p, int maxRolloutLength, List<String> problems) {
+            if (p.blockSize() < 1 || p.blockSize() > p.maxNewTokens()) {
+                problems.add(wireName() + " needs block_size (tokens between checkpoints) between 1 and "
+                        + "max_new_tokens (" + p.maxNewTokens() + "), was " + p.blockSize());
+            }
+            if (!(p.rejectionRate() >= 0.0 && p.rejectionRate() < 1.0)) {
+                problems.add(wireName() + " needs rejection_rate in [0, 1) (the fraction stopped at each "
+                        + "checkpoint), was " + p.rejectionRate());
+            }
+        }
     };
 
     /** What one decoding round appends to the response. */
@@ -202,7 +235,9 @@ public enum AlignmentMethod {
         /** One token, chosen among the top-k next tokens. */
         TOKEN,
         /** A block of up to M sampled tokens, chosen among N. */
-        BLOCK
+        BLOCK,
+        /** A block of up to M sampled tokens for each candidate still going, then a checkpoint that stops some. */
+        CHECKPOINT
     }
 
     private final String wireName;
@@ -225,6 +260,15 @@ public enum AlignmentMethod {
         return round != Round.WHOLE_RESPONSE;
     }
 
+    /**
+     * Whether the method carries several candidates from round to round and stops some at each checkpoint
+     * (speculative_rejection): a round's candidates are the kept candidates still going, each extended by a block,
+     * and the response is chosen only at the end.
+     */
+    public boolean prunes() {
+        return round == Round.CHECKPOINT;
+    }
+
     /** Whether each round's candidates are the top-k next tokens (args, pargs, tq_star). */
     public boolean tokenwise() {
         return round == Round.TOKEN;
@@ -243,32 +287,37 @@ public enum AlignmentMethod {
         return tokenwise() ? TOP_K : N;
     }
 
-    /** How many candidates each round (the one round of a whole-response method) has. */
+    /**
+     * How many candidates each round (the one round of a whole-response method) has; for a method that
+     * {@link #prunes()}, the first round's (later rounds have the candidates still going).
+     */
     public int candidatesPerRound(MethodParameters p) {
         return tokenwise() ? p.topK() : p.n();
     }
 
     /**
-     * How many tokens a round appends to the response: 1 for a tokenwise method, M for blockwise (fewer only in a
-     * block that ends the response), at most max_new_tokens for a whole-response method.
+     * How many tokens a round appends to the response: 1 for a tokenwise method, M for blockwise and to each
+     * candidate of speculative_rejection (fewer only in a block that ends the response), at most max_new_tokens for a
+     * whole-response method.
      */
     public int tokensPerRound(MethodParameters p) {
         return switch (round) {
             case TOKEN -> 1;
-            case BLOCK -> p.blockSize();
+            case BLOCK, CHECKPOINT -> p.blockSize();
             case WHOLE_RESPONSE -> p.maxNewTokens();
         };
     }
 
     /**
      * The most tokens a candidate may append to a response of {@code responseTokens} tokens: 1 for a tokenwise
-     * method, a block of M without going past max_new_tokens for blockwise, max_new_tokens for a whole-response method
+     * method, a block of M without going past max_new_tokens for blockwise and speculative_rejection (whose candidates
+     * all have {@code responseTokens} before the round), max_new_tokens for a whole-response method
      * (whose candidates are whole responses).
      */
     public int maxCandidateTokens(MethodParameters p, int responseTokens) {
         return switch (round) {
             case TOKEN -> 1;
-            case BLOCK -> Math.min(p.blockSize(), p.maxNewTokens() - responseTokens);
+            case BLOCK, CHECKPOINT -> Math.min(p.blockSize(), p.maxNewTokens() - responseTokens);
             case WHOLE_RESPONSE -> p.maxNewTokens();
         };
     }
@@ -298,7 +347,7 @@ public enum AlignmentMethod {
 
     /**
      * The kind of reward model the request needs, if any: the request's reward_model_kind, else the method's default
-     * (partial-sequence for pargs; any kind for the others). The scorer refuses a model of another kind.
+     * (partial-sequence for pargs and speculative_rejection; any kind for the others). The scorer refuses a model of another kind.
      */
     public Optional<RewardModelKind> expectedRewardModelKind(MethodParameters p) {
         if (p.rewardModelKind() != null) {

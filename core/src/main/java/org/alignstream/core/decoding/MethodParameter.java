@@ -6,7 +6,7 @@ package org.alignstream.core.decoding;
  * top_k as a sampling filter, seed, reward_model, reward_model_version); those are not listed.
  */
 public enum MethodParameter {
-    /** Number of candidates N; continuations K per block for blockwise. */
+    /** Number of candidates N (speculative_rejection: the batch it starts with); continuations K per block for blockwise. */
     N("n"),
     /** The k next tokens scored per round. */
     TOP_K("top_k"),
@@ -15,7 +15,7 @@ public enum MethodParameter {
      * (pargs, blockwise), alpha (tq_star).
      */
     BETA("beta"),
-    /** Tokens per block M. */
+    /** Tokens per block M (blockwise); tokens between checkpoints (speculative_rejection). */
     BLOCK_SIZE("block_size"),
     /** Tokens L the baseline model rolls out after each candidate token. */
     ROLLOUT_LENGTH("rollout_length"),
@@ -30,7 +30,9 @@ public enum MethodParameter {
     /** Rollouts m per candidate token, averaged into Q. */
     ROLLOUTS("rollouts"),
     /** The reward model kind the request expects ({@link RewardModelKind}; null: the method's default). */
-    REWARD_MODEL_KIND("reward_model_kind");
+    REWARD_MODEL_KIND("reward_model_kind"),
+    /** The fraction alpha of the ranked candidates speculative rejection stops at each checkpoint. */
+    REJECTION_RATE("rejection_rate");
 
     private final String wireName;
 
@@ -57,6 +59,7 @@ public enum MethodParameter {
             case BASELINE_BETA -> values.baselineBeta();
             case ROLLOUTS -> values.rollouts();
             case REWARD_MODEL_KIND -> values.rewardModelKind();
+            case REJECTION_RATE -> values.rejectionRate();
         };
     }
 

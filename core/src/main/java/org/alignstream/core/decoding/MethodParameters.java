@@ -11,7 +11,7 @@ import java.util.Optional;
  * @param topK                the k next tokens scored per round (args, pargs, tq_star); elsewhere a sampling filter
  * @param beta                regularisation strength, reward weight, beta or alpha, depending on the method
  * @param maxNewTokens        the most tokens the response may have
- * @param blockSize           blockwise: tokens per block M
+ * @param blockSize           blockwise: tokens per block M; speculative_rejection: tokens between checkpoints
  * @param rolloutLength       tq_star: tokens L the baseline model rolls out after each candidate token
  * @param greedy              stepwise methods: take the best-scoring choice (true) or sample (false); null: the
  *                            method's default ({@link AlignmentMethod#greedy})
@@ -24,14 +24,17 @@ import java.util.Optional;
  * @param rollouts            tq_star: rollouts m per candidate token, averaged into Q
  * @param rewardModelKind     the reward model kind the request expects; null: the method's default
  *                            ({@link AlignmentMethod#expectedRewardModelKind})
+ * @param rejectionRate       speculative_rejection: the fraction alpha of the ranked candidates stopped at each
+ *                            checkpoint
  */
 public record MethodParameters(int n, int topK, double beta, int maxNewTokens, int blockSize, int rolloutLength,
                                Boolean greedy, String transfer, String baselineRewardModel, double temperature,
-                               double baselineBeta, int rollouts, String rewardModelKind) {
+                               double baselineBeta, int rollouts, String rewardModelKind,
+                               double rejectionRate) {
 
     /** The values of a request that leaves every field out: the defaults of {@code schemas/Strategy.avsc}. */
     public static final MethodParameters DEFAULTS = new MethodParameters(1, 0, 0.0, 32, 0, 0, null,
-            Transfer.DIRECT.wireName(), null, 1.0, 2.0, 1, null);
+            Transfer.DIRECT.wireName(), null, 1.0, 2.0, 1, null, 0.5);
 
     /** The transfer, if {@link #transfer} names one. */
     public Optional<Transfer> knownTransfer() {

@@ -14,21 +14,22 @@ class AlignmentMethodTest {
 
     /** Valid values for every method: each test below breaks or varies some of them. */
     private static MethodParameters valid() {
-        return new MethodParameters(4, 5, 0.5, 32, 8, 4, true, "direct", null, 1.0, 2.0, 1, null);
+        return new MethodParameters(4, 5, 0.5, 32, 8, 4, true, "direct", null, 1.0, 2.0, 1, null, 0.5);
     }
 
     private static MethodParameters with(int topK, double beta, int blockSize, int rolloutLength, String transfer,
                                          String baselineRewardModel) {
         MethodParameters v = valid();
         return new MethodParameters(v.n(), topK, beta, v.maxNewTokens(), blockSize, rolloutLength, v.greedy(),
-                transfer, baselineRewardModel, v.temperature(), v.baselineBeta(), v.rollouts(), v.rewardModelKind());
+                transfer, baselineRewardModel, v.temperature(), v.baselineBeta(), v.rollouts(), v.rewardModelKind(),
+                v.rejectionRate());
     }
 
     private static MethodParameters tq(double temperature, double baselineBeta, int rollouts, Boolean greedy,
                                        String kind) {
         MethodParameters v = valid();
         return new MethodParameters(v.n(), v.topK(), v.beta(), v.maxNewTokens(), v.blockSize(), v.rolloutLength(),
-                greedy, "indirect", "sentiment", temperature, baselineBeta, rollouts, kind);
+                greedy, "indirect", "sentiment", temperature, baselineBeta, rollouts, kind, v.rejectionRate());
     }
 
     @ParameterizedTest
@@ -42,7 +43,8 @@ class AlignmentMethodTest {
     @Test
     void wireNamesAreTheSchemasInDeclarationOrderAndAnUnknownNameIsNoMethod() {
         assertThat(AlignmentMethod.wireNames())
-                .containsExactly("best_of_n", "rbon_kl", "rbon_wd", "soft_bon", "args", "pargs", "blockwise", "tq_star");
+                .containsExactly("best_of_n", "rbon_kl", "rbon_wd", "soft_bon", "args", "pargs", "blockwise", "tq_star",
+                        "speculative_rejection");
         assertThat(AlignmentMethod.of("mcts")).isEmpty();
         assertThat(AlignmentMethod.of(null)).isEmpty();
     }
@@ -62,6 +64,8 @@ class AlignmentMethodTest {
                 MethodParameter.ROLLOUT_LENGTH, MethodParameter.ROLLOUTS, MethodParameter.BETA,
                 MethodParameter.TRANSFER, MethodParameter.BASELINE_REWARD_MODEL, MethodParameter.BASELINE_BETA,
                 MethodParameter.GREEDY);
+        assertThat(AlignmentMethod.SPECULATIVE_REJECTION.parameters()).containsExactlyInAnyOrder(MethodParameter.N,
+                MethodParameter.BLOCK_SIZE, MethodParameter.REJECTION_RATE, MethodParameter.REWARD_MODEL_KIND);
         Set<MethodParameter> taken = new HashSet<>();
         for (AlignmentMethod m : AlignmentMethod.values()) {
             taken.addAll(m.parameters());
@@ -82,6 +86,7 @@ class AlignmentMethodTest {
         assertThat(MethodParameter.REWARD_MODEL_KIND.defaultValue()).isNull();
         assertThat(MethodParameter.TRANSFER.defaultValue()).isEqualTo("direct");
         assertThat(MethodParameter.BASELINE_REWARD_MODEL.defaultValue()).isNull();
+        assertThat(MethodParameter.REJECTION_RATE.defaultValue()).isEqualTo(0.5);
         assertThat(MethodParameters.DEFAULTS.maxNewTokens()).isEqualTo(32);
     }
 
@@ -98,6 +103,42 @@ class AlignmentMethodTest {
         assertThat(AlignmentMethod.TQ_STAR.parameterProblems(MethodParameters.DEFAULTS, 64)).containsExactly(
                 "tq_star needs top_k >= 1 (the k next tokens scored per step), was 0",
                 "tq_star needs rollout_length L between 1 and 64, was 0");
+        assertThat(AlignmentMethod.SPECULATIVE_REJECTION.parameterProblems(MethodParameters.DEFAULTS, 64))
+                .containsExactly("speculative_rejection needs block_size (tokens between checkpoints) between 1 and "
+                        + "max_new_tokens (32), was 0");
+    }
+
+    private static MethodParameters speculative(int blockSize, double rate) {
+        MethodParameters v = valid();
+        return new MethodParameters(v.n(), v.topK(), v.beta(), v.maxNewTokens(), blockSize, v.rolloutLength(),
+                v.greedy(), v.transfer(), v.baselineRewardModel(), v.temperature(), v.baselineBeta(), v.rollouts(),
+                v.rewardModelKind(), rate);
+    }
+
+    @Test
+    void speculativeRejectionReportsBothBrokenRulesAtOnceAndExpectsAPartialSequenceModel() {
+        AlignmentMethod m = AlignmentMethod.SPECULATIVE_REJECTION;
+        assertThat(m.parameterProblems(speculative(33, 1.0), 64)).containsExactly(
+                "speculative_rejection needs block_size (tokens between checkpoints) between 1 and max_new_tokens "
+                        + "(32), was 33",
+                "speculative_rejection needs rejection_rate in [0, 1) (the fraction stopped at each checkpoint), "
+                        + "was 1.0");
+        assertThat(m.parameterProblems(speculative(0, Double.NaN), 64)).hasSize(2);
+        assertThat(m.parameterProblems(speculative(32, -0.01), 64)).hasSize(1);
+        assertThat(m.parameterProblems(speculative(1, 0.0), 64)).isEmpty();
+        assertThat(m.parameterProblems(speculative(4, 0.99), 64)).isEmpty();
+        assertThat(m.expectedRewardModelKind(MethodParameters.DEFAULTS)).contains(RewardModelKind.PARTIAL_SEQUENCE);
+        assertThat(m.klKind(MethodParameters.DEFAULTS)).isEqualTo(KlKind.UPPER_BOUND);
+        MethodParameters p = speculative(8, 0.5); // n 4, max_new_tokens 32
+        assertThat(m.stepwise()).isTrue();
+        assertThat(m.tokenwise()).isFalse();
+        assertThat(m.prunes()).isTrue();
+        assertThat(m.candidatesPerRound(p)).isEqualTo(4);
+        assertThat(m.tokensPerRound(p)).isEqualTo(8);
+        assertThat(m.maxCandidateTokens(p, 27)).isEqualTo(5);
+        for (AlignmentMethod other : AlignmentMethod.values()) {
+            assertThat(other.prunes()).isEqualTo(other == m);
+        }
     }
 
     @Test

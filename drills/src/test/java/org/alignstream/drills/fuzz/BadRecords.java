@@ -127,6 +127,18 @@ public final class BadRecords {
     private static final List<AlignmentMethod> STEPWISE = List.of(AlignmentMethod.ARGS, AlignmentMethod.PARGS,
             AlignmentMethod.BLOCKWISE, AlignmentMethod.TQ_STAR);
     private static final List<AlignmentMethod> ALL = Arrays.asList(AlignmentMethod.values());
+    /**
+     * The methods whose candidate sets this generator builds: its decoding states carry one response, which
+     * speculative_rejection's do not (its sets and states are checked by SpeculativeRejectionStepTest).
+     */
+    private static final List<AlignmentMethod> ONE_RESPONSE = Arrays.stream(AlignmentMethod.values())
+            .filter(m -> !m.prunes()).toList();
+
+    /** The methods of {@code methods} whose states carry one response, or all of them if none does. */
+    private static List<AlignmentMethod> oneResponseIfAny(List<AlignmentMethod> methods) {
+        List<AlignmentMethod> one = methods.stream().filter(m -> !m.prunes()).toList();
+        return one.isEmpty() ? methods : one;
+    }
 
     private final long seed;
     private final Limits limits;
@@ -237,10 +249,10 @@ public final class BadRecords {
             return STATE.encode(state(r, request(r, key, pick(r, STEPWISE))));
         }
         if (other == CANDIDATES) {
-            return CANDIDATES.encode(candidateSet(r, key, pick(r, ALL)));
+            return CANDIDATES.encode(candidateSet(r, key, pick(r, ONE_RESPONSE)));
         }
         if (other == SCORED) {
-            return SCORED.encode(scoredSet(r, key, pick(r, ALL)));
+            return SCORED.encode(scoredSet(r, key, pick(r, ONE_RESPONSE)));
         }
         if (other == FEEDBACK) {
             return FEEDBACK.encode(feedback(r, key));
@@ -296,8 +308,11 @@ public final class BadRecords {
                 .setMaxNewTokens(Math.min(maxNew, limits.maxNewTokens()))
                 .setSeed(r.nextLong())
                 .setGreedy(r.nextBoolean());
-        if (m == AlignmentMethod.BLOCKWISE) {
+        if (m == AlignmentMethod.BLOCKWISE || m == AlignmentMethod.SPECULATIVE_REJECTION) {
             s.setBlockSize(1 + r.nextInt(s.getMaxNewTokens()));
+        }
+        if (m == AlignmentMethod.SPECULATIVE_REJECTION) {
+            s.setRejectionRate(r.nextDouble() * 0.99);
         }
         List<String> served = List.copyOf(new TreeSet<>(limits.rewardModels()));
         if (m == AlignmentMethod.TQ_STAR) {
@@ -306,7 +321,8 @@ public final class BadRecords {
                 s.setTransfer("indirect").setBaselineRewardModel(pick(r, served));
             }
         }
-        if (m == AlignmentMethod.PARGS && served.contains("sentiment-partial")) {
+        if ((m == AlignmentMethod.PARGS || m == AlignmentMethod.SPECULATIVE_REJECTION)
+                && served.contains("sentiment-partial")) {
             s.setRewardModel("sentiment-partial");
         } else if (r.nextBoolean()) {
             s.setRewardModel(pick(r, served));
@@ -525,6 +541,11 @@ public final class BadRecords {
                     : -r.nextInt(1000));
             return "tq_star needs rollouts m between 1 and";
         }));
+        out.add(new Breaker("rejection-rate-out-of-range", () -> List.of(AlignmentMethod.SPECULATIVE_REJECTION),
+                (r, q, b) -> {
+            q.getStrategy().setRejectionRate(pick(r, List.of(1.0, 1.5, -0.01, Double.NaN, -1e9)));
+            return "speculative_rejection needs rejection_rate in [0, 1)";
+        }));
         out.add(new Breaker("unknown-reward-model-kind", () -> ALL, (r, q, b) -> {
             String kind = pick(r, List.of("", "full", "Partial-Sequence", "token"));
             q.getStrategy().setRewardModelKind(kind);
@@ -681,7 +702,8 @@ public final class BadRecords {
         List<Kind> out = new ArrayList<>(undecodable(STATE, (r, key) -> new Made(STATE.encode(state(r, request(r, key,
                 pick(r, STEPWISE)))), null)));
         for (Breaker b : breakers()) {
-            List<AlignmentMethod> stepwise = b.methods().methods().stream().filter(AlignmentMethod::stepwise).toList();
+            List<AlignmentMethod> stepwise = oneResponseIfAny(b.methods().methods()).stream()
+                    .filter(AlignmentMethod::stepwise).toList();
             if (stepwise.isEmpty()) {
                 continue; // rbon only
             }
@@ -726,7 +748,7 @@ public final class BadRecords {
         // the request breaks, on the rules alone (no upper bounds after the generator)
         for (Breaker b : breakers()) {
             out.add(new Kind("request-" + b.name(), (r, key) -> {
-                AlignmentMethod m = pick(r, b.methods().methods());
+                AlignmentMethod m = pick(r, oneResponseIfAny(b.methods().methods()));
                 PromptRequest request = request(r, key, m);
                 DecodeState state = m.stepwise() ? state(r, request) : null;
                 List<Candidate> candidates = candidates(r, request, state);
@@ -734,11 +756,11 @@ public final class BadRecords {
                 return new Made(encode.encode(r, request, state, candidates), reason);
             }));
         }
-        out.add(setKind("no-candidates", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("no-candidates", ONE_RESPONSE, encode, (r, q, s, c) -> {
             c.clear();
             return "candidate";
         }));
-        out.add(setKind("candidate-count-mismatch", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("candidate-count-mismatch", ONE_RESPONSE, encode, (r, q, s, c) -> {
             if (c.size() > 1 && r.nextBoolean()) {
                 c.remove(c.size() - 1);
             } else {
@@ -747,18 +769,18 @@ public final class BadRecords {
             }
             return "but the set has " + c.size();
         }));
-        out.add(setKind("candidate-bad-index", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("candidate-bad-index", ONE_RESPONSE, encode, (r, q, s, c) -> {
             int i = r.nextInt(c.size());
             int bad = r.nextBoolean() ? -1 - r.nextInt(100) : c.size() + r.nextInt(100);
             c.set(i, Candidate.newBuilder(c.get(i)).setIndex(bad).build());
             return "candidate " + i + " has index " + bad;
         }));
-        out.add(setKind("candidate-no-tokens", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("candidate-no-tokens", ONE_RESPONSE, encode, (r, q, s, c) -> {
             int i = r.nextInt(c.size());
             c.set(i, Candidate.newBuilder(c.get(i)).setTokenIds(List.of()).setLogprobs(List.of()).build());
             return "candidate " + i + " has 0 tokens";
         }));
-        out.add(setKind("candidate-too-many-tokens", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("candidate-too-many-tokens", ONE_RESPONSE, encode, (r, q, s, c) -> {
             Strategy st = q.getStrategy();
             AlignmentMethod m = AlignmentMethod.of(st.getMethod()).orElseThrow();
             int done = s == null ? 0 : s.getTokenIds().size();
@@ -769,14 +791,14 @@ public final class BadRecords {
             c.set(i, Candidate.newBuilder(c.get(i)).setTokenIds(ids(r, n)).setLogprobs(Collections.nCopies(n, -1f)).build());
             return "candidate " + i + " has " + n + " tokens, expected 1 to " + max;
         }));
-        out.add(setKind("candidate-logprob-count", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("candidate-logprob-count", ONE_RESPONSE, encode, (r, q, s, c) -> {
             int i = r.nextInt(c.size());
             List<Float> lp = new ArrayList<>(c.get(i).getLogprobs());
             lp.add(-0.5f);
             c.set(i, Candidate.newBuilder(c.get(i)).setLogprobs(lp).build());
             return "candidate " + i + " has " + c.get(i).getTokenIds().size() + " tokens but " + lp.size();
         }));
-        out.add(setKind("candidate-bad-logprob", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("candidate-bad-logprob", ONE_RESPONSE, encode, (r, q, s, c) -> {
             int i = r.nextInt(c.size());
             List<Float> lp = new ArrayList<>(c.get(i).getLogprobs());
             lp.set(r.nextInt(lp.size()), pick(r, List.of(Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
@@ -784,14 +806,14 @@ public final class BadRecords {
             c.set(i, Candidate.newBuilder(c.get(i)).setLogprobs(lp).build());
             return "a log-probability is finite and <= 0";
         }));
-        out.add(setKind("candidate-negative-token", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("candidate-negative-token", ONE_RESPONSE, encode, (r, q, s, c) -> {
             int i = r.nextInt(c.size());
             List<Integer> ids = new ArrayList<>(c.get(i).getTokenIds());
             ids.set(r.nextInt(ids.size()), -1 - r.nextInt(1_000_000));
             c.set(i, Candidate.newBuilder(c.get(i)).setTokenIds(ids).build());
             return "has the negative id";
         }));
-        out.add(setKind("candidate-bad-finish-reason", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("candidate-bad-finish-reason", ONE_RESPONSE, encode, (r, q, s, c) -> {
             int i = r.nextInt(c.size());
             String f = pick(r, List.of("", "EOS", "stop", "length ", "max_tokens"));
             c.set(i, Candidate.newBuilder(c.get(i)).setFinishReason(f).build());
@@ -857,7 +879,7 @@ public final class BadRecords {
                 .setPromptTokenIds(s == null ? ids(r, 1 + r.nextInt(20)) : s.getPromptTokenIds()).setCandidates(c)
                 .setGeneratorModel(LM).setTimingsMs(new HashMap<>(Map.of("generator", 5.0))).setDecodeState(s).build());
         List<Kind> out = new ArrayList<>(undecodable(CANDIDATES, (r, key) ->
-                new Made(CANDIDATES.encode(candidateSet(r, key, pick(r, ALL))), null)));
+                new Made(CANDIDATES.encode(candidateSet(r, key, pick(r, ONE_RESPONSE))), null)));
         for (Kind k : setBreaks(encode)) {
             out.add(scorerReason(k));
         }
@@ -872,22 +894,22 @@ public final class BadRecords {
             }
             return "has " + n + " candidates, the limit is " + limits.maxCandidates();
         }));
-        out.add(setKind("huge-candidate-text", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("huge-candidate-text", ONE_RESPONSE, encode, (r, q, s, c) -> {
             int i = r.nextInt(c.size());
             int chars = limits.maxTextChars() + 1 + (r.nextBoolean() ? r.nextInt(10) : r.nextInt(30_000));
             c.set(i, Candidate.newBuilder(c.get(i)).setText(longText(chars, r)).build());
             return "candidate " + i + " text has " + chars + " characters, the limit is " + limits.maxTextChars();
         }));
-        out.add(setKind("huge-prompt", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("huge-prompt", ONE_RESPONSE, encode, (r, q, s, c) -> {
             int chars = limits.maxTextChars() + 1 + r.nextInt(20_000);
             q.setPrompt(longText(chars, r));
             return "prompt has " + chars + " characters, the limit is " + limits.maxTextChars();
         }));
-        out.add(setKind("unknown-reward-model", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("unknown-reward-model", ONE_RESPONSE, encode, (r, q, s, c) -> {
             q.getStrategy().setRewardModel(unknownModel(r));
             return "unknown reward model '" + q.getStrategy().getRewardModel() + "'";
         }));
-        out.add(setKind("unknown-reward-model-version", ALL, encode, (r, q, s, c) -> {
+        out.add(setKind("unknown-reward-model-version", ONE_RESPONSE, encode, (r, q, s, c) -> {
             String v = pick(r, List.of("0", "999", "v-nope", "", "latest"));
             q.getStrategy().setRewardModelVersion(v);
             return "version '" + v + "' is not served";
@@ -931,7 +953,7 @@ public final class BadRecords {
     private List<Kind> scoredKinds() {
         SetEncoder plain = (r, q, s, c) -> SCORED.encode(scored(r, q, s, c, c.size()));
         List<Kind> out = new ArrayList<>(undecodable(SCORED, (r, key) ->
-                new Made(SCORED.encode(scoredSet(r, key, pick(r, ALL))), null)));
+                new Made(SCORED.encode(scoredSet(r, key, pick(r, ONE_RESPONSE))), null)));
         for (Kind k : setBreaks(plain)) {
             if (k.name().equals("request-unknown-method")) {
                 // the selector names the kind of method it expected
@@ -945,7 +967,7 @@ public final class BadRecords {
             }
             out.add(selectorReason(k));
         }
-        out.add(setKind("reward-count-mismatch", ALL, (r, q, s, c) -> SCORED.encode(scored(r, q, s, c,
+        out.add(setKind("reward-count-mismatch", ONE_RESPONSE, (r, q, s, c) -> SCORED.encode(scored(r, q, s, c,
                 r.nextBoolean() ? c.size() + 1 + r.nextInt(3) : r.nextInt(c.size()))), (r, q, s, c) ->
                 "candidates and"));
         out.add(setKind("embedding-count-mismatch", List.of(AlignmentMethod.RBON_WD), (r, q, s, c) -> {

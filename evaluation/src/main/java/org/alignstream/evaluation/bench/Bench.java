@@ -33,13 +33,15 @@ import picocli.CommandLine.Option;
 public final class Bench implements Callable<Integer> {
 
     /** The parts of the benchmark. */
-    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback, realistic, load }
+    enum Section { scorer, scaling, generator, e2e, tokenwise, feedback, realistic, load, specrej }
 
     /**
-     * The sections run without {@code --sections}: all but {@code realistic} (minutes of a 124 M-parameter model) and
-     * {@code load} (a load ramp of minutes).
+     * The sections run without {@code --sections}: all but {@code realistic} (minutes of a 124 M-parameter model),
+     * {@code load} (a load ramp of minutes) and {@code specrej} (a quality-at-equal-compute figure, not a throughput
+     * one).
      */
-    static final Set<Section> DEFAULT_SECTIONS = EnumSet.complementOf(EnumSet.of(Section.realistic, Section.load));
+    static final Set<Section> DEFAULT_SECTIONS = EnumSet.complementOf(EnumSet.of(Section.realistic, Section.load,
+            Section.specrej));
 
     @Option(names = "--quick", description = "Smaller sizes (a smoke run; run times in docs/BENCHMARKS.md); explicit sizes still win")
     boolean quick;
@@ -158,6 +160,10 @@ public final class Bench implements Callable<Integer> {
     @CommandLine.Mixin
     LoadRampBench.Options loadOptions = new LoadRampBench.Options();
 
+    @CommandLine.Mixin
+    org.alignstream.evaluation.quality.SpeculativeRejectionCompute.Options specrejOptions =
+            new org.alignstream.evaluation.quality.SpeculativeRejectionCompute.Options();
+
     /** Sizes after applying {@code --quick} and explicit flags. */
     record Sizes(int warmupRounds, int repetitions, int scorerRecords, int scorerWarmup, int candidatePool, int generatorPrompts,
                  int generatorWarmup, int e2ePrompts, int e2eWarmup, int latencyRequests) {
@@ -255,6 +261,10 @@ public final class Bench implements Callable<Integer> {
         if (sections.contains(Section.load)) {
             ratios.addAll(new LoadRampBench(loadOptions, quick, workload, stageArgs,
                     List.of("--intra-op-threads=" + onnx.intraOpThreads()), timeout).run());
+        }
+        if (sections.contains(Section.specrej)) {
+            ratios.addAll(new org.alignstream.evaluation.quality.SpeculativeRejectionCompute(specrejOptions, quick,
+                    onnx.intraOpThreads()).run());
         }
         System.out.println();
         ratios.forEach(r -> System.out.println(r.line()));

@@ -20,8 +20,9 @@ class BenchArgumentsTest {
     void fullSizesByDefault() {
         Bench b = parse();
         assertThat(b.sizes()).isEqualTo(new Bench.Sizes(1, 3, 240, 24, 48, 60, 6, 60, 6, 40));
-        assertThat(b.sections).as("the realistic and load sections run only when named")
-                .isEqualTo(EnumSet.complementOf(EnumSet.of(Bench.Section.realistic, Bench.Section.load)));
+        assertThat(b.sections).as("the realistic, load and specrej sections run only when named")
+                .isEqualTo(EnumSet.complementOf(EnumSet.of(Bench.Section.realistic, Bench.Section.load,
+                        Bench.Section.specrej)));
         assertThat(b.stageArgs).isEmpty();
         assertThat(b.n).isEqualTo(8);
         assertThat(b.maxNewTokens).isEqualTo(32);
