@@ -12,10 +12,10 @@
 #   ratio round_overhead_ms=O
 #   ratio feedback_to_live_s=F        (section feedback: retrain trigger -> first response scored by the new version)
 #   ratio feedback_events_per_s=E     (section feedback: feedback events through the feedback stage)
-#   ratio tokenwise_cost_growth=..., kv_reuse_speedup, generator_batching_gain, prefix_shared_scoring_gain,
-#         realistic_pipeline_vs_bare, generator_rss_mib_64_requests (section realistic, only when named: a 124 M-parameter
-#         decoder and an 82 M-parameter decoder reward model written by ops/realistic/make_realistic_models.py with
-#         Debian's torch; about 6.5 minutes)
+#   ratio tokenwise_cost_growth=..., tokenwise_cost_growth_encoder_rm, kv_reuse_speedup, generator_batching_gain,
+#         prefix_shared_scoring_gain, realistic_pipeline_vs_bare, generator_rss_mib_64_requests (section realistic,
+#         only when named: a 124 M-parameter decoder and an 82 M-parameter decoder reward model written by
+#         ops/realistic/make_realistic_models.py with Debian's torch; about 8 minutes)
 # Full run: scorer, generator and e2e about 2.5-4 minutes on 2 cores, the tokenwise section (--sections=tokenwise)
 # about 4-5 more, the feedback section (--sections=feedback) about 3 more; `ops/bench.sh --quick` (a smoke run) about 5 under load. Extra arguments go to org.alignstream.evaluation.bench.Bench (try --help).
 set -euo pipefail
