@@ -82,7 +82,7 @@ import org.alignstream.inference.onnx.OnnxModelException;
  * O(T) memory traffic per round.
  *
  * <p>Thread-safe (ONNX Runtime sessions are; the only state kept between calls is in the caller's store). Each thread that scores with a
- * shared prefix keeps one direct buffer, as large as the largest k-row prefix cache it copied
+ * shared prefix keeps one direct buffer, at most 1.5 times as large as the largest k-row prefix cache it copied
  * (2 x layers x k x kvHeads x prefix x headDim floats), for reuse. Closing frees the session and the tokenizer.
  */
 public final class DecoderRewardModel implements RewardModel {
@@ -503,13 +503,18 @@ public final class DecoderRewardModel implements RewardModel {
     /**
      * This thread's direct buffer for the copied prefix cache, at least {@code floats} long: reused from call to call
      * (the tensors over it are closed before {@link #scoreWithSharedPrefix} returns), because allocating tens of MB of
-     * direct memory per round costs more than the copy and stalls on the garbage collector that frees it.
+     * direct memory per round costs more than the copy and stalls on the garbage collector that frees it. It grows by
+     * at least half its size at a time: a decoding's prefix grows by a token or two per round, and growing it to the
+     * exact size would allocate (and zero) a new buffer in every round.
      */
     private FloatBuffer scratch(int floats) {
         ByteBuffer[] holder = scratch.get();
         long bytes = (long) floats * Float.BYTES;
         if (holder[0] == null || holder[0].capacity() < bytes) {
-            holder[0] = ByteBuffer.allocateDirect(Math.toIntExact(bytes)).order(ByteOrder.nativeOrder());
+            long grown = holder[0] == null ? bytes : Math.max(bytes, holder[0].capacity() * 3L / 2);
+            holder[0] = null; // the old buffer may be freed while the new one is allocated
+            holder[0] = ByteBuffer.allocateDirect(Math.toIntExact(Math.min(grown, Integer.MAX_VALUE - 8L)))
+                    .order(ByteOrder.nativeOrder());
         }
         return holder[0].clear().order(ByteOrder.nativeOrder()).asFloatBuffer().limit(floats);
     }
