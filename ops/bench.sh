@@ -12,10 +12,10 @@
 #   ratio round_overhead_ms=O
 #   ratio feedback_to_live_s=F        (section feedback: retrain trigger -> first response scored by the new version)
 #   ratio feedback_events_per_s=E     (section feedback: feedback events through the feedback stage)
-#   ratio tokenwise_cost_growth=..., kv_reuse_speedup, generator_batching_gain, prefix_shared_scoring_gain,
-#         realistic_pipeline_vs_bare, generator_rss_mib_64_requests (section realistic, only when named: a 124 M-parameter
-#         decoder and an 82 M-parameter decoder reward model written by ops/realistic/make_realistic_models.py with
-#         Debian's torch; about 6.5 minutes)
+#   ratio tokenwise_cost_growth=..., tokenwise_cost_growth_encoder_rm, kv_reuse_speedup, generator_batching_gain,
+#         prefix_shared_scoring_gain, realistic_pipeline_vs_bare, generator_rss_mib_64_requests (section realistic,
+#         only when named: a 124 M-parameter decoder and an 82 M-parameter decoder reward model written by
+#         ops/realistic/make_realistic_models.py with Debian's torch; about 8 minutes)
 #   ratio sustained_bon8_prompts_per_s=X, overload_drain_s=D (section load, only when named: a Best-of-8 load ramp,
 #         the highest rate held with bounded consumer lag, then an overload and its drain; lost=0 duplicated=0 or it
 #         fails; about 4 minutes)

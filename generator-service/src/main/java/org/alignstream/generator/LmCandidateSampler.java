@@ -55,7 +55,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
     private final ModelRef model;
     private final String modelKey;
     private final boolean prependBos;
-    private final KvCacheStore kvCache;
+    private final KvCacheStore<CachedContext> kvCache;
     private CandidateGenerator baseline;
     private ModelRef baselineModel;
     private String baselineKey;
@@ -66,7 +66,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
     private final AtomicLong mergedCalls = new AtomicLong();
 
     LmCandidateSampler(HfTokenizer tokenizer, CausalLm lm, ModelRef model, boolean prependBos, long kvCacheBytes) {
-        this.kvCache = new KvCacheStore(kvCacheBytes);
+        this.kvCache = new KvCacheStore<>(kvCacheBytes);
         this.tokenizer = tokenizer;
         this.lm = lm;
         this.generator = new CandidateGenerator(lm);
@@ -355,7 +355,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
      * baseline), kept between rounds on this instance. An optimisation only: see {@link #propose} and
      * docs/OPERATIONS.md for what it changes in the numbers.
      */
-    public KvCacheStore kvCache() {
+    public KvCacheStore<CachedContext> kvCache() {
         return kvCache;
     }
 
@@ -712,7 +712,7 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
             return context;
         }
 
-        void keepIn(KvCacheStore store, String requestId) {
+        void keepIn(KvCacheStore<CachedContext> store, String requestId) {
             byModel.forEach((model, context) -> store.put(model, requestId, context));
             byModel.clear();
         }

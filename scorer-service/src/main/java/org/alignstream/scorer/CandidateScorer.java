@@ -37,7 +37,12 @@ import org.alignstream.scorer.ScorerConfig.Limits;
  * {@link RewardModel#sharesPrefix() shares prefixes} (a decoder reward model) goes through
  * {@link RewardModel#scoreWithSharedPrefix}: the common prefix is encoded once, the candidates' rewards equal full
  * scoring within float rounding, and every path that scores the set (this class, {@link BatchScorer}, the bare loop)
- * takes that call, so a request's response does not depend on the path.
+ * takes that call, so a request's response does not depend on the path. The prefix's key/value cache is kept between
+ * the request's rounds in the registry's {@link RewardModelRegistry#roundCache() round cache} (looked up from the
+ * second round on, dropped when every candidate of a round ends the response; a request that ends on a candidate
+ * chosen while others would have continued is not seen to end here and ages out of the cache, least recently used
+ * first). A hit reads only the tokens the prefix gained since; its rewards equal the uncached call's within the
+ * model's stated tolerance.
  *
  * <p>Per-token credit ({@link CreditOptions}): when the reward model has it (an encoder model whose encoder exposes
  * its attention: dense credit from attention, Chan et al. 2024; a token-level model: its own per-token rewards), each
@@ -126,14 +131,15 @@ public final class CandidateScorer {
      * compute its rewards the same way.
      */
     record Job(CandidateSet set, RewardModel rewardModel, RewardModel baselineReward, String prompt,
-               List<String> texts, RewardModel.Outputs outputs, int extraRollouts, boolean sharePrefix) {
+               List<String> texts, RewardModel.Outputs outputs, int extraRollouts, boolean sharePrefix,
+               RewardModel.RoundCache roundCache) {
         RewardModel.Group group() {
             return new RewardModel.Group(prompt, texts, outputs);
         }
 
         /** The rewards (and outputs) of this set alone, with prefix sharing if {@link #sharePrefix}. */
         RewardModel.Scores score() {
-            return sharePrefix ? rewardModel.scoreWithSharedPrefix(prompt, texts, outputs)
+            return sharePrefix ? rewardModel.scoreWithSharedPrefix(prompt, texts, outputs, roundCache)
                     : rewardModel.score(prompt, texts, outputs);
         }
     }
@@ -165,9 +171,20 @@ public final class CandidateScorer {
             texts.addAll(c.getExtraRolloutTexts());
         }
         boolean withCredit = credit.enabled() && rewardModel.hasTokenCredit() && mayEndResponse(set);
+        boolean sharePrefix = method.tokenwise() && rewardModel.sharesPrefix();
         return new Job(set, rewardModel, baselineReward, set.getRequest().getPrompt(), texts,
                 new RewardModel.Outputs(method.needsEmbeddings(), withCredit, credit.beta(), credit.row()), extras,
-                method.tokenwise() && rewardModel.sharesPrefix());
+                sharePrefix, sharePrefix ? roundCache(set, models) : null);
+    }
+
+    /**
+     * Where a tokenwise round keeps its shared prefix for the next: looked up unless this is the request's first round
+     * (nothing can be cached yet), kept unless every candidate ends the response (the request surely ends here).
+     */
+    private static RewardModel.RoundCache roundCache(CandidateSet set, RewardModelRegistry models) {
+        DecodeState state = set.getDecodeState();
+        boolean first = state == null || state.getTokenIds().isEmpty();
+        return new RewardModel.RoundCache(models.roundCache(), set.getRequest().getId(), !first, !allEndResponse(set));
     }
 
     /**
@@ -236,6 +253,22 @@ public final class CandidateScorer {
             throw new IllegalStateException("reward model returned " + rewards.length + " rewards for " + candidates
                     + " candidates (" + model.id() + ")");
         }
+    }
+
+    /** Whether every candidate of the set ends the response if chosen ({@link ResponseEnd}): the request ends here. */
+    static boolean allEndResponse(CandidateSet set) {
+        DecodeState state = set.getDecodeState();
+        if (state == null) {
+            return true;
+        }
+        int maxNewTokens = set.getRequest().getStrategy().getMaxNewTokens();
+        for (Candidate c : set.getCandidates()) {
+            if (!ResponseEnd.reached(c.getFinishReason(), state.getTokenIds().size() + c.getTokenIds().size(),
+                    maxNewTokens)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -14,7 +14,9 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.inference.lm.KvCacheStore;
 import org.alignstream.inference.reward.BatchInvariance;
+import org.alignstream.inference.reward.PrefixKv;
 import org.alignstream.inference.reward.RewardModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,11 +34,19 @@ import org.slf4j.LoggerFactory;
  * off the hot path ({@link BatchInvariance#check}): only a batch-invariant one ({@link #batchInvariant}) has the
  * candidate sets of concurrent requests merged into one call by the scorer; the verdict is logged and, once
  * {@link #reportTo} is called, exported as {@code alignstream_reward_model_batch_invariant}.
+ *
+ * <p>The registry also holds the models' {@link #roundCache() round cache}: the shared-prefix key/value caches of
+ * decoder reward models between a request's tokenwise rounds ({@link RewardModel.RoundCache}), keyed by model id and
+ * version and request id, bounded in bytes ({@code --reward-kv-cache-bytes}), least recently used first. It lives here
+ * so that every path that scores with these models (the stage, the bare loop) uses the same one, and closes with them.
  */
 public final class RewardModelRegistry implements AutoCloseable {
 
     /** Versions kept per id by default (for requests that pin one). */
     public static final int DEFAULT_KEEP = 3;
+
+    /** Default bound of the {@link #roundCache() round cache} ({@code --reward-kv-cache-bytes}): 256 MiB. */
+    public static final long DEFAULT_ROUND_CACHE_BYTES = 256L << 20;
 
     private final Map<String, Deque<RewardModel>> models = new LinkedHashMap<>();
     private final Map<String, RewardModel> bases = new LinkedHashMap<>();
@@ -44,6 +54,7 @@ public final class RewardModelRegistry implements AutoCloseable {
     private final int keep;
     private final Function<RewardModel, BatchInvariance.Verdict> invariance;
     private final Map<RewardModel, BatchInvariance.Verdict> verdicts = new IdentityHashMap<>();
+    private final KvCacheStore<PrefixKv> roundCache;
     private StageMetrics metrics;
 
     private static final Logger LOG = LoggerFactory.getLogger(RewardModelRegistry.class);
@@ -57,11 +68,23 @@ public final class RewardModelRegistry implements AutoCloseable {
         this(defaultModel, keep, BatchInvariance::check);
     }
 
+    /** With a round cache of at most {@code roundCacheBytes} (0: none). */
+    public RewardModelRegistry(RewardModel defaultModel, int keep, long roundCacheBytes) {
+        this(defaultModel, keep, roundCacheBytes, BatchInvariance::check);
+    }
+
     /** With {@code invariance} deciding whether a model is batch-invariant (tests; the default runs the probe). */
     public RewardModelRegistry(RewardModel defaultModel, int keep, Function<RewardModel, BatchInvariance.Verdict> invariance) {
+        this(defaultModel, keep, DEFAULT_ROUND_CACHE_BYTES, invariance);
+    }
+
+    /** All settings: versions kept, round-cache bound (0: none), batch-invariance probe. */
+    public RewardModelRegistry(RewardModel defaultModel, int keep, long roundCacheBytes,
+                               Function<RewardModel, BatchInvariance.Verdict> invariance) {
         if (keep < 1) {
             throw new IllegalArgumentException("keep must be >= 1, was " + keep);
         }
+        this.roundCache = new KvCacheStore<>(roundCacheBytes);
         this.keep = keep;
         this.invariance = Objects.requireNonNull(invariance, "invariance");
         add(defaultModel);
@@ -98,12 +121,18 @@ public final class RewardModelRegistry implements AutoCloseable {
         return read(() -> verdicts.get(model));
     }
 
-    /** Exports every served version's batching mode to {@code metrics}, now and as versions come and go. */
+    /**
+     * Exports every served version's batching mode to {@code metrics}, now and as versions come and go, and the round
+     * cache's events ({@code alignstream_reward_kv_cache_*}).
+     */
     public void reportTo(StageMetrics metrics) {
         lock.writeLock().lock();
         try {
             this.metrics = metrics;
             verdicts.forEach((m, v) -> metrics.batchInvariant(m.id(), m.version(), v.invariant()));
+            if (roundCache.enabled()) {
+                roundCache.listener(new RewardKvCacheMetrics(metrics));
+            }
         } finally {
             lock.writeLock().unlock();
         }
@@ -278,6 +307,14 @@ public final class RewardModelRegistry implements AutoCloseable {
         return new ArrayList<>(models.keySet());
     }
 
+    /**
+     * The shared-prefix key/value caches of this registry's decoder reward models between a request's tokenwise rounds
+     * (disabled with a bound of 0); entries of a version that is swapped out are no longer found and age out.
+     */
+    public KvCacheStore<PrefixKv> roundCache() {
+        return roundCache;
+    }
+
     @Override
     public void close() {
         RuntimeException failure = null;
@@ -297,6 +334,7 @@ public final class RewardModelRegistry implements AutoCloseable {
                 }
             }
             models.clear();
+            roundCache.close();
         } finally {
             lock.writeLock().unlock();
         }

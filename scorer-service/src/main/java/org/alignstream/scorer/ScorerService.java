@@ -91,6 +91,13 @@ public final class ScorerService extends StreamsCommand {
             description = "Versions of each reward model kept for requests that pin one (default: ${DEFAULT-VALUE})")
     int keepVersions;
 
+    @Option(names = "--reward-kv-cache-bytes", defaultValue = "" + RewardModelRegistry.DEFAULT_ROUND_CACHE_BYTES,
+            paramLabel = "BYTES",
+            description = "Bound of the cache that keeps a decoder reward model's shared-prefix key/value tensors between "
+                    + "a request's tokenwise rounds, least recently used dropped first; 0 disables it (a miss reads "
+                    + "the whole prefix again) (default: ${DEFAULT-VALUE})")
+    long rewardKvCacheBytes;
+
     @Option(names = "--max-model-bytes", defaultValue = "8388608",
             description = "Largest reward-model payload accepted from reward-models (default: ${DEFAULT-VALUE})")
     long maxModelBytes;
@@ -129,13 +136,17 @@ public final class ScorerService extends StreamsCommand {
     protected void onStart() {
         limits(); // rejects nonsensical limits before the models are loaded
         batching();
+        if (rewardKvCacheBytes < 0) {
+            throw new IllegalArgumentException("--reward-kv-cache-bytes must be >= 0 (0 disables the cache), got "
+                    + rewardKvCacheBytes);
+        }
         credit = new ScorerConfig.CreditOptions(tokenCredit, denseCreditBeta, denseCreditRow);
         OnnxDevice onnxDevice = OnnxDevice.parse(device);
         int threads = onnx.intraOpThreads();
         RewardModel rewardModel = rewardModelDir == null
                 ? RewardModels.defaultSentiment(onnxDevice, threads, tokenCredit)
                 : RewardModels.fromDirectory(rewardModelDir, onnxDevice, threads, scoredText, tokenCredit);
-        models = new RewardModelRegistry(rewardModel, keepVersions);
+        models = new RewardModelRegistry(rewardModel, keepVersions, rewardKvCacheBytes);
         for (Path dir : extraRewardModelDirs) {
             models.add(RewardModels.fromDirectory(dir, onnxDevice, threads, scoredText, tokenCredit));
         }

@@ -197,4 +197,49 @@ class ScorerPrefixSharingTest {
             }
         }
     }
+
+    /**
+     * One request's rounds through the stage with the GPT-2-layout decoder fixture: from the second round on the shared
+     * prefix comes from the registry's round cache (hits counted in {@code alignstream_reward_kv_cache_*}), the rewards
+     * equal the uncached call's within 1e-5 (DecoderRoundCacheTest's tolerance), and the round in which every candidate
+     * ends the response drops the request's entry.
+     */
+    @Test
+    void aRequestsRoundsReuseThePrefixCacheAndItsLastRoundDropsIt() throws Exception {
+        Path dir = Path.of("..", "inference", "src", "test", "resources", "reward-decoder-fixtures", "gpt2-reward");
+        List<String> endings = List.of(" Park", " is", "s", "", ",", " was");
+        int rounds = 5;
+        StageMetrics metrics = new StageMetrics(ScorerTopology.STAGE);
+        try (RewardModelRegistry models = new RewardModelRegistry(
+                RewardModels.fromDirectory(dir, OnnxDevice.CPU, 1, ScoredText.RESPONSE));
+             StageTestDriver driver = driver(models, metrics)) {
+            RewardModel model = models.defaultModel();
+            String response = "My dear Mr. Bennet, said his lady to him one day, have you heard that Netherfield";
+            for (int r = 0; r < rounds; r++) {
+                CandidateSet round = tokenwiseRound("req", "p", response, endings);
+                List<Integer> sofar = new ArrayList<>();
+                for (int t = 0; t < r; t++) {
+                    sofar.add(5 + t);
+                }
+                round.getDecodeState().setTokenIds(sofar);
+                round.getDecodeState().setLogprobs(sofar.stream().map(t -> -1f).toList());
+                round.getDecodeState().setRound(r);
+                round.getRequest().getStrategy().setMaxNewTokens(rounds); // every candidate of the last round ends it
+                round.getDecodeState().setRequest(round.getRequest());
+                driver.pipe("req", CANDIDATES.encode(round));
+                ScoredCandidateSet scored = driver.readOutput("req", SCORED);
+                List<String> texts = round.getCandidates().stream().map(c -> c.getText().toString()).toList();
+                double[] uncached = model.scoreWithSharedPrefix("p", texts, RewardModel.Outputs.REWARDS).rewards();
+                for (int i = 0; i < texts.size(); i++) {
+                    assertThat(scored.getRewards().get(i)).as("round %d '%s'", r, texts.get(i))
+                            .isCloseTo(uncached[i], org.assertj.core.api.Assertions.within(1e-5));
+                }
+                assertThat(models.roundCache().size()).as("after round %d", r).isEqualTo(r < rounds - 1 ? 1 : 0);
+                response += endings.get(r % 2 == 0 ? 1 : 5);
+            }
+        }
+        assertThat(metrics.rewardKvCacheHits()).isEqualTo(rounds - 1);
+        assertThat(metrics.rewardKvCacheMisses()).isZero();
+        assertThat(metrics.rewardKvCacheBytes()).isZero();
+    }
 }

@@ -29,6 +29,12 @@ import java.util.Objects;
  *       (a decoding round that read only the tokens appended since the request's previous round; one after the first
  *       that read its whole context; contexts dropped to respect the byte bound; bytes held). Exported once a stage
  *       uses the cache ({@link #kvCacheBytes(long)} on wiring).</li>
+ *   <li>{@code alignstream_reward_kv_cache_hits_total}, {@code alignstream_reward_kv_cache_misses_total},
+ *       {@code alignstream_reward_kv_cache_evictions_total}, {@code alignstream_reward_kv_cache_bytes}: the scorer's
+ *       round cache of decoder reward models' shared prefixes (a tokenwise round that read only the tokens its prefix
+ *       added since the request's previous round; one after the first that read its whole prefix; prefixes dropped to
+ *       respect the byte bound; bytes held). Exported once a stage uses the cache
+ *       ({@link #rewardKvCacheBytes(long)} on wiring).</li>
  *   <li>{@code alignstream_merged_batch_requests}: histogram of the number of requests whose decoding shared one
  *       padded LM call per step in the generator ({@code --generator-batching}); exported once a stage merges.</li>
  * </ul>
@@ -63,6 +69,10 @@ public final class StageMetrics {
   private final Counter kvCacheMisses;
   private final Counter kvCacheEvictions;
   private final Gauge kvCacheBytes;
+  private final Counter rewardKvCacheHits;
+  private final Counter rewardKvCacheMisses;
+  private final Counter rewardKvCacheEvictions;
+  private final Gauge rewardKvCacheBytes;
   private final Histogram mergedBatchRequests;
 
   /** Metrics of {@code stage} on a new registry of their own. */
@@ -105,6 +115,19 @@ public final class StageMetrics {
         .labelNames("stage").register(registry);
     kvCacheBytes = Gauge.builder().name("alignstream_kv_cache_bytes")
         .help("Bytes held by the round cache (key/value tensors and logits of in-flight requests)")
+        .labelNames("stage").register(registry);
+    rewardKvCacheHits = Counter.builder().name("alignstream_reward_kv_cache_hits_total")
+        .help("Tokenwise scoring rounds that read only the tokens their shared prefix added since the request's previous "
+            + "round (reward-model round cache hit)")
+        .labelNames("stage").register(registry);
+    rewardKvCacheMisses = Counter.builder().name("alignstream_reward_kv_cache_misses_total")
+        .help("Tokenwise scoring rounds after a request's first that found no cached prefix and read it whole")
+        .labelNames("stage").register(registry);
+    rewardKvCacheEvictions = Counter.builder().name("alignstream_reward_kv_cache_evictions_total")
+        .help("Cached reward-model prefixes dropped, least recently used first, to keep the cache within its byte bound")
+        .labelNames("stage").register(registry);
+    rewardKvCacheBytes = Gauge.builder().name("alignstream_reward_kv_cache_bytes")
+        .help("Bytes held by the reward-model round cache (key/value tensors of in-flight requests' shared prefixes)")
         .labelNames("stage").register(registry);
     mergedBatchRequests = Histogram.builder().name("alignstream_merged_batch_requests")
         .help("Requests whose decoding shared one padded LM call per step (the generator's batching across requests)")
@@ -224,6 +247,50 @@ public final class StageMetrics {
   /** Bytes last reported held by the round cache. */
   public double kvCacheBytes() {
     return kvCacheBytes.labelValues(stage).get();
+  }
+
+  /** Counts one reward-model round-cache hit. */
+  public void rewardKvCacheHit() {
+    rewardKvCacheHits.labelValues(stage).inc();
+  }
+
+  /** Counts one reward-model round-cache miss. */
+  public void rewardKvCacheMiss() {
+    rewardKvCacheMisses.labelValues(stage).inc();
+  }
+
+  /** Counts one prefix evicted from the reward-model round cache. */
+  public void rewardKvCacheEviction() {
+    rewardKvCacheEvictions.labelValues(stage).inc();
+  }
+
+  /**
+   * Sets the bytes the reward-model round cache holds; the first call also exports the hit, miss and eviction counters
+   * at 0.
+   */
+  public void rewardKvCacheBytes(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("reward kv cache bytes must be >= 0, was " + bytes);
+    }
+    rewardKvCacheHits.labelValues(stage);
+    rewardKvCacheMisses.labelValues(stage);
+    rewardKvCacheEvictions.labelValues(stage);
+    rewardKvCacheBytes.labelValues(stage).set(bytes);
+  }
+
+  /** Reward-model round-cache hits so far. */
+  public double rewardKvCacheHits() {
+    return rewardKvCacheHits.labelValues(stage).get();
+  }
+
+  /** Reward-model round-cache misses so far. */
+  public double rewardKvCacheMisses() {
+    return rewardKvCacheMisses.labelValues(stage).get();
+  }
+
+  /** Bytes last reported held by the reward-model round cache. */
+  public double rewardKvCacheBytes() {
+    return rewardKvCacheBytes.labelValues(stage).get();
   }
 
   /** Records the size of one model batch. */

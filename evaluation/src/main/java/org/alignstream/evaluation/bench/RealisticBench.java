@@ -18,27 +18,33 @@ import org.alignstream.generator.LmCandidateSampler;
 import org.alignstream.harness.BareDecodingLoop;
 import org.alignstream.harness.SamplePrompts;
 import org.alignstream.inference.lm.CausalLm;
+import org.alignstream.inference.lm.KvCacheStore;
 import org.alignstream.inference.lm.ForwardResult;
 import org.alignstream.inference.lm.LmBatchInvariance;
 import org.alignstream.inference.onnx.OnnxDevice;
 import org.alignstream.inference.reward.DecoderRewardModel;
+import org.alignstream.inference.reward.PrefixKv;
 import org.alignstream.inference.reward.RewardModel;
 import org.alignstream.inference.reward.RewardModels;
 import org.alignstream.inference.reward.ScoredText;
+import org.alignstream.scorer.RewardModelRegistry;
 import org.alignstream.scorer.ScorerService;
 import picocli.CommandLine.Option;
 
 /**
  * The {@code realistic} section: tokenwise ARGS (k = 10, greedy) with a GPT-2-small-shaped decoder (124 M parameters,
- * random weights, {@link RealisticModels}) as the generator's {@code --model-dir} and the bundled sentiment reward
- * model as the scorer's, on the sample prompts. Every figure comes from the bare decoding loop ({@link BareDecodingLoop}
+ * random weights, {@link RealisticModels}) as the generator's {@code --model-dir} and the DistilGPT2-shaped decoder
+ * reward model ({@link RealisticModels#rewardDir}) as the scorer's {@code --reward-model-dir} (prefix sharing and the
+ * scorer's round cache on, as the stage's defaults), on the sample prompts. Every figure comes from the bare decoding loop ({@link BareDecodingLoop}
  * on the models the running stages loaded, the generator's share timed by {@link TimedProposer}) except the pipeline
  * ratio, the memory figure and the two below that time one component on its own: the generator's batching across
  * requests and the realistic decoder reward model's ({@link RealisticModels#rewardDir}) prefix sharing. Otherwise one
  * request at a time: ratios of ms per generated token.
  * <ul>
- *   <li>{@code tokenwise_cost_growth}: ms per token at the long length (256) over the short one (16), round cache on;
- *       also printed for the generator's share alone ({@code tokenwise_generator_cost_growth});</li>
+ *   <li>{@code tokenwise_cost_growth}: ms per token at the long length (256) over the short one (16), round caches on;
+ *       also printed for the generator's share alone ({@code tokenwise_generator_cost_growth}) and with the bundled
+ *       int8 MiniLM sentiment model as the reward model instead ({@code tokenwise_cost_growth_encoder_rm}: an encoder
+ *       re-reads every text each round);</li>
  *   <li>{@code kv_reuse_speedup}: ms per token with a generator loaded with {@code --kv-cache-bytes 0} over the
  *       stages' own (default bound), at the kv length (64) — both loops choose the same tokens (checked);</li>
  *   <li>{@code realistic_pipeline_vs_bare}: tokens/s through Kafka over the bare loop, one request in flight
@@ -168,10 +174,10 @@ final class RealisticBench {
         RealisticModels models = new RealisticModels(root, root.resolve(options.dir));
         models.ensure(options.python);
         List<String> generatorArgs = List.of("--model-dir=" + models.lmDir(), "--intra-op-threads=" + threads);
-        List<String> scorerArgs = List.of("--intra-op-threads=" + threads);
+        List<String> scorerArgs = List.of("--intra-op-threads=" + threads, "--reward-model-dir=" + models.rewardDir());
         System.out.printf(Locale.ROOT, "%n== realistic: tokenwise ARGS k=%d, w=%s, greedy, with %s as the generator's "
-                        + "model and the bundled sentiment reward model; one request at a time, intra-op threads=%d%n",
-                k, w, models.lmDir(), threads);
+                        + "model and %s as the reward model; one request at a time, intra-op threads=%d%n",
+                k, w, models.lmDir(), models.rewardDir(), threads);
         System.out.println("  machine load at the start (/proc/loadavg): " + loadAverage());
         List<Ratio> ratios = new ArrayList<>();
         KvCacheBound bound;
@@ -201,6 +207,10 @@ final class RealisticBench {
             double shortGen = Stats.median(shortRuns.stream().map(Cost::generatorMsPerToken).toList());
             ratios.add(new Ratio("tokenwise_cost_growth", longRun.msPerToken() / shortMs));
             ratios.add(new Ratio("tokenwise_generator_cost_growth", longRun.generatorMsPerToken() / shortGen));
+            KvCacheStore<PrefixKv> rewardCache = scorer.rewardModels().roundCache();
+            System.out.printf(Locale.ROOT, "  reward-model round cache: %d hits, %d misses, %d evictions so far%n",
+                    rewardCache.hits(), rewardCache.misses(), rewardCache.evictions());
+            ratios.add(encoderRewardGrowth(generator, sampler, timed, scorer));
 
             Cost cached = decode(loop, timed, options.kvTokens, "round cache on");
             Cost uncached;
@@ -249,6 +259,26 @@ final class RealisticBench {
         ratios.add(new Ratio("generator_rss_mib_" + options.memoryRequests + "_requests", memory.peakRssMib()));
         System.out.println("  machine load at the end (/proc/loadavg): " + loadAverage());
         return ratios;
+    }
+
+    /**
+     * {@code tokenwise_cost_growth_encoder_rm}: {@code tokenwise_cost_growth} with the bundled int8 MiniLM sentiment model
+     * (an encoder: every round re-reads all k texts, cut at 128 tokens) as the reward model, same generator.
+     */
+    private Ratio encoderRewardGrowth(GeneratorService generator, LmCandidateSampler sampler, TimedProposer timed,
+                                      ScorerService scorer) {
+        try (RewardModelRegistry encoder = new RewardModelRegistry(RewardModels.defaultSentiment(OnnxDevice.CPU,
+                threads, scorer.creditOptions().enabled()))) {
+            BareDecodingLoop loop = new BareDecodingLoop(generator.limits(), sampler, timed, encoder,
+                    scorer.creditOptions());
+            decode(loop, timed, options.shortTokens, "MiniLM RM warm-up");
+            List<Double> shortMs = new ArrayList<>();
+            for (int r = 0; r < options.shortRuns; r++) {
+                shortMs.add(decode(loop, timed, options.shortTokens, "MiniLM RM short " + (r + 1)).msPerToken());
+            }
+            Cost longRun = decode(loop, timed, options.longTokens, "MiniLM RM long");
+            return new Ratio("tokenwise_cost_growth_encoder_rm", longRun.msPerToken() / Stats.median(shortMs));
+        }
     }
 
     /**

@@ -12,7 +12,7 @@ import java.util.Objects;
  * copies its cache and leaves it unchanged, so the same context can be decoded from again or extended later.
  * Owns native memory: close it when done. Not thread-safe.
  */
-public final class CachedContext implements AutoCloseable {
+public final class CachedContext implements KvCacheStore.Entry {
 
     private final CausalLm lm;
     private final int[] tokens;
@@ -46,6 +46,7 @@ public final class CachedContext implements AutoCloseable {
     }
 
     /** Whether the token ids read are the first {@link #length()} entries of {@code context} (or all of them). */
+    @Override
     public boolean isPrefixOf(int[] context) {
         return context.length >= tokens.length && Arrays.equals(tokens, 0, tokens.length, context, 0, tokens.length);
     }
@@ -63,6 +64,7 @@ public final class CachedContext implements AutoCloseable {
      * Memory this context holds: its key/value tensors, its logits, and when the cache still holds the output of the
      * single-token run that made it, that run's logits too.
      */
+    @Override
     public long bytes() {
         long logits = (long) lastLogits.length * Float.BYTES;
         return cache.bytes() + logits * (cache.ownsRunOutput() ? 2 : 1) + (long) tokens.length * Integer.BYTES;

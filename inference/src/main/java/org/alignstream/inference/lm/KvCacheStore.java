@@ -8,10 +8,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The {@link CachedContext}s of in-flight requests, kept between decoding rounds so that a round reads only the
- * tokens appended since the last one. Keyed by request id and by the model that read the context (a model id and
- * version, so a Transfer Q* request keeps one context per model); an entry is used only when its token ids are a
- * prefix of the round's context (else it is dropped: a miss). Bounded in bytes: after every {@link #put} the least
+ * The key/value caches of in-flight requests ({@link Entry}: the generator's {@link CachedContext}s, a decoder reward
+ * model's shared prefix), kept between decoding rounds so that a round reads only the tokens appended since the last
+ * one. Keyed by request id and by the model that read the context (a model id and version, so a Transfer Q* request
+ * keeps one context per model); an entry is used only when its token ids are a prefix of the round's context (else
+ * it is dropped: a miss). Bounded in bytes: after every {@link #put} the least
  * recently used entries are evicted until {@link #bytesHeld()} is at most {@link #maxBytes()}; an entry larger than
  * the bound is not kept. A bound of 0 disables the store (nothing is kept, nothing is counted).
  *
@@ -19,7 +20,20 @@ import java.util.Objects;
  * same request: one hits, the other misses) and an entry in use is neither counted in {@link #bytesHeld()} nor
  * evicted; the caller {@link #put}s it back or closes it. Thread-safe.
  */
-public final class KvCacheStore implements AutoCloseable {
+public final class KvCacheStore<C extends KvCacheStore.Entry> implements AutoCloseable {
+
+    /** What the store keeps: the key/value tensors of the token ids a model read; owns native memory. */
+    public interface Entry extends AutoCloseable {
+        /** Memory the entry holds (what the bound counts). */
+        long bytes();
+
+        /** Whether the token ids read are the first entries of {@code context} (or all of them). */
+        boolean isPrefixOf(int[] context);
+
+        /** Frees the entry's native memory. */
+        @Override
+        void close();
+    }
 
     /** Receives the store's events (metrics); called under the store's lock, so keep it cheap. */
     public interface Listener {
@@ -47,7 +61,7 @@ public final class KvCacheStore implements AutoCloseable {
     }
 
     private final long maxBytes;
-    private final LinkedHashMap<Key, CachedContext> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<Key, C> entries = new LinkedHashMap<>(16, 0.75f, true);
     private volatile Listener listener = NONE;
     private long bytesHeld;
     private long hits;
@@ -81,12 +95,12 @@ public final class KvCacheStore implements AutoCloseable {
      * {@code context} (a hit); otherwise drops any such entry and returns {@code null} (a miss). The caller owns
      * what is returned.
      */
-    public synchronized CachedContext take(String model, String requestId, int[] context) {
+    public synchronized C take(String model, String requestId, int[] context) {
         Objects.requireNonNull(context, "context");
         if (!enabled()) {
             return null;
         }
-        CachedContext entry = entries.remove(new Key(model, requestId));
+        C entry = entries.remove(new Key(model, requestId));
         if (entry != null) {
             bytesHeld -= entry.bytes();
             listener.bytesHeld(bytesHeld);
@@ -107,14 +121,14 @@ public final class KvCacheStore implements AutoCloseable {
      * evicts least recently used entries down to the bound. The store owns {@code context} from now on (it is closed
      * right away when the store is disabled or it alone exceeds the bound).
      */
-    public synchronized void put(String model, String requestId, CachedContext context) {
+    public synchronized void put(String model, String requestId, C context) {
         Objects.requireNonNull(context, "context");
         Key key = new Key(Objects.requireNonNull(model, "model"), Objects.requireNonNull(requestId, "requestId"));
         if (!enabled()) {
             context.close();
             return;
         }
-        CachedContext replaced = entries.remove(key);
+        C replaced = entries.remove(key);
         if (replaced != null) {
             bytesHeld -= replaced.bytes();
             replaced.close();
@@ -129,9 +143,9 @@ public final class KvCacheStore implements AutoCloseable {
         }
         entries.put(key, context);
         bytesHeld += bytes;
-        Iterator<CachedContext> eldest = entries.values().iterator();
+        Iterator<C> eldest = entries.values().iterator();
         while (bytesHeld > maxBytes) {
-            CachedContext victim = eldest.next();
+            C victim = eldest.next();
             eldest.remove();
             bytesHeld -= victim.bytes();
             victim.close();
@@ -150,7 +164,7 @@ public final class KvCacheStore implements AutoCloseable {
             }
         }
         for (Key key : keys) {
-            CachedContext entry = entries.remove(key);
+            C entry = entries.remove(key);
             bytesHeld -= entry.bytes();
             entry.close();
         }
@@ -189,7 +203,7 @@ public final class KvCacheStore implements AutoCloseable {
     /** Closes every entry kept. */
     @Override
     public synchronized void close() {
-        for (Map.Entry<Key, CachedContext> e : entries.entrySet()) {
+        for (Map.Entry<Key, C> e : entries.entrySet()) {
             e.getValue().close();
         }
         entries.clear();

@@ -174,6 +174,34 @@ public interface RewardModel extends AutoCloseable {
         return score(prompt, responses, outputs);
     }
 
+    /**
+     * Where a model that {@link #sharesPrefix() shares prefixes} keeps a request's prefix cache between its tokenwise
+     * rounds: the {@code store} (keyed by the model's id and version and by {@code requestId}), whether to look the
+     * request up ({@code lookup}: false on its first round, when nothing can be there and no miss should be counted)
+     * and whether to keep the prefix for a next round ({@code keep}: false when this round ends the request, which
+     * drops what the store holds of it).
+     */
+    record RoundCache(org.alignstream.inference.lm.KvCacheStore<PrefixKv> store, String requestId, boolean lookup,
+                      boolean keep) {
+        public RoundCache {
+            java.util.Objects.requireNonNull(store, "store");
+            java.util.Objects.requireNonNull(requestId, "requestId");
+        }
+    }
+
+    /**
+     * {@link #scoreWithSharedPrefix(String, List, Outputs)} for one round of a request, with the key/value cache of the
+     * shared prefix kept in {@code cache} between the request's rounds (null: none), so that a round reads only the
+     * tokens its prefix adds to the previous round's. An optimisation only: the rewards equal the uncached call's
+     * within the tolerance the model documents, and a miss (nothing kept: a restart, another instance, an eviction,
+     * or a prefix that re-tokenised differently) scores as the uncached call does. This default ignores the cache.
+     *
+     * @throws IllegalArgumentException if the prompt or a response is null
+     */
+    default Scores scoreWithSharedPrefix(String prompt, List<String> responses, Outputs outputs, RoundCache cache) {
+        return scoreWithSharedPrefix(prompt, responses, outputs);
+    }
+
     /** Whether {@link #scoreGroups} makes one call per network for all groups (false: one per group). */
     default boolean mergesGroups() {
         return false;

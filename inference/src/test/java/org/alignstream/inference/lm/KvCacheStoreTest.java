@@ -73,7 +73,7 @@ class KvCacheStoreTest {
             oneContext = probe.bytes();
         }
         assertThat(oneContext).isEqualTo(probe20Bytes());
-        KvCacheStore store = new KvCacheStore(oneContext * 5 / 2); // room for two 20-token contexts
+        KvCacheStore<CachedContext> store = new KvCacheStore<>(oneContext * 5 / 2); // room for two 20-token contexts
         Events events = new Events();
         store.listener(events);
         store.put("m", "a", read(20, 1));
@@ -112,7 +112,7 @@ class KvCacheStoreTest {
 
     @Test
     void onlyAContextWhoseTokensArePrefixOfTheRoundsIsAHit() throws Exception {
-        KvCacheStore store = new KvCacheStore(64L << 20);
+        KvCacheStore<CachedContext> store = new KvCacheStore<>(64L << 20);
         Events events = new Events();
         store.listener(events);
         store.put("m", "a", read(10, 1));
@@ -140,7 +140,7 @@ class KvCacheStoreTest {
 
     @Test
     void aZeroBoundDisablesTheStore() throws Exception {
-        KvCacheStore store = new KvCacheStore(0);
+        KvCacheStore<CachedContext> store = new KvCacheStore<>(0);
         assertThat(store.enabled()).isFalse();
         CachedContext context = read(10, 1);
         store.put("m", "a", context);
@@ -148,7 +148,7 @@ class KvCacheStoreTest {
         assertThat(store.take("m", "a", tokens(10, 1))).isNull();
         assertThat(store.misses()).isZero();
         assertThat(store.bytesHeld()).isZero();
-        assertThatThrownBy(() -> new KvCacheStore(-1)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new KvCacheStore<CachedContext>(-1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("0 disables");
     }
 }
