@@ -139,7 +139,7 @@ class EncodeTest(unittest.TestCase):
         text = str(caught.exception)
         for part in ("PromptRequest.id: expected a str, got int", "PromptRequest.prompt: required",
                      "Strategy has no field topk", "PromptRequest.strategy.n: expected an int, got str",
-                     "PromptRequest.strategy.beta: expected a number, got bool"):
+                     "PromptRequest.strategy.beta: a bool fits none of the types null, double"):
             self.assertIn(part, text)
 
     def test_out_of_range_int_is_refused(self):

@@ -72,6 +72,9 @@ class PipelineTest(unittest.TestCase):
                                   max_new_tokens=8, seed=5)] = ("best_of_n", 3)
         sent[self.prompts.publish("My dear", "args", f"py-{RUN}-args", top_k=3, beta=1.0,
                                   max_new_tokens=5, seed=6)] = ("args", None)
+        # a method's parameters left out (top_k, rollout_length, beta): the method's defaults from its spec
+        sent[self.prompts.publish("She was", "tq_star", f"py-{RUN}-tq-defaults", max_new_tokens=3,
+                                  seed=7)] = ("tq_star", None)
         started = time.monotonic()
         answers = self.prompts.await_answers(sent, TIMEOUT_S)
         print(f"\n{len(answers)} of {len(sent)} prompts answered in {time.monotonic() - started:.1f} s")

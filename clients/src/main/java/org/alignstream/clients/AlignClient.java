@@ -22,6 +22,7 @@ import org.alignstream.avro.DeadLetter;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.avro.TokenCredit;
+import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.topics.Topics;
 import org.apache.avro.io.EncoderFactory;
@@ -69,17 +70,19 @@ public final class AlignClient implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     String method;
 
-    @Option(names = "--n", defaultValue = "8", description = "Number of candidates N (default: ${DEFAULT-VALUE})")
+    @Option(names = "--n", defaultValue = "0", description = "Number of candidates N; continuations K per block "
+            + "(blockwise); 0 = the method's default: 8, blockwise 4, speculative_rejection 32 (default: ${DEFAULT-VALUE})")
     int n;
 
     @Option(names = "--top-k", defaultValue = "0",
-            description = "Top-k filter, 0 = off; the k tokens scored per step for args, pargs, tq_star (default: ${DEFAULT-VALUE})")
+            description = "Top-k filter; the k tokens scored per step for args, pargs, tq_star; 0 = the method's "
+                    + "default: no filter, k = 10 for args, pargs, tq_star (default: ${DEFAULT-VALUE})")
     int topK;
 
-    @Option(names = "--temperature", defaultValue = "0.9", description = "Sampling temperature, 0 = greedy (default: ${DEFAULT-VALUE})")
+    @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature, 0 = greedy (default: ${DEFAULT-VALUE})")
     double temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus mass, 1 = off (default: ${DEFAULT-VALUE})")
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus mass, 1 = off (default: ${DEFAULT-VALUE})")
     double topP;
 
     @Option(names = "--max-new-tokens", defaultValue = "32", description = "(default: ${DEFAULT-VALUE})")
@@ -88,13 +91,14 @@ public final class AlignClient implements Callable<Integer> {
     @Option(names = "--seed", description = "Sampling seed; the same request and seed give the same response (default: random, printed)")
     Long seed;
 
-    @Option(names = "--beta", defaultValue = "0.0",
+    @Option(names = "--beta",
             description = "Regularisation strength (rbon_*), temperature lambda of exp(R / lambda) (soft_bon; 0 = best_of_n), "
-                    + "reward weight (args, pargs, blockwise) or alpha (tq_star) (default: ${DEFAULT-VALUE})")
-    double beta;
+                    + "reward weight (args, pargs, blockwise) or alpha (tq_star) (default: the method's: rbon_kl 0.02, "
+                    + "rbon_wd 10, soft_bon 0.5, args, pargs, blockwise and tq_star 1)")
+    Double beta;
 
     @Option(names = "--block-size", defaultValue = "0", description = "blockwise: tokens per block M; "
-            + "speculative_rejection: tokens between checkpoints (default: ${DEFAULT-VALUE})")
+            + "speculative_rejection: tokens between checkpoints; 0 = the method's default, 4 (default: ${DEFAULT-VALUE})")
     int blockSize;
 
     @Option(names = "--rejection-rate", defaultValue = "0.5", paramLabel = "ALPHA",
@@ -102,7 +106,8 @@ public final class AlignClient implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     double rejectionRate;
 
-    @Option(names = "--rollout-length", defaultValue = "0", description = "tq_star: rollout length L (default: ${DEFAULT-VALUE})")
+    @Option(names = "--rollout-length", defaultValue = "0",
+            description = "tq_star: rollout length L; 0 = the method's default, 8 (default: ${DEFAULT-VALUE})")
     int rolloutLength;
 
     @Option(names = "--greedy", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL",
@@ -230,17 +235,18 @@ public final class AlignClient implements Callable<Integer> {
         String timings = new TreeMap<>(r.getTimingsMs()).entrySet().stream()
                 .map(e -> String.format(Locale.ROOT, "%s=%.1f", e.getKey(), e.getValue()))
                 .collect(Collectors.joining(" "));
-        return String.format(Locale.ROOT, "id: %s (method %s, N=%d, seed %d)%n"
+        String candidates = AlignmentMethod.of(r.getMethod()).map(m -> m.candidateCount().wireName()).orElse("n");
+        return String.format(Locale.ROOT, "id: %s (method %s, %s=%d, seed %d)%n"
                         + "prompt: %s%n"
                         + "text: %s%n"
-                        + "reward: %+.4f (candidate %d of %d%s)%n"
+                        + "reward: %+.4f (candidate %d of %d%s, counting from 1)%n"
                         + "candidate rewards: %s%n"
                         + "%s%n"
                         + "KL: %s, reward-model calls: %d%n"
                         + "timings ms: %s%n"
                         + "models: generator %s@%s, reward %s@%s (%s)",
-                r.getId(), r.getMethod(), r.getN(), seed, r.getPrompt(), r.getText(), r.getReward(),
-                r.getChosenIndex(), r.getN(), r.getRounds() > 0 ? " in the last of " + r.getRounds() + " rounds" : "",
+                r.getId(), r.getMethod(), candidates, r.getN(), seed, r.getPrompt(), r.getText(), r.getReward(),
+                r.getChosenIndex() + 1, r.getN(), r.getRounds() > 0 ? " in the last of " + r.getRounds() + " rounds" : "",
                 rewards, creditLine(r.getTokenCredit()),
                 r.getKl() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.getKl())
                         + (r.getKlKind() == null ? "" : " (" + r.getKlKind() + ")"), r.getRewardCalls(),

@@ -39,11 +39,11 @@ class AlignClientTest {
     void describeShowsTextRewardCandidateRewardsTimingsAndModels() {
         String text = AlignClient.describe(response(), 42);
         assertThat(text.lines()).containsExactly(
-                "id: r1 (method best_of_n, N=3, seed 42)",
+                "id: r1 (method best_of_n, n=3, seed 42)",
                 "prompt: She was",
                 "text:  very \"happy\"",
                 "indeed",
-                "reward: +1.2500 (candidate 1 of 3)",
+                "reward: +1.2500 (candidate 2 of 3, counting from 1)",
                 "candidate rewards: [-0.5000, +1.2500, +0.7500]",
                 "credit: -",
                 "KL: -, reward-model calls: 0",
@@ -76,7 +76,7 @@ class AlignClientTest {
         r.setRewardModelKind("partial-sequence");
         r.setKlKind("one_sample_estimate");
         assertThat(AlignClient.describe(r, 7).lines()).contains(
-                "reward: +1.2500 (candidate 1 of 3 in the last of 12 rounds)",
+                "reward: +1.2500 (candidate 2 of 3 in the last of 12 rounds, counting from 1)",
                 "KL: 1.2346 (one_sample_estimate), reward-model calls: 120",
                 "models: generator lm-austen@abc, reward sentiment@1 (partial-sequence)");
     }
@@ -113,13 +113,17 @@ class AlignClientTest {
         assertThat(req.getId()).isEqualTo("x");
         assertThat(req.getPrompt()).isEqualTo("Mr. Darcy");
         assertThat(req.getStrategy()).isEqualTo(Strategy.newBuilder().setMethod("best_of_n").setN(5).setTopK(7)
-                .setBeta(0.5).setTemperature(0.9).setTopP(0.95).setMaxNewTokens(32).setSeed(9).build());
+                .setBeta(0.5).setMaxNewTokens(32).setSeed(9).build());
         assertThat(req.getCreatedAtMs()).isPositive();
 
         CommandLine plain = AlignClient.commandLine(Map.of());
         plain.parseArgs("--prompt", "Mr. Darcy");
         PromptRequest random = ((AlignClient) plain.getCommand()).request();
         assertThat(UUID.fromString(random.getId())).isNotNull();
-        assertThat(random.getStrategy().getN()).isEqualTo(8);
+        Strategy schemaDefaults = Strategy.newBuilder().build();
+        assertThat(random.getStrategy()).as("the schema's defaults, left to the method where the schema says so")
+                .usingRecursiveComparison().ignoringFields("seed").isEqualTo(schemaDefaults);
+        assertThat(random.getStrategy().getN()).isZero();
+        assertThat(random.getStrategy().getBeta()).isNull();
     }
 }

@@ -48,7 +48,8 @@ class CompletionRequestsTest {
         Strategy s = r.getStrategy();
         Strategy defaults = Strategy.newBuilder().build();
         assertThat(s.getMethod()).isEqualTo("best_of_n");
-        assertThat(s.getN()).isEqualTo(defaults.getN()).isEqualTo(1);
+        assertThat(s.getN()).as("0: the method's default, which the generator writes in").isEqualTo(defaults.getN())
+                .isZero();
         assertThat(s.getTemperature()).isEqualTo(0.7);
         assertThat(s.getTopP()).isEqualTo(0.9);
         assertThat(s.getMaxNewTokens()).isEqualTo(12);
@@ -91,20 +92,20 @@ class CompletionRequestsTest {
     @Test
     void aBadRequestReportsEveryProblemAtOnceWithItsParameter() throws Exception {
         ApiError e = bad(Endpoint.COMPLETIONS, "{\"prompt\": \"p\", \"temperature\": \"hot\", \"top_p\": 2,"
-                + " \"max_tokens\": 0, \"stream\": true, \"foo\": 1, \"alignment\": {\"method\": \"args\", \"beta\": -1,"
+                + " \"max_tokens\": 0, \"stream\": true, \"foo\": 1, \"alignment\": {\"method\": \"args\", \"top_k\": -1,"
                 + " \"temperature\": 1}}");
         assertThat(e.status()).isEqualTo(400);
         assertThat(e.problems()).extracting(ApiError.Problem::param).containsExactlyInAnyOrder("stream", "foo",
-                "temperature", "alignment.temperature", "top_p", "max_tokens", "alignment.top_k");
-        assertThat(e.message()).startsWith("7 problems: ").contains("top_p must be in (0, 1], was 2.0",
-                "max_new_tokens must be between 1 and 256, was 0", "args needs top_k >= 1",
+                "temperature", "alignment.temperature", "top_p", "max_tokens", "alignment.top_k", "alignment.top_k");
+        assertThat(e.message()).startsWith("8 problems: ").contains("top_p must be in (0, 1], was 2.0",
+                "max_new_tokens must be between 1 and 256, was 0", "top_k must be between 0 (off) and",
                 "temperature: must be a number, was \"hot\"", "foo: is not a parameter of completions");
         JsonNode body = e.body().get("error");
         assertThat(body.get("type").asText()).isEqualTo("invalid_request_error");
         assertThat(body.get("code").asText()).isEqualTo("invalid_parameters");
         assertThat(body.get("message").asText()).isEqualTo(e.message());
         assertThat(body.get("param").asText()).isEqualTo(e.problems().get(0).param());
-        assertThat(body.get("problems")).hasSize(7);
+        assertThat(body.get("problems")).hasSize(8);
     }
 
     @Test

@@ -91,7 +91,7 @@ final class BatchedGeneration {
         List<Integer> stepping = new ArrayList<>();
         List<DecodeState> states = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            PromptRequest request = requests.get(i);
+            PromptRequest request = RequestLimits.fillDefaults(requests.get(i)); // (again after a restart)
             try {
                 if (stepwise(request)) {
                     states.add(sampler.start(request));

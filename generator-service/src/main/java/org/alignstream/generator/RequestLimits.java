@@ -78,8 +78,12 @@ public record RequestLimits(int maxN, int maxNewTokens, int maxPromptChars, int 
         return new RecordChecks.Bounds(maxN, maxNewTokens, maxPromptChars, maxTopK, maxRolloutLength);
     }
 
-    /** Throws {@link InvalidRecordException} naming the first violated limit. */
+    /**
+     * Fills the method's defaults into {@code request}'s strategy ({@link #fillDefaults}), then throws
+     * {@link InvalidRecordException} naming the first violated limit.
+     */
     public void validate(PromptRequest request) {
+        fillDefaults(request);
         AlignmentMethod method = RecordChecks.checkRequest(request, bounds());
         if (!rewardModels.isEmpty()) {
             Strategy s = request.getStrategy();
@@ -88,6 +92,19 @@ public record RequestLimits(int maxN, int maxNewTokens, int maxPromptChars, int 
                 checkRewardModel(s.getBaselineRewardModel(), "baseline_reward_model");
             }
         }
+    }
+
+    /**
+     * Writes the method's defaults into {@code request}'s strategy where it left them out
+     * ({@link StrategyParameters#withDefaults}), so that every later stage and the answer see the values the method ran
+     * with; a request without a strategy or with an unknown method is left for the checks to report.
+     */
+    public static PromptRequest fillDefaults(PromptRequest request) {
+        Strategy s = request.getStrategy();
+        if (s != null && AlignmentMethod.of(s.getMethod()).isPresent()) {
+            request.setStrategy(StrategyParameters.withDefaults(s));
+        }
+        return request;
     }
 
     private void checkRewardModel(String id, String field) {

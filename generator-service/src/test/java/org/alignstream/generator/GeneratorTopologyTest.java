@@ -163,7 +163,9 @@ class GeneratorTopologyTest {
         CandidateSet set = driver.readOutput("r1", CANDIDATES);
         assertThat(driver.output().isEmpty()).isTrue();
         assertThat(driver.deadLetters().isEmpty()).isTrue();
-        assertThat(set.getRequest()).isEqualTo(request);
+        assertThat(set.getRequest()).as("the request with the method's defaults written in")
+                .isEqualTo(RequestLimits.fillDefaults(PromptRequest.newBuilder(request).build()));
+        assertThat(set.getRequest().getStrategy().getBeta()).isEqualTo(0.0);
         assertThat(set.getCandidates()).hasSize(5)
                 .isEqualTo(FakeSampler.expected(request.getPrompt(), request.getStrategy()).candidates());
         assertThat(set.getCandidates()).extracting(Candidate::getIndex).containsExactly(0, 1, 2, 3, 4);
@@ -174,7 +176,7 @@ class GeneratorTopologyTest {
         assertThat(set.getTimingsMs().get(GeneratorTopology.STAGE)).isBetween(2.5, 5_000.0);
 
         assertThat(sampler.prompts).containsExactly(request.getPrompt());
-        assertThat(sampler.strategies).containsExactly(request.getStrategy());
+        assertThat(sampler.strategies).containsExactly(set.getRequest().getStrategy());
         assertThat(metrics.recordsIn()).isEqualTo(1);
         assertThat(metrics.recordsOut()).isEqualTo(1);
         assertThat(metrics.inferences("fake-lm")).isEqualTo(1);
@@ -200,8 +202,8 @@ class GeneratorTopologyTest {
                         "wrong record type, the bytes hold a org.alignstream.avro.CandidateSet"),
                 new Bad("empty-prompt", PROMPTS.encode(request("empty-prompt", "", 2)), SafeStage.INVALID,
                         "prompt is empty"),
-                new Bad("n0", PROMPTS.encode(request("n0", s -> s.setN(0))), SafeStage.INVALID,
-                        "n must be between 1 and 16, was 0"),
+                new Bad("n0", PROMPTS.encode(request("n0", s -> s.setN(-1))), SafeStage.INVALID,
+                        "n must be between 1 and 16, was -1"),
                 new Bad("n10000", PROMPTS.encode(request("n10000", s -> s.setN(10_000))), SafeStage.INVALID,
                         "n must be between 1 and 16, was 10000"),
                 new Bad("method", PROMPTS.encode(request("method", s -> s.setMethod("mcts"))), SafeStage.INVALID,
@@ -223,7 +225,7 @@ class GeneratorTopologyTest {
             assertThat(DeadLetters.bytes(dl.getOriginalKey())).isEqualTo(key(b.key()));
             byKey.put(b.key(), dl);
         }
-        assertThat(byKey.get("n0").getReason()).isEqualTo("invalid PromptRequest: n must be between 1 and 16, was 0");
+        assertThat(byKey.get("n0").getReason()).isEqualTo("invalid PromptRequest: n must be between 1 and 16, was -1");
         assertThat(byKey.get("explode").getReason()).startsWith("stage generator failed on a PromptRequest");
         assertThat(byKey.get("explode").getErrorClass()).isEqualTo(IllegalStateException.class.getName());
 

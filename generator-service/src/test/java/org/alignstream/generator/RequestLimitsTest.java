@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RequestLimitsTest {
 
@@ -64,22 +65,10 @@ class RequestLimitsTest {
                 Arguments.of("unknown method", withStrategy(s -> s.setMethod("mcts")),
                         "unknown method 'mcts', expected one of [best_of_n, rbon_kl, rbon_wd, soft_bon, args, pargs, blockwise, tq_star, "
                                 + "speculative_rejection]"),
-                Arguments.of("args with k = 0", withStrategy(s -> {
-                    s.setMethod("args");
-                    s.setTopK(0);
-                }), "args needs top_k >= 1 (the k next tokens scored per step), was 0"),
-                Arguments.of("pargs with k = 0", withStrategy(s -> {
-                    s.setMethod("pargs");
-                    s.setTopK(0);
-                }), "pargs needs top_k >= 1 (the k next tokens scored per step), was 0"),
-                Arguments.of("blockwise with M = 0", withStrategy(s -> s.setMethod("blockwise")),
-                        "blockwise needs block_size M between 1 and max_new_tokens (32), was 0"),
                 Arguments.of("blockwise with M > max_new_tokens", withStrategy(s -> {
                     s.setMethod("blockwise");
                     s.setBlockSize(33);
                 }), "blockwise needs block_size M between 1 and max_new_tokens (32), was 33"),
-                Arguments.of("tq_star without rollout", withStrategy(s -> s.setMethod("tq_star")),
-                        "tq_star needs rollout_length L between 1 and 64, was 0"),
                 Arguments.of("tq_star rollout > max", withStrategy(s -> {
                     s.setMethod("tq_star");
                     s.setRolloutLength(65);
@@ -125,7 +114,6 @@ class RequestLimitsTest {
                     s.setMethod("args");
                     s.setBeta(Double.NaN);
                 }), "beta must be finite, was NaN"),
-                Arguments.of("n = 0", withStrategy(s -> s.setN(0)), "n must be between 1 and 8, was 0"),
                 Arguments.of("n < 0", withStrategy(s -> s.setN(-3)), "n must be between 1 and 8, was -3"),
                 Arguments.of("n > max", withStrategy(s -> s.setN(9)), "n must be between 1 and 8, was 9"),
                 Arguments.of("max_new_tokens = 0", withStrategy(s -> s.setMaxNewTokens(0)),
@@ -206,10 +194,25 @@ class RequestLimitsTest {
         assertThatCode(() -> LIMITS.validate(request)).doesNotThrowAnyException();
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"best_of_n", "rbon_kl", "rbon_wd", "soft_bon", "args", "pargs", "blockwise", "tq_star",
+            "speculative_rejection"})
+    void aRequestThatLeavesTheMethodsParametersOutGetsTheMethodsDefaultsWrittenIn(String method) {
+        PromptRequest r = PromptRequest.newBuilder().setId("d").setPrompt("She was")
+                .setStrategy(Strategy.newBuilder().setMethod(method).setMaxNewTokens(16).build()).build();
+        assertThatCode(() -> new RequestLimits(64, 64, 100, 50).validate(r)).doesNotThrowAnyException();
+        Strategy s = r.getStrategy();
+        org.alignstream.core.decoding.AlignmentMethod m =
+                org.alignstream.core.decoding.AlignmentMethod.of(method).orElseThrow();
+        assertThat(s.getBeta()).as("beta").isEqualTo(m.defaultBeta());
+        assertThat(m.candidatesPerRound(org.alignstream.common.validation.StrategyParameters.of(s))).isPositive();
+        assertThat(s.getN()).as("n").isEqualTo(m.defaultN());
+    }
+
     @Test
     void namesTheFirstViolatedRule() {
         PromptRequest twoFaults = withStrategy(s -> {
-            s.setN(0);
+            s.setN(-1);
             s.setTopP(0.0);
         });
         assertThatThrownBy(() -> LIMITS.validate(twoFaults)).hasMessageStartingWith("n must be");
@@ -259,8 +262,8 @@ class RequestLimitsTest {
                 .hasMessage("request req-1: round must be >= 0, was -1");
         assertThatThrownBy(() -> LIMITS.validate(state(s -> s.getRequest().getStrategy().setMethod("best_of_n"))))
                 .hasMessage("request req-1: best_of_n is not a stepwise method");
-        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.getRequest().getStrategy().setTopK(0))))
-                .hasMessageContaining("args needs top_k >= 1");
+        assertThatThrownBy(() -> LIMITS.validate(state(s -> s.getRequest().getStrategy().setTopK(-1))))
+                .hasMessageContaining("top_k must be between 0 (off) and 50, was -1");
     }
 
     @Test

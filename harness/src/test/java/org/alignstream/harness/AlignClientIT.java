@@ -13,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.topics.Topics;
+import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
@@ -62,19 +63,33 @@ class AlignClientIT {
                 "--max-new-tokens", "12", "--seed", "11", "--top-k", "50", "--temperature", "0.8", "--top-p", "0.9");
         System.out.println(r.out());
         assertThat(r.exitCode()).as("exit code; stderr: %s", r.err()).isZero();
-        assertThat(r.out()).contains("id: client-good (method best_of_n, N=4, seed 11)",
+        assertThat(r.out()).contains("id: client-good (method best_of_n, n=4, seed 11)",
                 "prompt: It is a truth universally acknowledged", "text: ", "timings ms: ", "end_to_end=",
                 "generator=", "scorer=", "selector=", "models: generator lm-austen@");
-        Matcher reward = Pattern.compile("reward: ([+-][0-9.]+) \\(candidate (\\d) of 4\\)").matcher(r.out());
+        Matcher reward = Pattern.compile("reward: ([+-][0-9.]+) \\(candidate (\\d) of 4, counting from 1\\)")
+                .matcher(r.out());
         assertThat(reward.find()).as(r.out()).isTrue();
         Matcher rewards = Pattern.compile("candidate rewards: \\[([^]]*)]").matcher(r.out());
         assertThat(rewards.find()).as(r.out()).isTrue();
         double[] all = Pattern.compile(", ").splitAsStream(rewards.group(1)).mapToDouble(Double::parseDouble).toArray();
         assertThat(all).hasSize(4);
-        int chosen = Integer.parseInt(reward.group(2));
+        int chosen = Integer.parseInt(reward.group(2)) - 1;
         assertThat(Double.parseDouble(reward.group(1))).isEqualTo(all[chosen]);
         for (double x : all) {
             assertThat(x).as("the chosen reward is the largest").isLessThanOrEqualTo(all[chosen]);
+        }
+    }
+
+    @Test
+    void everyMethodIsAnsweredWithNothingButItsNameAndAPromptOnTheMethodsDefaults() {
+        for (String method : AlignmentMethod.wireNames()) {
+            long t0 = System.nanoTime();
+            Run r = run("--prompt", "She was", "--method", method, "--id", "client-defaults-" + method);
+            System.out.printf("%s answered in %.1f s:%n%s%n", method, (System.nanoTime() - t0) / 1e9, r.out());
+            assertThat(r.exitCode()).as("%s: exit code; stderr: %s", method, r.err()).isZero();
+            String count = AlignmentMethod.of(method).orElseThrow().candidateCount().wireName();
+            assertThat(r.out()).as(method).containsPattern("\\(method " + method + ", " + count + "=[1-9][0-9]*, seed")
+                    .contains("KL: ");
         }
     }
 
@@ -91,11 +106,11 @@ class AlignClientIT {
 
     @Test
     void anInvalidRequestPrintsTheDeadLetterReasonAndExitsNonZero() {
-        Run r = run("--prompt", "She was", "--id", "client-n0", "--n", "0", "--timeout-s", "60");
+        Run r = run("--prompt", "She was", "--id", "client-n0", "--n", "-1", "--timeout-s", "60");
         assertThat(r.exitCode()).isEqualTo(AlignClient.EXIT_REJECTED);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains("request client-n0 was rejected by the generator stage",
-                "n must be between 1 and 64, was 0", "dead-letters");
+                "n must be between 1 and 64, was -1", "dead-letters");
     }
 
     @Test

@@ -213,17 +213,18 @@ public final class SelectorTopology {
                 new InvalidRecordException("unknown whole-response method '" + method + "' (a stepwise method needs a "
                         + "decoding state)"));
         double[] logProbRef = StepSelector.logProbRef(candidates);
+        double beta = StrategyParameters.of(s).beta();
         double[] objective = switch (m) {
             case BEST_OF_N -> rewards;
-            case RBON_KL -> RegularizedBestOfN.klObjective(rewards, logProbRef, s.getBeta());
-            case RBON_WD -> RegularizedBestOfN.wassersteinObjective(rewards, embeddings(set), s.getBeta());
+            case RBON_KL -> RegularizedBestOfN.klObjective(rewards, logProbRef, beta);
+            case RBON_WD -> RegularizedBestOfN.wassersteinObjective(rewards, embeddings(set), beta);
             case SOFT_BON -> rewards;
             default -> throw new IllegalStateException("unhandled method " + m);
         };
         // soft_bon draws its choice from the request's seed (round 0's selection stream), so any run of the request
         // picks the same candidate; the others take the best objective
         int chosen = m == AlignmentMethod.SOFT_BON
-                ? SoftBestOfN.select(rewards, s.getBeta(),
+                ? SoftBestOfN.select(rewards, beta,
                         Seeds.forStep(Seeds.forRound(s.getSeed(), 0), Seeds.SELECTION_STREAM, 0))
                 : BestOfN.select(objective);
         // the KL figure and what it is: exact over the drawn candidates where the choice is Best-of-N by a
@@ -233,7 +234,7 @@ public final class SelectorTopology {
         KlKind kind = CandidateChoiceKl.distinct(first) == 1 ? KlKind.EXACT_OVER_CANDIDATES
                 : m.klKind(StrategyParameters.of(s));
         double kl = kind == KlKind.EXACT_OVER_CANDIDATES ? CandidateChoiceKl.bestOfN(objective, logProbRef, first)
-                : m == AlignmentMethod.SOFT_BON ? SoftBestOfN.kl(rewards, s.getBeta(), first)
+                : m == AlignmentMethod.SOFT_BON ? SoftBestOfN.kl(rewards, beta, first)
                 : Math.log(candidates.size());
         Candidate c = candidates.get(chosen);
         Map<String, Double> timings = new HashMap<>(set.getTimingsMs());

@@ -49,10 +49,10 @@ public final class StepSelector {
         MethodParameters p = StrategyParameters.of(s);
         boolean greedy = method.greedy(p);
         StepChoice choice = switch (method) {
-            case ARGS -> Args.choose(logProbRef, rewards, s.getBeta(), greedy, s.getTemperature(), rng);
-            case PARGS -> Pargs.choose(logProbRef, rewards, s.getBeta(), greedy, rng);
-            case BLOCKWISE -> BlockwiseBestOfK.choose(rewards, s.getBeta(), greedy, rng);
-            case TQ_STAR -> TransferQStar.choose(logProbRef, q(set, method, p, rewards), s.getBeta(), greedy, rng);
+            case ARGS -> Args.choose(logProbRef, rewards, p.beta(), greedy, s.getTemperature(), rng);
+            case PARGS -> Pargs.choose(logProbRef, rewards, p.beta(), greedy, rng);
+            case BLOCKWISE -> BlockwiseBestOfK.choose(rewards, p.beta(), greedy, rng);
+            case TQ_STAR -> TransferQStar.choose(logProbRef, q(set, method, p, rewards), p.beta(), greedy, rng);
             default -> throw new IllegalStateException("unhandled stepwise method " + method);
         };
         long extraTexts = 0;

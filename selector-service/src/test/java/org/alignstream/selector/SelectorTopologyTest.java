@@ -358,8 +358,10 @@ class SelectorTopologyTest {
         }
         // over 40 seeds the choice is not always the best one (beta 0.5 is far from Best-of-N)
         assertThat(counts[1]).isPositive().isLessThan(40);
-        // beta 0 (the default) is Best-of-N, with its exact figure over the candidates
-        AlignedResponse hard = select("soft-hard", scored("soft-hard", "soft_bon", 5, rewards, CREATED));
+        // beta 0 is Best-of-N, with its exact figure over the candidates
+        ScoredCandidateSet hardSet = scored("soft-hard", "soft_bon", 5, rewards, CREATED);
+        hardSet.getRequest().getStrategy().setBeta(0.0);
+        AlignedResponse hard = select("soft-hard", hardSet);
         assertThat(hard.getChosenIndex()).isEqualTo(1);
         assertThat(hard.getKlKind()).isEqualTo("exact_over_candidates");
         // NaN rewards cannot be exponentiated: dead-lettered with the reason

@@ -92,6 +92,7 @@ public final class RecordChecks {
             problems.add("unknown method '" + s.getMethod() + "', expected one of " + AlignmentMethod.wireNames());
             return problems;
         }
+        s = StrategyParameters.withDefaults(s); // what the request left out is the method's default, checked as such
         if (s.getN() < 1 || s.getN() > bounds.maxN()) {
             problems.add(range("n", 1, bounds.maxN(), s.getN()));
         }

@@ -51,18 +51,22 @@ class RecordChecksTest {
 
     @Test
     void requestProblemsListsEveryBrokenRuleInCheckOrderAndCheckRequestThrowsTheFirst() {
-        Strategy s = Strategy.newBuilder().setMethod("tq_star").setN(0).setMaxNewTokens(300).setTopK(0).setTopP(0)
-                .setTemperature(-1).setRolloutLength(0).build();
+        Strategy s = Strategy.newBuilder().setMethod("tq_star").setN(-1).setMaxNewTokens(300).setTopK(-1).setTopP(0)
+                .setTemperature(-1).setRolloutLength(-1).build();
         PromptRequest r = PromptRequest.newBuilder().setId("r").setPrompt(" ").setStrategy(s).build();
         RecordChecks.Bounds bounds = new RecordChecks.Bounds(64, 256, 4000, 1000, 64);
         List<String> problems = RecordChecks.requestProblems(r, bounds);
         assertThat(problems).hasSizeGreaterThanOrEqualTo(7);
-        assertThat(problems.subList(0, 5)).containsExactly("prompt is empty", "n must be between 1 and 64, was 0",
-                "max_new_tokens must be between 1 and 256, was 300",
+        assertThat(problems.subList(0, 6)).containsExactly("prompt is empty", "n must be between 1 and 64, was -1",
+                "max_new_tokens must be between 1 and 256, was 300", "top_k must be between 0 (off) and 1000, was -1",
                 "temperature must be finite and >= 0 (0 = greedy), was -1.0", "top_p must be in (0, 1], was 0.0");
         assertThat(problems).anyMatch(p -> p.startsWith("tq_star needs top_k >= 1"))
                 .anyMatch(p -> p.contains("rollout_length"));
         assertThatThrownBy(() -> RecordChecks.checkRequest(r, bounds)).hasMessage(problems.get(0));
+        PromptRequest leftOut = PromptRequest.newBuilder().setId("d").setPrompt("She was")
+                .setStrategy(Strategy.newBuilder().setMethod("tq_star").build()).build();
+        assertThat(RecordChecks.requestProblems(leftOut, bounds)).as("n, top_k, rollout_length left at 0: the "
+                + "method's defaults").isEmpty();
         PromptRequest unknown = PromptRequest.newBuilder(r).setPrompt("ok")
                 .setStrategy(Strategy.newBuilder().setMethod("nope").build()).build();
         assertThat(RecordChecks.requestProblems(unknown, bounds)).singleElement().asString()

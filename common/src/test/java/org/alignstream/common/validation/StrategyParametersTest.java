@@ -3,14 +3,31 @@ package org.alignstream.common.validation;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.alignstream.avro.Strategy;
+import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.decoding.MethodParameters;
 import org.junit.jupiter.api.Test;
 
 class StrategyParametersTest {
 
     @Test
-    void aStrategyWithEveryFieldLeftOutHasTheMethodParameterDefaults() {
-        assertThat(StrategyParameters.of(Strategy.newBuilder().build())).isEqualTo(MethodParameters.DEFAULTS);
+    void aStrategyWithEveryFieldLeftOutHasTheMethodsDefaults() {
+        MethodParameters bon = StrategyParameters.of(Strategy.newBuilder().build());
+        assertThat(bon).isEqualTo(AlignmentMethod.BEST_OF_N.withDefaults(MethodParameters.DEFAULTS));
+        assertThat(bon.n()).isEqualTo(8);
+        MethodParameters args = StrategyParameters.of(Strategy.newBuilder().setMethod("args").build());
+        assertThat(args.topK()).isEqualTo(10);
+        assertThat(args.beta()).isEqualTo(1.0);
+    }
+
+    @Test
+    void theDefaultsAreWrittenBackSoEveryLaterStageSeesThem() {
+        Strategy filled = StrategyParameters.withDefaults(Strategy.newBuilder().setMethod("tq_star").build());
+        assertThat(filled.getTopK()).isEqualTo(10);
+        assertThat(filled.getRolloutLength()).isEqualTo(8);
+        assertThat(filled.getBeta()).isEqualTo(1.0);
+        assertThat(StrategyParameters.withDefaults(filled)).isSameAs(filled);
+        Strategy explicit = Strategy.newBuilder().setMethod("rbon_kl").setN(3).setBeta(0.0).build();
+        assertThat(StrategyParameters.withDefaults(explicit)).isSameAs(explicit);
     }
 
     @Test

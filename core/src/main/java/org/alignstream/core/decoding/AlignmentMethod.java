@@ -332,6 +332,59 @@ public enum AlignmentMethod {
         return 0;
     }
 
+    /** The k a tokenwise method scores per round when the request leaves top_k at 0 (the ARGS paper's k). */
+    public static final int DEFAULT_TOP_K = 10;
+    /** Tokens per block, or between checkpoints, when the request leaves block_size at 0 (at most max_new_tokens). */
+    public static final int DEFAULT_BLOCK_SIZE = 4;
+    /** Rollout tokens L when a tq_star request leaves rollout_length at 0. */
+    public static final int DEFAULT_ROLLOUT_LENGTH = 8;
+
+    /**
+     * The candidates N a request gets when it leaves n at 0: 8 for the whole-response methods, K = 4 continuations
+     * per block for blockwise, a batch of 32 for speculative rejection; 1 (unused) for the tokenwise methods.
+     */
+    public int defaultN() {
+        return switch (round) {
+            case WHOLE_RESPONSE -> 8;
+            case BLOCK -> 4;
+            case CHECKPOINT -> 32;
+            case TOKEN -> 1;
+        };
+    }
+
+    /**
+     * The beta a request gets when it leaves beta out: 1 for the tokenwise and blockwise methods (reward weight w,
+     * beta, alpha), the evaluated RBoN strengths (0.02 for the KL regulariser, 10 for the Wasserstein one),
+     * lambda 0.5 for soft Best-of-N; 0 where the method reads no beta.
+     */
+    public double defaultBeta() {
+        return switch (this) {
+            case RBON_KL -> 0.02;
+            case RBON_WD -> 10.0;
+            case SOFT_BON -> 0.5;
+            case ARGS, PARGS, BLOCKWISE, TQ_STAR -> 1.0;
+            case BEST_OF_N, SPECULATIVE_REJECTION -> 0.0;
+        };
+    }
+
+    /**
+     * {@code p} with the method's defaults in place of the parameters a request left at 0, which no method that reads
+     * them accepts: n ({@link #defaultN}), top_k of a tokenwise method ({@link #DEFAULT_TOP_K}; for the others 0 keeps
+     * its meaning, no top-k filter), block_size ({@link #DEFAULT_BLOCK_SIZE}, at most max_new_tokens) and
+     * rollout_length ({@link #DEFAULT_ROLLOUT_LENGTH}). A request's explicit values are kept as they are, valid or not.
+     */
+    public MethodParameters withDefaults(MethodParameters p) {
+        int n = p.n() == 0 ? defaultN() : p.n();
+        int topK = p.topK() == 0 && tokenwise() ? DEFAULT_TOP_K : p.topK();
+        int blockSize = p.blockSize() == 0 && parameters.contains(BLOCK_SIZE) && p.maxNewTokens() >= 1
+                ? Math.min(DEFAULT_BLOCK_SIZE, p.maxNewTokens()) : p.blockSize();
+        int rolloutLength = p.rolloutLength() == 0 && needsBaselineModel() ? DEFAULT_ROLLOUT_LENGTH
+                : p.rolloutLength();
+        return new MethodParameters(n, topK, p.beta(), p.maxNewTokens(), blockSize, rolloutLength, p.greedy(),
+                p.transfer(), p.baselineRewardModel(), p.temperature(), p.baselineBeta(), p.rollouts(),
+                p.rewardModelKind(), p.rejectionRate());
+    }
+
     /** The most rollouts a candidate may carry (rollouts m). */
     public static final int MAX_ROLLOUTS = 16;
 

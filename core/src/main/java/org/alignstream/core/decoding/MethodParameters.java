@@ -32,8 +32,11 @@ public record MethodParameters(int n, int topK, double beta, int maxNewTokens, i
                                double baselineBeta, int rollouts, String rewardModelKind,
                                double rejectionRate) {
 
-    /** The values of a request that leaves every field out: the defaults of {@code schemas/Strategy.avsc}. */
-    public static final MethodParameters DEFAULTS = new MethodParameters(1, 0, 0.0, 32, 0, 0, null,
+    /**
+     * The values of a request that leaves every field out: the defaults of {@code schemas/Strategy.avsc}, before the
+     * method's own ({@link AlignmentMethod#withDefaults}, {@link AlignmentMethod#defaultBeta}).
+     */
+    public static final MethodParameters DEFAULTS = new MethodParameters(0, 0, 0.0, 32, 0, 0, null,
             Transfer.DIRECT.wireName(), null, 1.0, 2.0, 1, null, 0.5);
 
     /** The transfer, if {@link #transfer} names one. */

@@ -75,7 +75,7 @@ class AlignmentMethodTest {
 
     @Test
     void defaultsAreTheSchemas() {
-        assertThat(MethodParameter.N.defaultValue()).isEqualTo(1);
+        assertThat(MethodParameter.N.defaultValue()).isEqualTo(0); // the method's default
         assertThat(MethodParameter.TOP_K.defaultValue()).isEqualTo(0);
         assertThat(MethodParameter.BETA.defaultValue()).isEqualTo(0.0);
         assertThat(MethodParameter.BLOCK_SIZE.defaultValue()).isEqualTo(0);
@@ -88,6 +88,44 @@ class AlignmentMethodTest {
         assertThat(MethodParameter.BASELINE_REWARD_MODEL.defaultValue()).isNull();
         assertThat(MethodParameter.REJECTION_RATE.defaultValue()).isEqualTo(0.5);
         assertThat(MethodParameters.DEFAULTS.maxNewTokens()).isEqualTo(32);
+    }
+
+    @Test
+    void everyMethodAcceptsARequestThatLeavesEverythingToItsDefaults() {
+        for (AlignmentMethod m : AlignmentMethod.values()) {
+            MethodParameters p = m.withDefaults(MethodParameters.DEFAULTS);
+            assertThat(m.parameterProblems(p, 64)).as(m.wireName()).isEmpty();
+            assertThat(p.n()).as(m.wireName()).isPositive();
+            assertThat(m.candidatesPerRound(p)).as(m.wireName()).isPositive();
+            assertThat(m.defaultBeta()).as(m.wireName()).isNotNegative();
+        }
+    }
+
+    @Test
+    void theMethodsDefaultsAreThoseTheSchemaDocuments() {
+        MethodParameters d = MethodParameters.DEFAULTS;
+        assertThat(AlignmentMethod.BEST_OF_N.withDefaults(d).n()).isEqualTo(8);
+        assertThat(AlignmentMethod.BEST_OF_N.withDefaults(d).topK()).as("no top-k filter").isZero();
+        assertThat(AlignmentMethod.ARGS.withDefaults(d).topK()).isEqualTo(10);
+        assertThat(AlignmentMethod.BLOCKWISE.withDefaults(d).n()).isEqualTo(4);
+        assertThat(AlignmentMethod.BLOCKWISE.withDefaults(d).blockSize()).isEqualTo(4);
+        assertThat(AlignmentMethod.SPECULATIVE_REJECTION.withDefaults(d).n()).isEqualTo(32);
+        assertThat(AlignmentMethod.TQ_STAR.withDefaults(d).rolloutLength()).isEqualTo(8);
+        assertThat(AlignmentMethod.RBON_KL.defaultBeta()).isEqualTo(0.02);
+        assertThat(AlignmentMethod.RBON_WD.defaultBeta()).isEqualTo(10.0);
+        assertThat(AlignmentMethod.SOFT_BON.defaultBeta()).isEqualTo(0.5);
+        assertThat(AlignmentMethod.ARGS.defaultBeta()).isEqualTo(1.0);
+    }
+
+    @Test
+    void aBlockNeverOutgrowsTheResponseAndExplicitValuesAreKept() {
+        MethodParameters shortResponse = new MethodParameters(0, 0, 0.0, 2, 0, 0, null, "direct", null, 1.0, 2.0, 1,
+                null, 0.5);
+        assertThat(AlignmentMethod.BLOCKWISE.withDefaults(shortResponse).blockSize()).isEqualTo(2);
+        MethodParameters explicit = new MethodParameters(3, 5, 0.0, 32, 7, 9, null, "direct", null, 1.0, 2.0, 1, null,
+                0.5);
+        assertThat(AlignmentMethod.TQ_STAR.withDefaults(explicit)).isEqualTo(explicit);
+        assertThat(AlignmentMethod.BLOCKWISE.withDefaults(explicit)).isEqualTo(explicit);
     }
 
     @Test
