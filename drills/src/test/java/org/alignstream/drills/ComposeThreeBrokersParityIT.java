@@ -170,7 +170,7 @@ class ComposeThreeBrokersParityIT {
             props.put("advertised.listeners", advertised.keySet().stream().map(l -> l + "://127.0.0.1:" + p.get(l))
                     .collect(Collectors.joining(",")));
             props.put("controller.quorum.voters", String.join(",", voters));
-            Path dir = processes.workDir().resolve(n);
+            Path dir = Files.createDirectories(processes.workDir().resolve(n));
             props.put("log.dirs", dir.resolve("logs").toString());
             Path config = dir.resolve("server.properties");
             Properties out = new Properties();
