@@ -22,6 +22,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * {@code ${VAR-default}}, {@code ${VAR:?error}}, {@code ${VAR?error}}, {@code ${VAR:+alternative}},
  * {@code ${VAR+alternative}}, {@code $VAR}, and {@code $$} for a literal {@code $}) from the variables given to
  * {@link #load(Path, Map)}: none by default, so the file's own defaults apply, as on a machine without an .env file.
+ * Services with {@code profiles} are present only when one of them is active ({@value #PROFILES_VARIABLE} among the
+ * variables, as Compose reads it from the environment or an env file); {@link #threeBrokers} loads the file with the
+ * variables of {@value #THREE_BROKERS_ENV}.
  */
 final class ComposeFile {
 
@@ -37,14 +40,22 @@ final class ComposeFile {
     static final String IMAGE_JAR = "/image/alignstream.jar";
     static final String IMAGE_LIB = "/image/lib";
 
+    /** The variable Compose reads the active profiles from (comma-separated). */
+    static final String PROFILES_VARIABLE = "COMPOSE_PROFILES";
+    /** The env file that turns the file into its three-broker deployment (profile three-brokers and its variables). */
+    static final String THREE_BROKERS_ENV = "ops/compose/three-brokers.env";
+
     final Path root;
+    /** The active profiles. */
+    final java.util.Set<String> profiles;
     /** The document with the variables interpolated. */
     final Map<String, Object> document;
     /** The document as written ({@code ${...}} left as they are). */
     final Map<String, Object> raw;
 
-    private ComposeFile(Path root, Map<String, Object> document, Map<String, Object> raw) {
+    private ComposeFile(Path root, java.util.Set<String> profiles, Map<String, Object> document, Map<String, Object> raw) {
         this.root = root;
+        this.profiles = profiles;
         this.document = document;
         this.raw = raw;
     }
@@ -58,7 +69,45 @@ final class ComposeFile {
     static ComposeFile load(Path root, Map<String, String> variables) {
         Path r = root.toAbsolutePath().normalize();
         Map<String, Object> raw = map(parseYaml(read(r.resolve(FILE_NAME))), FILE_NAME);
-        return new ComposeFile(r, map(interpolateAll(raw, variables, "services"), FILE_NAME), raw);
+        java.util.Set<String> profiles = new java.util.LinkedHashSet<>();
+        for (String p : variables.getOrDefault(PROFILES_VARIABLE, "").split(",")) {
+            if (!p.isBlank()) {
+                profiles.add(p.strip());
+            }
+        }
+        return new ComposeFile(r, profiles, map(interpolateAll(raw, variables, "services"), FILE_NAME), raw);
+    }
+
+    /** Reads {@code root/docker-compose.yml} with the variables of {@code root/}{@value #THREE_BROKERS_ENV}. */
+    static ComposeFile threeBrokers(Path root) {
+        return load(root, envFile(root.resolve(THREE_BROKERS_ENV)));
+    }
+
+    /**
+     * The variables of a Compose env file: {@code NAME=VALUE} lines, blank lines and {@code #} comment lines skipped,
+     * a value in matching single or double quotes unquoted.
+     *
+     * @throws IllegalArgumentException for a line that is none of these
+     */
+    static Map<String, String> envFile(Path file) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : read(file).split("\n")) {
+            String l = line.strip();
+            if (l.isEmpty() || l.startsWith("#")) {
+                continue;
+            }
+            int eq = l.indexOf('=');
+            if (eq < 1 || !l.substring(0, eq).strip().matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                throw new IllegalArgumentException(file + ": not NAME=VALUE: " + line);
+            }
+            String value = l.substring(eq + 1).strip();
+            if (value.length() >= 2 && (value.charAt(0) == '"' || value.charAt(0) == '\'')
+                    && value.charAt(value.length() - 1) == value.charAt(0)) {
+                value = value.substring(1, value.length() - 1);
+            }
+            out.put(l.substring(0, eq).strip(), value);
+        }
+        return out;
     }
 
     /** A copy of a parsed YAML tree with every string value interpolated (keys are left alone). */
@@ -206,10 +255,16 @@ final class ComposeFile {
         return new ArrayList<>(l);
     }
 
-    /** Every service by name, in file order. */
+    /** Every service enabled by the active profiles (all without {@code profiles}), by name, in file order. */
     Map<String, Map<String, Object>> services() {
         Map<String, Map<String, Object>> out = new LinkedHashMap<>();
-        map(document.get("services"), "services").forEach((name, s) -> out.put(name, map(s, "service " + name)));
+        map(document.get("services"), "services").forEach((name, s) -> {
+            Map<String, Object> service = map(s, "service " + name);
+            List<Object> of = list(service.get("profiles"), "service " + name + " profiles");
+            if (of.isEmpty() || of.stream().map(String::valueOf).anyMatch(profiles::contains)) {
+                out.put(name, service);
+            }
+        });
         return out;
     }
 

@@ -153,49 +153,11 @@ class ComposeParityIT {
      * starts the in-process broker from what the script rendered and passed on.
      */
     private static EmbeddedKafkaCluster startBrokerAsTheComposeFileDoes(Path dir) throws Exception {
-        Map<String, Object> service = compose.service("kafka");
-        Map<String, String> env = ComposeFile.environment(service);
-        List<String> entrypoint = List.of(ComposeFile.commandText(service.get("entrypoint")).split("\n"));
-        assertThat(entrypoint).as("the broker's entrypoint").hasSize(2).first().isEqualTo("/bin/bash");
-        Path script = ComposeFile.mounts(service).stream().filter(m -> m.target().equals(entrypoint.get(1)))
-                .map(m -> compose.hostPath(m.source())).findFirst()
-                .orElseThrow(() -> new AssertionError("the entrypoint script " + entrypoint.get(1) + " is not mounted"));
-
-        // stand-ins for the image's commands: record the arguments (NUL-separated)
-        Path home = dir.resolve("kafka-home");
-        Files.createDirectories(home.resolve("bin"));
-        for (String tool : List.of("kafka-storage.sh", "kafka-server-start.sh")) {
-            Path stub = home.resolve("bin").resolve(tool);
-            Files.writeString(stub, "#!/usr/bin/env bash\nprintf '%s\\0' \"$@\" > \"$(dirname \"$0\")/../" + tool
-                    + ".args\"\n");
-            assertThat(stub.toFile().setExecutable(true)).isTrue();
-        }
-        ProcessBuilder pb = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("start.sh.log").toFile());
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        pb.environment().put("KAFKA_HOME", home.toString());
-        pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-        Process p = pb.start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("ops/kafka/start.sh finishes").isTrue();
-        assertThat(p.exitValue()).as("ops/kafka/start.sh: %s", Files.readString(dir.resolve("start.sh.log"))).isZero();
-
-        Path rendered = home.resolve("config/server.properties");
-        List<String> format = args(home.resolve("kafka-storage.sh.args"));
-        List<String> start = args(home.resolve("kafka-server-start.sh.args"));
-        assertThat(start).as("kafka-server-start.sh runs the rendered file").containsExactly(rendered.toString());
-        assertThat(format.subList(0, 5)).as("kafka-storage.sh format").containsExactly("format", "--cluster-id",
-                env.get("CLUSTER_ID"), "--config", rendered.toString());
-        List<String> extraFormat = format.subList(5, format.size());
-        assertThat(extraFormat).as("the admin's bootstrap credential").hasSize(2).first().isEqualTo("--add-scram");
-
-        Properties server = new Properties();
-        try (var in = Files.newInputStream(rendered)) {
-            server.load(in);
-        }
-        assertThat(server.getProperty("authorizer.class.name")).isEqualTo(SaslScram.AUTHORIZER);
-        Map<String, String> props = new LinkedHashMap<>();
-        server.stringPropertyNames().forEach(k -> props.put(k, server.getProperty(k)));
+        KafkaEntrypoint.Rendered rendered = KafkaEntrypoint.run(compose, "kafka", dir);
+        Map<String, String> env = rendered.environment();
+        List<String> extraFormat = rendered.formatArguments();
+        Map<String, String> props = new LinkedHashMap<>(rendered.serverProperties());
+        assertThat(props.get("authorizer.class.name")).isEqualTo(SaslScram.AUTHORIZER);
         props.remove("log.dirs"); // the container's volume; the in-process broker uses a fresh directory
 
         // the same listeners on loopback ports: the inter-broker one (the stages') on the builder's broker port, the
@@ -221,10 +183,7 @@ class ComposeParityIT {
         assertThat(voters).as("one voter, this node").matches(props.get("node.id") + "@[^,]+");
         props.put("controller.quorum.voters", props.get("node.id") + "@" + endpoints.get(controller));
 
-        Properties admin = new Properties();
-        try (var in = Files.newInputStream(home.resolve("config/admin-client.properties"))) {
-            admin.load(in);
-        }
+        Properties admin = rendered.adminClient();
         EmbeddedKafkaCluster.Builder builder = EmbeddedKafkaCluster.builder().clusterId(env.get("CLUSTER_ID"))
                 .brokerProperties(props).formatArguments(extraFormat);
         admin.stringPropertyNames().forEach(k -> builder.clientProperty(k, admin.getProperty(k)));
@@ -241,12 +200,6 @@ class ComposeParityIT {
         System.out.printf("compose parity: broker from ops/kafka/start.sh's server.properties (%d properties), %s%n",
                 props.size(), ADDRESSES);
         return started;
-    }
-
-    private static List<String> args(Path file) throws IOException {
-        assertThat(file).as("the stand-in was called").isRegularFile();
-        String text = Files.readString(file);
-        return text.isEmpty() ? List.of() : List.of(text.substring(0, text.length() - 1).split("\0", -1));
     }
 
     /** A compose bootstrap address list mapped to the in-process broker. */

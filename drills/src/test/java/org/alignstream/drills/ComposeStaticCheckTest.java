@@ -68,6 +68,68 @@ class ComposeStaticCheckTest {
                 .containsEntry("ALIGNSTREAM_HTTP_PORT", "8080").containsEntry("OPT_OUT_TRACKING", "true");
     }
 
+    /** The broker settings the profile three-brokers changes: the shape of the cluster, nothing of its security. */
+    static final Set<String> CLUSTER_SHAPE = Set.of("KAFKA_NODE_ID", "KAFKA_ADVERTISED_LISTENERS", "KAFKA_LISTENERS",
+            "KAFKA_CONTROLLER_QUORUM_VOTERS", "KAFKA_DEFAULT_REPLICATION_FACTOR", "KAFKA_MIN_INSYNC_REPLICAS",
+            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR",
+            "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR");
+
+    /**
+     * The profile three-brokers (ops/compose/three-brokers.env): three combined broker+controller nodes in one quorum,
+     * every topic at replication factor 3 with min ISR 2, the set-up and every stage at replication factor 3 against
+     * all three; each node's settings are the single broker's but for the shape of the cluster (same listener names,
+     * SASL mechanisms, logins, authorizer, super user, cluster id).
+     */
+    @Test
+    void theThreeBrokerProfileIsAQuorumOfThreeAtReplicationFactorThree() throws Exception {
+        ComposeFile single = ComposeFile.load(root);
+        ComposeFile three = ComposeFile.threeBrokers(root);
+        assertThat(single.services()).doesNotContainKeys("kafka-2", "kafka-3");
+        assertThat(three.profiles).containsExactly("three-brokers");
+        Map<String, String> broker = ComposeFile.environment(single.service("kafka"));
+        assertThat(broker).containsEntry("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@127.0.0.1:9093")
+                .containsEntry("KAFKA_DEFAULT_REPLICATION_FACTOR", "1").containsEntry("KAFKA_MIN_INSYNC_REPLICAS", "1");
+        List<String> nodes = List.of("kafka", "kafka-2", "kafka-3");
+        for (int i = 0; i < nodes.size(); i++) {
+            Map<String, String> env = ComposeFile.environment(three.service(nodes.get(i)));
+            assertThat(env).as(nodes.get(i)).containsEntry("KAFKA_NODE_ID", Integer.toString(i + 1))
+                    .containsEntry("KAFKA_PROCESS_ROLES", "broker,controller")
+                    .containsEntry("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093")
+                    .containsEntry("KAFKA_LISTENERS", "INTERNAL://:9092,CONTROLLER://0.0.0.0:9093,EXTERNAL://:9094")
+                    .containsEntry("KAFKA_ADVERTISED_LISTENERS", "INTERNAL://" + nodes.get(i) + ":9092,EXTERNAL://localhost:"
+                            + (9094 + i))
+                    .containsEntry("KAFKA_DEFAULT_REPLICATION_FACTOR", "3")
+                    .containsEntry("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "3")
+                    .containsEntry("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "3")
+                    .containsEntry("KAFKA_MIN_INSYNC_REPLICAS", "2")
+                    .containsEntry("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "2");
+            assertThat(DeploymentChecks.listenerNames(env.get("KAFKA_LISTENERS")))
+                    .isEqualTo(DeploymentChecks.listenerNames(broker.get("KAFKA_LISTENERS")));
+            Map<String, String> security = new java.util.TreeMap<>(env);
+            security.keySet().removeAll(CLUSTER_SHAPE);
+            Map<String, String> singleSecurity = new java.util.TreeMap<>(broker);
+            singleSecurity.keySet().removeAll(CLUSTER_SHAPE);
+            assertThat(security).as("%s: everything but the cluster's shape is the single broker's", nodes.get(i))
+                    .isEqualTo(singleSecurity);
+        }
+        picocli.CommandLine setup = DeploymentChecks.parseSetup(ComposeFile.environment(three.service("setup")));
+        assertThat((Short) DeploymentChecks.option(setup, "--replication-factor")).isEqualTo((short) 3);
+        assertThat((String) DeploymentChecks.option(setup, "--bootstrap-servers"))
+                .isEqualTo("kafka:9092,kafka-2:9092,kafka-3:9092");
+        for (Map.Entry<String, String> stage : three.stageMainClasses().entrySet()) {
+            Map<String, String> env = ComposeFile.environment(three.service(stage.getKey()));
+            picocli.CommandLine cl = org.alignstream.common.runtime.StreamsCommand.commandLine(
+                    (org.alignstream.common.runtime.StreamsCommand) Class.forName(stage.getValue())
+                            .getDeclaredConstructor().newInstance(), env);
+            cl.parseArgs();
+            assertThat((Short) DeploymentChecks.option(cl, "--replication-factor")).as(stage.getKey()).isEqualTo((short) 3);
+            assertThat(env).containsEntry("ALIGNSTREAM_BOOTSTRAP_SERVERS", "kafka:9092,kafka-2:9092,kafka-3:9092");
+        }
+        assertThat(three.stageMainClasses()).isEqualTo(single.stageMainClasses());
+        assertThat(DeploymentChecks.threeBrokers(root, knownMetrics)).isEmpty();
+    }
+
     /** Compose's interpolation: the file's development defaults without variables, the variables' values with them. */
     @Test
     void passwordsComeFromVariablesWithMarkedDevelopmentDefaults() {
@@ -130,6 +192,7 @@ class ComposeStaticCheckTest {
         String dashboard = "ops/grafana/dashboards/alignstream.json";
         String datasource = "ops/grafana/provisioning/datasources/prometheus.yml";
         String provider = "ops/grafana/provisioning/dashboards/alignstream.yml";
+        String threeBrokers = ComposeFile.THREE_BROKERS_ENV;
         return Stream.of(
                 // files
                 m("a Dockerfile that does not exist", compose,
@@ -164,8 +227,8 @@ class ComposeStaticCheckTest {
                         "JAVA_TOOL_OPTIONS: -Dai.djl.offline=true -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m",
                         "ALIGNSTREAM_INTRA_OP_THREADS: \"1\"\n      JAVA_TOOL_OPTIONS: -Dai.djl.offline=true -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m",
                         "[env] service selector: ALIGNSTREAM_INTRA_OP_THREADS is not an option of SelectorService"),
-                mFirst("a misspelt variable", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: kafka:9092",
-                        "ALIGNSTREAM_BOOTSTRAP_SERVER: kafka:9092",
+                mFirst("a misspelt variable", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: ${ALIGNSTREAM_KAFKA_BOOTSTRAP:-",
+                        "ALIGNSTREAM_BOOTSTRAP_SERVER: ${ALIGNSTREAM_KAFKA_BOOTSTRAP:-",
                         "[env] service generator: ALIGNSTREAM_BOOTSTRAP_SERVER is not an option of GeneratorService"),
                 m("a value that does not parse", compose, "ALIGNSTREAM_MAX_N: \"64\"", "ALIGNSTREAM_MAX_N: \"many\"",
                         "[env] service generator: its environment does not parse"),
@@ -174,8 +237,8 @@ class ComposeStaticCheckTest {
                 m("Avro packages not trusted", compose,
                         "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro -Xmx256m", "-Xmx256m",
                         "[env] service selector: JAVA_TOOL_OPTIONS lacks -Dorg.apache.avro.SERIALIZABLE_PACKAGES=org.alignstream.avro"),
-                mFirst("a bootstrap server that is no Kafka service", compose, "ALIGNSTREAM_BOOTSTRAP_SERVERS: kafka:9092",
-                        "ALIGNSTREAM_BOOTSTRAP_SERVERS: broker:9092",
+                mFirst("a bootstrap server that is no Kafka service", compose, "${ALIGNSTREAM_KAFKA_BOOTSTRAP:-kafka:9092}",
+                        "${ALIGNSTREAM_KAFKA_BOOTSTRAP:-broker:9092}",
                         "[env] service feedback: bootstrap server broker:9092 is not a Kafka service"),
                 m("a stage that does not wait for its topics", compose,
                         "    setup:\n      condition: service_completed_successfully\n", "",
@@ -215,7 +278,7 @@ class ComposeStaticCheckTest {
                 m("partitions left to a default", compose, "      ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"\n", "",
                         "[topics] service setup: ALIGNSTREAM_TOPIC_PARTITIONS is not set"),
                 m("more replicas than brokers", compose,
-                        "ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"\n      ALIGNSTREAM_REPLICATION_FACTOR: \"1\"",
+                        "ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"\n      ALIGNSTREAM_REPLICATION_FACTOR: ${ALIGNSTREAM_REPLICATION_FACTOR:-1}",
                         "ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"\n      ALIGNSTREAM_REPLICATION_FACTOR: \"3\"",
                         "[topics] service setup: replication factor 3 above the 1 broker(s)"),
                 m("a set-up option that does not exist", compose, "ALIGNSTREAM_TOPIC_PARTITIONS: \"6\"",
@@ -223,8 +286,51 @@ class ComposeStaticCheckTest {
                         "[topics] service setup: ALIGNSTREAM_PARTITIONS is not an option of AccessControlCommand"),
                 m("a set-up that does not wait for the broker", compose,
                         "    restart: \"no\"\n    depends_on:\n      kafka:\n        condition: service_healthy\n",
-                        "    restart: \"no\"\n",
+                        "    restart: \"no\"\n    depends_on:\n",
                         "[topics] service setup does not wait for the Kafka service to be healthy"),
+                // the cluster: one broker, and the three of the profile three-brokers (ops/compose/three-brokers.env)
+                m("a single broker with replicated internal topics", compose,
+                        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: ${ALIGNSTREAM_REPLICATION_FACTOR:-1}",
+                        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: \"3\"",
+                        "[cluster] KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR is 3, expected 1 on 1 broker(s)"),
+                m("three brokers with a fixed replication factor", compose,
+                        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: ${ALIGNSTREAM_REPLICATION_FACTOR:-1}",
+                        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: \"1\"",
+                        "[three-brokers] [cluster] KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR is 1, expected 3 on 3 broker(s)"),
+                m("three brokers at replication factor 2", threeBrokers, "ALIGNSTREAM_REPLICATION_FACTOR=3",
+                        "ALIGNSTREAM_REPLICATION_FACTOR=2",
+                        "[three-brokers] [cluster] KAFKA_DEFAULT_REPLICATION_FACTOR is 2, expected 3 on 3 broker(s)"),
+                m("three brokers at min ISR 1", threeBrokers, "ALIGNSTREAM_MIN_INSYNC_REPLICAS=2",
+                        "ALIGNSTREAM_MIN_INSYNC_REPLICAS=1",
+                        "[three-brokers] [cluster] KAFKA_MIN_INSYNC_REPLICAS is 1, expected 2 on 3 broker(s)"),
+                m("a node missing from the quorum", threeBrokers, ",3@kafka-3:9093", "",
+                        "[three-brokers] [cluster] the quorum voters [1, 2] are not the node ids [1, 2, 3]"),
+                m("a voter at another node", threeBrokers, "2@kafka-2:9093", "2@kafka-3:9093",
+                        "[three-brokers] [cluster] voter 2 is at kafka-3:9093, not at its node's kafka-2:9093"),
+                m("the quorum on loopback", threeBrokers, "ALIGNSTREAM_KAFKA_CONTROLLER_HOST=0.0.0.0",
+                        "ALIGNSTREAM_KAFKA_CONTROLLER_HOST=127.0.0.1",
+                        "[three-brokers] [cluster] the CONTROLLER listener is bound to 127.0.0.1:9093"),
+                m("stages that bootstrap from two of the three", threeBrokers, ",kafka-3:9092\n", "\n",
+                        "[three-brokers] [cluster] service generator bootstraps from [kafka-2:9092, kafka:9092], not from every node"),
+                m("the profile not enabled", threeBrokers, "COMPOSE_PROFILES=three-brokers\n", "",
+                        "[three-brokers] [cluster] 1 Kafka service(s) under the profile(s) [], expected 3"),
+                m("two nodes with one id", compose, "KAFKA_NODE_ID: \"3\"", "KAFKA_NODE_ID: \"2\"",
+                        "[three-brokers] [cluster] service kafka-3 is node 2, as is the node at kafka-2"),
+                m("a node with its own access control", compose, "KAFKA_NODE_ID: \"2\"\n",
+                        "KAFKA_NODE_ID: \"2\"\n      KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND: \"true\"\n",
+                        "[three-brokers] [cluster] service kafka-2: KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND is true, not kafka's false"),
+                m("two nodes on one volume", compose, "- kafka-3-data:/var/lib/kafka/data", "- kafka-2-data:/var/lib/kafka/data",
+                        "[three-brokers] [cluster] services kafka-2 and kafka-3 share the volume kafka-2-data"),
+                m("two nodes on one host port", compose, "\"9096:9094\"", "\"9095:9094\"",
+                        "[three-brokers] [cluster] services kafka-2 and kafka-3 publish the same host port 9095"),
+                m("a node advertising another", compose, "INTERNAL://kafka-3:9092", "INTERNAL://kafka-2:9092",
+                        "[three-brokers] [cluster] service kafka-3 advertises kafka-2:9092 on INTERNAL, not its host name kafka-3"),
+                m("a set-up that does not wait for every node", compose,
+                        "      kafka-3:\n        condition: service_healthy\n        required: false\n", "",
+                        "[three-brokers] [cluster] service setup does not wait for kafka-3 to be healthy"),
+                m("a stage with its own replication factor", compose, "      ALIGNSTREAM_DEVICE: cpu\n",
+                        "      ALIGNSTREAM_DEVICE: cpu\n      ALIGNSTREAM_REPLICATION_FACTOR: \"1\"\n",
+                        "[three-brokers] [cluster] service scorer: replication factor 1, expected 3 on 3 broker(s)"),
                 // access control
                 m("no authorizer", compose,
                         "      KAFKA_AUTHORIZER_CLASS_NAME: org.apache.kafka.metadata.authorizer.StandardAuthorizer\n", "",
@@ -362,10 +468,13 @@ class ComposeStaticCheckTest {
         assertThat(DeploymentChecks.all(copy, knownMetrics)).isEmpty();
     }
 
-    /** Copies the compose file and everything it references (ops/docker, ops/kafka, ops/prometheus, ops/grafana). */
+    /**
+     * Copies the compose file and everything it references (ops/docker, ops/kafka, ops/prometheus, ops/grafana) or
+     * that configures it (ops/compose).
+     */
     static void copyDeployment(Path from, Path to) throws IOException {
         Files.copy(from.resolve(ComposeFile.FILE_NAME), to.resolve(ComposeFile.FILE_NAME));
-        for (String dir : List.of("ops/docker", "ops/kafka", "ops/prometheus", "ops/grafana")) {
+        for (String dir : List.of("ops/docker", "ops/kafka", "ops/prometheus", "ops/grafana", "ops/compose")) {
             Path src = from.resolve(dir);
             try (Stream<Path> walk = Files.walk(src)) {
                 for (Path p : walk.toList()) {

@@ -25,6 +25,7 @@ import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.security.AccessControl;
 import org.alignstream.clients.AccessControlCommand;
 import org.alignstream.common.topics.Topics;
+import org.alignstream.embedded.KRaftBrokerProperties;
 import org.alignstream.embedded.SaslScram;
 import org.alignstream.drills.ComposeFile.Mount;
 import picocli.CommandLine;
@@ -81,7 +82,11 @@ final class DeploymentChecks {
         this.knownMetrics = knownMetrics;
     }
 
-    /** Every check on the deployment under {@code root}. */
+    /**
+     * Every check on the deployment under {@code root}, then those that depend on the services and their environment
+     * again on its three-broker deployment ({@link ComposeFile#threeBrokers}), whose problems start with
+     * {@code [three-brokers]}.
+     */
     static List<String> all(Path root, Set<String> knownMetrics) {
         ComposeFile compose;
         try {
@@ -102,9 +107,37 @@ final class DeploymentChecks {
         problems.addAll(c.topics());
         problems.addAll(c.accessControl());
         problems.addAll(c.frontEnds());
+        problems.addAll(c.cluster());
         problems.addAll(c.alertRules());
         problems.addAll(c.dashboard());
+        problems.addAll(threeBrokers(root, knownMetrics));
         return problems;
+    }
+
+    /** The checks of the services and their environment on the three-broker deployment, each problem prefixed. */
+    static List<String> threeBrokers(Path root, Set<String> knownMetrics) {
+        String prefix = "[three-brokers] ";
+        ComposeFile compose;
+        try {
+            compose = ComposeFile.threeBrokers(root);
+        } catch (RuntimeException e) {
+            return List.of(prefix + "[compose] " + ComposeFile.FILE_NAME + " with " + ComposeFile.THREE_BROKERS_ENV
+                    + " does not load: " + e.getMessage());
+        }
+        DeploymentChecks c = new DeploymentChecks(compose, knownMetrics);
+        List<String> problems = new ArrayList<>();
+        int brokers = c.kafkaServices().size();
+        if (brokers != THREE) {
+            problems.add("[cluster] " + brokers + " Kafka service(s) under the profile(s) " + compose.profiles
+                    + ", expected " + THREE);
+        }
+        problems.addAll(c.images());
+        problems.addAll(c.files());
+        problems.addAll(c.environment());
+        problems.addAll(c.topics());
+        problems.addAll(c.accessControl());
+        problems.addAll(c.cluster());
+        return problems.stream().map(p -> prefix + p).toList();
     }
 
     // ------------------------------------------------------------------ images
@@ -1094,6 +1127,204 @@ final class DeploymentChecks {
             }
         }
         return problems;
+    }
+
+    // ------------------------------------------------------------------ cluster
+
+    /** Number of Kafka nodes of the three-broker deployment. */
+    static final int THREE = 3;
+    /** The broker settings in which the nodes of one cluster differ: who each one is and where it is reached. */
+    static final Set<String> PER_NODE_SETTINGS = Set.of("KAFKA_NODE_ID", "KAFKA_ADVERTISED_LISTENERS");
+    /** Replication factors of the broker, all {@link KRaftBrokerProperties#replicationFactor} of the node count. */
+    static final List<String> REPLICATION_SETTINGS = List.of("KAFKA_DEFAULT_REPLICATION_FACTOR",
+            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+            "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR");
+    /** Minimum in-sync replicas, all {@link KRaftBrokerProperties#minInsyncReplicas} of the node count. */
+    static final List<String> MIN_ISR_SETTINGS = List.of("KAFKA_MIN_INSYNC_REPLICAS",
+            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR");
+
+    /**
+     * The Kafka services form one KRaft cluster of combined broker+controller nodes, set up as the embedded cluster
+     * sets up its nodes ({@link KRaftBrokerProperties#clusterNode}): every node has the first node's settings (listeners,
+     * SASL, ACLs, cluster id, quorum) but its node id and advertised listeners; the node ids are distinct and are exactly
+     * the quorum's voters, each voter reached at its node's host name and controller port (on loopback only for a
+     * single node); each node advertises its own host name on the inter-broker listener and its own host port to host
+     * clients and keeps its log on its own named volume; every topic's replication factor and minimum in-sync replicas
+     * are those of the node count (1 and 1 for one node, 3 and 2 from three); the set-up and every stage create their
+     * topics at that replication factor, bootstrap from every node, and the set-up waits for every node to be healthy.
+     */
+    List<String> cluster() {
+        List<String> problems = new ArrayList<>();
+        List<String> nodes = new ArrayList<>(kafkaServices());
+        if (nodes.isEmpty()) {
+            return List.of("[cluster] no Kafka service");
+        }
+        int brokers = nodes.size();
+        String first = nodes.get(0);
+        Map<String, String> firstEnv = ComposeFile.environment(compose.service(first));
+        String interBroker = firstEnv.getOrDefault("KAFKA_INTER_BROKER_LISTENER_NAME", "");
+        String controller = firstEnv.getOrDefault("KAFKA_CONTROLLER_LISTENER_NAMES", "");
+        Map<String, String> bound = listenerAddresses(firstEnv.getOrDefault("KAFKA_LISTENERS", ""));
+        Map<Integer, String> hostById = new LinkedHashMap<>();
+        Map<String, String> internalAddresses = new LinkedHashMap<>();
+        Map<String, String> volumes = new LinkedHashMap<>();
+        Map<String, String> hostPorts = new LinkedHashMap<>();
+        for (String name : nodes) {
+            Map<String, Object> s = compose.service(name);
+            Map<String, String> env = ComposeFile.environment(s);
+            Set<String> keys = new TreeSet<>(env.keySet());
+            keys.addAll(firstEnv.keySet());
+            keys.removeAll(PER_NODE_SETTINGS);
+            for (String k : keys) {
+                if (!java.util.Objects.equals(env.get(k), firstEnv.get(k))) {
+                    problems.add("[cluster] service " + name + ": " + k + " is " + env.get(k) + ", not " + first + "'s "
+                            + firstEnv.get(k) + " (the nodes differ only in " + new TreeSet<>(PER_NODE_SETTINGS) + ")");
+                }
+            }
+            String host = String.valueOf(s.getOrDefault("hostname", name));
+            Integer id = null;
+            try {
+                id = Integer.valueOf(env.getOrDefault("KAFKA_NODE_ID", ""));
+            } catch (NumberFormatException e) {
+                problems.add("[cluster] service " + name + ": KAFKA_NODE_ID " + env.get("KAFKA_NODE_ID") + " is no number");
+            }
+            if (id != null && hostById.putIfAbsent(id, host) != null) {
+                problems.add("[cluster] service " + name + " is node " + id + ", as is the node at " + hostById.get(id));
+            }
+            Map<String, String> advertised = listenerAddresses(env.getOrDefault("KAFKA_ADVERTISED_LISTENERS", ""));
+            if (!advertised.keySet().equals(listenerAddresses(firstEnv.getOrDefault("KAFKA_ADVERTISED_LISTENERS", ""))
+                    .keySet())) {
+                problems.add("[cluster] service " + name + " advertises the listeners " + advertised.keySet() + ", "
+                        + first + " others");
+            }
+            String internal = advertised.getOrDefault(interBroker, "");
+            if (!internal.startsWith(host + ":")) {
+                problems.add("[cluster] service " + name + " advertises " + internal + " on " + interBroker
+                        + ", not its host name " + host);
+            }
+            internalAddresses.put(name, internal);
+            String logDir = env.getOrDefault("KAFKA_LOG_DIRS", "").split(",")[0];
+            Mount data = ComposeFile.mounts(s).stream().filter(m -> m.target().equals(logDir)).findFirst().orElse(null);
+            if (data == null || data.source() == null || data.bind()) {
+                problems.add("[cluster] service " + name + ": its log directory " + logDir + " is not a named volume");
+            } else if (volumes.containsKey(data.source())) {
+                problems.add("[cluster] services " + volumes.get(data.source()) + " and " + name + " share the volume "
+                        + data.source());
+            } else {
+                volumes.put(data.source(), name);
+            }
+            for (Object p : ComposeFile.list(s.get("ports"), "ports")) {
+                String[] parts = String.valueOf(p).split(":");
+                String published = parts.length > 1 ? parts[parts.length - 2] : "";
+                if (!published.isEmpty() && hostPorts.putIfAbsent(published, name) != null) {
+                    problems.add("[cluster] services " + hostPorts.get(published) + " and " + name
+                            + " publish the same host port " + published);
+                }
+            }
+        }
+
+        // the quorum: exactly the nodes, each voter at its node
+        Map<Integer, String> voters = new LinkedHashMap<>();
+        for (String v : firstEnv.getOrDefault("KAFKA_CONTROLLER_QUORUM_VOTERS", "").split(",")) {
+            int at = v.indexOf('@');
+            try {
+                voters.put(Integer.valueOf(v.substring(0, Math.max(at, 0)).strip()), v.substring(at + 1).strip());
+            } catch (NumberFormatException e) {
+                problems.add("[cluster] voter " + v + " is not ID@HOST:PORT");
+            }
+        }
+        if (!voters.keySet().equals(hostById.keySet())) {
+            problems.add("[cluster] the quorum voters " + voters.keySet() + " are not the node ids " + hostById.keySet());
+        }
+        String controllerAddress = bound.getOrDefault(controller, "");
+        String controllerPort = controllerAddress.substring(controllerAddress.lastIndexOf(':') + 1);
+        boolean loopback = controllerAddress.startsWith("127.") || controllerAddress.startsWith("localhost:");
+        if (brokers > 1) {
+            if (loopback) {
+                problems.add("[cluster] the " + controller + " listener is bound to " + controllerAddress
+                        + ", which the other nodes cannot reach");
+            }
+            voters.forEach((id, address) -> {
+                String expected = hostById.get(id) + ":" + controllerPort;
+                if (hostById.containsKey(id) && !address.equals(expected)) {
+                    problems.add("[cluster] voter " + id + " is at " + address + ", not at its node's " + expected);
+                }
+            });
+        }
+
+        // replication as the node count allows
+        int rf = KRaftBrokerProperties.replicationFactor(brokers);
+        int minIsr = KRaftBrokerProperties.minInsyncReplicas(brokers);
+        for (String k : REPLICATION_SETTINGS) {
+            if (!Integer.toString(rf).equals(firstEnv.get(k))) {
+                problems.add("[cluster] " + k + " is " + firstEnv.get(k) + ", expected " + rf + " on " + brokers
+                        + " broker(s)");
+            }
+        }
+        for (String k : MIN_ISR_SETTINGS) {
+            if (!Integer.toString(minIsr).equals(firstEnv.get(k))) {
+                problems.add("[cluster] " + k + " is " + firstEnv.get(k) + ", expected " + minIsr + " on " + brokers
+                        + " broker(s)");
+            }
+        }
+        Set<String> everyNode = new TreeSet<>(internalAddresses.values());
+        for (String name : compose.setupServices()) {
+            Map<String, Object> s = compose.service(name);
+            CommandLine cl;
+            try {
+                cl = parseSetup(ComposeFile.environment(s));
+            } catch (RuntimeException e) {
+                continue; // reported by topics()
+            }
+            checkReplicationAndBootstrap(name, option(cl, "--replication-factor"), option(cl, "--bootstrap-servers"),
+                    rf, brokers, everyNode, problems);
+            Map<String, String> conditions = ComposeFile.dependsOn(s);
+            for (String node : nodes) {
+                if (!"service_healthy".equals(conditions.get(node))) {
+                    problems.add("[cluster] service " + name + " does not wait for " + node + " to be healthy");
+                }
+            }
+        }
+        compose.stageMainClasses().forEach((name, main) -> {
+            CommandLine cl;
+            try {
+                StreamsCommand command = (StreamsCommand) Class.forName(main).getDeclaredConstructor().newInstance();
+                cl = StreamsCommand.commandLine(command, ComposeFile.environment(compose.service(name)));
+                cl.parseArgs();
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return; // reported by mainClasses() and environment()
+            }
+            checkReplicationAndBootstrap(name, option(cl, "--replication-factor"), option(cl, "--bootstrap-servers"),
+                    rf, brokers, everyNode, problems);
+        });
+        return problems;
+    }
+
+    private static void checkReplicationAndBootstrap(String service, short replication, String bootstrap, int rf,
+                                                     int brokers, Set<String> everyNode, List<String> problems) {
+        if (replication != rf) {
+            problems.add("[cluster] service " + service + ": replication factor " + replication + ", expected " + rf
+                    + " on " + brokers + " broker(s)");
+        }
+        Set<String> servers = new TreeSet<>();
+        for (String b : bootstrap.split(",")) {
+            servers.add(b.strip());
+        }
+        if (!servers.equals(everyNode)) {
+            problems.add("[cluster] service " + service + " bootstraps from " + servers + ", not from every node "
+                    + everyNode);
+        }
+    }
+
+    /** Listener name to {@code host:port} of a {@code listeners} or {@code advertised.listeners} value. */
+    static Map<String, String> listenerAddresses(String listeners) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String l : listeners.split(",")) {
+            if (l.contains("://")) {
+                out.put(l.substring(0, l.indexOf("://")).strip(), l.substring(l.indexOf("://") + 3).strip());
+            }
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ alert rules
