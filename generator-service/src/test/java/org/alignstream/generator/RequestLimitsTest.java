@@ -210,12 +210,13 @@ class RequestLimitsTest {
     }
 
     @Test
-    void namesTheFirstViolatedRule() {
+    void namesEveryViolatedRuleAtOnce() {
         PromptRequest twoFaults = withStrategy(s -> {
             s.setN(-1);
             s.setTopP(0.0);
         });
-        assertThatThrownBy(() -> LIMITS.validate(twoFaults)).hasMessageStartingWith("n must be");
+        assertThatThrownBy(() -> LIMITS.validate(twoFaults)).hasMessage("2 problems: n must be between 1 and 8, was -1; "
+                + "top_p must be in (0, 1], was 0.0");
     }
 
     @Test

@@ -54,11 +54,15 @@ public final class RecordChecks {
         public static final int DEFAULT_MAX_ROLLOUT_LENGTH = 64;
     }
 
-    /** The method of a valid request; throws {@link InvalidRecordException} naming the first broken rule. */
+    /**
+     * The method of a valid request; throws {@link InvalidRecordException} naming every broken rule at once: the rule
+     * itself when there is one, else {@code "N problems: a; b; ..."} in check order.
+     */
     public static AlignmentMethod checkRequest(PromptRequest request, Bounds bounds) {
         List<String> problems = requestProblems(request, bounds);
         if (!problems.isEmpty()) {
-            throw new InvalidRecordException(problems.get(0));
+            throw new InvalidRecordException(problems.size() == 1 ? problems.get(0)
+                    : problems.size() + " problems: " + String.join("; ", problems));
         }
         return AlignmentMethod.of(request.getStrategy().getMethod()).orElseThrow();
     }
@@ -66,7 +70,7 @@ public final class RecordChecks {
     /**
      * Every rule of {@link #checkRequest} that {@code request} breaks, in the order {@code checkRequest} checks them;
      * empty if the request is valid. A missing request or strategy, or an unknown method, ends the list (the rules
-     * after it cannot be checked). The gateway answers with all of them at once.
+     * after it cannot be checked). The gateway answers with all of them at once, as the generator's dead letter does.
      */
     public static List<String> requestProblems(PromptRequest request, Bounds bounds) {
         List<String> problems = new ArrayList<>();

@@ -50,7 +50,7 @@ class RecordChecksTest {
     }
 
     @Test
-    void requestProblemsListsEveryBrokenRuleInCheckOrderAndCheckRequestThrowsTheFirst() {
+    void requestProblemsListsEveryBrokenRuleInCheckOrderAndCheckRequestThrowsThemAll() {
         Strategy s = Strategy.newBuilder().setMethod("tq_star").setN(-1).setMaxNewTokens(300).setTopK(-1).setTopP(0)
                 .setTemperature(-1).setRolloutLength(-1).build();
         PromptRequest r = PromptRequest.newBuilder().setId("r").setPrompt(" ").setStrategy(s).build();
@@ -62,7 +62,8 @@ class RecordChecksTest {
                 "temperature must be finite and >= 0 (0 = greedy), was -1.0", "top_p must be in (0, 1], was 0.0");
         assertThat(problems).anyMatch(p -> p.startsWith("tq_star needs top_k >= 1"))
                 .anyMatch(p -> p.contains("rollout_length"));
-        assertThatThrownBy(() -> RecordChecks.checkRequest(r, bounds)).hasMessage(problems.get(0));
+        assertThatThrownBy(() -> RecordChecks.checkRequest(r, bounds))
+                .hasMessage(problems.size() + " problems: " + String.join("; ", problems));
         PromptRequest leftOut = PromptRequest.newBuilder().setId("d").setPrompt("She was")
                 .setStrategy(Strategy.newBuilder().setMethod("tq_star").build()).build();
         assertThat(RecordChecks.requestProblems(leftOut, bounds)).as("n, top_k, rollout_length left at 0: the "
