@@ -176,7 +176,8 @@ public final class CompletionRequests {
         long baseSeed = seed != null ? seed : ThreadLocalRandom.current().nextLong();
         s.setSeed(baseSeed);
 
-        PromptRequest first = new PromptRequest(id + "-0", prompt == null ? "" : prompt, s, createdAtMs);
+        PromptRequest first = PromptRequest.newBuilder().setId(id + "-0").setPrompt(prompt == null ? "" : prompt)
+                .setStrategy(s).setCreatedAtMs(createdAtMs).build();
         if (prompt != null) {
             for (String message : RecordChecks.requestProblems(first, bounds)) {
                 problems.add(new ApiError.Problem(paramOf(message, bestOf != null), message));
@@ -189,7 +190,8 @@ public final class CompletionRequests {
         List<PromptRequest> requests = new ArrayList<>();
         for (int i = 0; i < choices; i++) {
             Strategy si = Strategy.newBuilder(s).setSeed(baseSeed + i).build();
-            requests.add(new PromptRequest(id + "-" + i, prompt, si, createdAtMs));
+            requests.add(PromptRequest.newBuilder().setId(id + "-" + i).setPrompt(prompt).setStrategy(si)
+                    .setCreatedAtMs(createdAtMs).build());
         }
         return new Result(new Submission(endpoint, id, prompt, requests), null);
     }

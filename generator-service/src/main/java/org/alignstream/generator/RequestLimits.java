@@ -95,11 +95,15 @@ public record RequestLimits(int maxN, int maxNewTokens, int maxPromptChars, int 
     }
 
     /**
-     * Writes the method's defaults into {@code request}'s strategy where it left them out
+     * Stamps {@code request} with the time the generator first read it ({@code received_at_ms}, where the answer's
+     * pipeline time starts) and writes the method's defaults into its strategy where it left them out
      * ({@link StrategyParameters#withDefaults}), so that every later stage and the answer see the values the method ran
      * with; a request without a strategy or with an unknown method is left for the checks to report.
      */
     public static PromptRequest fillDefaults(PromptRequest request) {
+        if (request.getReceivedAtMs() == 0) {
+            request.setReceivedAtMs(System.currentTimeMillis()); // where the answer's pipeline time starts
+        }
         Strategy s = request.getStrategy();
         if (s != null && AlignmentMethod.of(s.getMethod()).isPresent()) {
             request.setStrategy(StrategyParameters.withDefaults(s));

@@ -163,8 +163,11 @@ class GeneratorTopologyTest {
         CandidateSet set = driver.readOutput("r1", CANDIDATES);
         assertThat(driver.output().isEmpty()).isTrue();
         assertThat(driver.deadLetters().isEmpty()).isTrue();
-        assertThat(set.getRequest()).as("the request with the method's defaults written in")
-                .isEqualTo(RequestLimits.fillDefaults(PromptRequest.newBuilder(request).build()));
+        PromptRequest expected = RequestLimits.fillDefaults(PromptRequest.newBuilder(request).build());
+        expected.setReceivedAtMs(set.getRequest().getReceivedAtMs());
+        assertThat(set.getRequest()).as("the request with the method's defaults written in").isEqualTo(expected);
+        assertThat(set.getRequest().getReceivedAtMs()).as("stamped when the generator read it")
+                .isBetween(System.currentTimeMillis() - 60_000, System.currentTimeMillis());
         assertThat(set.getRequest().getStrategy().getBeta()).isEqualTo(0.0);
         assertThat(set.getCandidates()).hasSize(5)
                 .isEqualTo(FakeSampler.expected(request.getPrompt(), request.getStrategy()).candidates());

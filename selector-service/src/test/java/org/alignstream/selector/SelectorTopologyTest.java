@@ -157,6 +157,14 @@ class SelectorTopologyTest {
     }
 
     @Test
+    void pipelineTimeCountsFromTheGeneratorsFirstReadAndEndToEndFromTheClientsCreation() {
+        ScoredCandidateSet set = scored("timed", List.of(0.5, 2.25));
+        set.getRequest().setReceivedAtMs(CREATED + 200); // the client took 200 ms to send it
+        AlignedResponse a = select("timed", set);
+        assertThat(a.getTimingsMs()).containsEntry("end_to_end", 250.0).containsEntry("pipeline", 50.0);
+    }
+
+    @Test
     void singleCandidateIsPassedThrough() {
         AlignedResponse a = select("one", scored("one", List.of(-3.5)));
         assertThat(a.getChosenIndex()).isZero();
