@@ -222,6 +222,24 @@ public final class AlignClient implements Callable<Integer> {
                 .build();
     }
 
+    /**
+     * For a method that adds a regulariser to the reward (rbon_*): {@code regularised score: S = reward R + term T},
+     * the chosen candidate's, then every candidate's score; empty (no line) for the other methods.
+     */
+    static String objectiveLine(AlignedResponse r) {
+        List<Double> objectives = r.getCandidateObjectives();
+        int chosen = r.getChosenIndex();
+        if (objectives.isEmpty() || chosen < 0 || chosen >= objectives.size()) {
+            return "";
+        }
+        double score = objectives.get(chosen);
+        String all = objectives.stream().map(x -> String.format(Locale.ROOT, "%+.4f", x))
+                .collect(Collectors.joining(", ", "[", "]"));
+        return String.format(Locale.ROOT, "regularised score: %+.4f = reward %+.4f %s regulariser %.4f; "
+                        + "candidate scores: %s%n", score, r.getReward(), score - r.getReward() < 0 ? "-" : "+",
+                Math.abs(score - r.getReward()), all);
+    }
+
     /** Tokens shown on the credit line, besides the last one. */
     static final int CREDIT_TOKENS_SHOWN = 5;
 
@@ -241,13 +259,14 @@ public final class AlignClient implements Callable<Integer> {
                         + "text: %s%n"
                         + "reward: %+.4f (candidate %d of %d%s, counting from 1)%n"
                         + "candidate rewards: %s%n"
+                        + "%s"
                         + "%s%n"
                         + "KL: %s, reward-model calls: %d%n"
                         + "timings ms: %s%n"
                         + "models: generator %s@%s, reward %s@%s (%s)",
                 r.getId(), r.getMethod(), candidates, r.getN(), seed, r.getPrompt(), r.getText(), r.getReward(),
                 r.getChosenIndex() + 1, r.getN(), r.getRounds() > 0 ? " in the last of " + r.getRounds() + " rounds" : "",
-                rewards, creditLine(r.getTokenCredit()),
+                rewards, objectiveLine(r), creditLine(r.getTokenCredit()),
                 r.getKl() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.getKl())
                         + (r.getKlKind() == null ? "" : " (" + r.getKlKind() + ")"), r.getRewardCalls(),
                 timings, r.getGeneratorModel().getId(), r.getGeneratorModel().getVersion(), r.getRewardModel().getId(),

@@ -52,6 +52,17 @@ class AlignClientTest {
     }
 
     @Test
+    void describeShowsRbonsRegularisedScoreAndItsTerms() {
+        AlignedResponse r = response();
+        r.setMethod("rbon_kl");
+        r.setCandidateObjectives(List.of(-0.9, 0.85, 0.8));
+        assertThat(AlignClient.describe(r, 42).lines()).contains("regularised score: +0.8500 = reward +1.2500 - "
+                + "regulariser 0.4000; candidate scores: [-0.9000, +0.8500, +0.8000]");
+        assertThat(AlignClient.describe(response(), 42)).as("best_of_n chooses by the reward alone")
+                .doesNotContain("regularised");
+    }
+
+    @Test
     void describeShowsTheTokensWithTheLargestCreditAndTheLastToken() {
         AlignedResponse r = response();
         r.setTokenCredit(List.of(new TokenCredit("i", -0.031),

@@ -2,6 +2,7 @@ package org.alignstream.selector;
 
 import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -243,6 +244,8 @@ public final class SelectorTopology {
                 .setText(c.getText())
                 .setReward(rewards[chosen])
                 .setCandidateRewards(set.getRewards())
+                .setCandidateObjectives(m == AlignmentMethod.RBON_KL || m == AlignmentMethod.RBON_WD
+                        ? Arrays.stream(objective).boxed().toList() : List.of())
                 .setTokenIds(c.getTokenIds())
                 .setKl(kl)
                 .setKlKind(kind.wireName())

@@ -238,6 +238,11 @@ class SelectorTopologyTest {
         assertThat(klAnswer.getKl()).isCloseTo(expectedKl, org.assertj.core.data.Offset.offset(1e-6))
                 .isLessThan(Math.log(3) - 2.0 / 3);
         assertThat(klAnswer.getKlKind()).isEqualTo("exact_over_candidates");
+        assertThat(klAnswer.getCandidateObjectives()).as("the regularised scores it chose by").hasSize(3);
+        for (int i = 0; i < 3; i++) {
+            assertThat(klAnswer.getCandidateObjectives().get(i)).isCloseTo(objective[i],
+                    org.assertj.core.data.Offset.offset(1e-6));
+        }
 
         // WD: candidates 1 and 2 are close to each other, 0 is far from both: objectives -0.27, 0.28, 0.20
         ScoredCandidateSet wd = scored("wd", "rbon_wd", 3, List.of(1.0, 0.95, 0.8), CREATED);
