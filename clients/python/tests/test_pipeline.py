@@ -2,7 +2,8 @@
 
 Run by the harness's PythonClientIT, which starts the in-process pipeline and sets:
 * ALIGNSTREAM_BOOTSTRAP_SERVERS: the broker;
-* ALIGNSTREAM_JAVA_FINGERPRINTS: a file of "<Name> <version|current> <hex fingerprint>" lines computed by Java.
+* ALIGNSTREAM_JAVA_FINGERPRINTS: a file of "<Name> <version|current> <hex fingerprint>" lines computed by Java;
+* ALIGNSTREAM_METHODS: the methods' wire names, comma-separated, from Java's method spec.
 Skipped when ALIGNSTREAM_BOOTSTRAP_SERVERS is not set. The tests run in name order and share one pipeline.
 """
 
@@ -17,6 +18,7 @@ from alignstream import Codec, Schemas, fingerprint
 
 BOOTSTRAP = os.environ.get("ALIGNSTREAM_BOOTSTRAP_SERVERS")
 TIMEOUT_S = float(os.environ.get("ALIGNSTREAM_TEST_TIMEOUT_S", "120"))
+METHODS = [m for m in os.environ.get("ALIGNSTREAM_METHODS", "").split(",") if m]
 RUN = uuid.uuid4().hex[:8]  # ids unique to this run: the topics may hold records of earlier runs
 GARBAGE_KEY = f"py-{RUN}-garbage"  # the one value on prompts that is not a record
 
@@ -72,9 +74,11 @@ class PipelineTest(unittest.TestCase):
                                   max_new_tokens=8, seed=5)] = ("best_of_n", 3)
         sent[self.prompts.publish("My dear", "args", f"py-{RUN}-args", top_k=3, beta=1.0,
                                   max_new_tokens=5, seed=6)] = ("args", None)
-        # a method's parameters left out (top_k, rollout_length, beta): the method's defaults from its spec
-        sent[self.prompts.publish("She was", "tq_star", f"py-{RUN}-tq-defaults", max_new_tokens=3,
-                                  seed=7)] = ("tq_star", None)
+        # every method with nothing but its name (and a short response): the method's defaults from its spec
+        self.assertTrue(METHODS, "ALIGNSTREAM_METHODS")
+        for i, method in enumerate(METHODS):
+            sent[self.prompts.publish("She was", method, f"py-{RUN}-defaults-{method}", max_new_tokens=4,
+                                      seed=7 + i)] = (method, None)
         started = time.monotonic()
         answers = self.prompts.await_answers(sent, TIMEOUT_S)
         print(f"\n{len(answers)} of {len(sent)} prompts answered in {time.monotonic() - started:.1f} s")
@@ -120,15 +124,15 @@ class PipelineTest(unittest.TestCase):
 
     def test_4_malformed_records_land_in_dead_letters_with_their_reason(self):
         garbage = GARBAGE_KEY
-        bad_n = f"py-{RUN}-n0"
+        bad_n = f"py-{RUN}-n-negative"
         self.prompts.send_raw(garbage, b"definitely not avro")
-        self.prompts.publish("She was", "best_of_n", bad_n, n=0)
+        self.prompts.publish("She was", "best_of_n", bad_n, n=-1)
         self.prompts.flush()
         letters = self.letters.await_keys([garbage, bad_n], TIMEOUT_S)
         self.assertEqual(sorted(letters), sorted([garbage, bad_n]))
         self.assertIn("not Avro single-object encoding", letters[garbage]["reason"])
         self.assertEqual(letters[garbage]["original_value"], b"definitely not avro")
-        self.assertIn("n must be between 1 and 64, was 0", letters[bad_n]["reason"])
+        self.assertIn("n must be between 1 and 64, was -1", letters[bad_n]["reason"])
         for d in letters.values():
             self.assertEqual(d["stage"], "generator")
             self.assertEqual(d["source_topic"], self.prompts.topic)

@@ -212,6 +212,13 @@ class GatewayIT {
         assertThat(m.get("method").asText()).isEqualTo("args");
         assertThat(m.get("parameters").get("top_k").asInt()).isEqualTo(4);
         assertThat(m.get("parameters").get("beta").asDouble()).isEqualTo(1.0);
+        // every method with nothing but its name: the method's defaults from its spec
+        for (String method : org.alignstream.core.decoding.AlignmentMethod.wireNames()) {
+            Reply d = call(gateway, "/v1/completions", "{\"prompt\": \"She was\", \"max_tokens\": 4,"
+                    + " \"alignment\": {\"method\": \"" + method + "\"}}");
+            assertCompletion(d, "text_completion", 1);
+            assertThat(d.body().get("alignment").get("method").asText()).as(method).isEqualTo(method);
+        }
     }
 
     @Test
@@ -231,7 +238,7 @@ class GatewayIT {
         assertThat(ids).hasSize(8);
         String metrics = get(gateway, "/metrics").text();
         assertThat(metrics).containsPattern("alignstream_gateway_requests_total\\{endpoint=\"completions\","
-                + "status=\"200\"} 1[1-9]");
+                + "status=\"200\"} [1-9][0-9]");
         assertThat(metrics).contains("alignstream_gateway_in_flight 0");
         assertThat(metrics).contains("alignstream_gateway_request_seconds_bucket");
         assertThat(get(gateway, "/health/ready").status()).isEqualTo(200);
@@ -241,12 +248,13 @@ class GatewayIT {
     @Order(5)
     void badRequestsAreRefusedWithEveryProblemOversizeWith413AndWhatTheGeneratorRefusesWith422() throws Exception {
         Reply bad = call(gateway, "/v1/completions", "{\"prompt\": \"p\", \"temperature\": -1, \"top_p\": 0,"
-                + " \"stream\": true, \"alignment\": {\"method\": \"tq_star\"}}");
+                + " \"stream\": true, \"alignment\": {\"method\": \"tq_star\", \"top_k\": -1, \"rollout_length\": -1}}");
         assertThat(bad.status()).isEqualTo(400);
         JsonNode e = bad.body().get("error");
         assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
         assertThat(e.get("problems").size()).as(bad.text()).isGreaterThanOrEqualTo(5);
-        assertThat(e.get("message").asText()).contains("temperature", "top_p", "stream", "tq_star needs top_k");
+        assertThat(e.get("message").asText()).contains("temperature", "top_p", "stream", "tq_star needs top_k",
+                "rollout_length");
         assertThat(call(gateway, "/v1/completions", "{not json").status()).isEqualTo(400);
 
         Reply big = call(gateway, "/v1/completions", "{\"prompt\": \"" + "x".repeat(9000) + "\"}");

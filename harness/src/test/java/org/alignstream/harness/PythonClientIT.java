@@ -94,6 +94,7 @@ class PythonClientIT {
         env.put("ALIGNSTREAM_BOOTSTRAP_SERVERS", fixture.bootstrapServers());
         env.put("ALIGNSTREAM_JAVA_FINGERPRINTS", fingerprints.toString());
         env.put("ALIGNSTREAM_TEST_TIMEOUT_S", "90");
+        env.put("ALIGNSTREAM_METHODS", String.join(",", org.alignstream.core.decoding.AlignmentMethod.wireNames()));
         pb.redirectOutput(log.toFile());
         long started = System.nanoTime();
         Process p = pb.start();
