@@ -141,7 +141,13 @@ public final class AlignmentChecks {
         r.getTimingsMs().forEach((stage, ms) -> assertThat(ms).as(what + " timing " + stage).isFinite().isNotNegative());
 
         // the scored set is the one this response was chosen from
-        assertThat(set.getRequest()).as(what + " scored set request").isEqualTo(req);
+        // (stamped by the generator when it first read the request, where the answer's pipeline time starts)
+        assertThat(set.getRequest().getReceivedAtMs()).as(what + " received at").isBetween(req.getCreatedAtMs(),
+                req.getCreatedAtMs() + r.getTimingsMs().get("end_to_end").longValue());
+        assertThat(r.getTimingsMs().get("pipeline")).as(what + " pipeline time within end-to-end time")
+                .isBetween(0.0, r.getTimingsMs().get("end_to_end"));
+        assertThat(PromptRequest.newBuilder(set.getRequest()).setReceivedAtMs(req.getReceivedAtMs()).build())
+                .as(what + " scored set request").isEqualTo(req);
         assertThat(set.getGeneratorModel()).isEqualTo(r.getGeneratorModel());
         assertThat(set.getRewardModel()).isEqualTo(r.getRewardModel());
         List<Candidate> candidates = set.getCandidates();

@@ -109,7 +109,7 @@ class BadInputIT {
                 toPrompts("bad-null", null, "record has no value", "PromptRequest"),
                 toPrompts("bad-empty-prompt", prompt("bad-empty-prompt", s -> s, ""), "prompt is empty"),
                 toPrompts("bad-blank-id", prompt("   ", s -> s, "She was"), "request id is empty"),
-                toPrompts("bad-n0", prompt("bad-n0", s -> s.setN(0), "She was"), "n must be between 1 and 64, was 0"),
+                toPrompts("bad-n0", prompt("bad-n0", s -> s.setN(-1), "She was"), "n must be between 1 and 64, was -1"),
                 toPrompts("bad-n100000", prompt("bad-n100000", s -> s.setN(100_000), "She was"),
                         "n must be between 1 and 64, was 100000"),
                 toPrompts("bad-method", prompt("bad-method", s -> s.setMethod("best_of_magic"), "She was"),

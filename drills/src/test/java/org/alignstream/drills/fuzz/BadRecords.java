@@ -474,7 +474,7 @@ public final class BadRecords {
             return "unknown method '" + m + "'";
         }));
         out.add(new Breaker("n-out-of-range", () -> ALL, (r, q, b) -> {
-            int n = b && r.nextBoolean() ? limits.maxN() + 1 + r.nextInt(1_000_000) : -r.nextInt(1000);
+            int n = b && r.nextBoolean() ? limits.maxN() + 1 + r.nextInt(1_000_000) : -1 - r.nextInt(1000); // 0: default
             if (r.nextInt(8) == 0) {
                 n = b && r.nextBoolean() ? Integer.MAX_VALUE : Integer.MIN_VALUE;
             }
@@ -504,19 +504,19 @@ public final class BadRecords {
             q.getStrategy().setBeta(pick(r, List.of(Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)));
             return "beta must be finite";
         }));
-        out.add(new Breaker("tokenwise-without-top-k", () -> List.of(AlignmentMethod.ARGS, AlignmentMethod.PARGS,
+        out.add(new Breaker("tokenwise-negative-top-k", () -> List.of(AlignmentMethod.ARGS, AlignmentMethod.PARGS,
                 AlignmentMethod.TQ_STAR), (r, q, b) -> {
-            q.getStrategy().setTopK(0);
+            q.getStrategy().setTopK(-1 - r.nextInt(1000)); // (0 is the method's default k)
             return "needs top_k >= 1";
         }));
         out.add(new Breaker("block-size-out-of-range", () -> List.of(AlignmentMethod.BLOCKWISE), (r, q, b) -> {
             Strategy s = q.getStrategy();
-            s.setBlockSize(r.nextBoolean() ? s.getMaxNewTokens() + 1 + r.nextInt(1000) : -r.nextInt(1000));
+            s.setBlockSize(r.nextBoolean() ? s.getMaxNewTokens() + 1 + r.nextInt(1000) : -1 - r.nextInt(1000));
             return "blockwise needs block_size M between 1 and max_new_tokens";
         }));
         out.add(new Breaker("rollout-length-out-of-range", () -> List.of(AlignmentMethod.TQ_STAR), (r, q, b) -> {
             q.getStrategy().setRolloutLength(b && r.nextBoolean() ? limits.maxRolloutLength() + 1 + r.nextInt(10_000)
-                    : -r.nextInt(1000));
+                    : -1 - r.nextInt(1000));
             return "tq_star needs rollout_length L";
         }));
         out.add(new Breaker("unknown-transfer", () -> List.of(AlignmentMethod.TQ_STAR), (r, q, b) -> {
