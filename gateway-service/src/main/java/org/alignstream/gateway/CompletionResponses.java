@@ -81,7 +81,7 @@ final class CompletionResponses {
         for (MethodParameter p : method.parameters()) {
             params.putPOJO(p.wireName(), p.valueIn(values));
         }
-        params.put("top_k", s.getTopK());
+        params.put("top_k", values.topK()); // the k it ran with: the method's default when the request left 0
         params.put("temperature", s.getTemperature());
         params.put("top_p", s.getTopP());
         params.put("max_new_tokens", s.getMaxNewTokens());
