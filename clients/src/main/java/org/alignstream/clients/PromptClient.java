@@ -4,7 +4,10 @@ import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,8 +17,10 @@ import org.alignstream.avro.PromptRequest;
 import org.alignstream.common.topics.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
@@ -27,24 +32,31 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * A user's view of the pipeline: publishes {@link PromptRequest}s to {@code prompts} and collects the
  * {@link AlignedResponse}s for them from {@code aligned-responses} (read committed). It starts reading
  * at the end of the responses topic when created, so it sees only answers that arrive afterwards.
+ *
+ * <p>A prompt is in the pipeline only once the brokers acknowledged it (acks=all, idempotent). A send the producer
+ * gives up on (after its retries and {@code delivery.timeout.ms}, or at once for a record it cannot send) is never
+ * dropped silently: {@link #flush()}, {@link #await} and {@link #pollFor} throw a {@link PromptsNotSentException}
+ * naming every such prompt and its reason, so a caller never waits for an answer to a prompt that was never sent.
  */
 public final class PromptClient implements AutoCloseable {
-    private final KafkaProducer<String, PromptRequest> producer;
-    private final KafkaConsumer<String, AlignedResponse> consumer;
+    private final Producer<String, PromptRequest> producer;
+    private final Consumer<String, AlignedResponse> consumer;
     private final List<AlignedResponse> received = new ArrayList<>();
+    /** Prompts whose send failed since the last check, with the reason; written on the producer's I/O thread. */
+    private final Map<String, String> failedSends = Collections.synchronizedMap(new LinkedHashMap<>());
 
     public PromptClient(Map<String, Object> clientConfig) {
-        Map<String, Object> p = new java.util.HashMap<>(clientConfig);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        producer = new KafkaProducer<>(p, new StringSerializer(), Pipeline.PROMPTS.serde().serializer());
-        Map<String, Object> c = new java.util.HashMap<>(clientConfig);
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a reader must not create the pipeline's topics
-        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "alignstream-client-" + UUID.randomUUID());
-        consumer = new KafkaConsumer<>(c, new StringDeserializer(), Pipeline.ALIGNED_RESPONSES.serde().deserializer());
+        this(new KafkaProducer<>(producerConfig(clientConfig), new StringSerializer(),
+                        Pipeline.PROMPTS.serde().serializer()),
+                new KafkaConsumer<>(consumerConfig(clientConfig), new StringDeserializer(),
+                        Pipeline.ALIGNED_RESPONSES.serde().deserializer()),
+                clientConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
+    }
+
+    /** With the given producer and consumer (which this client closes); {@code where} names the cluster in errors. */
+    PromptClient(Producer<String, PromptRequest> producer, Consumer<String, AlignedResponse> consumer, Object where) {
+        this.producer = producer;
+        this.consumer = consumer;
         List<TopicPartition> partitions = new ArrayList<>();
         for (PartitionInfo info : consumer.partitionsFor(Topics.ALIGNED_RESPONSES, Duration.ofSeconds(30))) {
             partitions.add(new TopicPartition(info.topic(), info.partition()));
@@ -53,27 +65,66 @@ public final class PromptClient implements AutoCloseable {
             producer.close(Duration.ofSeconds(1));
             consumer.close(Duration.ofSeconds(1));
             throw new IllegalStateException("topic " + Topics.ALIGNED_RESPONSES + " does not exist on "
-                    + clientConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG) + ": is the selector stage running?");
+                    + where + ": is the selector stage running?");
         }
         consumer.assign(partitions);
         consumer.seekToEnd(partitions);
         partitions.forEach(consumer::position); // resolve the end offsets now, before anything is sent
     }
 
-    public void send(PromptRequest request) {
-        producer.send(new ProducerRecord<>(Topics.PROMPTS, request.getId(), request));
+    private static Map<String, Object> producerConfig(Map<String, Object> clientConfig) {
+        Map<String, Object> p = new HashMap<>(clientConfig);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        return p;
     }
 
+    private static Map<String, Object> consumerConfig(Map<String, Object> clientConfig) {
+        Map<String, Object> c = new HashMap<>(clientConfig);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false); // a reader must not create the pipeline's topics
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "alignstream-client-" + UUID.randomUUID());
+        return c;
+    }
+
+    /** Sends one prompt; its acknowledgement is checked by the next {@link #flush()}, {@link #await} or {@link #pollFor}. */
+    public void send(PromptRequest request) {
+        String id = request.getId();
+        producer.send(new ProducerRecord<>(Topics.PROMPTS, id, request), (metadata, error) -> {
+            if (error != null) {
+                failedSends.put(id, error.getClass().getSimpleName() + ": " + error.getMessage());
+            }
+        });
+    }
+
+    /**
+     * Waits until every prompt sent so far is acknowledged or has failed.
+     *
+     * @throws PromptsNotSentException if any send failed since the last check (each failure is reported once)
+     */
     public void flush() {
         producer.flush();
+        Map<String, String> failed;
+        synchronized (failedSends) {
+            if (failedSends.isEmpty()) {
+                return;
+            }
+            failed = new LinkedHashMap<>(failedSends);
+            failedSends.clear();
+        }
+        throw new PromptsNotSentException(failed);
     }
 
     /**
      * Polls until a response has arrived for every id or the timeout passes; returns what arrived for
      * those ids, in arrival order (duplicates included, so a caller can check for them).
+     *
+     * @throws PromptsNotSentException if a prompt sent before the call was not acknowledged
      */
     public List<AlignedResponse> await(Collection<String> ids, Duration timeout) {
-        producer.flush();
+        flush();
         Set<String> wanted = new HashSet<>(ids);
         Set<String> seen = new HashSet<>();
         List<AlignedResponse> out = new ArrayList<>();
@@ -99,9 +150,11 @@ public final class PromptClient implements AutoCloseable {
     /**
      * Keeps reading aligned-responses for {@code duration}, whatever arrives (e.g. to make sure no
      * duplicate or late answer follows the expected ones); see {@link #received()}.
+     *
+     * @throws PromptsNotSentException if a prompt sent before the call was not acknowledged
      */
     public void pollFor(Duration duration) {
-        producer.flush();
+        flush();
         long deadline = System.nanoTime() + duration.toNanos();
         while (System.nanoTime() < deadline) {
             for (ConsumerRecord<String, AlignedResponse> rec : consumer.poll(Duration.ofMillis(100))) {

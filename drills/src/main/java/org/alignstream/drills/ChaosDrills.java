@@ -160,7 +160,7 @@ public final class ChaosDrills {
         DrillReport report;
         try (PromptClient client = new PromptClient(clientConfig);
              AnswerStalls stalls = new AnswerStalls(clientConfig)) {
-            PromptLoad load = new PromptLoad(client, options, deadLetters);
+            PromptLoad load = new PromptLoad(client, options, deadLetters, new LostPrompts(clientConfig));
             ReferenceAnswers references = new ReferenceAnswers(load);
             int mark = stalls.mark();
             references.add(ReferenceAnswers.BUNDLED_VERSION, load.run("undisturbed", null, null, false));
@@ -193,7 +193,7 @@ public final class ChaosDrills {
         DrillReport report;
         try (PromptClient client = new PromptClient(clientConfig);
              FeedbackClient feedback = new FeedbackClient(clientConfig)) {
-            PromptLoad load = new PromptLoad(client, options, deadLetters);
+            PromptLoad load = new PromptLoad(client, options, deadLetters, new LostPrompts(clientConfig));
             ReferenceAnswers references = new ReferenceAnswers(load);
             references.add(ReferenceAnswers.BUNDLED_VERSION, load.run("undisturbed", null, null, false));
             report = new DrillReport(references);

@@ -3,6 +3,7 @@ package org.alignstream.drills;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,11 +33,14 @@ final class PromptLoad {
     private final PromptClient client;
     private final ChaosDrills.Options options;
     private final CommittedRecords deadLetters;
+    private final LostPrompts lostPrompts;
 
-    PromptLoad(PromptClient client, ChaosDrills.Options options, CommittedRecords deadLetters) {
+    PromptLoad(PromptClient client, ChaosDrills.Options options, CommittedRecords deadLetters,
+               LostPrompts lostPrompts) {
         this.client = client;
         this.options = options;
         this.deadLetters = deadLetters;
+        this.lostPrompts = lostPrompts;
     }
 
     /** Every answer the client has received so far, of every drill, in arrival order. */
@@ -48,7 +52,9 @@ final class PromptLoad {
      * Sends the drill's prompts (pinned to reward-model {@code version} unless null); the breakage (if any) starts on
      * its own thread after a burst and runs while the rest are sent. With {@code holdBack}, the last quarter of the
      * prompts is sent only after the breakage is over (plus a second), so some are sure to meet its outcome (a new
-     * reward-model version). Then waits for the answers (300 s at most) and 3 s more for duplicates.
+     * reward-model version). Then waits for the answers (300 s at most) and 3 s more for duplicates, and says for each
+     * prompt still unanswered whether its prompt and an answer are committed ({@link LostPrompts}). A send the brokers
+     * never acknowledged ends the drill with {@link org.alignstream.clients.PromptsNotSentException}.
      */
     DrillOutcome run(String name, String version, Breakage breakage, boolean holdBack) throws Exception {
         List<PromptRequest> requests = requests(name, version);
@@ -100,6 +106,9 @@ final class PromptLoad {
         Set<String> wanted = new HashSet<>(ids);
         List<AlignedResponse> answers = client.received().subList(before, client.received().size()).stream()
                 .filter(a -> wanted.contains(a.getId())).toList();
+        Set<String> unanswered = new LinkedHashSet<>(ids);
+        answers.forEach(a -> unanswered.remove(a.getId()));
+        lostPrompts.explain(name, unanswered);
         return new DrillOutcome(requests, answers, deadLetters.since(dlqStart).size(), seconds);
     }
 
