@@ -78,6 +78,7 @@ public final class FeedbackClient implements Callable<Integer>, AutoCloseable {
     }
 
     private KafkaProducer<String, FeedbackEvent> producer;
+    private final SendFailures failedSends = new SendFailures("feedback events");
 
     /** For the command line. */
     public FeedbackClient() {
@@ -96,13 +97,19 @@ public final class FeedbackClient implements Callable<Integer>, AutoCloseable {
         return new KafkaProducer<>(p, new StringSerializer(), Pipeline.FEEDBACK.serde().serializer());
     }
 
-    /** Publishes one event keyed by its id. */
+    /** Publishes one event keyed by its id; its acknowledgement is checked by the next {@link #flush()}. */
     public void send(FeedbackEvent event) {
-        producer.send(new ProducerRecord<>(Topics.FEEDBACK, event.getId(), event));
+        producer.send(new ProducerRecord<>(Topics.FEEDBACK, event.getId(), event), failedSends.callback(event.getId()));
     }
 
+    /**
+     * Waits until every event sent so far is acknowledged or has failed.
+     *
+     * @throws NotAcknowledgedException naming every event whose send failed since the last flush, with its reason
+     */
     public void flush() {
         producer.flush();
+        failedSends.check();
     }
 
     /** A preference event. */

@@ -4,10 +4,8 @@ import org.alignstream.common.pipeline.Pipeline;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,15 +33,14 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>A prompt is in the pipeline only once the brokers acknowledged it (acks=all, idempotent). A send the producer
  * gives up on (after its retries and {@code delivery.timeout.ms}, or at once for a record it cannot send) is never
- * dropped silently: {@link #flush()}, {@link #await} and {@link #pollFor} throw a {@link PromptsNotSentException}
+ * dropped silently: {@link #flush()}, {@link #await} and {@link #pollFor} throw a {@link NotAcknowledgedException}
  * naming every such prompt and its reason, so a caller never waits for an answer to a prompt that was never sent.
  */
 public final class PromptClient implements AutoCloseable {
     private final Producer<String, PromptRequest> producer;
     private final Consumer<String, AlignedResponse> consumer;
     private final List<AlignedResponse> received = new ArrayList<>();
-    /** Prompts whose send failed since the last check, with the reason; written on the producer's I/O thread. */
-    private final Map<String, String> failedSends = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final SendFailures failedSends = new SendFailures("prompts");
 
     public PromptClient(Map<String, Object> clientConfig) {
         this(new KafkaProducer<>(producerConfig(clientConfig), new StringSerializer(),
@@ -91,37 +88,25 @@ public final class PromptClient implements AutoCloseable {
 
     /** Sends one prompt; its acknowledgement is checked by the next {@link #flush()}, {@link #await} or {@link #pollFor}. */
     public void send(PromptRequest request) {
-        String id = request.getId();
-        producer.send(new ProducerRecord<>(Topics.PROMPTS, id, request), (metadata, error) -> {
-            if (error != null) {
-                failedSends.put(id, error.getClass().getSimpleName() + ": " + error.getMessage());
-            }
-        });
+        producer.send(new ProducerRecord<>(Topics.PROMPTS, request.getId(), request),
+                failedSends.callback(request.getId()));
     }
 
     /**
      * Waits until every prompt sent so far is acknowledged or has failed.
      *
-     * @throws PromptsNotSentException if any send failed since the last check (each failure is reported once)
+     * @throws NotAcknowledgedException if any send failed since the last check (each failure is reported once)
      */
     public void flush() {
         producer.flush();
-        Map<String, String> failed;
-        synchronized (failedSends) {
-            if (failedSends.isEmpty()) {
-                return;
-            }
-            failed = new LinkedHashMap<>(failedSends);
-            failedSends.clear();
-        }
-        throw new PromptsNotSentException(failed);
+        failedSends.check();
     }
 
     /**
      * Polls until a response has arrived for every id or the timeout passes; returns what arrived for
      * those ids, in arrival order (duplicates included, so a caller can check for them).
      *
-     * @throws PromptsNotSentException if a prompt sent before the call was not acknowledged
+     * @throws NotAcknowledgedException if a prompt sent before the call was not acknowledged
      */
     public List<AlignedResponse> await(Collection<String> ids, Duration timeout) {
         flush();
@@ -151,7 +136,7 @@ public final class PromptClient implements AutoCloseable {
      * Keeps reading aligned-responses for {@code duration}, whatever arrives (e.g. to make sure no
      * duplicate or late answer follows the expected ones); see {@link #received()}.
      *
-     * @throws PromptsNotSentException if a prompt sent before the call was not acknowledged
+     * @throws NotAcknowledgedException if a prompt sent before the call was not acknowledged
      */
     public void pollFor(Duration duration) {
         flush();

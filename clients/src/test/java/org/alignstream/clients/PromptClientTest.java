@@ -50,9 +50,9 @@ class PromptClientTest {
         assertThat(producer.errorNext(new TimeoutException("Expiring 1 record(s) after 120000 ms"))).isTrue();
         assertThat(producer.errorNext(new RecordTooLargeException("too large"))).isTrue();
 
-        assertThatThrownBy(client::flush).isInstanceOfSatisfying(PromptsNotSentException.class, e -> {
+        assertThatThrownBy(client::flush).isInstanceOfSatisfying(NotAcknowledgedException.class, e -> {
             assertThat(e.reasons()).containsOnlyKeys("b", "c");
-            assertThat(e.getMessage()).startsWith("2 prompts were not acknowledged")
+            assertThat(e.getMessage()).startsWith("2 prompts not acknowledged")
                     .contains("b (TimeoutException: Expiring 1 record(s) after 120000 ms)")
                     .contains("c (RecordTooLargeException: too large)");
         });
@@ -66,7 +66,7 @@ class PromptClientTest {
         client.send(prompt("x"));
         producer.errorNext(new TimeoutException("Expiring 1 record(s)"));
         assertThatThrownBy(() -> client.await(List.of("x"), Duration.ofMinutes(5)))
-                .isInstanceOf(PromptsNotSentException.class).hasMessageContaining("x (TimeoutException");
+                .isInstanceOf(NotAcknowledgedException.class).hasMessageContaining("x (TimeoutException");
     }
 
     @Test

@@ -54,7 +54,7 @@ final class PromptLoad {
      * prompts is sent only after the breakage is over (plus a second), so some are sure to meet its outcome (a new
      * reward-model version). Then waits for the answers (300 s at most) and 3 s more for duplicates, and says for each
      * prompt still unanswered whether its prompt and an answer are committed ({@link LostPrompts}). A send the brokers
-     * never acknowledged ends the drill with {@link org.alignstream.clients.PromptsNotSentException}.
+     * never acknowledged ends the drill with {@link org.alignstream.clients.NotAcknowledgedException}.
      */
     DrillOutcome run(String name, String version, Breakage breakage, boolean holdBack) throws Exception {
         List<PromptRequest> requests = requests(name, version);
