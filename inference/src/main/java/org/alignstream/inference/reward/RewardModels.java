@@ -233,7 +233,7 @@ public final class RewardModels {
         OrtSession sharedPast = null;
         if (Files.isRegularFile(sharedPastFile)) {
             try {
-                sharedPast = sessions.open(readFile(sharedPastFile), sharedPastFile.toString());
+                sharedPast = sessions.open(sharedPastFile); // by path: no heap copy of the weights
             } catch (RuntimeException e) {
                 try {
                     graph.session().close();
