@@ -24,8 +24,13 @@ torch's score at the last token, computed in float32 from scratch, one text at a
 With --bench DIR it also writes (not for committing) a larger random GPT-2-layout reward model of the same layout,
 for measuring prefix-shared scoring (DecoderRewardModel's prefix cache) against scoring every text in full.
 
+Each directory also holds model_shared_past.onnx (ops/lm-fixtures/shared_past.py): the same weights as a graph whose k
+rows attend to one batch-1 past, DecoderRewardModel's fast path for a tokenwise round; --shared-past-only rebuilds the
+models from their seeds, checks them against reference.json and writes only those files.
+
 Usage (Debian's torch 1.13 and python3-onnx):
   /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py [--out inference/src/test/resources/reward-decoder-fixtures]
+  /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py --shared-past-only
   /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py --bench /tmp/gpt2-reward-bench [--bench-d 384]
 """
 import argparse
@@ -131,6 +136,48 @@ def gpt2_reward(tmp, tokenizer, ctx, d, layers, heads, seed):
     return model, dec.export(model, os.path.join(tmp, "gpt2-reward.onnx"), names, tokenizer.vocab_size)
 
 
+def load_shared_past():
+    spec = importlib.util.spec_from_file_location("shared_past", os.path.join(HERE, "shared_past.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+sp = load_shared_past()
+SHARED_PAST_PREFIX = "It is a truth universally acknowledged, that a single man"
+
+
+def llama_config(llama_tok, ctx, d, layers, heads, kv_heads, head_dim, inter):
+    return {"architectures": ["LlamaForSequenceClassification"], "model_type": "llama",
+            "vocab_size": llama_tok.vocab_size, "hidden_size": d, "intermediate_size": inter,
+            "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kv_heads,
+            "head_dim": head_dim, "max_position_embeddings": ctx, "rms_norm_eps": 1e-06,
+            "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False,
+            "bos_token_id": llama_tok.bos_id, "eos_token_id": llama_tok.eos_id, "pad_token_id": 0,
+            "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0}, "use_cache": True,
+            "torch_dtype": "float32"}
+
+
+def write_shared_past(out, name, model, tokenizer, uses_position_ids):
+    """out/name/model_shared_past.onnx from the same weights (ops/lm-fixtures/shared_past.py), checked in torch
+    against the plain model over k copies of a prefix's past."""
+    scorer = sp.export(dec, model.backbone, model.score, os.path.join(out, name, sp.FILE_NAME), uses_position_ids,
+                       model.cache_heads, model.head_dim, tokenizer.vocab_size)
+    ids = tokenizer.encode(SHARED_PAST_PREFIX)
+    worst = sp.check(dec, model, scorer, ids, list(range(3, 13)), uses_position_ids)
+    print("%-14s %s %8d bytes, torch max |diff| vs repeated past %.1e" % (
+        name, sp.FILE_NAME, os.path.getsize(os.path.join(out, name, sp.FILE_NAME)), worst))
+
+
+def check_same_weights(out, name, model, tokenizer, uses_position_ids):
+    """The rebuilt model scores the committed reference texts as reference.json says (same seed, same weights)."""
+    with open(os.path.join(out, name, "reference.json")) as f:
+        refs = json.load(f)["references"]
+    for r in refs:
+        got = score_from_scratch(model, tokenizer.encode(r["text"]), uses_position_ids)
+        assert abs(got - r["score"]) < 1e-6, (name, r["text"], got, r["score"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "inference", "src", "test", "resources",
@@ -139,6 +186,9 @@ def main():
     ap.add_argument("--bench-d", type=int, default=384)
     ap.add_argument("--bench-layers", type=int, default=6)
     ap.add_argument("--bench-heads", type=int, default=6)
+    ap.add_argument("--shared-past-only", action="store_true",
+                    help="rebuild the fixtures' models (same seeds, checked against reference.json) and write only "
+                         "their " + sp.FILE_NAME)
     args = ap.parse_args()
     torch.set_num_threads(2)
     gpt2_tok = dec.Gpt2Tokenizer(300)
@@ -149,34 +199,40 @@ def main():
             write_fixture(os.path.dirname(os.path.abspath(args.bench)), os.path.basename(os.path.abspath(args.bench)),
                           exported, gpt2_config(gpt2_tok, ctx, d, layers, heads), gpt2_tok, model, False,
                           "GPT2ForSequenceClassification %d layers, d %d (benchmark)" % (layers, d))
+            write_shared_past(os.path.dirname(os.path.abspath(args.bench)),
+                              os.path.basename(os.path.abspath(args.bench)), model, gpt2_tok, False)
             return
         ctx, d, layers = 128, 16, 2
-        model, exported = gpt2_reward(tmp, gpt2_tok, ctx, d, layers, 2, 44)
-        write_fixture(args.out, "gpt2-reward", exported, gpt2_config(gpt2_tok, ctx, d, layers, 2), gpt2_tok, model,
-                      False, "GPT2ForSequenceClassification with past, logits [B,S,1], no position_ids (right padding)")
+        if args.shared_past_only:
+            torch.manual_seed(44)
+            model = SequenceClassifier(dec.Gpt2(gpt2_tok.vocab_size, ctx, d, layers, 2), d).eval()
+            check_same_weights(args.out, "gpt2-reward", model, gpt2_tok, False)
+        else:
+            model, exported = gpt2_reward(tmp, gpt2_tok, ctx, d, layers, 2, 44)
+            write_fixture(args.out, "gpt2-reward", exported, gpt2_config(gpt2_tok, ctx, d, layers, 2), gpt2_tok,
+                          model, False,
+                          "GPT2ForSequenceClassification with past, logits [B,S,1], no position_ids (right padding)")
+        write_shared_past(args.out, "gpt2-reward", model, gpt2_tok, False)
 
         llama_tok = dec.LlamaTokenizer(330)
         torch.manual_seed(55)
         heads, kv_heads, head_dim, inter = 4, 2, 8, 32
         llama = dec.Llama(llama_tok.vocab_size, d, layers, heads, kv_heads, head_dim, inter)
         model = SequenceClassifier(llama, d).eval()
-        exported = dec.export(model, os.path.join(tmp, "llama-reward.onnx"),
-                              ["input_ids"] + dec.past_names(layers) + ["attention_mask", "position_ids"],
-                              llama_tok.vocab_size)
-        config = {"architectures": ["LlamaForSequenceClassification"], "model_type": "llama",
-                  "vocab_size": llama_tok.vocab_size, "hidden_size": d, "intermediate_size": inter,
-                  "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kv_heads,
-                  "head_dim": head_dim, "max_position_embeddings": ctx, "rms_norm_eps": 1e-06,
-                  "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False,
-                  "bos_token_id": llama_tok.bos_id, "eos_token_id": llama_tok.eos_id, "pad_token_id": 0,
-                  "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0}, "use_cache": True,
-                  "torch_dtype": "float32"}
-        write_fixture(args.out, "llama-reward", exported, config, llama_tok, model, True,
-                      "LlamaForSequenceClassification with past, GQA 4/2 heads, head_dim 8, logits [B,S,1], "
-                      "position_ids (left padding)")
+        if args.shared_past_only:
+            check_same_weights(args.out, "llama-reward", model, llama_tok, True)
+        else:
+            exported = dec.export(model, os.path.join(tmp, "llama-reward.onnx"),
+                                  ["input_ids"] + dec.past_names(layers) + ["attention_mask", "position_ids"],
+                                  llama_tok.vocab_size)
+            write_fixture(args.out, "llama-reward", exported,
+                          llama_config(llama_tok, ctx, d, layers, heads, kv_heads, head_dim, inter), llama_tok, model,
+                          True, "LlamaForSequenceClassification with past, GQA 4/2 heads, head_dim 8, logits [B,S,1], "
+                          "position_ids (left padding)")
+        write_shared_past(args.out, "llama-reward", model, llama_tok, True)
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(args.out) for f in fs)
     print("total %d bytes in %s" % (total, args.out))
-    assert total < 600_000, "reward fixtures must stay below 600 KB"
+    assert total < 700_000, "reward fixtures must stay below 700 KB"
 
 
 if __name__ == "__main__":

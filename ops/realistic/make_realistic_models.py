@@ -18,7 +18,9 @@ another version of this script or of the fixture module it imports (OUT/STAMP ho
                bias-free score head at EVERY position, before pooling; the caller reads each row's last non-padding
                token, as transformers pools) and present.N.key/value. A past of length 0 scores a text from scratch;
                a past lets a caller encode a shared prefix once and score one-token extensions from it.
-               With config.json (GPT2ForSequenceClassification, pad_token_id 50256) and tokenizer.json.
+               With config.json (GPT2ForSequenceClassification, pad_token_id 50256) and tokenizer.json, and
+               model_shared_past.onnx: the same weights as the graph whose k rows attend to ONE batch-1 past
+               (ops/lm-fixtures/shared_past.py), DecoderRewardModel's path for a tokenwise round.
 
 The tokenizer: the bundled lm-austen byte-level BPE (its 4,095 tokens and merges, trained on Jane Austen) with the
 vocabulary filled up to GPT-2's 50,257 ids: ids 4,095..50,255 are extra tokens, each the concatenation of two Austen
@@ -28,6 +30,8 @@ Each directory also holds reference.json: token ids of one prompt and torch's la
 LM; the reward model's score), for checking what ONNX Runtime computes.
 
 Usage: /usr/bin/python3 ops/realistic/make_realistic_models.py [--out ops/.run/realistic]  (2-3 minutes on 2 cores)
+       ... --shared-past-only: rebuild only the reward model from its seed, check it against reward/reference.json
+       and write reward/model_shared_past.onnx and STAMP (for a directory written before that file existed).
 """
 import argparse
 import hashlib
@@ -45,6 +49,7 @@ import torch.nn as nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FIXTURES = os.path.join(ROOT, "ops", "lm-fixtures", "make_hf_decoder_fixtures.py")
+SHARED_PAST = os.path.join(ROOT, "ops", "lm-fixtures", "shared_past.py")
 BASE_TOKENIZER = os.path.join(ROOT, "models", "lm-austen", "tokenizer.json")
 VOCAB, CTX, D, HEADS = 50257, 1024, 768, 12
 LM_LAYERS, RM_LAYERS = 12, 6
@@ -52,17 +57,22 @@ EOS = "<|endoftext|>"
 REFERENCE_PROMPT = "It is a truth universally acknowledged"
 
 
-def load_fixture_module():
-    spec = importlib.util.spec_from_file_location("fixtures", FIXTURES)
+def load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
+def load_fixture_module():
+    return load_module("fixtures", FIXTURES)
+
+
 def stamp():
-    """sha-256 of this script, the fixture module and the base tokenizer: what the files written here depend on."""
+    """sha-256 of this script, the fixture module, the base tokenizer and the shared-past module: what the files written
+    here depend on (RealisticModels.INPUTS, same order)."""
     h = hashlib.sha256()
-    for path in (os.path.abspath(__file__), FIXTURES, BASE_TOKENIZER):
+    for path in (os.path.abspath(__file__), FIXTURES, BASE_TOKENIZER, SHARED_PAST):
         with open(path, "rb") as f:
             h.update(f.read())
     return h.hexdigest()
@@ -203,13 +213,44 @@ def write_dir(out, name, fx, model, names, logits_axes, config, tokenizer_json, 
         name, params / 1e6, os.path.getsize(os.path.join(d, "model.onnx")) >> 20, time.time() - t), flush=True)
 
 
+def reward_model(fx):
+    torch.manual_seed(82)
+    rm = Gpt2Reward(fx, RM_LAYERS).eval()
+    hf_init(rm, RM_LAYERS)
+    return rm
+
+
+def write_shared_past(fx, rm, out, prompt_ids):
+    """reward/model_shared_past.onnx from rm's weights, checked in torch against k copies of a prefix's past."""
+    sp = load_module("shared_past", SHARED_PAST)
+    t = time.time()
+    path = os.path.join(out, "reward", sp.FILE_NAME)
+    scorer = sp.export(fx, rm.transformer, rm.score, path, True, HEADS, D // HEADS, VOCAB)
+    worst = sp.check(fx, rm, scorer, [VOCAB - 1] + prompt_ids * 4, list(range(100, 110)), True)
+    print("reward  %s %5d MB, exported in %.0f s, torch max |diff| vs repeated past %.1e" % (
+        sp.FILE_NAME, os.path.getsize(path) >> 20, time.time() - t, worst), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(ROOT, "ops", ".run", "realistic"))
+    ap.add_argument("--shared-past-only", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(2)
     fx = load_fixture_module()
     out = args.out
+    if args.shared_past_only:
+        with open(os.path.join(out, "reward", "reference.json")) as f:
+            ref = json.load(f)
+        rm = reward_model(fx)
+        got = reference(fx, rm, ref["input_ids"][1:], False)["score"]
+        if abs(got - ref["score"]) > 1e-5:
+            raise SystemExit("the rebuilt reward model scores %g, reference.json %g: write everything" % (got, ref["score"]))
+        write_shared_past(fx, rm, out, ref["input_ids"][1:])
+        with open(os.path.join(out, "STAMP"), "w") as f:
+            f.write(stamp() + "\n")
+        print("wrote %s (stamp %s)" % (os.path.join(out, "reward"), stamp()[:12]))
+        return 0
     os.makedirs(out, exist_ok=True)
     stamp_path = os.path.join(out, "STAMP")
     if os.path.exists(stamp_path):
@@ -229,15 +270,14 @@ def main():
               gpt2_config("GPT2LMHeadModel", LM_LAYERS, {}), tok_path, reference(fx, lm, prompt_ids, True))
     del lm
 
-    torch.manual_seed(82)
-    rm = Gpt2Reward(fx, RM_LAYERS).eval()
-    hf_init(rm, RM_LAYERS)
+    rm = reward_model(fx)
     rm_names = ["input_ids"] + fx.past_names(RM_LAYERS) + ["attention_mask", "position_ids"]
     write_dir(out, "reward", fx, rm, rm_names, {0: "batch_size", 1: "sequence_length"},
               gpt2_config("GPT2ForSequenceClassification", RM_LAYERS,
                           {"num_labels": 1, "id2label": {"0": "LABEL_0"}, "label2id": {"LABEL_0": 0},
                            "pad_token_id": VOCAB - 1, "problem_type": "regression"}),
               tok_path, reference(fx, rm, prompt_ids, False))
+    write_shared_past(fx, rm, out, prompt_ids)
     with open(stamp_path, "w") as f:
         f.write(stamp() + "\n")
     print("wrote %s (stamp %s)" % (out, stamp()[:12]))

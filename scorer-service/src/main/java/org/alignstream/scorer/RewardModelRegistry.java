@@ -93,10 +93,14 @@ public final class RewardModelRegistry implements AutoCloseable {
     private BatchInvariance.Verdict verdictOf(RewardModel model) {
         long start = System.nanoTime();
         BatchInvariance.Verdict v = invariance.apply(model);
-        LOG.info("reward model {} version {}: {} ({}; {} ms)", model.id(), model.version(),
+        // which path a decoder reward model scores tokenwise rounds by (DecoderRewardModel's class comment)
+        String rounds = !(model instanceof org.alignstream.inference.reward.DecoderRewardModel d) ? ""
+                : d.sharedPastScoring() ? "; tokenwise rounds read one shared prefix cache (model_shared_past.onnx)"
+                : "; tokenwise rounds copy the prefix cache to every candidate (no model_shared_past.onnx)";
+        LOG.info("reward model {} version {}: {} ({}; {} ms){}", model.id(), model.version(),
                 v.invariant() ? "batch-invariant, candidate sets of concurrent requests are merged into one call"
                         : "not batch-invariant, one call per candidate set", v.detail(),
-                (System.nanoTime() - start) / 1_000_000);
+                (System.nanoTime() - start) / 1_000_000, rounds);
         return v;
     }
 

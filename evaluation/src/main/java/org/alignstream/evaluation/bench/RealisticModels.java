@@ -16,8 +16,9 @@ import java.util.List;
  * {@code ops/realistic/make_realistic_models.py} under {@code ops/.run/realistic} (never committed: about 0.9 GB).
  *
  * <p>The files are current when both model directories hold a {@code model.onnx}, {@code config.json} and
- * {@code tokenizer.json} and the directory's {@code STAMP} holds the sha-256 (hex) of the script, the fixture module it
- * imports and the tokenizer it starts from, concatenated in that order, as the script writes it on success. Otherwise
+ * {@code tokenizer.json}, {@code reward/} also its {@code model_shared_past.onnx}, and the directory's {@code STAMP}
+ * holds the sha-256 (hex) of the script, the fixture module it imports, the tokenizer it starts from and the
+ * shared-past module, concatenated in that order, as the script writes it on success. Otherwise
  * {@link #ensure} runs the script (Debian's {@code /usr/bin/python3} with torch).
  *
  * @param root the repository root (where {@code ops/} is)
@@ -29,8 +30,10 @@ record RealisticModels(Path root, Path out) {
     static final String SCRIPT = "ops/realistic/make_realistic_models.py";
     /** What the models depend on, in the order their sha-256 is taken (the script's own {@code stamp()}). */
     static final List<String> INPUTS = List.of(SCRIPT, "ops/lm-fixtures/make_hf_decoder_fixtures.py",
-            "models/lm-austen/tokenizer.json");
+            "models/lm-austen/tokenizer.json", "ops/lm-fixtures/shared_past.py");
     private static final List<String> FILES = List.of("model.onnx", "config.json", "tokenizer.json");
+    /** The reward model's shared-past scoring graph ({@code DecoderRewardModel#SHARED_PAST_FILE}). */
+    static final String SHARED_PAST_FILE = "model_shared_past.onnx";
 
     Path lmDir() {
         return out.resolve("lm");
@@ -62,6 +65,9 @@ record RealisticModels(Path root, Path out) {
                     return dir.resolve(file) + " is missing";
                 }
             }
+        }
+        if (!Files.isRegularFile(rewardDir().resolve(SHARED_PAST_FILE))) {
+            return rewardDir().resolve(SHARED_PAST_FILE) + " is missing";
         }
         Path stamp = out.resolve("STAMP");
         if (!Files.isRegularFile(stamp)) {

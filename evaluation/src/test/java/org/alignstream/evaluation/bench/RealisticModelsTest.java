@@ -14,7 +14,7 @@ class RealisticModelsTest {
     @TempDir
     Path root;
 
-    /** A repository root with the three inputs and complete model directories, stamped as the script stamps them. */
+    /** A repository root with the four inputs and complete model directories, stamped as the script stamps them. */
     private RealisticModels complete() throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         for (String input : RealisticModels.INPUTS) {
@@ -30,6 +30,7 @@ class RealisticModelsTest {
                 Files.writeString(dir.resolve(f), "x");
             }
         }
+        Files.writeString(m.rewardDir().resolve(RealisticModels.SHARED_PAST_FILE), "x");
         Files.writeString(m.out().resolve("STAMP"), HexFormat.of().formatHex(sha.digest()) + "\n");
         return m;
     }
@@ -51,6 +52,10 @@ class RealisticModelsTest {
         RealisticModels m = complete();
         Files.delete(m.rewardDir().resolve("model.onnx"));
         assertThat(m.staleReason()).contains("reward").contains("model.onnx is missing");
+
+        RealisticModels s = complete();
+        Files.delete(s.rewardDir().resolve(RealisticModels.SHARED_PAST_FILE));
+        assertThat(s.staleReason()).contains("reward").contains("model_shared_past.onnx is missing");
 
         RealisticModels n = complete();
         Files.delete(n.out().resolve("STAMP"));

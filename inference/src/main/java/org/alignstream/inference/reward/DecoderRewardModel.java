@@ -78,14 +78,31 @@ import org.alignstream.inference.onnx.OnnxModelException;
  * feeds only the tokens added since, usually the chosen token of the last round: O(1) model work for the prefix per
  * round instead of O(T). A miss reads the prefix from scratch, exactly as without a cache. A hit's rewards equal the
  * uncached path's within 1e-5 on the float32 fixtures (DecoderRoundCacheTest: the added tokens are read against cached
- * keys and values rather than in one run with the rest), not bit for bit; copying the prefix to the k rows still costs
- * O(T) memory traffic per round.
+ * keys and values rather than in one run with the rest), not bit for bit; without the shared-past graph
+ * (below), copying the prefix to the k rows still costs O(k x T) memory traffic per round.
  *
- * <p>Thread-safe (ONNX Runtime sessions are; the only state kept between calls is in the caller's store). Each thread that scores with a
- * shared prefix keeps one direct buffer, at most 1.5 times as large as the largest k-row prefix cache it copied
- * (2 x layers x k x kvHeads x prefix x headDim floats), for reuse. Closing frees the session and the tokenizer.
+ * <p><b>Shared-past scoring graph.</b> Copying the prefix's keys and values to the k rows costs O(k x prefix) memory
+ * traffic per round, and ONNX Runtime then concatenates and attends over all k copies. When the model directory also
+ * holds {@value #SHARED_PAST_FILE} (written from the same weights by {@code ops/lm-fixtures/shared_past.py}; its
+ * inputs are those of {@code model.onnx} without {@code use_cache_branch}, with every {@code past_key_values.*} of
+ * batch 1, and its only output is {@code logits [k, S, 1]}), the k remainders are scored by that graph over the
+ * ONE batch-1 prefix cache, with no copy: its k rows' queries meet the shared past in one matrix product per head.
+ * Without the file (a plain Optimum export) the rows get copies of the prefix cache as before. The two paths compute
+ * the same function with the attention-weighted sum split in two (past, new tokens) in the shared graph: rewards agree
+ * within 1e-5 on the float32 fixtures (SharedPastScoringTest), not bit for bit; which path a model takes is fixed
+ * when it is loaded ({@link #sharedPastScoring()}), so every caller of one loaded model takes the same one. Extending
+ * the cached prefix across rounds still runs {@code model.onnx} on batch 1 (ONNX Runtime concatenates the batch-1
+ * past once per round, O(prefix) bytes, as the generator's LM does).
+ *
+ * <p>Thread-safe (ONNX Runtime sessions are; the only state kept between calls is in the caller's store). Without the
+ * shared-past graph, each thread that scores with a shared prefix keeps one direct buffer, at most 1.5 times as large
+ * as the largest k-row prefix cache it copied (2 x layers x k x kvHeads x prefix x headDim floats), for reuse. Closing
+ * frees the sessions and the tokenizer.
  */
 public final class DecoderRewardModel implements RewardModel {
+
+    /** The optional shared-past scoring graph beside {@code model.onnx} (see the class comment). */
+    public static final String SHARED_PAST_FILE = "model_shared_past.onnx";
 
     /** Fewest shared tokens for which {@link #scoreWithSharedPrefix} runs the prefix separately (else it scores in full). */
     public static final int MIN_SHARED_TOKENS = 8;
@@ -100,6 +117,8 @@ public final class DecoderRewardModel implements RewardModel {
     private final String id;
     private final String version;
     private final OrtSession session;
+    /** The shared-past scoring graph, or null: k-row copies of the prefix cache through {@link #session}. */
+    private final OrtSession sharedPast;
     private final HuggingFaceTokenizer tokenizer;
     private final ScoredText scoredText;
     private final DecoderRewardConfig config;
@@ -124,9 +143,23 @@ public final class DecoderRewardModel implements RewardModel {
      */
     public DecoderRewardModel(String id, String version, OrtSession session, HuggingFaceTokenizer tokenizer,
                               DecoderRewardConfig config, ScoredText scoredText) {
+        this(id, version, session, null, tokenizer, config, scoredText);
+    }
+
+    /**
+     * As {@link #DecoderRewardModel(String, String, OrtSession, HuggingFaceTokenizer, DecoderRewardConfig, ScoredText)},
+     * with {@code sharedPast} (nullable) the session of the shared-past scoring graph of the same weights (see the
+     * class comment); takes ownership of it too.
+     *
+     * @throws OnnxModelException also if {@code sharedPast} does not have the shared-past layout that matches
+     *                            {@code session}'s (same layers, heads, headDim and position inputs, past batch 1)
+     */
+    public DecoderRewardModel(String id, String version, OrtSession session, OrtSession sharedPast,
+                              HuggingFaceTokenizer tokenizer, DecoderRewardConfig config, ScoredText scoredText) {
         this.id = id;
         this.version = version;
         this.session = session;
+        this.sharedPast = sharedPast;
         this.tokenizer = tokenizer;
         this.config = config;
         this.scoredText = scoredText;
@@ -200,12 +233,53 @@ public final class DecoderRewardModel implements RewardModel {
             this.padId = config.padTokenId().orElse(config.eosTokenId().orElse(0));
             this.emptyTextId = config.bosTokenId().orElse(config.eosTokenId().orElse(-1));
             this.maxTokens = config.maxPositions().orElse(Integer.MAX_VALUE);
+            if (sharedPast != null) {
+                checkSharedPast(name, sharedPast);
+            }
         } catch (OrtException e) {
             close();
             throw new OnnxModelException("Cannot read the graph of reward model '" + id + "': " + e.getMessage(), e);
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * Rejects a shared-past graph that does not fit this model: inputs {@code input_ids}, {@code attention_mask},
+     * {@code position_ids} exactly when {@code model.onnx} has it, no {@code use_cache_branch}, and for each layer a
+     * past key and value {@code [1, heads, past, headDim]} (batch fixed at 1, heads and headDim as {@code model.onnx});
+     * output {@code logits [batch, sequence, 1]}.
+     */
+    private void checkSharedPast(String name, OrtSession graph) throws OrtException {
+        String what = name + ": " + SHARED_PAST_FILE + " ";
+        Map<String, NodeInfo> inputs = graph.getInputInfo();
+        Set<String> expected = new HashSet<>(List.of(INPUT_IDS, ATTENTION_MASK));
+        if (hasPositionIds) {
+            expected.add(POSITION_IDS);
+        }
+        for (int l = 0; l < layers; l++) {
+            for (String kv : new String[] {"key", "value"}) {
+                String past = "past_key_values." + l + "." + kv;
+                expected.add(past);
+                NodeInfo info = inputs.get(past);
+                long[] shape = info == null ? null : ((TensorInfo) info.getInfo()).getShape();
+                if (shape == null || shape.length != 4 || shape[0] != 1 || shape[1] != heads || shape[3] != headDim) {
+                    throw new OnnxModelException(what + "needs input " + past + " of shape [1, " + heads + ", past, "
+                            + headDim + "] (one past shared by all rows), has " + (shape == null ? "none"
+                            : Arrays.toString(shape)) + "; write it with ops/lm-fixtures/shared_past.py or remove it");
+                }
+            }
+        }
+        if (!inputs.keySet().equals(expected)) {
+            throw new OnnxModelException(what + "has inputs " + new TreeMap<>(inputs).keySet() + ", expected "
+                    + new java.util.TreeSet<>(expected) + " (model.onnx's, without use_cache_branch)");
+        }
+        NodeInfo logits = graph.getOutputInfo().get(LOGITS);
+        long[] shape = logits == null ? null : ((TensorInfo) logits.getInfo()).getShape();
+        if (shape == null || shape.length != 3 || (shape[2] != 1 && shape[2] != -1)) {
+            throw new OnnxModelException(what + "needs output logits [batch, sequence, 1], has "
+                    + (shape == null ? graph.getOutputInfo().keySet() : Arrays.toString(shape)));
         }
     }
 
@@ -245,6 +319,14 @@ public final class DecoderRewardModel implements RewardModel {
         return config;
     }
 
+    /**
+     * Whether a tokenwise round's k texts are scored by the shared-past graph over one batch-1 prefix cache
+     * ({@value #SHARED_PAST_FILE} loaded), rather than over k copies of it.
+     */
+    public boolean sharedPastScoring() {
+        return sharedPast != null;
+    }
+
     /** Whether batches are left-padded (the graph takes position_ids) rather than right-padded. */
     public boolean padsLeft() {
         return hasPositionIds;
@@ -257,7 +339,7 @@ public final class DecoderRewardModel implements RewardModel {
         if (responses.isEmpty()) {
             return new double[0];
         }
-        return scoreRows(encode(Collections.nCopies(responses.size(), prompt), responses), null);
+        return scoreRows(session, encode(Collections.nCopies(responses.size(), prompt), responses), null);
     }
 
     /** All groups' texts in one padded batch, one ONNX call, each scored in full; no embeddings. */
@@ -273,7 +355,7 @@ public final class DecoderRewardModel implements RewardModel {
             prompts.addAll(Collections.nCopies(g.responses().size(), g.prompt()));
             responses.addAll(g.responses());
         }
-        double[] all = responses.isEmpty() ? new double[0] : scoreRows(encode(prompts, responses), null);
+        double[] all = responses.isEmpty() ? new double[0] : scoreRows(session, encode(prompts, responses), null);
         List<Scores> out = new ArrayList<>(groups.size());
         int offset = 0;
         for (Group g : groups) {
@@ -310,7 +392,7 @@ public final class DecoderRewardModel implements RewardModel {
         long[][] rows = encode(Collections.nCopies(responses.size(), prompt), responses);
         int shared = sharedTokens(rows);
         if (shared == 0) {
-            return new Scores(scoreRows(rows, null), null, null);
+            return new Scores(scoreRows(session, rows, null), null, null);
         }
         try (PrefixKv prefix = prefill(Arrays.copyOf(rows[0], shared))) {
             return new Scores(scoreFrom(prefix, rows), null, null);
@@ -339,7 +421,7 @@ public final class DecoderRewardModel implements RewardModel {
             if (!cache.keep()) {
                 cache.store().remove(cache.requestId());
             }
-            return new Scores(rows.length == 0 ? new double[0] : scoreRows(rows, null), null, null);
+            return new Scores(rows.length == 0 ? new double[0] : scoreRows(session, rows, null), null, null);
         }
         long[] prefixIds = Arrays.copyOf(rows[0], shared);
         PrefixKv cached = cache.lookup() ? cache.store().take(cacheKey(), cache.requestId(), ints(prefixIds)) : null;
@@ -365,15 +447,22 @@ public final class DecoderRewardModel implements RewardModel {
         return id + "@" + version;
     }
 
-    /** Each row's score, its first {@code prefix.length()} tokens read from {@code prefix} (copied to every row). */
+    /**
+     * Each row's score, its first {@code prefix.length()} tokens read from {@code prefix}: by the shared-past graph over
+     * {@code prefix} itself, or else by {@code model.onnx} over a copy of it per row.
+     */
     private double[] scoreFrom(PrefixKv prefix, long[][] rows) {
         int shared = prefix.length();
         long[][] rests = new long[rows.length][];
         for (int i = 0; i < rows.length; i++) {
             rests[i] = Arrays.copyOfRange(rows[i], shared, rows[i].length);
         }
+        if (sharedPast != null) {
+            // the prefix's own tensors, not closed here: the prefix (or the store) owns them
+            return scoreRows(sharedPast, rests, new Past(prefix.keys(), prefix.values(), prefix.length()));
+        }
         try (Past copies = copies(prefix, rows.length)) {
-            return scoreRows(rests, copies);
+            return scoreRows(session, rests, copies);
         } catch (OrtException e) {
             throw new OnnxModelException("ONNX Runtime failed copying a prefix cache of reward model '" + id + "': "
                     + e.getMessage(), e);
@@ -430,7 +519,7 @@ public final class DecoderRewardModel implements RewardModel {
     /** Runs the prefix once (batch 1) from nothing: its key/value cache. */
     private PrefixKv prefill(long[] prefix) {
         try (Past empty = Past.empty(env, layers, 1, heads, headDim)) {
-            return wrap(ints(prefix), run(new long[][] {prefix}, empty, presentNames));
+            return wrap(ints(prefix), run(session, new long[][] {prefix}, empty, presentNames));
         } catch (OrtException e) {
             throw new OnnxModelException("ONNX Runtime failed running reward model '" + id + "' on a prefix of "
                     + prefix.length + " tokens: " + e.getMessage(), e);
@@ -447,7 +536,7 @@ public final class DecoderRewardModel implements RewardModel {
         }
         long[] added = Arrays.copyOfRange(prefix, cached.length(), prefix.length);
         try {
-            return wrap(ints(prefix), run(new long[][] {added}, new Past(cached.keys(), cached.values(),
+            return wrap(ints(prefix), run(session, new long[][] {added}, new Past(cached.keys(), cached.values(),
                     cached.length()), presentNames));
         } catch (OrtException e) {
             throw new OnnxModelException("ONNX Runtime failed running reward model '" + id + "' on " + added.length
@@ -519,15 +608,19 @@ public final class DecoderRewardModel implements RewardModel {
         return holder[0].clear().order(ByteOrder.nativeOrder()).asFloatBuffer().limit(floats);
     }
 
-    /** Each row's score at its last token, the rows continuing {@code past} (all rows the same past; null: none). */
-    private double[] scoreRows(long[][] rows, Past past) {
+    /**
+     * Each row's score at its last token by {@code graph}, the rows continuing {@code past} (null: none). With
+     * {@link #session} every row has its own copy of the past (batch = rows); with {@link #sharedPast} the past is one
+     * batch-1 cache all rows read.
+     */
+    private double[] scoreRows(OrtSession graph, long[][] rows, Past past) {
         int batch = rows.length;
         int width = 0;
         for (long[] r : rows) {
             width = Math.max(width, r.length);
         }
         try (Past empty = past == null ? Past.empty(env, layers, batch, heads, headDim) : null;
-             OrtSession.Result result = run(rows, past == null ? empty : past, Set.of(LOGITS))) {
+             OrtSession.Result result = run(graph, rows, past == null ? empty : past, Set.of(LOGITS))) {
             OnnxValue value = result.get(0);
             if (!(value instanceof OnnxTensor tensor)) {
                 throw new OnnxModelException("reward model '" + id + "' returned a non-tensor " + LOGITS);
@@ -551,10 +644,11 @@ public final class DecoderRewardModel implements RewardModel {
     }
 
     /**
-     * One ONNX run of {@code rows} (padded here) after {@code past}: attention mask = past ones then each row's
+     * One ONNX run of {@code graph} on {@code rows} (padded here) after {@code past}: attention mask = past ones then each row's
      * padded mask, positions = cumsum(mask) - 1 with padding at 1, as Hugging Face computes them.
      */
-    private OrtSession.Result run(long[][] rows, Past past, Set<String> outputs) throws OrtException {
+    private OrtSession.Result run(OrtSession graph, long[][] rows, Past past, Set<String> outputs)
+            throws OrtException {
         int batch = rows.length;
         int width = 0;
         for (long[] r : rows) {
@@ -589,7 +683,7 @@ public final class DecoderRewardModel implements RewardModel {
              OnnxTensor maskTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {batch, total});
              OnnxTensor positionTensor = hasPositionIds
                      ? OnnxTensor.createTensor(env, LongBuffer.wrap(positions), new long[] {batch, width}) : null;
-             OnnxTensor branchTensor = hasUseCacheBranch
+             OnnxTensor branchTensor = hasUseCacheBranch && graph == session
                      ? OnnxTensor.createTensor(env, new boolean[] {pastLength > 0}) : null) {
             inputs.put(INPUT_IDS, idsTensor);
             inputs.put(ATTENTION_MASK, maskTensor);
@@ -603,7 +697,7 @@ public final class DecoderRewardModel implements RewardModel {
                 inputs.put("past_key_values." + l + ".key", past.keys[l]);
                 inputs.put("past_key_values." + l + ".value", past.values[l]);
             }
-            return session.run(inputs, outputs);
+            return graph.run(inputs, outputs);
         }
     }
 
@@ -624,6 +718,9 @@ public final class DecoderRewardModel implements RewardModel {
         scratch.remove();
         try {
             session.close();
+            if (sharedPast != null) {
+                sharedPast.close();
+            }
         } catch (OrtException e) {
             throw new OnnxModelException("Cannot close reward model '" + id + "': " + e.getMessage(), e);
         } finally {
@@ -635,7 +732,7 @@ public final class DecoderRewardModel implements RewardModel {
     public String toString() {
         return "DecoderRewardModel[" + id + " " + version + ", " + config.architecture() + ", layers " + layers
                 + ", kv heads " + heads + ", headDim " + headDim + ", " + (hasPositionIds ? "left" : "right")
-                + " padding, " + scoredText + "]";
+                + " padding, " + scoredText + (sharedPast != null ? ", shared-past scoring graph" : "") + "]";
     }
 
     /** A key/value cache this class owns: per layer [batch, heads, length, headDim] float tensors. */

@@ -167,7 +167,9 @@ public final class RewardModels {
      *   <li>{@code model.onnx} + {@code tokenizer.json} + a {@code config.json} whose {@code architectures} names a
      *       decoder family's {@code *ForSequenceClassification} ({@link DecoderRewardConfig#isDecoderClassifier}, e.g.
      *       {@code GPT2ForSequenceClassification}, {@code LlamaForSequenceClassification}) with one label: a decoder
-     *       reward model exported with past key values ({@link DecoderRewardModel}); id and version as below;</li>
+     *       reward model exported with past key values ({@link DecoderRewardModel}); id and version as below; with
+     *       {@value DecoderRewardModel#SHARED_PAST_FILE} beside it (same weights, {@code ops/lm-fixtures/shared_past.py})
+     *       a tokenwise round's k texts are scored over one shared prefix cache instead of k copies;</li>
      *   <li>{@code model.onnx} + {@code tokenizer.json} otherwise: a Hugging Face sequence-classification
      *       export ({@link SequenceClassifierRewardModel}); its id is the metadata property
      *       {@value HeadMetadata#KEY_ID} or else the directory name, its version the property
@@ -227,7 +229,23 @@ public final class RewardModels {
             DecoderRewardConfig config, OrtSessions sessions, ScoredText scoredText) {
         ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer = DecoderRewardModel.loadTokenizer(tokenizerFile);
         OpenedGraph graph = openGraph(directory, model, sessions, scoredText, tokenizer::close);
-        return new DecoderRewardModel(graph.id(), graph.version(), graph.session(), tokenizer, config,
+        Path sharedPastFile = directory.resolve(DecoderRewardModel.SHARED_PAST_FILE);
+        OrtSession sharedPast = null;
+        if (Files.isRegularFile(sharedPastFile)) {
+            try {
+                sharedPast = sessions.open(sharedPastFile); // by path: no heap copy of the weights
+            } catch (RuntimeException e) {
+                try {
+                    graph.session().close();
+                } catch (OrtException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                tokenizer.close();
+                throw e;
+            }
+        }
+        // owns (and on failure closes) both sessions and the tokenizer
+        return new DecoderRewardModel(graph.id(), graph.version(), graph.session(), sharedPast, tokenizer, config,
                 graph.scoredText());
     }
 
