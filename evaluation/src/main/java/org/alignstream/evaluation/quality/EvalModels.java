@@ -57,13 +57,15 @@ public record EvalModels(List<Path> proxies, Path gold, Path fullDecoder, Path p
     }
 
     /**
-     * The directories a run needs that do not exist, each as {@code "role DIR"}; the decoder reward models only when
-     * {@code tokenwise}.
+     * The directories a run needs that do not exist, each as {@code "role DIR"}: the gold always, the proxies when
+     * {@code selection}, the decoder reward models when {@code tokenwise}.
      */
-    public List<String> missing(boolean tokenwise) {
+    public List<String> missing(boolean selection, boolean tokenwise) {
         List<String> out = new ArrayList<>();
-        for (Path p : proxies) {
-            check(out, "proxy", p);
+        if (selection) {
+            for (Path p : proxies) {
+                check(out, "proxy", p);
+            }
         }
         check(out, "gold", gold);
         if (tokenwise) {
@@ -78,13 +80,13 @@ public record EvalModels(List<Path> proxies, Path gold, Path fullDecoder, Path p
      *
      * @throws IllegalArgumentException listing the missing directories
      */
-    public void requireDirectories(boolean tokenwise) {
-        List<String> missing = missing(tokenwise);
+    public void requireDirectories(boolean selection, boolean tokenwise) {
+        List<String> missing = missing(selection, tokenwise);
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException("reward model director" + (missing.size() == 1 ? "y" : "ies")
                     + " not found: " + String.join(", ", missing) + " (run from the repository root; override with "
                     + "--proxy-model-dirs, --gold-model-dir, --full-reward-model-dir, --partial-reward-model-dir, or "
-                    + "leave the tokenwise section out with --sections selection)");
+                    + "run one section with --sections selection or --sections tokenwise)");
         }
     }
 

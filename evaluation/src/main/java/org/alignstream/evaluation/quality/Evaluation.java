@@ -202,7 +202,7 @@ public final class Evaluation implements Callable<Integer> {
         boolean tokenwise = sections.contains(TOKENWISE);
         EvalModels dirs = models();
         try {
-            dirs.requireDirectories(tokenwise);
+            dirs.requireDirectories(selection, tokenwise);
         } catch (IllegalArgumentException e) {
             System.err.println("eval: " + e.getMessage());
             return 2;
@@ -223,7 +223,7 @@ public final class Evaluation implements Callable<Integer> {
             List<Report.Model> models = new ArrayList<>(List.of(new Report.Model("LM π_ref", sampler.model())));
             RewardModel gold = load(dirs.gold(), threads, open);
             List<RewardModel> proxies = new ArrayList<>();
-            for (Path p : dirs.proxies()) {
+            for (Path p : selection ? dirs.proxies() : List.<Path>of()) {
                 RewardModel m = load(p, threads, open);
                 proxies.add(m);
                 models.add(new Report.Model("proxy (" + p + ")", new ModelRef(m.id(), m.version())));
