@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.alignstream.avro.AlignedResponse;
 import org.alignstream.avro.ModelRef;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
@@ -218,6 +219,7 @@ public final class Evaluation implements Callable<Integer> {
                 tokens, seed, seed + prompts.size() - 1, sections, grid.poolSize());
         int threads = onnx.intraOpThreads();
         List<String> timings = new ArrayList<>();
+        List<String> checks = new ArrayList<>();
         List<AutoCloseable> open = new ArrayList<>();
         try (LmCandidateSampler sampler = LmCandidateSampler.load(null, threads, true)) {
             List<Report.Model> models = new ArrayList<>(List.of(new Report.Model("LM π_ref", sampler.model())));
@@ -231,7 +233,7 @@ public final class Evaluation implements Callable<Integer> {
             models.add(new Report.Model("gold (" + dirs.gold() + ")", new ModelRef(gold.id(), gold.version())));
             List<ProxyResults> proxyResults = List.of();
             if (selection) {
-                proxyResults = runSelection(sampler, prompts, dirs, proxies, gold, grid, timings);
+                proxyResults = runSelection(sampler, prompts, dirs, proxies, gold, grid, timings, checks);
             }
             List<RowResult> tokenwiseRows = List.of();
             Claims.Context baseline = new Claims.Context("none", true);
@@ -273,7 +275,7 @@ public final class Evaluation implements Callable<Integer> {
                 List<String> plots = FrontierPlot.write(dir, proxyResults, tokenwiseRows).stream()
                         .map(f -> dir.relativize(f).toString()).toList();
                 String report = Report.markdown(setup, models, baseline, new Report.Measured(grid.poolSize(),
-                        proxyResults, tokenwiseRows, plots, timings), verdicts, prompts, minutes);
+                        proxyResults, tokenwiseRows, plots, timings, checks), verdicts, prompts, minutes);
                 Files.createDirectories(dir);
                 // keep other writers' marked sections (e.g. the feedback-curve section of ops/eval.sh --section feedback)
                 Files.writeString(file, MarkedSection.keepOthers(Files.exists(file) ? Files.readString(file) : null, report));
@@ -303,7 +305,7 @@ public final class Evaluation implements Callable<Integer> {
 
     private List<ProxyResults> runSelection(LmCandidateSampler sampler, List<String> prompts, EvalModels dirs,
                                             List<RewardModel> proxies, RewardModel gold, SelectionFamilies.Grid grid,
-                                            List<String> timings) {
+                                            List<String> timings, List<String> checks) {
         List<String> labels = dirs.proxyLabels();
         List<ProxyResults.Builder> builders = new ArrayList<>();
         for (String l : labels) {
@@ -335,8 +337,14 @@ public final class Evaluation implements Callable<Integer> {
             scoring += t2 - t1;
             for (int p = 0; p < proxies.size(); p++) {
                 PrefixScorer prefixes = new PrefixScorer(sampler, pool, proxies.get(p));
-                builders.get(p).add(i, pool, SelectionFamilies.run(pool, labels.get(p), GOLD_KEY, grid, prefixes));
+                List<SelectionFamilies.Outcome> outcomes = SelectionFamilies.run(pool, labels.get(p), GOLD_KEY, grid,
+                        prefixes);
+                builders.get(p).add(i, pool, outcomes);
                 prefixScoring += prefixes.nanos;
+                if (i == 0 && p == 0) {
+                    checks.addAll(crossCheck(sampler, proxies.get(0), pool, outcomes, grid));
+                    checks.forEach(c -> System.out.println("  " + c));
+                }
             }
             selecting += System.nanoTime() - t2;
             System.out.printf(Locale.ROOT, "  selection: prompt %2d/%d done, %.1f min%n", i + 1, prompts.size(),
@@ -346,6 +354,60 @@ public final class Evaluation implements Callable<Integer> {
                 + "rejection's partial texts %.1f, selection %.1f)", (System.nanoTime() - start) / 6e10, sampling / 6e10,
                 scoring / 6e10, prefixScoring / 6e10, (selecting - prefixScoring) / 6e10));
         return builders.stream().map(ProxyResults.Builder::build).toList();
+    }
+
+    /**
+     * The offline choices against the pipeline's own stage functions on the first prompt with the first proxy: a
+     * best_of_n request (N = 8, or the largest N below it) and a speculative_rejection request (the first setting) run
+     * through the {@link BareDecodingLoop} must choose the same text with the same generated tokens (and, for
+     * speculative rejection, reward calls) as {@link SelectionFamilies} on the pool. A difference is reported, not
+     * fatal: the int8 encoders quantise per batch, so a near tie can break differently in the loop's smaller batches.
+     */
+    private List<String> crossCheck(LmCandidateSampler sampler, RewardModel proxy, CandidatePool pool,
+                                    List<SelectionFamilies.Outcome> outcomes, SelectionFamilies.Grid grid) {
+        RequestLimits d = RequestLimits.defaults();
+        RequestLimits limits = new RequestLimits(grid.poolSize(), d.bounds().maxNewTokens(), d.bounds().maxPromptChars(),
+                d.bounds().maxTopK());
+        // not closed: closing the registry would close the proxy, which the run still uses
+        BareDecodingLoop loop = new BareDecodingLoop(limits, sampler, sampler, new RewardModelRegistry(proxy));
+        List<String> out = new ArrayList<>();
+        int n = 1;
+        for (int x : grid.ns()) {
+            n = x <= 8 ? x : n;
+        }
+        int bonN = n;
+        SelectionFamilies.Outcome bon = outcomes.stream().filter(o -> o.key().equals("bon-" + bonN)).findFirst()
+                .orElseThrow();
+        Strategy.Builder b = Strategy.newBuilder().setMethod("best_of_n").setTemperature(1.0).setTopP(1.0).setTopK(0)
+                .setN(bonN).setBeta(0.0).setMaxNewTokens(grid.maxNewTokens()).setSeed(seed).setRewardModel(proxy.id());
+        AlignedResponse r = loop.run(PromptRequest.newBuilder().setId("check-bon").setPrompt(pool.prompt())
+                .setStrategy(b.build()).setCreatedAtMs(0).build());
+        out.add(describeCheck("best_of_n N=" + bonN, r, pool.texts()[bon.chosen()], bon, false));
+        if (!grid.specrej().isEmpty()) {
+            SelectionFamilies.SpecConfig c = grid.specrej().get(0);
+            SelectionFamilies.Outcome spec = outcomes.stream().filter(o -> o.key().equals(c.key())).findFirst()
+                    .orElseThrow();
+            Strategy.Builder s = Strategy.newBuilder().setMethod("speculative_rejection").setTemperature(1.0).setTopP(1.0)
+                    .setTopK(0).setN(c.n()).setBlockSize(c.blockSize()).setRejectionRate(c.rate()).setBeta(0.0)
+                    .setMaxNewTokens(grid.maxNewTokens()).setSeed(seed).setRewardModel(proxy.id())
+                    .setRewardModelKind(proxy.kind());
+            AlignedResponse sr = loop.run(PromptRequest.newBuilder().setId("check-specrej").setPrompt(pool.prompt())
+                    .setStrategy(s.build()).setCreatedAtMs(0).build());
+            out.add(describeCheck(c.label(), sr, pool.texts()[spec.chosen()], spec, true));
+        }
+        return out;
+    }
+
+    private static String describeCheck(String what, AlignedResponse r, String offlineText,
+                                        SelectionFamilies.Outcome offline, boolean calls) {
+        boolean sameText = r.getText().equals(offlineText);
+        boolean sameTokens = r.getGeneratedTokens() == offline.tokens();
+        boolean sameCalls = !calls || r.getRewardCalls() == offline.rewardCalls();
+        String figures = "generated tokens " + r.getGeneratedTokens() + " vs " + offline.tokens()
+                + (calls ? ", reward calls " + r.getRewardCalls() + " vs " + offline.rewardCalls() : "");
+        return (sameText && sameTokens && sameCalls ? "cross-check " : "WARNING: cross-check ") + what
+                + " on the first prompt, pipeline stage functions vs offline: "
+                + (sameText ? "same text" : "different text") + ", " + figures;
     }
 
     /**

@@ -51,9 +51,10 @@ final class Report {
      * @param tokenwise  the tokenwise rows
      * @param plots      the plot files written (relative to the report's directory when they sit beside it)
      * @param timings    what each part of the run took, one line each
+     * @param checks     the offline choices checked against the pipeline's stage functions, one line each
      */
     record Measured(int poolSize, List<ProxyResults> proxies, List<RowResult> tokenwise, List<String> plots,
-                    List<String> timings) {
+                    List<String> timings, List<String> checks) {
     }
 
     static String markdown(Setup setup, List<Model> models, Claims.Context baseline, Measured m,
@@ -104,6 +105,9 @@ final class Report {
                 (Best-of-N's compute at that N).
 
                 """);
+        if (!m.checks().isEmpty()) {
+            md.append("Checked against the pipeline: ").append(String.join("; ", m.checks())).append(".\n\n");
+        }
         for (ProxyResults p : m.proxies()) {
             md.append("### Proxy `").append(p.proxy()).append("`\n\n");
             md.append(curveTable(p)).append('\n');

@@ -59,12 +59,14 @@ class ReportTest {
         Claims.Context ctx = new Claims.Context("`lm-austen`", true);
         List<ProxyResults> proxies = List.of(proxyRows());
         Report.Measured m = new Report.Measured(4, proxies, rows, List.of("eval-frontier-reward-sentiment-25.png",
-                "eval-frontier-tokenwise.png"), List.of("selection section 0.1 min"));
+                "eval-frontier-tokenwise.png"), List.of("selection section 0.1 min"),
+                List.of("cross-check best_of_n N=4 on the first prompt: same text"));
         String md = Report.markdown(new Report.Setup("ops/eval.sh --quick", "2026-11-29", "2 cores", 2, 24, 1, true),
                 List.of(), ctx, m, Claims.assess(proxies, rows, ctx), List.of("She was", "He was"), 1.25);
         assertThat(md).contains("```\nops/eval.sh --quick\n```").contains("**Quick run**")
                 .contains("whole run 1.3 minutes (model loading included): selection section 0.1 min.")
                 .contains("### Proxy `reward-sentiment-25`")
+                .contains("Checked against the pipeline: cross-check best_of_n N=4 on the first prompt: same text.")
                 .contains("| speculative_rejection N=4 M=4 α=0.5 | 1.00 | 3.00 | 15.0 | 6.00 |")
                 .contains("![reward against KL, proxy reward-sentiment-25](eval-frontier-reward-sentiment-25.png)")
                 .contains("![tokenwise reward against KL](eval-frontier-tokenwise.png)")
@@ -73,7 +75,7 @@ class ReportTest {
                 .contains("| best_of_n N=4 (p) | a4 | 4.00 | 2.00 |");
         String full = Report.markdown(new Report.Setup("ops/eval.sh", "2026-11-29", "2 cores", 2, 24, 1, false),
                 List.of(), new Claims.Context("`lm-austen-bon16`", false), new Report.Measured(4, List.of(), rows,
-                        List.of(), List.of()), List.of(), List.of("x", "y"), 5);
+                        List.of(), List.of(), List.of()), List.of(), List.of("x", "y"), 5);
         assertThat(full).doesNotContain("Quick run").doesNotContain("stand-in").doesNotContain("![");
     }
 }
