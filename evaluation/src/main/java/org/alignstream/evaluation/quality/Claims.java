@@ -132,7 +132,7 @@ public final class Claims {
         List<String> figures = new ArrayList<>();
         figures.add("mean proxy by N: " + series(bon, RowResult::meanProxy));
         figures.add("mean gold by N: " + series(bon, RowResult::meanGold));
-        figures.add("exact KL over the candidates by N: " + series(bon, RowResult::meanKl));
+        figures.add("KL of the choice from plain sampling's by N: " + series(bon, RowResult::meanKl));
         List<String> steps = new ArrayList<>();
         for (int k = 1; k < bon.size(); k++) {
             steps.add(bonN(bon.get(k - 1)) + "→" + bonN(bon.get(k)) + " "

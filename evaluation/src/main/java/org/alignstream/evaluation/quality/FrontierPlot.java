@@ -37,12 +37,11 @@ public final class FrontierPlot {
             for (String variant : p.variants(family)) {
                 List<RowResult> rows = p.curve(family, variant).stream().map(ProxyResults.Row::result).toList();
                 String name = switch (family) {
-                    case SelectionFamilies.BON -> "best_of_n across N (KL exact over candidates)";
-                    case SelectionFamilies.RBON_KL -> "rbon_kl " + variant + " across N (KL exact over candidates)";
-                    case SelectionFamilies.RBON_WD -> "rbon_wd " + variant + " across N (KL approximate)";
-                    case SelectionFamilies.SOFT -> "soft_bon " + variant + " across N (KL exact vs uniform choice)";
-                    default -> "speculative_rejection N=" + (int) p.curve(family, variant).get(0).knob() + " " + variant
-                            + " (KL: bound log N)";
+                    case SelectionFamilies.BON -> "best_of_n across N";
+                    case SelectionFamilies.RBON_KL -> "rbon_kl " + variant + " across N";
+                    case SelectionFamilies.RBON_WD -> "rbon_wd " + variant + " across N";
+                    case SelectionFamilies.SOFT -> "soft_bon " + variant + " across N";
+                    default -> "speculative_rejection N=" + (int) p.curve(family, variant).get(0).knob() + " " + variant;
                 };
                 out.add(new CurvePlot.Series(name, PALETTE[colour++ % PALETTE.length],
                         family.equals(SelectionFamilies.RBON_WD) || family.equals(SelectionFamilies.SOFT),
@@ -110,7 +109,7 @@ public final class FrontierPlot {
             Path f = proxyFile(dir, p.proxy());
             write(f, panels("Whole-response methods, proxy " + p.proxy(), "proxy",
                     selectionSeries(p, RowResult::meanProxy), selectionSeries(p, RowResult::meanGold),
-                    "mean KL from π_ref (nats; kind per line)"));
+                    "mean KL of the choice from plain sampling's, given the candidates (nats; bounds KL from π_ref)"));
             files.add(f);
         }
         if (!tokenwise.isEmpty()) {

@@ -97,12 +97,15 @@ final class Report {
         md.append("## Whole-response methods, one set of candidates per proxy\n\n");
         md.append("""
                 Each cell is **gold / proxy (KL)**: the mean gold reward, the mean reward under that table's proxy, and \
-                the mean KL figure from π_ref, over the prompts. Best-of-N and RBoN-KL: the exact KL of the choice over \
-                the drawn candidates (`exact_over_candidates`); RBoN-WD: the same formula on its objective, an \
-                approximation (its objective depends on the whole drawn set); soft Best-of-N: the exact KL of its \
-                choice from the uniform choice among the candidates, and its rewards are expectations under its choice \
-                distribution. Speculative rejection's KL is the bound log N. Tokens: generated tokens per response \
-                (Best-of-N's compute at that N).
+                the mean KL figure, over the prompts. The KL figure is the same for every method: the exact KL of its \
+                choice among the drawn candidates from plain sampling's uniform choice among them, log(N / copies of \
+                the chosen text) for a deterministic choice (Best-of-N, RBoN, speculative rejection), less for soft \
+                Best-of-N; its expectation over the draws bounds KL(π‖π_ref) from above. For any per-candidate score \
+                without ties (Best-of-N, RBoN-KL) the true KL is log N − (N−1)/N whatever the score, so RBoN moves \
+                along the reward axis, not the KL axis. (The pipeline's `exact_over_candidates` figure is not used: \
+                π_ref restricted to the N drawn texts is nearly one-hot on the most probable one, so it stays near 0.) \
+                Soft Best-of-N's rewards are expectations under its choice distribution. Tokens: generated tokens per \
+                response (Best-of-N's compute at that N).
 
                 """);
         if (!m.checks().isEmpty()) {

@@ -22,15 +22,15 @@ import org.alignstream.core.selection.SpeculativeRejection.Scored;
  *
  * <p>Figures per method: the proxy and gold reward of the chosen text (soft Best-of-N: their expectations under its
  * choice distribution, which is what the method delivers on average, without the noise of one draw), the KL figure,
- * generated tokens and reward-model calls:
- * <ul>
- *   <li>Best-of-N and RBoN-KL: the exact KL over the drawn candidates ({@link CandidateChoiceKl#bestOfN}, by reward and
- *       by the RBoN-KL objective);</li>
- *   <li>RBoN-WD: the same formula on its objective, an approximation (its objective depends on the whole drawn set,
- *       which the formula takes as fixed per candidate);</li>
- *   <li>soft Best-of-N: its exact KL from the uniform choice given the candidates ({@link SoftBestOfN#kl});</li>
- *   <li>speculative rejection: the bound log N the pipeline reports (any choice among N draws).</li>
- * </ul>
+ * generated tokens and reward-model calls. The KL figure is the same for every method: the exact KL of its choice among
+ * the drawn candidates from plain sampling's choice (uniform over the N draws), over the distinct texts
+ * ({@link SoftBestOfN#kl}): {@code log(N / copies of the chosen text)} for a deterministic choice (Best-of-N, RBoN,
+ * speculative rejection among its N), less for soft Best-of-N. Since the uniform choice averages to π_ref and the
+ * method's choice to its output distribution, its expectation over the draws bounds KL(π || π_ref) from above (joint
+ * convexity). The pipeline's {@code exact_over_candidates} figure ({@link CandidateChoiceKl#bestOfN}) is not used:
+ * π_ref restricted to N drawn texts of 16 or more tokens is nearly one-hot on the most probable one, so that figure stays
+ * near 0 and is not monotone in N. For a per-candidate score without ties (Best-of-N, RBoN-KL) the true KL is
+ * {@code log N - (N - 1)/N} whatever the score, so RBoN-KL moves along the reward axis only.
  */
 public final class SelectionFamilies {
 
@@ -148,18 +148,18 @@ public final class SelectionFamilies {
                 throw new IllegalArgumentException("N = " + n + " but the pool holds " + pool.size() + " candidates");
             }
             double[] r = Arrays.copyOf(proxyAll, n);
-            double[] lp = Arrays.copyOf(pool.logProbRef(), n);
+            double[] lp = Arrays.copyOf(pool.logProbRef(), n); // RBoN-KL's regulariser
             int[] first = Arrays.copyOf(pool.firstOccurrence(), n);
             long tokens = pool.tokensOfFirst(n);
             int bon = BestOfN.select(r);
             out.add(new Outcome(BON + "-" + n, "best_of_n N=" + n, BON, "", n, proxyAll[bon], goldAll[bon],
-                    CandidateChoiceKl.bestOfN(r, lp, first), tokens, n, bon));
+                    choiceKl(first, bon), tokens, n, bon));
             for (double beta : grid.rbonKlBetas()) {
                 double[] objective = RegularizedBestOfN.klObjective(r, lp, beta);
                 int c = BestOfN.select(objective);
                 out.add(new Outcome(RBON_KL + "-" + EvalRow.num(beta) + "@" + n, "rbon_kl N=" + n + " β="
                         + EvalRow.num(beta), RBON_KL, "β=" + EvalRow.num(beta), n, proxyAll[c], goldAll[c],
-                        CandidateChoiceKl.bestOfN(objective, lp, first), tokens, n, c));
+                        choiceKl(first, c), tokens, n, c));
             }
             if (embAll != null) {
                 float[][] e = Arrays.copyOf(embAll, n);
@@ -168,7 +168,7 @@ public final class SelectionFamilies {
                     int c = BestOfN.select(objective);
                     out.add(new Outcome(RBON_WD + "-" + EvalRow.num(beta) + "@" + n, "rbon_wd N=" + n + " β="
                             + EvalRow.num(beta), RBON_WD, "β=" + EvalRow.num(beta), n, proxyAll[c], goldAll[c],
-                            CandidateChoiceKl.bestOfN(objective, lp, first), tokens, n, c));
+                            choiceKl(first, c), tokens, n, c));
                 }
             }
             for (double lambda : grid.softLambdas()) {
@@ -190,6 +190,19 @@ public final class SelectionFamilies {
             out.add(speculativeRejection(pool, proxyAll, goldAll, c, grid.maxNewTokens(), prefixRewards));
         }
         return out;
+    }
+
+    /**
+     * The KL of a deterministic choice of candidate {@code chosen} among the candidates {@code firstOccurrence}
+     * describes, from the uniform choice: {@code log(N / copies of its text)}.
+     */
+    static double choiceKl(int[] firstOccurrence, int chosen) {
+        int text = firstOccurrence[chosen];
+        int copies = 0;
+        for (int f : firstOccurrence) {
+            copies += f == text ? 1 : 0;
+        }
+        return Math.log((double) firstOccurrence.length / copies);
     }
 
     /**
@@ -242,7 +255,8 @@ public final class SelectionFamilies {
             if (cp.done()) {
                 int chosen = SpeculativeRejection.choose(current, previouslyEnded, retired).id();
                 return new Outcome(c.key(), c.label(), SPECREJ, "M=" + c.blockSize() + " α=" + EvalRow.num(c.rate()),
-                        c.n(), proxyAll[chosen], goldAll[chosen], Math.log(c.n()), tokens, calls, chosen);
+                        c.n(), proxyAll[chosen], goldAll[chosen],
+                        choiceKl(Arrays.copyOf(pool.firstOccurrence(), c.n()), chosen), tokens, calls, chosen);
             }
             retired.addAll(cp.retired());
             previouslyEnded = cp.ended();

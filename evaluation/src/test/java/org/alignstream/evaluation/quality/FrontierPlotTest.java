@@ -35,9 +35,8 @@ class FrontierPlotTest {
     void oneLinePerSettingAcrossItsKnobWithTheKlOnX() {
         List<CurvePlot.Series> series = FrontierPlot.selectionSeries(results(), RowResult::meanGold);
         assertThat(series).extracting(CurvePlot.Series::name).containsExactly(
-                "best_of_n across N (KL exact over candidates)", "rbon_wd β=10 across N (KL approximate)",
-                "soft_bon λ=1 across N (KL exact vs uniform choice)",
-                "speculative_rejection N=8 M=4 α=0.5 (KL: bound log N)");
+                "best_of_n across N", "rbon_wd β=10 across N", "soft_bon λ=1 across N",
+                "speculative_rejection N=8 M=4 α=0.5");
         assertThat(series.get(0).x()).containsExactly(0, Math.log(2), Math.log(4), Math.log(8));
         assertThat(series.get(0).y()).containsExactly(0.5, 1, 2, 4);
         assertThat(series.get(3).x()).containsExactly(Math.log(8));

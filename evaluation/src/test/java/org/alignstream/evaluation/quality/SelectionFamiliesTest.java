@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.alignstream.core.selection.CandidateChoiceKl;
 import org.junit.jupiter.api.Test;
 
 class SelectionFamiliesTest {
@@ -101,15 +100,14 @@ class SelectionFamiliesTest {
             assertThat(bon.gold()).isEqualTo(pool.rewards(G)[best]);
             assertThat(bon.tokens()).isEqualTo(Arrays.stream(pool.tokens()).limit(n).mapToLong(t -> t.length).sum());
             assertThat(bon.rewardCalls()).isEqualTo(n);
-            assertThat(bon.kl()).isEqualTo(CandidateChoiceKl.bestOfN(Arrays.copyOf(r, n),
-                    Arrays.copyOf(pool.logProbRef(), n), Arrays.copyOf(pool.firstOccurrence(), n)));
+            int bestText = pool.firstOccurrence()[best];
+            long copies = Arrays.stream(pool.firstOccurrence()).limit(n).filter(f -> f == bestText).count();
+            assertThat(bon.kl()).isEqualTo(Math.log((double) n / copies));
             // beta = 0 is Best-of-N for both regularisers; soft Best-of-N with a tiny lambda is too
             assertThat(o.get("rbon_kl-0@" + n).chosen()).isEqualTo(best);
             assertThat(o.get("rbon_wd-0@" + n).chosen()).isEqualTo(best);
             assertThat(o.get("soft_bon-1.0E-9@" + n).proxy()).isCloseTo(r[best], within(1e-9));
-            // its KL from the uniform choice: all mass on the best text, log(N / copies of it among the N)
-            int bestText = pool.firstOccurrence()[best];
-            long copies = Arrays.stream(pool.firstOccurrence()).limit(n).filter(f -> f == bestText).count();
+            // its KL from the uniform choice: all mass on the best text, as Best-of-N's
             assertThat(o.get("soft_bon-1.0E-9@" + n).kl()).isCloseTo(Math.log((double) n / copies), within(1e-6));
         }
         // Best-of-N's proxy can only rise with N (nested candidates)
@@ -161,7 +159,7 @@ class SelectionFamiliesTest {
         SelectionFamilies.Outcome spec = o.get("specrej-16:4:0");
         assertThat(spec.chosen()).isEqualTo(o.get("bon-16").chosen());
         assertThat(spec.tokens()).isEqualTo(o.get("bon-16").tokens()); // every candidate runs to its end
-        assertThat(spec.kl()).isEqualTo(Math.log(16));
+        assertThat(spec.kl()).isEqualTo(o.get("bon-16").kl());
         assertThat(spec.rewardCalls()).isGreaterThan(16); // scored at every checkpoint
     }
 
@@ -193,6 +191,7 @@ class SelectionFamiliesTest {
         assertThat(o.gold()).isEqualTo(2);
         assertThat(o.tokens()).isEqualTo(4 * 4 + 2 * 4);
         assertThat(o.rewardCalls()).isEqualTo(4 + 2);
+        assertThat(o.kl()).isEqualTo(Math.log(4)); // a deterministic choice among 4 distinct texts
     }
 
     @Test
