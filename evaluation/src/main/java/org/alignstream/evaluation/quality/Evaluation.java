@@ -411,14 +411,15 @@ public final class Evaluation implements Callable<Integer> {
     }
 
     /**
-     * A proxy's rewards of the pool's partial texts (the first t tokens of a candidate, decoded as the generator decodes
-     * a speculative candidate's text), each (candidate, length) scored once, the missing ones of a call in one batch.
+     * A proxy's rewards of the pool's texts at a speculative rejection checkpoint: each listed candidate's first t tokens
+     * (all of them when it is shorter), decoded as the generator decodes a speculative candidate's text, in one batch, as
+     * the scorer scores a round's candidate set (no cache across rounds or settings: the int8 encoders quantise per
+     * batch, so a text's reward depends on its batch mates, and the pipeline's are the round's).
      */
     static final class PrefixScorer implements SelectionFamilies.PrefixRewards {
         private final LmCandidateSampler sampler;
         private final CandidatePool pool;
         private final RewardModel model;
-        private final java.util.Map<Long, Double> cache = new java.util.HashMap<>();
         long nanos;
 
         PrefixScorer(LmCandidateSampler sampler, CandidatePool pool, RewardModel model) {
@@ -430,30 +431,15 @@ public final class Evaluation implements Callable<Integer> {
         @Override
         public double[] score(int[] candidates, int length) {
             long start = System.nanoTime();
-            List<Integer> missing = new ArrayList<>();
-            List<String> texts = new ArrayList<>();
+            List<String> texts = new ArrayList<>(candidates.length);
             for (int c : candidates) {
-                if (!cache.containsKey(key(c, length))) {
-                    missing.add(c);
-                    texts.add(sampler.tokenizer().decode(java.util.Arrays.copyOf(pool.tokens()[c], length), true));
-                }
+                int[] t = pool.tokens()[c];
+                texts.add(length >= t.length ? pool.texts()[c]
+                        : sampler.tokenizer().decode(java.util.Arrays.copyOf(t, length), true));
             }
-            if (!texts.isEmpty()) {
-                double[] r = model.score(pool.prompt(), texts);
-                for (int k = 0; k < r.length; k++) {
-                    cache.put(key(missing.get(k), length), r[k]);
-                }
-            }
-            double[] out = new double[candidates.length];
-            for (int k = 0; k < candidates.length; k++) {
-                out[k] = cache.get(key(candidates[k], length));
-            }
+            double[] r = model.score(pool.prompt(), texts);
             nanos += System.nanoTime() - start;
-            return out;
-        }
-
-        private static long key(int candidate, int length) {
-            return ((long) candidate << 32) | length;
+            return r;
         }
     }
 

@@ -2,9 +2,7 @@ package org.alignstream.evaluation.quality;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.alignstream.core.sampling.Seeds;
 import org.alignstream.core.selection.BestOfN;
 import org.alignstream.core.selection.CandidateChoiceKl;
@@ -106,8 +104,8 @@ public final class SelectionFamilies {
     }
 
     /**
-     * The proxy's rewards of partial texts: the first {@code length} tokens of each listed candidate, in one batch.
-     * Called only for lengths shorter than the candidate (a whole candidate's reward is the pool's).
+     * The proxy's rewards at a checkpoint: the first {@code length} tokens of each listed candidate (all of it when it is
+     * shorter), in one batch, as the scorer scores a round's candidate set.
      */
     @FunctionalInterface
     public interface PrefixRewards {
@@ -208,7 +206,8 @@ public final class SelectionFamilies {
     /**
      * Speculative rejection replayed on the pool's streams with the core's checkpoint rule, as the pipeline runs it
      * ({@code SpeculativeRejectionStep}): every M tokens the candidates still going are extended (each generates up to
-     * its own end) and scored, the checkpoint keeps the best, and when none is still going the choice is made. A
+     * its own end) and their texts so far scored in one batch, the checkpoint keeps the best, and when none is still
+     * going the choice is made (ended candidates keep the reward they were ranked with, as in the pipeline). A
      * candidate has ended when its text so far holds its end-of-text or max_new_tokens tokens. Tokens are counted as
      * generated until the candidate is stopped or ends; reward calls are the texts scored at the checkpoints.
      */
@@ -229,26 +228,16 @@ public final class SelectionFamilies {
         long calls = 0;
         for (int round = 1; ; round++) {
             int t = Math.min(round * c.blockSize(), maxNewTokens);
-            List<Integer> partial = new ArrayList<>();
-            for (int i : live) {
-                if (t < pool.length(i)) {
-                    partial.add(i);
-                }
-            }
-            Map<Integer, Double> partialReward = new HashMap<>();
-            if (!partial.isEmpty()) {
-                double[] pr = prefixRewards.score(partial.stream().mapToInt(Integer::intValue).toArray(), t);
-                for (int k = 0; k < pr.length; k++) {
-                    partialReward.put(partial.get(k), pr[k]);
-                }
-            }
+            // the round's texts, scored in one batch as the scorer scores the round's candidate set
+            double[] roundRewards = prefixRewards.score(live.stream().mapToInt(Integer::intValue).toArray(), t);
             List<Scored> current = new ArrayList<>();
-            for (int i : live) {
+            for (int k = 0; k < live.size(); k++) {
+                int i = live.get(k);
                 int len = Math.min(t, pool.length(i));
                 tokens += len - done[i];
                 done[i] = len;
                 boolean ended = len >= maxNewTokens || (t >= pool.length(i) && pool.eos()[i]);
-                current.add(new Scored(i, partialReward.containsKey(i) ? partialReward.get(i) : proxyAll[i], ended));
+                current.add(new Scored(i, roundRewards[k], ended));
             }
             calls += current.size();
             Checkpoint cp = SpeculativeRejection.checkpoint(previouslyEnded, current, c.rate());

@@ -56,7 +56,7 @@ class SelectionFamiliesTest {
         return outcomes.stream().collect(Collectors.toMap(SelectionFamilies.Outcome::key, Function.identity()));
     }
 
-    /** A prefix reward that depends on the candidate and length, and records what it was asked. */
+    /** A checkpoint reward that depends on the candidate and length (the full reward once complete). */
     private static final class Prefixes implements SelectionFamilies.PrefixRewards {
         final CandidatePool pool;
         final List<int[]> asked = new ArrayList<>();
@@ -70,9 +70,8 @@ class SelectionFamiliesTest {
             double[] out = new double[candidates.length];
             for (int k = 0; k < candidates.length; k++) {
                 int c = candidates[k];
-                assertThat(length).as("only partial texts are scored").isLessThan(pool.length(c));
                 asked.add(new int[] {c, length});
-                out[k] = pool.rewards(P)[c] * length / pool.length(c);
+                out[k] = pool.rewards(P)[c] * Math.min(1.0, (double) length / pool.length(c));
             }
             return out;
         }
@@ -173,18 +172,18 @@ class SelectionFamiliesTest {
         pool.putRewards(P, new double[] {5, 1, 2, 0}, null);
         pool.putRewards(G, new double[] {0, 1, 2, 3}, null);
         double[] partial = {0.1, 0.9, 0.5, 0.3};
-        List<Integer> asked = new ArrayList<>();
+        List<String> asked = new ArrayList<>();
         SelectionFamilies.Outcome o = SelectionFamilies.speculativeRejection(pool, pool.rewards(P), pool.rewards(G),
                 new SelectionFamilies.SpecConfig(4, 4, 0.5), 8, (candidates, length) -> {
-                    assertThat(length).isEqualTo(4);
                     double[] out = new double[candidates.length];
                     for (int k = 0; k < candidates.length; k++) {
-                        asked.add(candidates[k]);
-                        out[k] = partial[candidates[k]];
+                        asked.add(candidates[k] + "@" + length);
+                        out[k] = length < 8 ? partial[candidates[k]] : pool.rewards(P)[candidates[k]];
                     }
                     return out;
                 });
-        assertThat(asked).containsExactly(0, 1, 2, 3);
+        // each round's candidates in one call, in the order the previous checkpoint ranked them
+        assertThat(asked).containsExactly("0@4", "1@4", "2@4", "3@4", "1@8", "2@8");
         // checkpoint 1 keeps round(0.5 * 4) = 2: candidates 1 and 2; they run to 8 tokens and end; 2 has the higher reward
         assertThat(o.chosen()).isEqualTo(2);
         assertThat(o.proxy()).isEqualTo(2);
