@@ -664,13 +664,12 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                             rollouts == null ? new int[0] : rollouts.get(i).tokenIds());
                     // rollout j of token i is row j * k + i (see rolloutFirstTokens): rollout 0 is the one a single
                     // rollout would be, the others are the candidate's extra rollouts, averaged into Q by the selector.
-                    // No rollout at all (the token ends the text, or it is the last one max_new_tokens allows) leaves
-                    // every rollout of the token empty: then there are no extra rollouts either, as the record checks
-                    // require (the reward is exact)
+                    // Where there is no room to roll out (the token ends the text, or it is the last one max_new_tokens
+                    // allows) every rollout of the token is empty, and every candidate still carries m - 1 extras (the
+                    // scorer needs the same count on each): empty ones, whose texts are the candidate's own
                     List<List<Integer>> extraIds = new ArrayList<>();
                     List<String> extraTexts = new ArrayList<>();
-                    boolean rolledOut = rollouts != null && rollouts.get(i).tokenIds().length > 0;
-                    for (int j = 1; rolledOut && j < perToken; j++) {
+                    for (int j = 1; rollouts != null && j < perToken; j++) {
                         int[] extra = rollouts.get(j * kTop + i).tokenIds();
                         extraIds.add(toList(extra));
                         extraTexts.add(tokenizer.decode(concat(concat(response, new int[] {top.tokenIds()[i]}), extra),

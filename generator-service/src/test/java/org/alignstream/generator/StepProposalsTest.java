@@ -15,6 +15,8 @@ import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.common.validation.RecordChecks;
+import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.sampling.SamplingParams;
 import org.alignstream.core.sampling.Seeds;
 import org.alignstream.core.sampling.TokenSampler;
@@ -221,27 +223,19 @@ class StepProposalsTest {
     }
 
     @Test
-    void transferQStarWithMRolloutsHasNoExtraRolloutsWhereThereIsNoRoomToRollOut() {
+    void transferQStarWithMRolloutsAtTheLastTokenRollsNothingOutAndPassesTheRecordChecks() {
         PromptRequest request = request("tq_star", 3, 4);
         request.getStrategy().setRollouts(4);
         DecodeState state = sampler.start(request);
         state.setTokenIds(new ArrayList<>(List.of(262, 318, 340)));
         state.setLogprobs(new ArrayList<>(List.of(-1f, -1f, -1f)));
-        // the last token max_new_tokens allows: no rollout, so no extra rollouts (the record checks refuse extra
-        // rollouts without a first one)
+        // the last token max_new_tokens allows: no rollout for any candidate, so no extras either
         List<Candidate> candidates = sampler.propose(state);
         assertThat(candidates).hasSize(3).allSatisfy(c -> {
             assertThat(c.getRolloutTokenIds()).isEmpty();
             assertThat(c.getExtraRolloutTokenIds()).isEmpty();
-            assertThat(c.getExtraRolloutTexts()).isEmpty();
         });
-        // one token earlier there is room for one: a candidate has its 3 extra rollouts unless its token ends the text
-        state.setTokenIds(new ArrayList<>(List.of(262, 318)));
-        state.setLogprobs(new ArrayList<>(List.of(-1f, -1f)));
-        List<Candidate> earlier = sampler.propose(state);
-        assertThat(earlier).anySatisfy(c -> assertThat(c.getRolloutTokenIds()).isNotEmpty());
-        assertThat(earlier).allSatisfy(c -> assertThat(c.getExtraRolloutTokenIds())
-                .hasSize(c.getRolloutTokenIds().isEmpty() ? 0 : 3));
+        RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state, candidates, 100, 32000);
     }
 
     @Test
