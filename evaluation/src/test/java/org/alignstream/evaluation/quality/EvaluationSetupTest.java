@@ -47,7 +47,7 @@ class EvaluationSetupTest {
         assertThat(e.maxN()).isEqualTo(Evaluation.QUICK_MAX_N);
         assertThat(e.nGrid()).containsExactly(1, 2, 4, 8, 16, 32);
         assertThat(e.specConfigs()).containsExactly(new SelectionFamilies.SpecConfig(8, 4, 0.5),
-                new SelectionFamilies.SpecConfig(8, 8, 0.5), new SelectionFamilies.SpecConfig(16, 4, 0.75));
+                new SelectionFamilies.SpecConfig(16, 4, 0.75), new SelectionFamilies.SpecConfig(32, 4, 0.75));
         assertThat(e.tokenwiseWeights()).containsExactly(1.0);
         assertThat(e.tqRollouts()).containsExactly(1);
         assertThat(e.out).isEqualTo("-");
