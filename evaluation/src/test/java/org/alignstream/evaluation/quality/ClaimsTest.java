@@ -140,6 +140,13 @@ class ClaimsTest {
                 "M=4 α=0.5", 16));
         assertThat(Claims.speculativeRejectionMatchesBestOfNAtAQuarterOfTheCompute(proxy(rows)).answer())
                 .isEqualTo(Answer.NO);
+        // within noise of Best-of-8 (noisy per prompt) but its mean proxy is Best-of-2's (20 tokens): ratio 0.75, partly
+        rows.set(5, new ProxyResults.Row(row("specrej-16:4:0.5", 0.5, 0.5, 2.0, 15), SelectionFamilies.SPECREJ,
+                "M=4 α=0.5", 16));
+        Verdict noisy = Claims.speculativeRejectionMatchesBestOfNAtAQuarterOfTheCompute(proxy(rows));
+        assertThat(noisy.answer()).isEqualTo(Answer.PARTLY);
+        assertThat(noisy.figures().get(1)).contains("N = 2.00, compute ratio 0.750");
+        assertThat(noisy.why()).contains("more than a quarter");
         // so many tokens that no Best-of-N costs four times as much: only a bound, partly
         rows.set(5, new ProxyResults.Row(row("specrej-16:4:0.5", 2.5, 0.7, 0.01, 100), SelectionFamilies.SPECREJ,
                 "M=4 α=0.5", 16));
