@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Quality evaluation (docs/EVALUATION.md): the bundled evaluation prompts through every alignment method (Best-of-N,
-# RBoN-KL/WD, ARGS, PARGS, blockwise, Transfer Q*) at fixed seeds in the bare decoding loop, each row's final texts
-# re-scored by the proxy (sentiment) and the gold model (gold-sentiment); prints the table and the papers' claims with
-# verdicts computed from the figures, and writes docs/EVALUATION.md.
-#   ops/eval.sh              full run (24 prompts, 4-8 minutes on 2 shared cores)
-#   ops/eval.sh --quick      smoke run (6 prompts, 1-2 minutes)
-#   ops/eval.sh --prompts N  the first N prompts
+# Quality evaluation (docs/EVALUATION.md and its plots docs/eval-frontier-*.png), two sections:
+#  selection: per prompt 256 candidates sampled once from lm-austen and scored once by every proxy reward model
+#    (models/reward-sentiment, -100, -25, -noisy) and the gold (models/reward-gold); Best-of-N at N = 1..256,
+#    RBoN-KL/WD, soft Best-of-N and speculative rejection chosen among them per proxy;
+#  tokenwise: ARGS with models/reward-lm-austen-full against PARGS with models/reward-lm-austen-partial across w = beta,
+#    Transfer Q* with m = 1 and 4 rollouts, through the bare decoding loop.
+# Prints the tables and the papers' claims with verdicts computed from the figures, draws gold and proxy reward against
+# KL per proxy, and writes docs/EVALUATION.md. A missing model directory stops the run before any work, naming it.
+#   ops/eval.sh              full run (24 prompts, 24 new tokens; about 15 minutes on 2 shared cores)
+#   ops/eval.sh --quick      smoke run (4 prompts, 16 new tokens, N up to 32; 1-2 minutes)
+#   ops/eval.sh --prompts N  the first N prompts; --sections selection|tokenwise one section only
+#   ops/eval.sh --proxy-model-dirs A,B --gold-model-dir G --full-reward-model-dir F --partial-reward-model-dir P
+#                            other reward models (directories as the scorer's --reward-model-dir takes them)
 # Extra arguments go to org.alignstream.evaluation.quality.Evaluation (try --help; --out - writes no report).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -663,7 +663,10 @@ public final class LmCandidateSampler implements CandidateSampler, StepProposer,
                     Candidate c = tokenCandidate(i, response, top,
                             rollouts == null ? new int[0] : rollouts.get(i).tokenIds());
                     // rollout j of token i is row j * k + i (see rolloutFirstTokens): rollout 0 is the one a single
-                    // rollout would be, the others are the candidate's extra rollouts, averaged into Q by the selector
+                    // rollout would be, the others are the candidate's extra rollouts, averaged into Q by the selector.
+                    // Where there is no room to roll out (the token ends the text, or it is the last one max_new_tokens
+                    // allows) every rollout of the token is empty, and every candidate still carries m - 1 extras (the
+                    // scorer needs the same count on each): empty ones, whose texts are the candidate's own
                     List<List<Integer>> extraIds = new ArrayList<>();
                     List<String> extraTexts = new ArrayList<>();
                     for (int j = 1; rollouts != null && j < perToken; j++) {

@@ -15,6 +15,8 @@ import org.alignstream.avro.DecodeState;
 import org.alignstream.avro.PromptRequest;
 import org.alignstream.avro.Strategy;
 import org.alignstream.common.stage.InvalidRecordException;
+import org.alignstream.common.validation.RecordChecks;
+import org.alignstream.core.decoding.AlignmentMethod;
 import org.alignstream.core.sampling.SamplingParams;
 import org.alignstream.core.sampling.Seeds;
 import org.alignstream.core.sampling.TokenSampler;
@@ -218,6 +220,22 @@ class StepProposalsTest {
             assertThat(c.getRolloutTokenIds()).isEmpty();
             assertThat(c.getResponseText()).isNull();
         });
+    }
+
+    @Test
+    void transferQStarWithMRolloutsAtTheLastTokenRollsNothingOutAndPassesTheRecordChecks() {
+        PromptRequest request = request("tq_star", 3, 4);
+        request.getStrategy().setRollouts(4);
+        DecodeState state = sampler.start(request);
+        state.setTokenIds(new ArrayList<>(List.of(262, 318, 340)));
+        state.setLogprobs(new ArrayList<>(List.of(-1f, -1f, -1f)));
+        // the last token max_new_tokens allows: no rollout for any candidate, so no extras either
+        List<Candidate> candidates = sampler.propose(state);
+        assertThat(candidates).hasSize(3).allSatisfy(c -> {
+            assertThat(c.getRolloutTokenIds()).isEmpty();
+            assertThat(c.getExtraRolloutTokenIds()).isEmpty();
+        });
+        RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state, candidates, 100, 32000);
     }
 
     @Test

@@ -305,10 +305,13 @@ public final class RecordChecks {
             }
             checkTokenIds(c.getRolloutTokenIds(), what + " rollout token");
             List<List<Integer>> extras = c.getExtraRolloutTokenIds();
-            if (!extras.isEmpty() && (extras.size() != extraRollouts || rollout == 0)) {
-                throw new InvalidRecordException(what + " has " + extras.size() + " extra rollouts, expected "
-                        + (rollout == 0 ? "none without a first rollout" : "0 or " + extraRollouts + " (rollouts m = "
-                        + method.rolloutsPerCandidate(p) + ")"));
+            if (!extras.isEmpty() && extras.size() != extraRollouts) {
+                throw new InvalidRecordException(what + " has " + extras.size() + " extra rollouts, expected 0 or "
+                        + extraRollouts + " (rollouts m = " + method.rolloutsPerCandidate(p) + ")");
+            }
+            // no first rollout (no room to roll out): the extras are empty too, never a rollout on their own
+            if (rollout == 0 && extras.stream().anyMatch(e -> !e.isEmpty())) {
+                throw new InvalidRecordException(what + " has an extra rollout but no first rollout");
             }
             if (c.getExtraRolloutTexts().size() != extras.size()) {
                 throw new InvalidRecordException(what + " has " + extras.size() + " extra rollouts but "

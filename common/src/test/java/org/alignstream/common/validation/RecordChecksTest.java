@@ -90,6 +90,15 @@ class RecordChecksTest {
         assertThatThrownBy(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,
                 List.of(candidate(0, 2), textless), 100, 1000))
                 .isInstanceOf(InvalidRecordException.class).hasMessageContaining("2 extra rollouts but 1 extra rollout texts");
+        // no room to roll out: an empty first rollout with empty extras is fine, an extra rollout without a first is not
+        Candidate noRoom = Candidate.newBuilder(candidate(1, 2)).setRolloutTokenIds(List.of())
+                .setExtraRolloutTokenIds(List.of(List.of(), List.of())).build();
+        assertThatCode(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,
+                List.of(candidate(0, 2), noRoom), 100, 1000)).doesNotThrowAnyException();
+        Candidate orphan = Candidate.newBuilder(noRoom).setExtraRolloutTokenIds(List.of(List.of(), List.of(7))).build();
+        assertThatThrownBy(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,
+                List.of(candidate(0, 2), orphan), 100, 1000))
+                .isInstanceOf(InvalidRecordException.class).hasMessageContaining("an extra rollout but no first rollout");
         Candidate tooLong = Candidate.newBuilder(candidate(1, 2))
                 .setExtraRolloutTokenIds(List.of(List.of(1, 2), List.of(1, 2, 3, 4))).build();
         assertThatThrownBy(() -> RecordChecks.checkCandidates(request, AlignmentMethod.TQ_STAR, state,

@@ -10,7 +10,8 @@ import org.alignstream.harness.BareDecodingLoop;
 
 /**
  * Runs the rows: every prompt through the bare decoding loop (prompt i at seed {@code baseSeed + i}, the same in every
- * row), timed, then each row's final texts scored in one batch by the proxy and in one by the gold model.
+ * row), timed, then the final texts scored by the proxy (for the tokenwise rows: the full-sequence reward model) and the
+ * gold model, one batch per prompt and model.
  */
 final class RowRunner {
     private final BareDecodingLoop loop;
@@ -75,12 +76,27 @@ final class RowRunner {
             }
             afterPrompt.accept(i);
         }
+        // each prompt's final texts of every row scored in one batch per model, with that prompt (a model may read the
+        // prompt and the response)
+        double[][] proxyRewards = new double[acc.size()][prompts.size()];
+        double[][] goldRewards = new double[acc.size()][prompts.size()];
+        for (int i = 0; i < prompts.size(); i++) {
+            List<String> texts = new ArrayList<>();
+            for (Accumulator a : acc) {
+                texts.add(a.texts.get(i));
+            }
+            double[] p = proxy.score(prompts.get(i), texts);
+            double[] g = gold.score(prompts.get(i), texts);
+            for (int r = 0; r < acc.size(); r++) {
+                proxyRewards[r][i] = p[r];
+                goldRewards[r][i] = g[r];
+            }
+        }
         List<RowResult> out = new ArrayList<>();
-        for (Accumulator a : acc) {
-            double[] proxyRewards = proxy.score("", a.texts);
-            double[] goldRewards = gold.score("", a.texts);
-            out.add(new RowResult(a.row.key(), a.row.label(), a.row.decodingReward(), proxyRewards, goldRewards, a.kl,
-                    DistinctN.distinct(a.tokens, 1, eosTokenId), DistinctN.distinct(a.tokens, 2, eosTokenId),
+        for (int r = 0; r < acc.size(); r++) {
+            Accumulator a = acc.get(r);
+            out.add(new RowResult(a.row.key(), a.row.label(), a.row.decodingReward(), proxyRewards[r], goldRewards[r],
+                    a.kl, DistinctN.distinct(a.tokens, 1, eosTokenId), DistinctN.distinct(a.tokens, 2, eosTokenId),
                     a.rewardCalls, a.tokenCount, a.nanos / 1e9, a.texts));
         }
         return out;

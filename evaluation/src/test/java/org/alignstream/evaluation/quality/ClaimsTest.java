@@ -26,20 +26,40 @@ class ClaimsTest {
     }
 
     private static RowResult row(String key, double proxyShift, double goldShift) {
-        return row(key, proxyShift, goldShift, 0.01);
+        return row(key, proxyShift, goldShift, 0.01, 2);
     }
 
-    private static RowResult row(String key, double proxyShift, double goldShift, double noise) {
+    /** A row with {@code tokensPerResponse} generated tokens per response and one RM call per token. */
+    private static RowResult row(String key, double proxyShift, double goldShift, double noise, double tokensPerResponse) {
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < PROMPT.length; i++) {
             texts.add(key + " " + i);
         }
-        return new RowResult(key, key, "sentiment", values(proxyShift, noise), values(goldShift, noise),
-                new double[PROMPT.length], 0.8, 0.95, 10L * PROMPT.length, 2L * PROMPT.length, 1.0, texts);
+        long tokens = Math.round(tokensPerResponse * PROMPT.length);
+        return new RowResult(key, key, "rm", values(proxyShift, noise), values(goldShift, noise),
+                new double[PROMPT.length], 0.8, 0.95, tokens, tokens, 1.0, texts);
     }
 
-    private static Verdict verdict(int number, List<RowResult> rows, Claims.Context context) {
-        return Claims.assess(rows, context).get(number - 1);
+    private static ProxyResults.Row bon(int n, double proxy, double gold) {
+        return new ProxyResults.Row(row("bon-" + n, proxy, gold, 0.01, 10.0 * n), SelectionFamilies.BON, "", n);
+    }
+
+    private static ProxyResults.Row sel(String family, String variant, int n, double proxy, double gold) {
+        return new ProxyResults.Row(row(family + "-" + variant + "@" + n, proxy, gold, 0.01, 10.0 * n), family, variant,
+                n);
+    }
+
+    /** Best-of-N at N = 1..16 with these mean proxy and gold shifts. */
+    private static List<ProxyResults.Row> bonCurve(double[] proxy, double[] gold) {
+        List<ProxyResults.Row> rows = new ArrayList<>();
+        for (int k = 0; k < proxy.length; k++) {
+            rows.add(bon(1 << k, proxy[k], gold[k]));
+        }
+        return rows;
+    }
+
+    private static ProxyResults proxy(List<ProxyResults.Row> rows) {
+        return new ProxyResults("reward-sentiment-25", rows);
     }
 
     private static PairedDifference diff(double mean, double se) {
@@ -51,163 +71,170 @@ class ClaimsTest {
         assertThat(Claims.direction(List.of(diff(1, 0.1), diff(0.5, 0.2)))).isEqualTo(Answer.YES);
         assertThat(Claims.direction(List.of(diff(1, 0.1), diff(0.5, 0.3)))).isEqualTo(Answer.PARTLY);
         assertThat(Claims.direction(List.of(diff(1, 0.1), diff(-1, 0.1)))).isEqualTo(Answer.PARTLY);
-        // right direction everywhere but within noise
         assertThat(Claims.direction(List.of(diff(0.1, 0.1), diff(0.2, 0.2)))).isEqualTo(Answer.PARTLY);
         assertThat(Claims.direction(List.of(diff(0.1, 0.1), diff(-0.01, 0.2)))).isEqualTo(Answer.NO);
         assertThat(Claims.direction(List.of(diff(0, 0), diff(0, 0)))).isEqualTo(Answer.NO);
-        assertThat(Claims.direction(List.of(diff(-1, 0.1)))).isEqualTo(Answer.NO);
         assertThat(Claims.direction(List.of())).isEqualTo(Answer.NOT_MEASURED);
     }
 
     @Test
-    void bestOfNRule() {
-        assertThat(Claims.bestOfNRises(new double[] {0, 0.1, 0.2}, diff(0.2, 0.05))).isEqualTo(Answer.YES);
-        assertThat(Claims.bestOfNRises(new double[] {0, 0.3, 0.2}, diff(0.2, 0.05))).isEqualTo(Answer.PARTLY);
-        assertThat(Claims.bestOfNRises(new double[] {0, 0.1, 0.2}, diff(0.2, 0.2))).isEqualTo(Answer.PARTLY);
-        assertThat(Claims.bestOfNRises(new double[] {0, 0.3, 0.2}, diff(0.2, 0.2))).isEqualTo(Answer.NO);
-        assertThat(Claims.bestOfNRises(new double[] {0.2, 0.1, 0.0}, diff(-0.2, 0.05))).isEqualTo(Answer.NO);
-        assertThat(Claims.bestOfNRises(new double[] {0.1, 0.1}, diff(0, 0))).isEqualTo(Answer.NO);
-    }
-
-    @Test
-    void bestOfNRisesYesWhenTheProxyRisesAtEveryDoubling() {
-        List<RowResult> rows = List.of(row("bon-1", 0, 0), row("bon-2", 0.3, 0.1), row("bon-4", 0.6, 0.15),
-                row("bon-8", 0.8, 0.2), row("bon-16", 1.0, 0.22));
-        Verdict v = verdict(1, rows, BUNDLED);
+    void goldStopsRisingWhereNoLargerNIsAboveItBeyondNoise() {
+        ProxyResults p = proxy(bonCurve(new double[] {0, 0.5, 1.0, 1.5, 2.0}, new double[] {0, 0.3, 0.5, 0.5, 0.4}));
+        assertThat(Claims.goldStopIndex(p.bestOfN())).isEqualTo(2); // N = 4
+        Verdict v = Claims.bestOfNGoldStopsRising(p);
         assertThat(v.answer()).isEqualTo(Answer.YES);
-        assertThat(v.figures().get(0)).isEqualTo("mean proxy by N: 1: 0.100, 2: 0.400, 4: 0.700, 8: 0.900, 16: 1.10");
-        assertThat(v.figures().get(2)).contains("N=16 minus N=1, paired over 8 prompts: proxy +1.00 ± ");
-        assertThat(v.why()).contains("rises at every doubling").contains("0.220 times the proxy's gain")
-                .contains("carries over to the gold reward");
+        assertThat(v.claim()).contains("`reward-sentiment-25`");
+        assertThat(v.why()).contains("stops rising at N=4").contains("keeps rising beyond noise from there to N=16")
+                .contains("The gold even falls past its peak at N=4");
+        assertThat(v.figures().get(1)).isEqualTo("mean gold by N: 1: 0.100, 2: 0.400, 4: 0.600, 8: 0.600, 16: 0.500");
     }
 
     @Test
-    void bestOfNRisesListsWhereTheMeanFalls() {
-        // rows given out of order: sorted by N before comparing
-        List<RowResult> rows = List.of(row("bon-16", 1.0, 0), row("bon-1", 0, 0), row("bon-4", 1.2, 0));
-        Verdict v = verdict(1, rows, BUNDLED);
+    void goldStillRisingAtTheLargestNIsANo() {
+        ProxyResults p = proxy(bonCurve(new double[] {0, 0.5, 1.0, 1.5, 2.0}, new double[] {0, 0.2, 0.4, 0.6, 0.8}));
+        assertThat(Claims.goldStopIndex(p.bestOfN())).isEqualTo(4);
+        Verdict v = Claims.bestOfNGoldStopsRising(p);
+        assertThat(v.answer()).isEqualTo(Answer.NO);
+        assertThat(v.why()).contains("still rises at the largest N: N=16 is above N=8 by +0.200 ± ");
+    }
+
+    @Test
+    void bothCurvesFlatIsSaturationNotOverOptimisation() {
+        ProxyResults p = proxy(bonCurve(new double[] {0, 0.5, 0.5, 0.5}, new double[] {0, 0.3, 0.3, 0.3}));
+        Verdict v = Claims.bestOfNGoldStopsRising(p);
         assertThat(v.answer()).isEqualTo(Answer.PARTLY);
-        assertThat(v.why()).contains("falls at N=4→16").contains("does not clearly carry over");
+        assertThat(v.why()).contains("saturation");
     }
 
     @Test
-    void rbonKeepsMoreGoldYesWhenEveryRbonRowKeepsMoreGold() {
-        List<RowResult> rows = List.of(row("bon-8", 0.9, 0.5), row("bon-16", 1.0, 0.4), row("rbon_kl-0.02", 0.8, 0.6),
-                row("rbon_wd-10", 0.7, 0.55));
-        Verdict v = verdict(2, rows, BUNDLED);
+    void rbonIsComparedWithBestOfNAtTheLargestN() {
+        List<ProxyResults.Row> rows = new ArrayList<>(bonCurve(new double[] {0, 0.5, 1.0}, new double[] {0, 0.5, 0.4}));
+        rows.add(sel(SelectionFamilies.RBON_KL, "β=0.02", 2, 0.4, 0.1)); // at N = 2: not compared
+        rows.add(sel(SelectionFamilies.RBON_KL, "β=0.02", 4, 0.8, 0.6));
+        rows.add(sel(SelectionFamilies.RBON_WD, "β=10", 4, 0.7, 0.55));
+        Verdict yes = Claims.rbonKeepsMoreGoldThanBestOfN(proxy(rows));
+        assertThat(yes.answer()).isEqualTo(Answer.YES);
+        assertThat(yes.figures()).hasSize(4);
+        assertThat(yes.figures().get(1)).startsWith("rbon_kl-β=0.02@4: gold").contains("vs Best-of-4 +0.200 ± ");
+        assertThat(yes.why()).contains("stops rising at N=2, the regime where a regulariser can help");
+        rows.set(4, sel(SelectionFamilies.RBON_KL, "β=0.02", 4, 0.8, 0.2));
+        rows.set(5, sel(SelectionFamilies.RBON_WD, "β=10", 4, 0.7, 0.4));
+        Verdict no = Claims.rbonKeepsMoreGoldThanBestOfN(proxy(rows));
+        assertThat(no.answer()).isEqualTo(Answer.NO); // one loses, one ties: none more gold
+        assertThat(no.why()).contains("rbon_kl-β=0.02@4 keeps significantly less");
+    }
+
+    @Test
+    void speculativeRejectionMatchingBestOfNAtFourTimesItsTokensIsAYes() {
+        // Best-of-N tokens/response: 10 N; specrej 12 tokens/response: 4 x 12 = 48 -> compared with N = 8 (80 tokens)
+        List<ProxyResults.Row> rows = new ArrayList<>(bonCurve(new double[] {0, 0.5, 1.0, 1.5, 2.0},
+                new double[] {0, 0.2, 0.4, 0.5, 0.6}));
+        rows.add(new ProxyResults.Row(row("specrej-16:4:0.5", 1.5, 0.5, 0.01, 12), SelectionFamilies.SPECREJ,
+                "M=4 α=0.5", 16));
+        Verdict v = Claims.speculativeRejectionMatchesBestOfNAtAQuarterOfTheCompute(proxy(rows));
         assertThat(v.answer()).isEqualTo(Answer.YES);
-        assertThat(v.figures()).hasSize(4);
-        assertThat(v.figures().get(1)).startsWith("rbon_kl-0.02: gold").contains("vs BoN-16 +0.200 ± ")
-                .contains("2.00 tokens/response");
-        assertThat(v.why()).contains("the gold no longer rises while the proxy does").endsWith("for the RBoN rows.");
+        assertThat(v.figures().get(1)).contains("vs bon-8 (6.67× its tokens)").contains("N = 8.00")
+                .contains("compute ratio 0.150");
+        // the same tokens but lower reward than Best-of-8 by proxy and gold: a no
+        rows.set(5, new ProxyResults.Row(row("specrej-16:4:0.5", 1.0, 0.3, 0.01, 12), SelectionFamilies.SPECREJ,
+                "M=4 α=0.5", 16));
+        assertThat(Claims.speculativeRejectionMatchesBestOfNAtAQuarterOfTheCompute(proxy(rows)).answer())
+                .isEqualTo(Answer.NO);
+        // within noise of Best-of-8 (noisy per prompt) but its mean proxy is Best-of-2's (20 tokens): ratio 0.75, partly
+        rows.set(5, new ProxyResults.Row(row("specrej-16:4:0.5", 0.5, 0.5, 2.0, 15), SelectionFamilies.SPECREJ,
+                "M=4 α=0.5", 16));
+        Verdict noisy = Claims.speculativeRejectionMatchesBestOfNAtAQuarterOfTheCompute(proxy(rows));
+        assertThat(noisy.answer()).isEqualTo(Answer.PARTLY);
+        assertThat(noisy.figures().get(1)).contains("N = 2.00, compute ratio 0.750");
+        assertThat(noisy.why()).contains("more than a quarter");
+        // so many tokens that no Best-of-N costs four times as much: only a bound, partly
+        rows.set(5, new ProxyResults.Row(row("specrej-16:4:0.5", 2.5, 0.7, 0.01, 100), SelectionFamilies.SPECREJ,
+                "M=4 α=0.5", 16));
+        Verdict bound = Claims.speculativeRejectionMatchesBestOfNAtAQuarterOfTheCompute(proxy(rows));
+        assertThat(bound.answer()).isEqualTo(Answer.PARTLY);
+        assertThat(bound.why()).contains("cannot be tested here");
     }
 
     @Test
-    void rbonKeepsMoreGoldNoWhenRbonLosesGoldAndPartlyWhenOnlyOneWins() {
-        List<RowResult> lose = List.of(row("bon-8", 0.9, 0.3), row("bon-16", 1.0, 0.5), row("rbon_kl-0.02", 0.8, 0.3),
-                row("rbon_wd-10", 0.7, 0.5));
-        Verdict no = verdict(2, lose, BUNDLED);
-        assertThat(no.answer()).isEqualTo(Answer.NO);
-        assertThat(no.why()).contains("(rbon_kl-0.02 keeps significantly less)").contains("the gold still rises with N")
-                .endsWith("0.500 for Best-of-16 against 0.500, 0.200 for the RBoN rows."); // one gap is not narrower
-        List<RowResult> mixed = List.of(row("bon-16", 1.0, 0.5), row("rbon_kl-0.02", 0.8, 0.7),
-                row("rbon_wd-10", 0.7, 0.3));
-        Verdict partly = verdict(2, mixed, BUNDLED);
+    void softBestOfNConvergesWhenItsLastDoublingIsFlat() {
+        List<ProxyResults.Row> rows = new ArrayList<>(bonCurve(new double[] {0, 0.5, 1.0, 1.5},
+                new double[] {0, 0.2, 0.4, 0.5}));
+        double[] settled = {0, 0.4, 0.5, 0.5};
+        double[] rising = {0, 0.3, 0.6, 0.9};
+        for (int k = 0; k < 4; k++) {
+            rows.add(sel(SelectionFamilies.SOFT, "λ=1", 1 << k, settled[k], settled[k] / 2));
+        }
+        Verdict yes = Claims.softBestOfNConvergesWithN(proxy(rows));
+        assertThat(yes.answer()).isEqualTo(Answer.YES);
+        assertThat(yes.figures().get(1)).startsWith("soft λ=1: expected proxy by N 1: 0.100, 2: 0.500, 4: 0.600, 8: 0.600");
+        for (int k = 0; k < 4; k++) {
+            rows.add(sel(SelectionFamilies.SOFT, "λ=0.5", 1 << k, rising[k], rising[k] / 2));
+        }
+        Verdict partly = Claims.softBestOfNConvergesWithN(proxy(rows));
         assertThat(partly.answer()).isEqualTo(Answer.PARTLY);
-        assertThat(partly.why()).startsWith("Only rbon_kl-0.02 keeps more gold").contains("rbon_wd-10 keeps less");
+        assertThat(partly.why()).contains("λ 0.5: still rises at the last doubling");
     }
 
     @Test
-    void rbonKeepsMoreGoldNotesWhenRbonKlChoosesShorterResponses() {
-        RowResult bon = new RowResult("bon-16", "bon-16", "sentiment", values(1, 0.01), values(0.5, 0.01),
-                new double[PROMPT.length], 0.8, 0.9, 160, 24L * PROMPT.length, 1, row("bon-16", 0, 0).texts());
-        RowResult kl = new RowResult("rbon_kl-0.05", "rbon_kl-0.05", "sentiment", values(0.5, 0.01), values(0.4, 0.01),
-                new double[PROMPT.length], 0.8, 0.9, 160, 15L * PROMPT.length, 1, row("rbon_kl-0.05", 0, 0).texts());
-        RowResult wd = new RowResult("rbon_wd-20", "rbon_wd-20", "sentiment", values(0.5, 0.01), values(0.4, 0.01),
-                new double[PROMPT.length], 0.8, 0.9, 160, 10L * PROMPT.length, 1, row("rbon_wd-20", 0, 0).texts());
-        Verdict v = verdict(2, List.of(bon, kl, wd), BUNDLED);
-        assertThat(v.why()).contains("favours short responses").contains("15.0 (rbon_kl-0.05) against 24.0")
-                .doesNotContain("10.0 (rbon_wd-20)")
-                .endsWith("0.500 for Best-of-16 against 0.100, 0.100 for the RBoN rows: RBoN narrows the gap only by "
-                        + "giving up more proxy than gold, not by keeping more gold.");
-        Verdict same = verdict(2, List.of(bon, new RowResult("rbon_kl-0.02", "k", "sentiment", bon.proxy(), bon.gold(),
-                bon.kl(), 0.8, 0.9, 160, 24L * PROMPT.length, 1, bon.texts())), BUNDLED);
-        assertThat(same.why()).doesNotContain("favours short responses");
-        assertThat(same.answer()).isEqualTo(Answer.NO); // identical choice: zero difference is not "more gold"
-    }
-
-    @Test
-    void pargsPartialBeatsArgsComparesGreedyAndSampledPairsAndExplainsAFailure() {
-        RowResult args = row("args-w1", 2.0, 1.0);
-        List<RowResult> rows = List.of(args, row("pargs-g-partial", 1.5, 0.7), row("pargs-partial", 0.2, 0.3),
-                row("pargs-full", 0.5, 0.2, 0.5), row("pargs-g-full", 2.0, 1.0), row("pargs-g2-partial", 1.8, 0.9));
-        Verdict v = verdict(3, rows, BUNDLED);
+    void pargsAgainstArgsAtEveryWeight() {
+        List<RowResult> rows = List.of(row("args-w1", 2.0, 1.0), row("args-w2", 2.5, 1.1), row("pargs-b1", 1.5, 0.7),
+                row("pargs-b2", 2.6, 1.3));
+        Verdict v = Claims.assess(List.of(), rows, BUNDLED).get(0);
+        assertThat(v.number()).isEqualTo(1);
+        assertThat(v.claim()).startsWith("PARGS with a partial-sequence reward model");
         assertThat(v.figures()).hasSize(2);
-        assertThat(v.figures().get(0)).startsWith("greedy: PARGS-G (sentiment-partial) vs ARGS (sentiment)")
-                .contains("gold 0.800 vs 1.10 (-0.300 ± ");
+        assertThat(v.figures().get(0)).startsWith("w = β = 1: PARGS (rm) vs ARGS (rm)").contains("gold 0.800 vs 1.10 "
+                + "(-0.300 ± ");
+        assertThat(v.answer()).isEqualTo(Answer.PARTLY); // wins at w = 2, loses at w = 1
+        assertThat(v.why()).contains("ahead beyond noise in: w=1 gold, w=1 proxy");
+        Verdict yes = Claims.assess(List.of(), List.of(row("args-w1", 1.0, 0.5), row("pargs-b1", 1.2, 0.7)), BUNDLED)
+                .get(0);
+        assertThat(yes.answer()).isEqualTo(Answer.YES);
+    }
+
+    @Test
+    void transferQStarAgainstArgsWithEachRolloutCount() {
+        List<RowResult> rows = List.of(row("args-w1", 2.0, 1.0), row("tq-m1", 1.0, 0.6), row("tq-m4", 1.5, 0.8));
+        Verdict v = Claims.assess(List.of(), rows, STAND_IN).get(1);
         assertThat(v.answer()).isEqualTo(Answer.NO);
-        assertThat(v.why()).contains("The full-sequence model is ahead beyond noise in: greedy gold, greedy proxy. ")
-                .doesNotContain("sampled gold") // sampled: +0.1 gold but noise 0.5 per prompt
-                .contains("reproduces ARGS w=1 on 0 of 8 prompts") // texts differ by key in this fixture
-                .contains("models/reward-sentiment-partial/MODEL_CARD.md").contains("With β = 2 to match the scale");
-    }
-
-    @Test
-    void pargsPartialBeatsArgsYesWhenThePartialModelWinsEverywhere() {
-        List<RowResult> rows = List.of(row("args-w1", 1.0, 0.5), row("pargs-g-partial", 1.2, 0.7),
-                row("pargs-partial", 0.6, 0.4), row("pargs-full", 0.5, 0.3));
-        Verdict v = verdict(3, rows, BUNDLED);
-        assertThat(v.answer()).isEqualTo(Answer.YES);
-        assertThat(v.why()).doesNotContain("MODEL_CARD");
-    }
-
-    @Test
-    void transferQStarBeatsArgsNamesTheStandInBaselineAndChecksIndirectEqualsDirect() {
-        RowResult tq = row("tq-direct", 1.0, 0.6);
-        RowResult indirect = new RowResult("tq-indirect", "tq-indirect", "sentiment", tq.proxy(), tq.gold(), tq.kl(),
-                0.8, 0.95, 2 * tq.rewardCalls(), tq.tokens(), 1.0, tq.texts());
-        List<RowResult> rows = List.of(row("args-w1", 2.0, 1.0), tq, indirect);
-        Verdict v = verdict(4, rows, STAND_IN);
-        assertThat(v.answer()).isEqualTo(Answer.NO);
-        assertThat(v.why()).contains("ARGS is ahead beyond noise in: gold, proxy. ")
-                .contains("a stand-in").contains("identical on 8 of 8 prompts")
-                .contains("10.0 RM calls per token instead of 5.00");
-        Verdict bundled = verdict(4, rows, BUNDLED);
-        assertThat(bundled.why()).doesNotContain("stand-in").contains("lm-austen-bon16")
-                .contains("single rollout per candidate");
-        Verdict better = verdict(4, List.of(row("args-w1", 1.0, 0.5), row("tq-direct", 1.5, 0.7)), BUNDLED);
-        assertThat(better.answer()).isEqualTo(Answer.YES);
-        assertThat(better.why()).doesNotContain("single rollout per candidate").doesNotContain("ahead beyond noise");
-    }
-
-    @Test
-    void diversityNoteOnlyWhenTheGoldLeaderIsClearlyLessVaried() {
-        RowResult varied = new RowResult("a", "A", "sentiment", values(1, 0), values(0.5, 0), new double[PROMPT.length],
-                0.5, 0.9, 1, 1, 1, row("a", 0, 0).texts());
-        RowResult repetitive = new RowResult("b", "B", "sentiment", values(2, 0), values(1.0, 0),
-                new double[PROMPT.length], 0.2, 0.3, 1, 1, 1, row("b", 0, 0).texts());
-        assertThat(Claims.diversityNote(varied, repetitive)).startsWith("B leads with much less varied text "
-                + "(distinct-2 0.300 vs 0.900)");
-        assertThat(Claims.diversityNote(repetitive, varied)).startsWith("B leads");
-        RowResult alike = new RowResult("c", "C", "sentiment", values(2, 0), values(1.0, 0), new double[PROMPT.length],
-                0.2, 0.85, 1, 1, 1, row("c", 0, 0).texts());
-        assertThat(Claims.diversityNote(varied, alike)).isEmpty();
-    }
-
-    @Test
-    void missingRowsAreNotMeasured() {
-        List<Verdict> verdicts = Claims.assess(List.of(row("args-w1", 1, 1)), BUNDLED);
-        assertThat(verdicts).extracting(Verdict::answer).containsOnly(Answer.NOT_MEASURED);
-        assertThat(verdicts).extracting(Verdict::number).containsExactly(1, 2, 3, 4);
+        assertThat(v.figures()).hasSize(4);
+        assertThat(v.why()).contains("ARGS is ahead beyond noise in: m=1 gold, m=1 proxy, m=4 gold, m=4 proxy")
+                .contains("a stand-in").contains("More rollouts (m = 4 against m = 1) moved the gold by +0.200 ± ");
+        Verdict bundled = Claims.assess(List.of(), rows, BUNDLED).get(1);
+        assertThat(bundled.why()).doesNotContain("stand-in").contains("lm-austen-bon16");
     }
 
     @Test
     void verdictsFollowTheFiguresNotTheRowNames() {
-        // same keys, reversed figures: the verdict must flip
-        List<RowResult> good = List.of(row("args-w1", 1.0, 0.5), row("tq-direct", 1.5, 0.8));
-        List<RowResult> bad = List.of(row("args-w1", 1.5, 0.8), row("tq-direct", 1.0, 0.5));
-        assertThat(verdict(4, good, BUNDLED).answer()).isEqualTo(Answer.YES);
-        assertThat(verdict(4, bad, BUNDLED).answer()).isEqualTo(Answer.NO);
-        assertThat(Arrays.asList(verdict(4, bad, BUNDLED).figures().get(0).split(" "))).contains("(-0.300");
+        List<RowResult> good = List.of(row("args-w1", 1.0, 0.5), row("tq-m1", 1.5, 0.8));
+        List<RowResult> bad = List.of(row("args-w1", 1.5, 0.8), row("tq-m1", 1.0, 0.5));
+        assertThat(Claims.assess(List.of(), good, BUNDLED).get(1).answer()).isEqualTo(Answer.YES);
+        Verdict flipped = Claims.assess(List.of(), bad, BUNDLED).get(1);
+        assertThat(flipped.answer()).isEqualTo(Answer.NO);
+        assertThat(Arrays.asList(flipped.figures().get(0).split(" "))).contains("(-0.300");
+    }
+
+    @Test
+    void missingRowsAreNotMeasuredAndVerdictsAreNumberedInOrder() {
+        List<Verdict> none = Claims.assess(List.of(), List.of(row("args-w1", 1, 1)), BUNDLED);
+        assertThat(none).extracting(Verdict::answer).containsOnly(Answer.NOT_MEASURED);
+        assertThat(none).extracting(Verdict::number).containsExactly(1, 2);
+        List<Verdict> withProxy = Claims.assess(List.of(proxy(bonCurve(new double[] {0, 1}, new double[] {0, 1}))),
+                List.of(), BUNDLED);
+        assertThat(withProxy).extracting(Verdict::number).containsExactly(1, 2, 3, 4, 5, 6);
+        assertThat(withProxy.get(0).answer()).isEqualTo(Answer.NOT_MEASURED); // two N only
+    }
+
+    @Test
+    void diversityNoteOnlyWhenTheGoldLeaderIsClearlyLessVaried() {
+        RowResult varied = new RowResult("a", "A", "rm", values(1, 0), values(0.5, 0), new double[PROMPT.length],
+                0.5, 0.9, 1, 1, 1, row("a", 0, 0).texts());
+        RowResult repetitive = new RowResult("b", "B", "rm", values(2, 0), values(1.0, 0), new double[PROMPT.length],
+                0.2, 0.3, 1, 1, 1, row("b", 0, 0).texts());
+        assertThat(Claims.diversityNote(varied, repetitive)).startsWith("B leads with much less varied text "
+                + "(distinct-2 0.300 vs 0.900)");
+        RowResult alike = new RowResult("c", "C", "rm", values(2, 0), values(1.0, 0), new double[PROMPT.length],
+                0.2, 0.85, 1, 1, 1, row("c", 0, 0).texts());
+        assertThat(Claims.diversityNote(varied, alike)).isEmpty();
     }
 }
