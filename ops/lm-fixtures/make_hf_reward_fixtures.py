@@ -158,15 +158,75 @@ def llama_config(llama_tok, ctx, d, layers, heads, kv_heads, head_dim, inter):
             "torch_dtype": "float32"}
 
 
+def load_converter():
+    spec = importlib.util.spec_from_file_location("hf_shared_past", os.path.join(HERE, "hf_shared_past.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def hf_state_dict(model):
+    """The fixture's weights under transformers' parameter names, as save_pretrained would store them for
+    GPT2ForSequenceClassification (Conv1D weights [in, out], the causal-mask buffer attn.bias of older checkpoints)
+    or LlamaForSequenceClassification."""
+    bb, sd = model.backbone, {"score.weight": model.score.weight}
+    if hasattr(bb, "wte"):
+        sd.update({"transformer.wte.weight": bb.wte.weight, "transformer.wpe.weight": bb.wpe.weight,
+                   "transformer.ln_f.weight": bb.ln_f.weight, "transformer.ln_f.bias": bb.ln_f.bias})
+        for i, b in enumerate(bb.h):
+            h = "transformer.h.%d." % i
+            for ours, theirs in (("ln_1", "ln_1"), ("ln_2", "ln_2")):
+                sd[h + theirs + ".weight"], sd[h + theirs + ".bias"] = getattr(b, ours).weight, getattr(b, ours).bias
+            for ours, theirs in (("c_attn", "attn.c_attn"), ("c_proj", "attn.c_proj"), ("c_fc", "mlp.c_fc"),
+                                 ("mlp_proj", "mlp.c_proj")):
+                sd[h + theirs + ".weight"] = getattr(b, ours).weight.t()  # Conv1D stores [in, out]
+                sd[h + theirs + ".bias"] = getattr(b, ours).bias
+            n = bb.wpe.num_embeddings
+            sd[h + "attn.bias"] = torch.tril(torch.ones(n, n)).view(1, 1, n, n)  # a buffer the converter skips
+        return sd
+    sd.update({"model.embed_tokens.weight": bb.embed_tokens.weight, "model.norm.weight": bb.norm.weight})
+    for i, layer in enumerate(bb.blocks):
+        h = "model.layers.%d." % i
+        for name in ("input_layernorm", "post_attention_layernorm"):
+            sd[h + name + ".weight"] = getattr(layer, name).weight
+        for name in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            sd[h + "self_attn." + name + ".weight"] = getattr(layer, name).weight
+        for name in ("gate_proj", "up_proj", "down_proj"):
+            sd[h + "mlp." + name + ".weight"] = getattr(layer, name).weight
+    return sd
+
+
 def write_shared_past(out, name, model, tokenizer, uses_position_ids):
-    """out/name/model_shared_past.onnx from the same weights (ops/lm-fixtures/shared_past.py), checked in torch
-    against the plain model over k copies of a prefix's past."""
-    scorer = sp.export(dec, model.backbone, model.score, os.path.join(out, name, sp.FILE_NAME), uses_position_ids,
-                       model.cache_heads, model.head_dim, tokenizer.vocab_size)
-    ids = tokenizer.encode(SHARED_PAST_PREFIX)
-    worst = sp.check(dec, model, scorer, ids, list(range(3, 13)), uses_position_ids)
-    print("%-14s %s %8d bytes, torch max |diff| vs repeated past %.1e" % (
-        name, sp.FILE_NAME, os.path.getsize(os.path.join(out, name, sp.FILE_NAME)), worst))
+    """out/name/model_shared_past.onnx written the way a user gets it (hf_shared_past.py): the fixture's weights saved
+    as a transformers checkpoint (model.safetensors under HF names + the fixture's config.json), converted back and
+    exported. Asserts that the converted graph is byte for byte the one exported from the fixture's own modules
+    (shared_past.py), which is also checked in torch against the plain model over k copies of a prefix's past."""
+    conv = load_converter()
+    target = os.path.join(out, name, sp.FILE_NAME)
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt = os.path.join(tmp, "checkpoint")
+        os.makedirs(ckpt)
+        conv.write_safetensors(os.path.join(ckpt, "model.safetensors"), hf_state_dict(model))
+        ckpt_bytes = os.path.getsize(os.path.join(ckpt, "model.safetensors"))
+        with open(os.path.join(out, name, "config.json")) as f:
+            config = json.load(f)
+        with open(os.path.join(ckpt, "config.json"), "w") as f:
+            json.dump(config, f)
+        direct = os.path.join(tmp, "direct.onnx")
+        scorer = sp.export(dec, model.backbone, model.score, direct, uses_position_ids, model.cache_heads,
+                           model.head_dim, tokenizer.vocab_size)
+        ids = tokenizer.encode(SHARED_PAST_PREFIX)
+        worst = sp.check(dec, model, scorer, ids, list(range(3, 13)), uses_position_ids)
+        converted, rel = conv.convert(ckpt, os.path.join(out, name))
+        with open(direct, "rb") as a, open(converted, "rb") as b:
+            same = a.read() == b.read()
+        if not same:
+            os.remove(converted)
+            raise AssertionError(name + ": the graph converted from the HF checkpoint differs from the direct export")
+        os.replace(converted, target)
+    print("%-14s %s %8d bytes, torch max |diff| vs repeated past %.1e; from an HF checkpoint (%d-byte safetensors): "
+          "identical bytes, converter self-check %.1e" % (name, sp.FILE_NAME, os.path.getsize(target), worst,
+                                                          ckpt_bytes, rel))
 
 
 def check_same_weights(out, name, model, tokenizer, uses_position_ids):
