@@ -26,17 +26,21 @@ for measuring prefix-shared scoring (DecoderRewardModel's prefix cache) against 
 
 Each directory also holds model_shared_past.onnx (ops/lm-fixtures/shared_past.py): the same weights as a graph whose k
 rows attend to one batch-1 past, DecoderRewardModel's fast path for a tokenwise round; --shared-past-only rebuilds the
-models from their seeds, checks them against reference.json and writes only those files.
+models from their seeds, checks them against reference.json and writes only those files. These graphs are written
+the way a user's are: the weights saved as a transformers checkpoint under Hugging Face's names, converted by
+hf_shared_past.py (asserted byte for byte equal to the direct export; the converter's refusals checked too);
+--hf-checkpoints DIR keeps those checkpoints, the input of ops/add-shared-past.sh.
 
 Usage (Debian's torch 1.13 and python3-onnx):
   /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py [--out inference/src/test/resources/reward-decoder-fixtures]
-  /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py --shared-past-only
+  /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py --shared-past-only [--hf-checkpoints /tmp/hf-ckpt]
   /usr/bin/python3 ops/lm-fixtures/make_hf_reward_fixtures.py --bench /tmp/gpt2-reward-bench [--bench-d 384]
 """
 import argparse
 import importlib.util
 import json
 import os
+import shutil
 import tempfile
 
 import torch
@@ -212,6 +216,8 @@ def write_shared_past(out, name, model, tokenizer, uses_position_ids):
             config = json.load(f)
         with open(os.path.join(ckpt, "config.json"), "w") as f:
             json.dump(config, f)
+        if HF_CHECKPOINTS:  # kept for trying ops/add-shared-past.sh by hand
+            shutil.copytree(ckpt, os.path.join(HF_CHECKPOINTS, name), dirs_exist_ok=True)
         direct = os.path.join(tmp, "direct.onnx")
         scorer = sp.export(dec, model.backbone, model.score, direct, uses_position_ids, model.cache_heads,
                            model.head_dim, tokenizer.vocab_size)
@@ -224,9 +230,61 @@ def write_shared_past(out, name, model, tokenizer, uses_position_ids):
             os.remove(converted)
             raise AssertionError(name + ": the graph converted from the HF checkpoint differs from the direct export")
         os.replace(converted, target)
+        check_converter(conv, ckpt, os.path.join(out, name), direct, config)
     print("%-14s %s %8d bytes, torch max |diff| vs repeated past %.1e; from an HF checkpoint (%d-byte safetensors): "
           "identical bytes, converter self-check %.1e" % (name, sp.FILE_NAME, os.path.getsize(target), worst,
                                                           ckpt_bytes, rel))
+
+
+HF_CHECKPOINTS = None  # --hf-checkpoints DIR
+
+
+def check_converter(conv, ckpt, model_dir, direct, config):
+    """The converter's other input and its refusals: the same checkpoint as pytorch_model.bin converts to the same
+    graph; a missing tensor, a left-over tensor, a wrong shape, an
+    unsupported family or rope scaling, and two labels are refused before any file is written."""
+    state = conv.read_checkpoint(ckpt)
+    with tempfile.TemporaryDirectory() as tmp:
+        def attempt(mutate_state=None, mutate_config=None, as_bin=False):
+            d = tempfile.mkdtemp(dir=tmp)
+            st = dict(state)
+            cf = json.loads(json.dumps(config))
+            if mutate_state:
+                mutate_state(st)
+            if mutate_config:
+                mutate_config(cf)
+            if as_bin:
+                torch.save(st, os.path.join(d, "pytorch_model.bin"))
+            else:
+                conv.write_safetensors(os.path.join(d, "model.safetensors"), st)
+            with open(os.path.join(d, "config.json"), "w") as f:
+                json.dump(cf, f)
+            return conv.convert(d, model_dir, out_name="converter-check.onnx")[0]
+
+        path = attempt(as_bin=True)
+        with open(path, "rb") as a, open(direct, "rb") as b:
+            assert a.read() == b.read(), "pytorch_model.bin converts to another graph"
+        os.remove(path)
+        some = sorted(k for k in state if k.endswith(".weight") and state[k].dim() == 2 and "score" not in k)[0]
+        refusals = {
+            "missing tensor": (lambda st: st.pop(some), None),
+            "left-over tensor": (lambda st: st.__setitem__("transformer.h.0.attn.extra.weight", torch.zeros(2)), None),
+            "wrong shape": (lambda st: st.__setitem__(some, st[some].t().contiguous()[:, :-1]), None),
+            "unsupported family": (None, lambda cf: cf.__setitem__("model_type", "gemma")),
+            "two labels": (None, lambda cf: cf.__setitem__("id2label", {"0": "a", "1": "b"})),
+        }
+        if config.get("model_type") == "llama":
+            refusals["dynamic rope scaling"] = (None, lambda cf: cf.__setitem__("rope_scaling",
+                                                                                {"type": "dynamic", "factor": 2.0}))
+        else:
+            refusals["exact GELU"] = (None, lambda cf: cf.__setitem__("activation_function", "gelu"))
+        for what, (ms, mc) in refusals.items():
+            try:
+                attempt(ms, mc)
+            except conv.ConversionError:
+                continue
+            raise AssertionError("the converter accepted a checkpoint with a " + what)
+        assert not os.path.exists(os.path.join(model_dir, "converter-check.onnx"))
 
 
 def check_same_weights(out, name, model, tokenizer, uses_position_ids):
@@ -249,7 +307,12 @@ def main():
     ap.add_argument("--shared-past-only", action="store_true",
                     help="rebuild the fixtures' models (same seeds, checked against reference.json) and write only "
                          "their " + sp.FILE_NAME)
+    ap.add_argument("--hf-checkpoints", metavar="DIR",
+                    help="also keep the fixtures' weights as transformers checkpoints in DIR/<name> (model.safetensors "
+                         "+ config.json), the input of ops/add-shared-past.sh")
     args = ap.parse_args()
+    global HF_CHECKPOINTS
+    HF_CHECKPOINTS = args.hf_checkpoints
     torch.set_num_threads(2)
     gpt2_tok = dec.Gpt2Tokenizer(300)
     with tempfile.TemporaryDirectory() as tmp:
