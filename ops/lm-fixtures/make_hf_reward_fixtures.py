@@ -231,6 +231,8 @@ def write_shared_past(out, name, model, tokenizer, uses_position_ids):
             raise AssertionError(name + ": the graph converted from the HF checkpoint differs from the direct export")
         os.replace(converted, target)
         check_converter(conv, ckpt, os.path.join(out, name), direct, config)
+        if config.get("model_type") == "llama":
+            check_qwen2_biases(conv, model, config, tokenizer)
     print("%-14s %s %8d bytes, torch max |diff| vs repeated past %.1e; from an HF checkpoint (%d-byte safetensors): "
           "identical bytes, converter self-check %.1e" % (name, sp.FILE_NAME, os.path.getsize(target), worst,
                                                           ckpt_bytes, rel))
@@ -285,6 +287,50 @@ def check_converter(conv, ckpt, model_dir, direct, config):
                 continue
             raise AssertionError("the converter accepted a checkpoint with a " + what)
         assert not os.path.exists(os.path.join(model_dir, "converter-check.onnx"))
+
+
+@torch.no_grad()
+def check_qwen2_biases(conv, model, config, tokenizer):
+    """Qwen2 is the Llama layout with biases on q/k/v_proj: the Llama fixture with random q/k/v biases, saved under
+    HF names as a Qwen2ForSequenceClassification checkpoint, converts to a model whose scores equal the biased
+    source model's (torch, no ONNX Runtime here: no Qwen2 model.onnx fixture exists); sliding-window Qwen2 is refused."""
+    import copy
+    source = copy.deepcopy(model).eval()
+    g = torch.Generator().manual_seed(7)
+    for layer in source.backbone.blocks:
+        for name in ("q_proj", "k_proj", "v_proj"):
+            old = getattr(layer, name)
+            new = nn.Linear(old.in_features, old.out_features, bias=True)
+            new.weight.copy_(old.weight)
+            new.bias.copy_(torch.randn(old.out_features, generator=g))
+            setattr(layer, name, new)
+    sd = hf_state_dict(source)
+    for i, layer in enumerate(source.backbone.blocks):
+        for name in ("q_proj", "k_proj", "v_proj"):
+            sd["model.layers.%d.self_attn.%s.bias" % (i, name)] = getattr(layer, name).bias
+    cf = dict(config, model_type="qwen2", architectures=["Qwen2ForSequenceClassification"], use_sliding_window=False)
+    with tempfile.TemporaryDirectory() as d:
+        conv.write_safetensors(os.path.join(d, "model.safetensors"), sd)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(cf, f)
+        converted = conv.from_hf(d)[0]
+        worst = 0.0
+        for text in TEXTS:
+            ids = tokenizer.encode(text)
+            a, b = score_from_scratch(source, ids, True), score_from_scratch(converted, ids, True)
+            worst = max(worst, abs(a - b))
+        assert worst < 1e-6, "Qwen2 conversion scores differ by %g" % worst
+        assert abs(score_from_scratch(source, tokenizer.encode(TEXTS[0]), True)
+                   - score_from_scratch(model, tokenizer.encode(TEXTS[0]), True)) > 1e-3, "the biases change nothing"
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(dict(cf, use_sliding_window=True), f)
+        try:
+            conv.from_hf(d)
+            raise AssertionError("sliding-window Qwen2 was accepted")
+        except conv.ConversionError:
+            pass
+    print("%-14s Qwen2 layout (q/k/v biases) from an HF checkpoint: torch scores equal the source's, max |diff| %.1e"
+          % ("", worst))
 
 
 def check_same_weights(out, name, model, tokenizer, uses_position_ids):
