@@ -82,7 +82,7 @@ def read_safetensors(path):
         if n > 100_000_000:
             raise ConversionError("%s: safetensors header of %d bytes; not a safetensors file?" % (path, n))
         header = json.loads(f.read(n).decode("utf-8"))
-        data = f.read()
+    data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + n)  # mapped: only the float32 copies take memory
     out = {}
     for name, info in header.items():
         if name == "__metadata__":
@@ -92,11 +92,11 @@ def read_safetensors(path):
             raise ConversionError("%s: tensor %s has dtype %s, which this converter does not read" % (path, name, dtype))
         raw = data[begin:end]
         if dtype == "BF16":
-            a = (np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+            a = (raw.view("<u2").astype(np.uint32) << 16).view(np.float32)
         else:
-            a = np.frombuffer(raw, dtype=np.dtype(_ST_DTYPES[dtype]).newbyteorder("<"))
-        a = a.reshape(shape)
-        out[name] = torch.from_numpy(a.astype(np.float32) if a.dtype.kind == "f" else a.copy())
+            a = raw.view(np.dtype(_ST_DTYPES[dtype]).newbyteorder("<"))
+        a = np.array(a.reshape(shape), dtype=np.float32 if a.dtype.kind == "f" else a.dtype.newbyteorder("="))
+        out[name] = torch.from_numpy(a)
     return out
 
 
