@@ -34,7 +34,13 @@ Checks, in order; a failure writes nothing (or removes what it wrote):
      the check against the user's model.onnx runs in Java (org.alignstream.inference.reward.SharedPastCheck, what
      ops/add-shared-past.sh runs next): tokenwise rounds scored by model.onnx in full and by the new graph over one
      shared prefix must agree within its tolerance, and only then is the file renamed to model_shared_past.onnx.
-     With --no-java-check only steps 1-2 run and the .unverified file stays for that check.
+     Run alone, this script does steps 1-2 and leaves the .unverified file for that check.
+
+Tested (make_hf_reward_fixtures.py --shared-past-only, SharedPastCheckTest): the GPT-2 and Llama (GQA) fixtures saved
+under transformers' names convert to graphs byte for byte equal to their direct export, from model.safetensors and
+from pytorch_model.bin; the Qwen2 layout's q/k/v biases in torch only (no Qwen2 model.onnx fixture); the refusals.
+Not tested against transformers itself (not installable here): rope scaling "linear" / "llama3" follow transformers'
+formulas as written above; the Java check is what guards them on a real model.onnx.
 """
 import argparse
 import importlib.util
