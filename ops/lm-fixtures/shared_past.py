@@ -17,7 +17,8 @@ sum is split in two).
 The file is model_shared_past.onnx beside model.onnx, written from the same torch weights. Backbones: the GPT-2 and
 Llama classes of make_hf_decoder_fixtures.py (GPT-2: ln_1 / c_attn / c_proj / ln_2 / c_fc / mlp_proj, named as HF's
 GPT2 modules except mlp_proj = HF's mlp.c_proj; Llama: HF's names, grouped-query attention).
-Used by make_hf_reward_fixtures.py (the test fixtures) and ops/realistic/make_realistic_models.py.
+Used by make_hf_reward_fixtures.py (the test fixtures), ops/realistic/make_realistic_models.py and hf_shared_past.py
+(a user's transformers checkpoint -> these classes -> this graph; ops/add-shared-past.sh).
 """
 import math
 

@@ -83,7 +83,8 @@ import org.alignstream.inference.onnx.OnnxModelException;
  *
  * <p><b>Shared-past scoring graph.</b> Copying the prefix's keys and values to the k rows costs O(k x prefix) memory
  * traffic per round, and ONNX Runtime then concatenates and attends over all k copies. When the model directory also
- * holds {@value #SHARED_PAST_FILE} (written from the same weights by {@code ops/lm-fixtures/shared_past.py}; its
+ * holds {@value #SHARED_PAST_FILE} (written from the same weights by {@code ops/lm-fixtures/shared_past.py}, for a
+ * user's transformers checkpoint by {@code ops/add-shared-past.sh}, which installs it only after {@link SharedPastCheck}; its
  * inputs are those of {@code model.onnx} without {@code use_cache_branch}, with every {@code past_key_values.*} of
  * batch 1, and its only output is {@code logits [k, S, 1]}), the k remainders are scored by that graph over the
  * ONE batch-1 prefix cache, with no copy: its k rows' queries meet the shared past in one matrix product per head.
