@@ -20,7 +20,7 @@
 #         the highest rate held with bounded consumer lag, then an overload and its drain; lost=0 duplicated=0 or it
 #         fails; about 4 minutes)
 #   ratio specrej_compute_vs_bon=C, specrej_reward_calls_vs_bon=R (section specrej, only when named: speculative
-#         rejection's generated tokens and reward-model calls over Best-of-N's at equal mean proxy reward; about 9 minutes)
+#         rejection's generated tokens and reward-model calls over Best-of-N's at equal mean proxy reward; about 4-9 minutes)
 # Full run: scorer, generator and e2e about 2.5-4 minutes on 2 cores, the tokenwise section (--sections=tokenwise)
 # about 4-5 more, the feedback section (--sections=feedback) about 3 more; `ops/bench.sh --quick` (a smoke run) about 5 under load. Extra arguments go to org.alignstream.evaluation.bench.Bench (try --help).
 set -euo pipefail

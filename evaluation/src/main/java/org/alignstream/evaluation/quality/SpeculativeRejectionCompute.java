@@ -36,8 +36,9 @@ public final class SpeculativeRejectionCompute {
                 description = "specrej: the first P evaluation prompts (default: 16, quick: 6)")
         Integer prompts;
 
-        @Option(names = "--specrej-max-new-tokens", paramLabel = "T", description = "specrej: max_new_tokens (default: 32)")
-        int maxNewTokens = 32;
+        @Option(names = "--specrej-max-new-tokens", paramLabel = "T", description = "specrej: max_new_tokens (default: 112, the most lm-austen's 128 positions leave the "
+                        + "bundled prompts)")
+        int maxNewTokens = 112;
 
         @Option(names = "--specrej-bon-n", split = ",", paramLabel = "N",
                 description = "specrej: Best-of-N's grid (default: 1,2,4,8,16,32,64,128)")
@@ -46,8 +47,8 @@ public final class SpeculativeRejectionCompute {
         @Option(names = "--specrej-configs", split = ",", paramLabel = "N:M:ALPHA",
                 description = "specrej: speculative_rejection's batch N, tokens M between checkpoints and rejection rate "
                         + "alpha, one or more; the ratios are the first's, the others are printed (default: "
-                        + "128:4:0.5,128:8:0.5,128:4:0.25)")
-        List<String> configs = List.of("128:4:0.5", "128:8:0.5", "128:4:0.25");
+                        + "128:12:0.6,128:8:0.5,128:16:0.5)")
+        List<String> configs = List.of("128:12:0.6", "128:8:0.5", "128:16:0.5");
 
         @Option(names = "--specrej-seed", paramLabel = "S", description = "specrej: seed of prompt 0 (prompt i: S + i; default: 1)")
         long seed = 1;
