@@ -121,7 +121,11 @@ public final class CurvePlot {
 
     /** Renders and writes the chart as a PNG. */
     public static void write(Path file, String title, String xLabel, String yLabel, List<Series> series) {
-        BufferedImage img = render(title, xLabel, yLabel, series, 960, 600 + 18 * Math.max(0, series.size() - 4));
+        writePng(file, render(title, xLabel, yLabel, series, 960, 600 + 18 * Math.max(0, series.size() - 4)));
+    }
+
+    /** Writes {@code img} as a PNG, creating the parent directories. */
+    static void writePng(Path file, BufferedImage img) {
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());

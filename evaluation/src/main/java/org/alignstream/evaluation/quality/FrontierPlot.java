@@ -3,14 +3,10 @@ package org.alignstream.evaluation.quality;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
-import javax.imageio.ImageIO;
 
 /**
  * The reward/KL frontiers the papers draw, as PNGs beside docs/EVALUATION.md: for each proxy one image with two panels,
@@ -123,15 +119,6 @@ public final class FrontierPlot {
     }
 
     private static void write(Path file, BufferedImage img) {
-        try {
-            if (file.getParent() != null) {
-                Files.createDirectories(file.getParent());
-            }
-            if (!ImageIO.write(img, "png", file.toFile())) {
-                throw new IOException("no PNG writer");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        CurvePlot.writePng(file, img);
     }
 }
