@@ -99,6 +99,7 @@ public final class DecoderRewardModel implements RewardModel {
 
     private final String id;
     private final String version;
+    private final String kind;
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;
     private final ScoredText scoredText;
@@ -124,8 +125,32 @@ public final class DecoderRewardModel implements RewardModel {
      */
     public DecoderRewardModel(String id, String version, OrtSession session, HuggingFaceTokenizer tokenizer,
                               DecoderRewardConfig config, ScoredText scoredText) {
+        this(id, version, FULL_SEQUENCE, session, tokenizer, config, scoredText);
+    }
+
+    /**
+     * As {@link #DecoderRewardModel(String, String, OrtSession, HuggingFaceTokenizer, DecoderRewardConfig, ScoredText)}
+     * for a model of kind {@code kind}: {@value RewardModel#FULL_SEQUENCE} or {@value RewardModel#PARTIAL_SEQUENCE}
+     * (trained to score prefixes of a response, e.g. on equal-length truncated pairs as PARGS trains); what the model
+     * computes is the same either way, the kind tells decoding methods what it was trained for.
+     *
+     * @throws IllegalArgumentException for any other kind (a decoder classifier gives no per-token rewards)
+     */
+    public DecoderRewardModel(String id, String version, String kind, OrtSession session,
+                              HuggingFaceTokenizer tokenizer, DecoderRewardConfig config, ScoredText scoredText) {
+        if (!FULL_SEQUENCE.equals(kind) && !PARTIAL_SEQUENCE.equals(kind)) {
+            try {
+                session.close();
+            } catch (OrtException e) {
+                // closing a session we refuse; the refusal below is the error that matters
+            }
+            tokenizer.close();
+            throw new IllegalArgumentException("decoder reward model '" + id + "' declares kind '" + kind + "'; a"
+                    + " decoder reward model is " + FULL_SEQUENCE + " or " + PARTIAL_SEQUENCE);
+        }
         this.id = id;
         this.version = version;
+        this.kind = kind;
         this.session = session;
         this.tokenizer = tokenizer;
         this.config = config;
@@ -232,9 +257,10 @@ public final class DecoderRewardModel implements RewardModel {
         return version;
     }
 
+    /** {@value RewardModel#FULL_SEQUENCE} unless the model declared {@value RewardModel#PARTIAL_SEQUENCE}. */
     @Override
     public String kind() {
-        return FULL_SEQUENCE;
+        return kind;
     }
 
     public ScoredText scoredText() {

@@ -167,7 +167,9 @@ public final class RewardModels {
      *   <li>{@code model.onnx} + {@code tokenizer.json} + a {@code config.json} whose {@code architectures} names a
      *       decoder family's {@code *ForSequenceClassification} ({@link DecoderRewardConfig#isDecoderClassifier}, e.g.
      *       {@code GPT2ForSequenceClassification}, {@code LlamaForSequenceClassification}) with one label: a decoder
-     *       reward model exported with past key values ({@link DecoderRewardModel}); id and version as below;</li>
+     *       reward model exported with past key values ({@link DecoderRewardModel}); id and version as below, kind the
+     *       metadata property {@value HeadMetadata#KEY_KIND} ({@value RewardModel#PARTIAL_SEQUENCE} or the default
+     *       {@value RewardModel#FULL_SEQUENCE});</li>
      *   <li>{@code model.onnx} + {@code tokenizer.json} otherwise: a Hugging Face sequence-classification
      *       export ({@link SequenceClassifierRewardModel}); its id is the metadata property
      *       {@value HeadMetadata#KEY_ID} or else the directory name, its version the property
@@ -227,7 +229,7 @@ public final class RewardModels {
             DecoderRewardConfig config, OrtSessions sessions, ScoredText scoredText) {
         ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tokenizer = DecoderRewardModel.loadTokenizer(tokenizerFile);
         OpenedGraph graph = openGraph(directory, model, sessions, scoredText, tokenizer::close);
-        return new DecoderRewardModel(graph.id(), graph.version(), graph.session(), tokenizer, config,
+        return new DecoderRewardModel(graph.id(), graph.version(), graph.kind(), graph.session(), tokenizer, config,
                 graph.scoredText());
     }
 
@@ -235,7 +237,8 @@ public final class RewardModels {
      * A model file opened as a session, with its id, version and what it scores (prompt + response or response) from
      * the graph's metadata, or the defaults.
      */
-    private record OpenedGraph(byte[] bytes, OrtSession session, String id, String version, ScoredText scoredText) {
+    private record OpenedGraph(byte[] bytes, OrtSession session, String id, String version, String kind,
+                               ScoredText scoredText) {
     }
 
     /**
@@ -279,7 +282,8 @@ public final class RewardModels {
         }
         String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
         String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
-        return new OpenedGraph(bytes, session, id, version, declared);
+        String kind = metadata.getOrDefault(HeadMetadata.KEY_KIND, RewardModel.FULL_SEQUENCE);
+        return new OpenedGraph(bytes, session, id, version, kind, declared);
     }
 
     public static String sha256Prefix(byte[] bytes) {

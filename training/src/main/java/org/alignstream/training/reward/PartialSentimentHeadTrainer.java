@@ -43,7 +43,7 @@ import org.alignstream.inference.onnx.OrtSessions;
  * midpoint of the mean rewards of positive and negative full training sentences is 0.
  *
  * <pre>
- * PartialSentimentHeadTrainer --data models/reward-sentiment/sentences.tsv --out models/reward-sentiment-partial
+ * PartialSentimentHeadTrainer --data SPEC (as SentimentHeadTrainer) --out models/reward-sentiment-partial
  *     --compare-head models/reward-sentiment/head.onnx [--seed 42] [--version 1] [--folds 5] [--threads 1]
  *     [--negatives 8] [--prefixes 3]
  * </pre>
@@ -51,7 +51,7 @@ import org.alignstream.inference.onnx.OrtSessions;
 public final class PartialSentimentHeadTrainer {
 
     public static final String REWARD_ID = "sentiment-partial";
-    private static final String USAGE = "PartialSentimentHeadTrainer --data FILE.tsv --out DIR"
+    private static final String USAGE = "PartialSentimentHeadTrainer --data SPEC --out DIR"
             + " [--compare-head HEAD.onnx] [--seed N] [--version V] [--folds K] [--threads T] [--negatives M]"
             + " [--prefixes P]";
 
@@ -60,7 +60,7 @@ public final class PartialSentimentHeadTrainer {
 
     public static void main(String[] args) throws IOException {
         Map<String, String> options = SentimentHeadTrainer.parseArgs(args, USAGE);
-        Path data = Path.of(SentimentHeadTrainer.require(options, "data", USAGE));
+        String data = SentimentHeadTrainer.require(options, "data", USAGE);
         Path out = Path.of(SentimentHeadTrainer.require(options, "out", USAGE));
         long seed = Long.parseLong(options.getOrDefault("seed", "42"));
         String version = options.getOrDefault("version", "1");
@@ -70,7 +70,7 @@ public final class PartialSentimentHeadTrainer {
         int prefixes = Integer.parseInt(options.getOrDefault("prefixes", "3"));
         Path compareHead = options.containsKey("compare-head") ? Path.of(options.get("compare-head")) : null;
 
-        LabelledSentences all = LabelledSentences.load(data);
+        LabelledSentences all = LabelledSentences.load(data, Path.of(""));
         LabelledSentences.Split split = all.split(seed, SentimentHeadTrainer.TRAIN_FRACTION);
         LabelledSentences train = split.train();
         OrtSessions sessions = OrtSessions.cpu(threads);
@@ -114,9 +114,13 @@ public final class PartialSentimentHeadTrainer {
         List<PrefixPairs.Pair> heldOutPairs = PrefixPairs.all(heldOut);
         try (EncoderRewardModel model = new EncoderRewardModel(encoder,
                 RewardHead.load(sessions, headBytes, headFile.toString()), ScoredText.RESPONSE)) {
-            Map<String, Double> partialScores = PrefixPairs.scoreTexts(model, heldOutTexts);
+            // the held-out prefix texts are encoded once (batches of 16, prefixTexts order) and both heads applied to
+            // the same features: what scoring each text through each model in those batches computes
+            float[][] heldOutFeatures = floatFeatures(model, heldOutTexts);
+            Map<String, Double> partialScores = byText(heldOutTexts, model.head().score(heldOutFeatures));
             Map<String, PrefixPairs.Tally> partial = PrefixPairs.accuracyByBucket(heldOut, heldOutPairs, partialScores);
-            int heldOutCorrect = SentimentHeadTrainer.correct(model, heldOut);
+            double[] heldOutScores = SentimentHeadTrainer.scores(model, heldOut.sentences());
+            int heldOutCorrect = SentimentHeadTrainer.correct(heldOutScores, heldOut.labels());
             int trainCorrect = SentimentHeadTrainer.correct(model, train);
             Map<String, Object> scale = new LinkedHashMap<>();
             scale.put(REWARD_ID, rewardScale(heldOut, partialScores));
@@ -126,7 +130,11 @@ public final class PartialSentimentHeadTrainer {
             if (compareHead != null) {
                 try (EncoderHeadModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
                         ScoredText.RESPONSE)) {
-                    Map<String, Double> otherScores = PrefixPairs.scoreTexts(other, heldOutTexts);
+                    if (!(other instanceof EncoderRewardModel otherModel)
+                            || !otherModel.encoder().name().equals(encoder.name())) {
+                        throw new IllegalArgumentException("--compare-head must be a " + encoder.name() + " head");
+                    }
+                    Map<String, Double> otherScores = byText(heldOutTexts, otherModel.head().score(heldOutFeatures));
                     compared = PrefixPairs.accuracyByBucket(heldOut, heldOutPairs, otherScores);
                     comparedId = other.id();
                     scale.put(comparedId, rewardScale(heldOut, otherScores));
@@ -141,20 +149,21 @@ public final class PartialSentimentHeadTrainer {
             report.put("kind", RewardModel.PARTIAL_SEQUENCE);
             report.put("encoder", encoder.name());
             report.put("feature_dim", encoder.dimension());
-            report.put("data_file", SentimentHeadTrainer.relative(out, data));
-            report.put("data_sha256_prefix", RewardModels.sha256Prefix(Files.readAllBytes(data)));
+            report.put("data", SentimentHeadTrainer.relativeSpec(out, data));
+            report.put("data_sha256_prefix", SentimentHeadTrainer.dataHash(all));
             report.put("sentences", all.size());
+            report.put("sentences_by_style", SentimentHeadTrainer.countByStyle(all));
             report.put("seed", seed);
             report.put("train_fraction", SentimentHeadTrainer.TRAIN_FRACTION);
-            report.put("split", "stratified by label, java.util.Random(seed) shuffle (as SentimentHeadTrainer)");
+            report.put("split", "stratified by style and label, java.util.Random(seed) shuffle (as SentimentHeadTrainer)");
             report.put("train_size", train.size());
             report.put("heldout_size", heldOut.size());
             report.put("prefix_unit", "whitespace-separated words");
-            report.put("train_pairs", "each training positive with " + negatives + " random training negatives,"
+            report.put("train_pairs", "each training positive with " + negatives + " random training negatives of its style,"
                     + " up to " + prefixes + " random equal prefix lengths per pair plus the full pair (seeded)");
             report.put("train_pair_count", trainPairs.size());
             report.put("train_prefix_texts", trainTexts.size());
-            report.put("heldout_pairs", "every held-out positive x negative pair at every prefix length"
+            report.put("heldout_pairs", "every held-out positive x negative pair of the same style at every prefix length"
                     + " 1..min(length) plus the full pair; identical prefixes (ignoring case) left out");
             report.put("heldout_pair_count", heldOutPairs.size());
             report.put("heldout_prefix_texts", heldOutTexts.size());
@@ -171,6 +180,7 @@ public final class PartialSentimentHeadTrainer {
             report.put("train_accuracy", (double) trainCorrect / train.size());
             report.put("heldout_correct", heldOutCorrect);
             report.put("heldout_accuracy", (double) heldOutCorrect / heldOut.size());
+            report.put("heldout_by_style", SentimentHeadTrainer.byStyle(heldOut, heldOutScores));
             report.put("decision_rule", "positive iff reward >= 0 (full sentences; *_correct above);"
                     + " pairs: chosen scores strictly higher");
             report.put("scoring", "held-out prefix texts scored through the ONNX pipeline in batches of "
@@ -252,6 +262,24 @@ public final class PartialSentimentHeadTrainer {
             }
         }
         return new CrossValidation(sum / folds, total);
+    }
+
+    /** Encoder features of {@code texts} in batches of {@link SentimentHeadTrainer#BATCH}, in list order. */
+    static float[][] floatFeatures(EncoderRewardModel model, List<String> texts) {
+        float[][] features = new float[texts.size()][];
+        for (int from = 0; from < texts.size(); from += SentimentHeadTrainer.BATCH) {
+            float[][] f = model.features(texts.subList(from, Math.min(texts.size(), from + SentimentHeadTrainer.BATCH)));
+            System.arraycopy(f, 0, features, from, f.length);
+        }
+        return features;
+    }
+
+    static Map<String, Double> byText(List<String> texts, double[] scores) {
+        Map<String, Double> m = new HashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            m.put(texts.get(i), scores[i]);
+        }
+        return m;
     }
 
     /** {chosen features, rejected features} of each pair, from precomputed text features. */
