@@ -90,7 +90,7 @@ class JavaRandom:
         return r - (1 << bits) if r >= (1 << (bits - 1)) and bits == 32 else r
 
     def next_int(self, bound):
-        if bound & -bound == bound:
+        if (bound & -bound) == bound:
             return (bound * self.next(31)) >> 31
         while True:
             bits = self.next(31)
