@@ -110,21 +110,34 @@ public final class PartialSentimentHeadTrainer {
         Files.write(headFile, headBytes);
 
         LabelledSentences heldOut = split.heldOut();
-        List<String> heldOutTexts = PrefixPairs.prefixTexts(heldOut);
-        List<PrefixPairs.Pair> heldOutPairs = PrefixPairs.all(heldOut);
         try (EncoderRewardModel model = new EncoderRewardModel(encoder,
                 RewardHead.load(sessions, headBytes, headFile.toString()), ScoredText.RESPONSE)) {
-            // the held-out prefix texts are encoded once (batches of 16, prefixTexts order) and both heads applied to
-            // the same features: what scoring each text through each model in those batches computes
-            float[][] heldOutFeatures = floatFeatures(model, heldOutTexts);
-            Map<String, Double> partialScores = byText(heldOutTexts, model.head().score(heldOutFeatures));
-            Map<String, PrefixPairs.Tally> partial = PrefixPairs.accuracyByBucket(heldOut, heldOutPairs, partialScores);
+            // Held-out pairs are within one style, so each style is scored on its own: its prefix texts encoded once
+            // (batches of 16, prefixTexts order of that style's held-out sentences) and both heads applied to the same
+            // features, which is what scoring each text through each model in those batches computes. A test can
+            // then re-score one style alone and get the same figures.
+            Map<String, HeldOutStyle> styles = new LinkedHashMap<>();
+            for (String style : heldOut.styleNames()) {
+                styles.put(style, HeldOutStyle.of(model, heldOut.ofStyle(style)));
+            }
+            Map<String, Double> partialScores = new HashMap<>();
+            Map<String, PrefixPairs.Tally> partial = null;
+            Map<String, Object> partialByStyle = new LinkedHashMap<>();
+            for (Map.Entry<String, HeldOutStyle> e : styles.entrySet()) {
+                HeldOutStyle h = e.getValue();
+                Map<String, Double> scores = byText(h.texts(), model.head().score(h.features()));
+                partialScores.putAll(scores); // full sentences are unique across styles (rewardScale reads those)
+                Map<String, PrefixPairs.Tally> tallies = PrefixPairs.accuracyByBucket(h.data(), h.pairs(), scores);
+                partialByStyle.put(e.getKey(), tallies(tallies));
+                partial = partial == null ? tallies : plus(partial, tallies);
+            }
             double[] heldOutScores = SentimentHeadTrainer.scores(model, heldOut.sentences());
             int heldOutCorrect = SentimentHeadTrainer.correct(heldOutScores, heldOut.labels());
             int trainCorrect = SentimentHeadTrainer.correct(model, train);
             Map<String, Object> scale = new LinkedHashMap<>();
             scale.put(REWARD_ID, rewardScale(heldOut, partialScores));
             Map<String, PrefixPairs.Tally> compared = null;
+            Map<String, Object> comparedByStyle = new LinkedHashMap<>();
             String comparedId = null;
             int comparedCorrect = -1;
             if (compareHead != null) {
@@ -134,8 +147,15 @@ public final class PartialSentimentHeadTrainer {
                             || !otherModel.encoder().name().equals(encoder.name())) {
                         throw new IllegalArgumentException("--compare-head must be a " + encoder.name() + " head");
                     }
-                    Map<String, Double> otherScores = byText(heldOutTexts, otherModel.head().score(heldOutFeatures));
-                    compared = PrefixPairs.accuracyByBucket(heldOut, heldOutPairs, otherScores);
+                    Map<String, Double> otherScores = new HashMap<>();
+                    for (Map.Entry<String, HeldOutStyle> e : styles.entrySet()) {
+                        HeldOutStyle h = e.getValue();
+                        Map<String, Double> scores = byText(h.texts(), otherModel.head().score(h.features()));
+                        otherScores.putAll(scores);
+                        Map<String, PrefixPairs.Tally> tallies = PrefixPairs.accuracyByBucket(h.data(), h.pairs(), scores);
+                        comparedByStyle.put(e.getKey(), tallies(tallies));
+                        compared = compared == null ? tallies : plus(compared, tallies);
+                    }
                     comparedId = other.id();
                     scale.put(comparedId, rewardScale(heldOut, otherScores));
                     comparedCorrect = SentimentHeadTrainer.correct(other, heldOut);
@@ -165,8 +185,8 @@ public final class PartialSentimentHeadTrainer {
             report.put("train_prefix_texts", trainTexts.size());
             report.put("heldout_pairs", "every held-out positive x negative pair of the same style at every prefix length"
                     + " 1..min(length) plus the full pair; identical prefixes (ignoring case) left out");
-            report.put("heldout_pair_count", heldOutPairs.size());
-            report.put("heldout_prefix_texts", heldOutTexts.size());
+            report.put("heldout_pair_count", styles.values().stream().mapToInt(h -> h.pairs().size()).sum());
+            report.put("heldout_prefix_texts", styles.values().stream().mapToInt(h -> h.texts().size()).sum());
             report.put("cv_folds", folds);
             Map<String, Object> grid = new LinkedHashMap<>();
             cv.forEach((l2, r) -> grid.put(String.format(Locale.ROOT, "%g", l2), r.meanAccuracy()));
@@ -183,14 +203,16 @@ public final class PartialSentimentHeadTrainer {
             report.put("heldout_by_style", SentimentHeadTrainer.byStyle(heldOut, heldOutScores));
             report.put("decision_rule", "positive iff reward >= 0 (full sentences; *_correct above);"
                     + " pairs: chosen scores strictly higher");
-            report.put("scoring", "held-out prefix texts scored through the ONNX pipeline in batches of "
-                    + SentimentHeadTrainer.BATCH + " in PrefixPairs.prefixTexts order");
+            report.put("scoring", "held-out prefix texts encoded style by style, each style's in batches of "
+                    + SentimentHeadTrainer.BATCH + " in PrefixPairs.prefixTexts order, both heads applied to those features");
             report.put("heldout_prefix_pair_accuracy", tallies(partial));
+            report.put("heldout_prefix_pair_accuracy_by_style", partialByStyle);
             if (compared != null) {
                 report.put("compared_reward_id", comparedId);
                 report.put("compared_head_file", SentimentHeadTrainer.relative(out, compareHead));
                 report.put("compared_heldout_correct", comparedCorrect);
                 report.put("compared_heldout_prefix_pair_accuracy", tallies(compared));
+                report.put("compared_heldout_prefix_pair_accuracy_by_style", comparedByStyle);
             }
             report.put("heldout_reward_scale", scale);
             report.put("lbfgs_iterations", fitted.lossHistory().length - 1);
@@ -262,6 +284,20 @@ public final class PartialSentimentHeadTrainer {
             }
         }
         return new CrossValidation(sum / folds, total);
+    }
+
+    /** One style's held-out sentences, their pairs ({@link PrefixPairs#all}), prefix texts and those texts' features. */
+    record HeldOutStyle(LabelledSentences data, List<PrefixPairs.Pair> pairs, List<String> texts, float[][] features) {
+        static HeldOutStyle of(EncoderRewardModel model, LabelledSentences data) {
+            List<String> texts = PrefixPairs.prefixTexts(data);
+            return new HeldOutStyle(data, PrefixPairs.all(data), texts, floatFeatures(model, texts));
+        }
+    }
+
+    private static Map<String, PrefixPairs.Tally> plus(Map<String, PrefixPairs.Tally> a, Map<String, PrefixPairs.Tally> b) {
+        Map<String, PrefixPairs.Tally> out = new LinkedHashMap<>();
+        a.forEach((bucket, t) -> out.put(bucket, t.plus(b.get(bucket))));
+        return out;
     }
 
     /** Encoder features of {@code texts} in batches of {@link SentimentHeadTrainer#BATCH}, in list order. */
