@@ -47,6 +47,7 @@ import tempfile
 import time
 
 import onnx
+import onnx.numpy_helper
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -446,14 +447,17 @@ def main():
     ap.add_argument("--lm", default="models/lm-austen")
     ap.add_argument("--version", default="1")
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--steps", type=int, default=120)
     ap.add_argument("--batch", type=int, default=16, help="pairs per step")
-    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--negatives", type=int, default=4, help="negatives per training positive")
-    ap.add_argument("--heldout-negatives", type=int, default=8)
+    ap.add_argument("--heldout-negatives", type=int, default=3)
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--max-minutes", type=float, default=5.0, help="stop training early past this (recorded)")
+    ap.add_argument("--max-minutes", type=float, default=4.5, help="stop training early past this (recorded)")
+    ap.add_argument("--stop-step", type=int, default=0,
+                    help="stop after this many steps of the --steps schedule (0: run it all); to repeat a run that a"
+                         " time budget stopped, e.g. the partial model's, step for step")
     args = ap.parse_args()
     os.chdir(ROOT)
     torch.set_num_threads(args.threads)
@@ -496,6 +500,14 @@ def main():
                 if enc:
                     queue.append(enc)
             rnd.shuffle(queue)
+            # batches of similar length (less padding): sort windows of 8 batches by length, then shuffle the batches
+            window = 8 * args.batch
+            batches = []
+            for w in range(0, len(queue), window):
+                part = sorted(queue[w:w + window], key=lambda it: len(it[0]) + max(len(it[1]), len(it[2])))
+                batches += [part[k:k + args.batch] for k in range(0, len(part), args.batch)]
+            rnd.shuffle(batches)
+            queue = [it for b in batches for it in b]
         items, queue = queue[:args.batch], queue[args.batch:]
         lr = args.lr * min(1.0, (step + 1) / warmup) * (1 - step / args.steps if step >= warmup else 1)
         for g in opt.param_groups:
@@ -512,6 +524,10 @@ def main():
         if step % 25 == 0:
             print("step %d loss %.4f (mean of last 25 %.4f) lr %.2e %.0fs" % (step, loss.item(),
                   sum(losses[-25:]) / 25, lr, time.time() - t_train), flush=True)
+        if args.stop_step and step >= args.stop_step:
+            stopped_early = True
+            print("stopped at step %d (--stop-step)" % step, flush=True)
+            break
         if time.time() - t_train > args.max_minutes * 60:
             stopped_early = True
             print("time budget reached at step %d" % step, flush=True)
@@ -562,7 +578,9 @@ def main():
         "heldout_pair_count": len(held_pairs),
         "optimizer": "AdamW lr %g (warm-up %d steps, then linear decay to 0), weight decay 0.01, batch %d pairs,"
                      " dropout %g, gradient clip 1.0" % (args.lr, warmup, args.batch, args.dropout),
-        "steps": step, "steps_planned": args.steps, "stopped_at_time_budget": stopped_early, "epochs_started": epoch,
+        "steps": step, "steps_planned": args.steps, "stopped_early": stopped_early,
+        "stop_rule": "--stop-step %d" % args.stop_step if args.stop_step else "time budget %g min" % args.max_minutes,
+        "epochs_started": epoch,
         "train_loss_first_25": sum(losses[:25]) / min(25, len(losses)),
         "train_loss_last_25": sum(losses[-25:]) / min(25, len(losses)),
         "train_seconds": round(train_seconds, 1), "threads": args.threads,

@@ -142,7 +142,8 @@ def lm_figures(j, other=None):
                " train loss %.3f over the first 25 steps, %.3f over the last 25%s." % (
                    j["steps"], j["optimizer"], j["epochs_started"], j["train_seconds"], j["threads"], j["seconds"],
                    j["train_loss_first_25"], j["train_loss_last_25"],
-                   " (stopped at the time budget)" if j["stopped_at_time_budget"] else ""))
+                   (" (stopped early: %s, of a %d-step schedule)" % (j["stop_rule"], j["steps_planned"]))
+                   if j["stopped_early"] else ""))
     out.append("Data: %s sentences (%s), %s train / %s held out (the Java heads' split), %s held-out pairs." % (
         num(j["sentences"]), ", ".join("%s %s" % (s, num(n)) for s, n in j["sentences_by_style"].items()),
         num(j["train_size"]), num(j["heldout_size"]), num(j["heldout_pair_count"])))

@@ -66,7 +66,7 @@ public final class PartialSentimentHeadTrainer {
         String version = options.getOrDefault("version", "1");
         int folds = Integer.parseInt(options.getOrDefault("folds", "5"));
         int threads = Integer.parseInt(options.getOrDefault("threads", "1"));
-        int negatives = Integer.parseInt(options.getOrDefault("negatives", "8"));
+        int negatives = Integer.parseInt(options.getOrDefault("negatives", "4"));
         int prefixes = Integer.parseInt(options.getOrDefault("prefixes", "3"));
         Path compareHead = options.containsKey("compare-head") ? Path.of(options.get("compare-head")) : null;
 
@@ -117,7 +117,7 @@ public final class PartialSentimentHeadTrainer {
             // features, which is what scoring each text through each model in those batches computes. A test can
             // then re-score one style alone and get the same figures.
             Map<String, HeldOutStyle> styles = new LinkedHashMap<>();
-            for (String style : heldOut.styleNames()) {
+            for (String style : all.styleNames()) {
                 styles.put(style, HeldOutStyle.of(model, heldOut.ofStyle(style)));
             }
             Map<String, Double> partialScores = new HashMap<>();
@@ -200,7 +200,7 @@ public final class PartialSentimentHeadTrainer {
             report.put("train_accuracy", (double) trainCorrect / train.size());
             report.put("heldout_correct", heldOutCorrect);
             report.put("heldout_accuracy", (double) heldOutCorrect / heldOut.size());
-            report.put("heldout_by_style", SentimentHeadTrainer.byStyle(heldOut, heldOutScores));
+            report.put("heldout_by_style", SentimentHeadTrainer.byStyle(heldOut, heldOutScores, all.styleNames()));
             report.put("decision_rule", "positive iff reward >= 0 (full sentences; *_correct above);"
                     + " pairs: chosen scores strictly higher");
             report.put("scoring", "held-out prefix texts encoded style by style, each style's in batches of "

@@ -189,7 +189,7 @@ public final class SentimentHeadTrainer {
             }
             report.put("heldout_correct", heldOutCorrect);
             report.put("heldout_accuracy", (double) heldOutCorrect / heldOut.size());
-            report.put("heldout_by_style", byStyle(heldOut, heldOutScores));
+            report.put("heldout_by_style", byStyle(heldOut, heldOutScores, all.styleNames()));
             if (evalReport != null) {
                 report.put("eval_set", evalReport);
             }
@@ -240,9 +240,14 @@ public final class SentimentHeadTrainer {
      * appearance): {style: {sentences, correct, accuracy}}.
      */
     public static Map<String, Object> byStyle(LabelledSentences data, double[] scores) {
+        return byStyle(data, scores, data.styleNames());
+    }
+
+    /** {@link #byStyle(LabelledSentences, double[])} with the styles in the order {@code styles} gives. */
+    public static Map<String, Object> byStyle(LabelledSentences data, double[] scores, List<String> styles) {
         Map<String, Object> m = new LinkedHashMap<>();
         int[] labels = data.labels();
-        for (String style : data.styleNames()) {
+        for (String style : styles) {
             int n = 0;
             int correct = 0;
             for (int i = 0; i < data.size(); i++) {
