@@ -8,5 +8,5 @@ cd "$(dirname "$0")/../.."
 source ops/reward-sentiment/common.sh
 run_trainer ops/reward-gold/train-head.sh org.alignstream.training.reward.SentimentHeadTrainer \
   --data "$GOLD_DATA" --out models/reward-gold --encoder e5-small-v2-int8 --id gold-sentiment \
-  --compare-head models/reward-sentiment/head.onnx,models/reward-sentiment-100/head.onnx,models/reward-sentiment-25/head.onnx,models/reward-sentiment-noisy/head.onnx,models/reward-sentiment-partial/head.onnx \
+  --compare-head models/reward-sentiment/head.onnx,models/reward-sentiment-100/head.onnx,models/reward-sentiment-25/head.onnx,models/reward-sentiment-noisy/head.onnx,models/reward-sentiment-partial/head.onnx,models/reward-lm-austen-partial,models/reward-lm-austen-full \
   "$@"

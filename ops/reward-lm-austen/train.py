@@ -20,7 +20,7 @@ stratified by style and label, java.util.Random(seed) shuffles, reproduced here 
 are never trained on by any proxy. Training pairs: each training positive with --negatives random training negatives
 of its style, re-drawn every epoch; prompt: none (one pair in three) or one of TRAIN_PROMPTS, short Austen-style
 openings like the evaluation's but not the evaluation's own, followed by the sentence as the response (" " + it).
-Held-out pairs: each held-out positive with up to 8 held-out negatives of its style (seeded), the prompt cycling
+Held-out pairs: each held-out positive with up to --heldout-negatives (3) held-out negatives of its style (seeded), the prompt cycling
 through the evaluation prompts (evaluation/src/main/resources/alignstream/eval-prompts.txt) and no prompt.
 
 Tokenisation is lm-austen's byte-level BPE (tokenizer.json; the encoder of ops/train-lm/train_lm.py); prompt and
@@ -30,7 +30,7 @@ DecoderRewardModel loads (inputs input_ids, attention_mask, position_ids, past_k
 logits [B,S,1], present.N.key/value), with metadata alignstream.reward.id / version / kind and
 alignstream.reward.scored_text = prompt_and_response: the model reads prompt + response.
 
-Usage (Debian's torch; about 4-5 minutes on 2 cores for the default steps):
+Usage (Debian's torch; the training loop stops at a 4.5-minute budget, --max-minutes):
   /usr/bin/python3 ops/reward-lm-austen/train.py --kind partial --out models/reward-lm-austen-partial
   /usr/bin/python3 ops/reward-lm-austen/train.py --kind full --out models/reward-lm-austen-full
 """

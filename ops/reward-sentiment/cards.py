@@ -76,9 +76,12 @@ def head_figures(j):
                    " Spearman within negatives | same sign |")
         out.append("| --- | --- | --- | --- | --- | --- | --- |")
         for rid, a in agreements.items():
+            # a Bradley-Terry decoder reward has no calibrated zero: its sign means nothing
+            signless = rid.startswith("lm-austen")
             out.append("| `%s` | %s | %s | %s | %s | %s | %s |" % (
-                rid, pct(a["other_correct"] / a["sentences"]), pct(a["spearman"]), pct(a["pairwise_order_agreement"]),
-                pct(a["spearman_within_positive"]), pct(a["spearman_within_negative"]), pct(a["sign_agreement"])))
+                rid, "n/a (no zero)" if signless else pct(a["other_correct"] / a["sentences"]), pct(a["spearman"]),
+                pct(a["pairwise_order_agreement"]), pct(a["spearman_within_positive"]),
+                pct(a["spearman_within_negative"]), "n/a" if signless else pct(a["sign_agreement"])))
     return "\n".join(out)
 
 
@@ -118,7 +121,8 @@ def lm_figures(j, other=None):
     cols = ["style", "pairs", "`%s`" % j["reward_id"]] + (["`%s`" % other["reward_id"]] if other else [])
     out.append("| " + " | ".join(cols) + " |")
     out.append("|" + " --- |" * len(cols))
-    for style, t in h["by_style"].items():
+    order = [s for s in j["sentences_by_style"] if s in h["by_style"]]  # the data's style order
+    for style, t in ((s, h["by_style"][s]) for s in order):
         row = [style, num(t["pairs"]), pct(t["accuracy"])]
         if other:
             row.append(pct(other["heldout"]["by_style"][style]["accuracy"]))

@@ -45,7 +45,7 @@ import org.alignstream.inference.onnx.OrtSessions;
  * <pre>
  * PartialSentimentHeadTrainer --data SPEC (as SentimentHeadTrainer) --out models/reward-sentiment-partial
  *     --compare-head models/reward-sentiment/head.onnx [--seed 42] [--version 1] [--folds 5] [--threads 1]
- *     [--negatives 8] [--prefixes 3]
+ *     [--negatives 4] [--prefixes 3]
  * </pre>
  */
 public final class PartialSentimentHeadTrainer {

@@ -44,7 +44,8 @@ import org.alignstream.inference.onnx.OrtSessions;
  * labels of a fraction F of the training sentences ({@link LabelledSentences#withFlippedLabels}); both are applied
  * after the split, so every proxy trained from the same data and seed shares the same held-out sentences.
  * {@code --eval-data SPEC} adds the accuracy (overall and per style) on every sentence of another set (e.g. the gold
- * set). {@code --compare-head H1,H2,..} adds the held-out agreement between this head and each other head.
+ * set). {@code --compare-head M1,M2,..} adds the held-out agreement between this head and each other reward model: a
+ * head file, or a model directory loaded as {@code --reward-model-dir} loads it (prompt "", the sentence as response).
  *
  * <pre>
  * SentimentHeadTrainer --data original=models/reward-sentiment/sentences.tsv,training/data/sentiment/proxy
@@ -127,8 +128,11 @@ public final class SentimentHeadTrainer {
             int heldOutCorrect = correct(heldOutScores, heldOut.labels());
             Map<String, Object> agreements = new LinkedHashMap<>();
             for (Path compareHead : compareHeads) {
-                try (EncoderHeadModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
-                        ScoredText.RESPONSE)) {
+                // a head file, or a model directory as --reward-model-dir loads it (e.g. a decoder reward model,
+                // scored with the prompt "" and the sentence as the response)
+                try (RewardModel other = Files.isDirectory(compareHead)
+                        ? RewardModels.fromDirectory(compareHead, OnnxDevice.CPU, threads, ScoredText.RESPONSE)
+                        : RewardModels.withHead(OnnxDevice.CPU, threads, compareHead, ScoredText.RESPONSE)) {
                     Map<String, Object> agreement = agreement(heldOutScores, other, heldOut);
                     agreement.put("head_file", relative(out, compareHead));
                     agreements.put("heldout_agreement_with_" + other.id(), agreement);
