@@ -447,7 +447,7 @@ def main():
     ap.add_argument("--lm", default="models/lm-austen")
     ap.add_argument("--version", default="1")
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--steps", type=int, default=120)
+    ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--batch", type=int, default=16, help="pairs per step")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--negatives", type=int, default=4, help="negatives per training positive")
