@@ -333,8 +333,11 @@ class FuzzIT {
                             + ", expected " + (refusedBefore + expectRefused));
             assertThat(pipeline.scorer().rewardModels().newestVersion("sentiment")).as("served after bad versions")
                     .isEqualTo(served);
-            producer.send(new ProducerRecord<>(Topics.REWARD_MODELS, utf8("sentiment@2"), models.good(2, 1.1))).get();
-            awaitTrue(() -> "2".equals(pipeline.scorer().rewardModels().newestVersion("sentiment")), TIMEOUT,
+            long next = Long.parseLong(served) + 1; // the bundled head's version is whatever its retraining gave it
+            producer.send(new ProducerRecord<>(Topics.REWARD_MODELS, utf8("sentiment@" + next), models.good(next, 1.1)))
+                    .get();
+            awaitTrue(() -> Long.toString(next).equals(pipeline.scorer().rewardModels().newestVersion("sentiment")),
+                    TIMEOUT,
                     () -> "the good version after the bad ones was not swapped in");
             assertThat(scorerMetrics.modelVersions("unknown", "refused")).as("refused reward-model versions")
                     .isEqualTo(refusedBefore + refused);

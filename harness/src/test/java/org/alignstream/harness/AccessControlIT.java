@@ -143,6 +143,11 @@ class AccessControlIT {
                 .filter(s -> s.name().equals("scorer")).findFirst().orElseThrow().metrics());
     }
 
+    /** The bundled sentiment head's version (what its last retraining gave it); feedback publishes the next one. */
+    private static final String BUNDLED = RewardHeadOnnx.read(
+            MeanPoolingEncoder.readResource(RewardModels.SENTIMENT_HEAD_RESOURCE), "bundled").metadata().version();
+    private static final String NEXT = Long.toString(Long.parseLong(BUNDLED) + 1);
+
     private record RegistryView(RewardModelRegistry registry, StageMetrics metrics) {
         String newest() {
             return registry.newestVersion("sentiment");
@@ -276,7 +281,7 @@ class AccessControlIT {
     @Order(2)
     void neitherTheClientNorTheScorerMayPublishARewardModelAndTheScorerNeverLoadsIt() throws Exception {
         RegistryView scorer = scorer();
-        assertThat(scorer.newest()).isEqualTo("1");
+        assertThat(scorer.newest()).isEqualTo(BUNDLED);
         byte[] poisoned = poisonedVersion();
         assertThat(poisoned.length).as("small enough for the scorer's size limit").isLessThan(8 << 20);
 
@@ -287,7 +292,7 @@ class AccessControlIT {
 
         // give a record that slipped through every chance to reach the updater (it polls every 200 ms)
         Thread.sleep(2000);
-        assertThat(scorer.newest()).as("the served version is unchanged").isEqualTo("1");
+        assertThat(scorer.newest()).as("the served version is unchanged").isEqualTo(BUNDLED);
         assertThat(scorer.swapped()).as("nothing was swapped in").isZero();
         assertThat(scorer.refused()).as("nothing even reached the installer").isZero();
         assertThat(TopicReader.readCommitted(kafka.clientConfig(), Topics.REWARD_MODELS, got -> true,
@@ -325,10 +330,10 @@ class AccessControlIT {
             feedback.flush();
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (!"2".equals(scorer.newest()) && System.nanoTime() < deadline) {
+        while (!NEXT.equals(scorer.newest()) && System.nanoTime() < deadline) {
             Thread.sleep(250);
         }
-        assertThat(scorer.newest()).as("the feedback service's version 2 is live").isEqualTo("2");
+        assertThat(scorer.newest()).as("the feedback service's version %s is live", NEXT).isEqualTo(NEXT);
         assertThat(scorer.swapped()).isEqualTo(1);
         assertThat(scorer.refused()).isZero();
         List<RewardModelVersion> published = TopicReader.readCommitted(kafka.clientConfig(), Topics.REWARD_MODELS,

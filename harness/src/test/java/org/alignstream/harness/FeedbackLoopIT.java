@@ -21,6 +21,7 @@ import org.alignstream.common.serde.AvroSerde;
 import org.alignstream.common.topics.Topics;
 import org.alignstream.embedded.EmbeddedKafkaCluster;
 import org.alignstream.inference.reward.RewardModel;
+import org.alignstream.inference.reward.RewardModels;
 import org.alignstream.harness.annotator.SeaOverTown;
 import org.alignstream.scorer.RewardModelRegistry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -89,7 +90,13 @@ class FeedbackLoopIT {
     @Test
     void feedbackGoesLiveWithoutDroppingOrDoubleScoringAndRaisesTheFavouredKind() throws Exception {
         RewardModelRegistry registry = pipeline.scorer().rewardModels();
-        assertThat(registry.newestVersion("sentiment")).isEqualTo("1");
+        // the bundled versions (what the last retraining of each head gave it); feedback publishes parent + 1
+        String bundled = org.alignstream.inference.reward.RewardHeadOnnx.read(org.alignstream.inference.reward
+                .MeanPoolingEncoder.readResource(RewardModels.SENTIMENT_HEAD_RESOURCE), "bundled").metadata().version();
+        String first = Long.toString(Long.parseLong(bundled) + 1);
+        String partialFirst = Long.toString(Long.parseLong(registry.newestVersion("sentiment-partial")) + 1);
+        String tokenFirst = Long.toString(Long.parseLong(registry.newestVersion("sentiment-token")) + 1);
+        assertThat(registry.newestVersion("sentiment")).isEqualTo(bundled);
         double before = seaMinusTown(registry.resolve("sentiment"));
         double tokenBefore = seaMinusTown(registry.resolve("sentiment-token"));
 
@@ -103,14 +110,15 @@ class FeedbackLoopIT {
             feedback.flush();
             long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
             int sent = 12;
-            while (!"2".equals(registry.newestVersion("sentiment")) && System.nanoTime() < deadline) {
+            while (!first.equals(registry.newestVersion("sentiment")) && System.nanoTime() < deadline) {
                 if (sent < prompts.size() - 6) { // keep the last 6 for after the swap
                     client.send(prompts.get(sent++));
                     client.flush();
                 }
                 Thread.sleep(250);
             }
-            assertThat(registry.newestVersion("sentiment")).as("version 2 is live in the scorer").isEqualTo("2");
+            assertThat(registry.newestVersion("sentiment")).as("version %s is live in the scorer", first)
+                    .isEqualTo(first);
             while (sent < prompts.size()) {
                 client.send(prompts.get(sent++));
             }
@@ -129,7 +137,7 @@ class FeedbackLoopIT {
                 assertThat(r.getReward()).as(r.getId()).isCloseTo(alone,
                         org.assertj.core.data.Offset.offset(AlignmentChecks.ALONE_TOLERANCE));
             }
-            assertThat(versions).as("answers scored before and after the swap").contains("1", "2");
+            assertThat(versions).as("answers scored before and after the swap").contains(bundled, first);
             System.out.println("versions stamped on the answers: " + versions);
         }
         double after = seaMinusTown(registry.resolve("sentiment"));
@@ -140,13 +148,14 @@ class FeedbackLoopIT {
         assertThat(published).extracting(RewardModelVersion::getModelId).contains("sentiment", "sentiment-partial");
         RewardModelVersion v2 = published.stream().filter(v -> v.getModelId().equals("sentiment")).findFirst().orElseThrow();
         assertThat(v2.getFigures().get("examples")).isEqualTo(60.0);
-        assertThat(registry.newestVersion("sentiment-partial")).isEqualTo("2");
+        assertThat(registry.newestVersion("sentiment-partial")).isEqualTo(partialFirst);
         // the token-level model learnt from the same feedback (edit token labels, dense credit of the serving reward)
         long tokenDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!"2".equals(registry.newestVersion("sentiment-token")) && System.nanoTime() < tokenDeadline) {
+        while (!tokenFirst.equals(registry.newestVersion("sentiment-token")) && System.nanoTime() < tokenDeadline) {
             Thread.sleep(250);
         }
-        assertThat(registry.newestVersion("sentiment-token")).as("token-level version 2 is live").isEqualTo("2");
+        assertThat(registry.newestVersion("sentiment-token")).as("token-level version %s is live", tokenFirst)
+                .isEqualTo(tokenFirst);
         double tokenAfter = seaMinusTown(registry.resolve("sentiment-token"));
         System.out.printf("sea - town token-level reward: bundled %.3f, after feedback %.3f%n", tokenBefore, tokenAfter);
         assertThat(tokenAfter).as("the token-level version rewards the favoured kind more").isGreaterThan(tokenBefore);
@@ -175,10 +184,10 @@ class FeedbackLoopIT {
                 .mapToDouble(v -> v.getFigures().get("examples")).max().orElseThrow();
         assertThat(maxExamples).as("the last version was trained on all 180 distinct events").isEqualTo(180.0);
 
-        // roll back to version 2 with the tool: the scorer serves version 2's head again, under a new number
+        // roll back to the first feedback version with the tool: the scorer serves its head again, under a new number
         long newest = Long.parseLong(registry.newestVersion("sentiment"));
         int exit = RewardModelTool.commandLine(Map.of()).execute("--bootstrap-servers", kafka.bootstrapServers(),
-                "rollback", "--model", "sentiment", "--to-version", "2");
+                "rollback", "--model", "sentiment", "--to-version", first);
         assertThat(exit).isZero();
         long rolledBack = newest + 1;
         long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -186,7 +195,7 @@ class FeedbackLoopIT {
             Thread.sleep(200);
         }
         assertThat(registry.newestVersion("sentiment")).isEqualTo(Long.toString(rolledBack));
-        assertThat(seaMinusTown(registry.resolve("sentiment"))).as("version 2's head again")
+        assertThat(seaMinusTown(registry.resolve("sentiment"))).as("version %s's head again", first)
                 .isCloseTo(after, org.assertj.core.data.Offset.offset(1e-6));
     }
 }

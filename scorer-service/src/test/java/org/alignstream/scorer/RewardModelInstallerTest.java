@@ -39,9 +39,26 @@ class RewardModelInstallerTest {
     private RewardModelInstaller installer;
     private EncoderRewardModel base;
 
+    /**
+     * The bundled sentiment head, served as version 1: the version numbers in these tests count from it (the bundled
+     * file's own version is whatever its last retraining gave it, e.g. 2).
+     */
+    private static EncoderRewardModel bundledAsVersion1() {
+        OrtSessions sessions = new OrtSessions(OnnxDevice.CPU, 1);
+        LinearHead bundled = RewardHeadOnnx.read(
+                org.alignstream.inference.reward.MeanPoolingEncoder.readResource(RewardModels.SENTIMENT_HEAD_RESOURCE),
+                "bundled");
+        HeadMetadata m = bundled.metadata();
+        LinearHead v1 = new LinearHead(bundled.weights(), bundled.bias(),
+                new HeadMetadata(m.id(), "1", m.kind(), m.featureDim(), m.encoder()));
+        return new EncoderRewardModel(org.alignstream.inference.reward.MeanPoolingEncoder.miniLm(sessions),
+                RewardHead.load(sessions, RewardHeadOnnx.write(v1), "bundled head as version 1"),
+                org.alignstream.inference.reward.ScoredText.RESPONSE);
+    }
+
     @BeforeEach
     void load() {
-        base = RewardModels.defaultSentiment(OnnxDevice.CPU, 1);
+        base = bundledAsVersion1();
         registry = new RewardModelRegistry(base, 2);
         installer = new RewardModelInstaller(registry, new OrtSessions(OnnxDevice.CPU, 1), 1 << 20, metrics);
     }
@@ -73,7 +90,7 @@ class RewardModelInstallerTest {
         String backbone = base.encoder().name();
         List<byte[]> published = List.of(version(2, 2.0, backbone, "2"), version(4, 4.0, backbone, "4"),
                 version(3, 3.0, backbone, "3"));
-        EncoderRewardModel otherBase = RewardModels.defaultSentiment(OnnxDevice.CPU, 1);
+        EncoderRewardModel otherBase = bundledAsVersion1();
         try (RewardModelRegistry other = new RewardModelRegistry(otherBase, 2)) {
             RewardModelInstaller otherInstaller = new RewardModelInstaller(other, new OrtSessions(OnnxDevice.CPU, 1),
                     1 << 20, new StageMetrics("scorer"));

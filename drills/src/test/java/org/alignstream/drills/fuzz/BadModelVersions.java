@@ -78,7 +78,7 @@ public final class BadModelVersions {
     public Payload payload(int i) {
         String kind = KINDS.get(Math.floorMod(i, KINDS.size()));
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + 7919L * i);
-        long v = 2 + r.nextInt(1_000_000);
+        long v = 100 + r.nextInt(1_000_000); // newer than the bundled head's version (2 since its retraining)
         byte[] valid = VERSIONS.encode(version(v, 0.5 + r.nextDouble(), backbone, Long.toString(v)));
         byte[] value = switch (kind) {
             case "random-bytes" -> bytes(r, r.nextInt(300));

@@ -117,6 +117,7 @@ public final class DecoderRewardModel implements RewardModel {
 
     private final String id;
     private final String version;
+    private final String kind;
     private final OrtSession session;
     /** The shared-past scoring graph, or null: k-row copies of the prefix cache through {@link #session}. */
     private final OrtSession sharedPast;
@@ -144,21 +145,50 @@ public final class DecoderRewardModel implements RewardModel {
      */
     public DecoderRewardModel(String id, String version, OrtSession session, HuggingFaceTokenizer tokenizer,
                               DecoderRewardConfig config, ScoredText scoredText) {
-        this(id, version, session, null, tokenizer, config, scoredText);
+        this(id, version, FULL_SEQUENCE, session, null, tokenizer, config, scoredText);
     }
 
     /**
-     * As {@link #DecoderRewardModel(String, String, OrtSession, HuggingFaceTokenizer, DecoderRewardConfig, ScoredText)},
-     * with {@code sharedPast} (nullable) the session of the shared-past scoring graph of the same weights (see the
-     * class comment); takes ownership of it too.
+     * As {@link #DecoderRewardModel(String, String, OrtSession, HuggingFaceTokenizer, DecoderRewardConfig, ScoredText)}
+     * for a model of kind {@code kind}: {@value RewardModel#FULL_SEQUENCE} or {@value RewardModel#PARTIAL_SEQUENCE}
+     * (trained to score prefixes of a response, e.g. on equal-length truncated pairs as PARGS trains); what the model
+     * computes is the same either way, the kind tells decoding methods what it was trained for.
      *
-     * @throws OnnxModelException also if {@code sharedPast} does not have the shared-past layout that matches
-     *                            {@code session}'s (same layers, heads, headDim and position inputs, past batch 1)
+     * @throws IllegalArgumentException for any other kind (a decoder classifier gives no per-token rewards)
      */
-    public DecoderRewardModel(String id, String version, OrtSession session, OrtSession sharedPast,
+    public DecoderRewardModel(String id, String version, String kind, OrtSession session,
                               HuggingFaceTokenizer tokenizer, DecoderRewardConfig config, ScoredText scoredText) {
+        this(id, version, kind, session, null, tokenizer, config, scoredText);
+    }
+
+    /**
+     * As {@link #DecoderRewardModel(String, String, String, OrtSession, HuggingFaceTokenizer, DecoderRewardConfig,
+     * ScoredText)}, with {@code sharedPast} (nullable) the session of the shared-past scoring graph of the same weights
+     * (see the class comment); takes ownership of it too.
+     *
+     * @throws OnnxModelException      also if {@code sharedPast} does not have the shared-past layout that matches
+     *                                 {@code session}'s (same layers, heads, headDim and position inputs, past batch 1)
+     * @throws IllegalArgumentException for a kind other than full- or partial-sequence
+     */
+    public DecoderRewardModel(String id, String version, String kind, OrtSession session, OrtSession sharedPast,
+                              HuggingFaceTokenizer tokenizer, DecoderRewardConfig config, ScoredText scoredText) {
+        if (!FULL_SEQUENCE.equals(kind) && !PARTIAL_SEQUENCE.equals(kind)) {
+            for (OrtSession s : new OrtSession[]{session, sharedPast}) {
+                try {
+                    if (s != null) {
+                        s.close();
+                    }
+                } catch (OrtException e) {
+                    // closing a session we refuse; the refusal below is the error that matters
+                }
+            }
+            tokenizer.close();
+            throw new IllegalArgumentException("decoder reward model '" + id + "' declares kind '" + kind + "'; a"
+                    + " decoder reward model is " + FULL_SEQUENCE + " or " + PARTIAL_SEQUENCE);
+        }
         this.id = id;
         this.version = version;
+        this.kind = kind;
         this.session = session;
         this.sharedPast = sharedPast;
         this.tokenizer = tokenizer;
@@ -307,9 +337,10 @@ public final class DecoderRewardModel implements RewardModel {
         return version;
     }
 
+    /** {@value RewardModel#FULL_SEQUENCE} unless the model declared {@value RewardModel#PARTIAL_SEQUENCE}. */
     @Override
     public String kind() {
-        return FULL_SEQUENCE;
+        return kind;
     }
 
     public ScoredText scoredText() {

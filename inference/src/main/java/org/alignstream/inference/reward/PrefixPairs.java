@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  * the prefix of all n words is the sentence itself.
  *
  * <p>Pairs whose two prefixes are the same text ignoring case (e.g. "The" / "The") carry no
- * preference and are left out.
+ * preference and are left out. A pair's two sentences are always of the same style
+ * ({@link LabelledSentences#styles()}): a review is compared with a review, dialogue with dialogue (with one style, as
+ * in a single file, every positive is paired with every negative).
  */
 public final class PrefixPairs {
 
@@ -114,15 +116,19 @@ public final class PrefixPairs {
     }
 
     /**
-     * All pairs, for evaluation: every (positive, negative) sentence pair in data order, at every
-     * prefix length t = 1 .. min(n_chosen, n_rejected), then the full pair.
+     * All pairs, for evaluation: every (positive, negative) sentence pair of the same style in data
+     * order, at every prefix length t = 1 .. min(n_chosen, n_rejected), then the full pair.
      */
     public static List<Pair> all(LabelledSentences data) {
         List<Pair> pairs = new ArrayList<>();
         List<Integer> positives = indices(data, 1);
         List<Integer> negatives = indices(data, 0);
+        List<String> styles = data.styles();
         for (int p : positives) {
             for (int n : negatives) {
+                if (!styles.get(p).equals(styles.get(n))) {
+                    continue;
+                }
                 int shorter = Math.min(wordCount(data.sentences().get(p)), wordCount(data.sentences().get(n)));
                 for (int t = 1; t <= shorter; t++) {
                     addUnlessIdentical(pairs, data, new Pair(p, n, t));
@@ -135,7 +141,7 @@ public final class PrefixPairs {
 
     /**
      * Sampled pairs, for training: each positive sentence (in data order) is paired with
-     * {@code negativesPerPositive} distinct negatives drawn with {@code new Random(seed)}; each such
+     * {@code negativesPerPositive} distinct negatives of its style drawn with {@code new Random(seed)}; each such
      * pair contributes {@code prefixesPerPair} distinct prefix lengths drawn from
      * 1 .. min(n_chosen, n_rejected) (fewer if the shorter sentence is shorter) and the full pair.
      */
@@ -147,8 +153,14 @@ public final class PrefixPairs {
         Random random = new Random(seed);
         List<Integer> negatives = indices(data, 0);
         List<Pair> pairs = new ArrayList<>();
+        List<String> styles = data.styles();
         for (int p : indices(data, 1)) {
-            List<Integer> shuffled = new ArrayList<>(negatives);
+            List<Integer> shuffled = new ArrayList<>();
+            for (int n : negatives) {
+                if (styles.get(n).equals(styles.get(p))) {
+                    shuffled.add(n);
+                }
+            }
             Collections.shuffle(shuffled, random);
             for (int n : shuffled.subList(0, Math.min(negativesPerPositive, shuffled.size()))) {
                 int shorter = Math.min(wordCount(data.sentences().get(p)), wordCount(data.sentences().get(n)));

@@ -167,9 +167,11 @@ public final class RewardModels {
      *   <li>{@code model.onnx} + {@code tokenizer.json} + a {@code config.json} whose {@code architectures} names a
      *       decoder family's {@code *ForSequenceClassification} ({@link DecoderRewardConfig#isDecoderClassifier}, e.g.
      *       {@code GPT2ForSequenceClassification}, {@code LlamaForSequenceClassification}) with one label: a decoder
-     *       reward model exported with past key values ({@link DecoderRewardModel}); id and version as below; with
-     *       {@value DecoderRewardModel#SHARED_PAST_FILE} beside it (same weights, {@code ops/lm-fixtures/shared_past.py})
-     *       a tokenwise round's k texts are scored over one shared prefix cache instead of k copies;</li>
+     *       reward model exported with past key values ({@link DecoderRewardModel}); id and version as below, kind the
+     *       metadata property {@value HeadMetadata#KEY_KIND} ({@value RewardModel#PARTIAL_SEQUENCE} or the default
+     *       {@value RewardModel#FULL_SEQUENCE}); with {@value DecoderRewardModel#SHARED_PAST_FILE} beside it (same
+     *       weights, {@code ops/add-shared-past.sh}) a tokenwise round's k texts are scored over one shared prefix cache
+     *       instead of k copies;</li>
      *   <li>{@code model.onnx} + {@code tokenizer.json} otherwise: a Hugging Face sequence-classification
      *       export ({@link SequenceClassifierRewardModel}); its id is the metadata property
      *       {@value HeadMetadata#KEY_ID} or else the directory name, its version the property
@@ -245,15 +247,16 @@ public final class RewardModels {
             }
         }
         // owns (and on failure closes) both sessions and the tokenizer
-        return new DecoderRewardModel(graph.id(), graph.version(), graph.session(), sharedPast, tokenizer, config,
-                graph.scoredText());
+        return new DecoderRewardModel(graph.id(), graph.version(), graph.kind(), graph.session(), sharedPast, tokenizer,
+                config, graph.scoredText());
     }
 
     /**
      * A model file opened as a session, with its id, version and what it scores (prompt + response or response) from
      * the graph's metadata, or the defaults.
      */
-    private record OpenedGraph(byte[] bytes, OrtSession session, String id, String version, ScoredText scoredText) {
+    private record OpenedGraph(byte[] bytes, OrtSession session, String id, String version, String kind,
+                               ScoredText scoredText) {
     }
 
     /**
@@ -297,7 +300,8 @@ public final class RewardModels {
         }
         String id = metadata.getOrDefault(HeadMetadata.KEY_ID, directory.toAbsolutePath().normalize().getFileName().toString());
         String version = metadata.getOrDefault(HeadMetadata.KEY_VERSION, sha256Prefix(bytes));
-        return new OpenedGraph(bytes, session, id, version, declared);
+        String kind = metadata.getOrDefault(HeadMetadata.KEY_KIND, RewardModel.FULL_SEQUENCE);
+        return new OpenedGraph(bytes, session, id, version, kind, declared);
     }
 
     public static String sha256Prefix(byte[] bytes) {

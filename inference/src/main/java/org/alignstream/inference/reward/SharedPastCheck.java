@@ -101,8 +101,8 @@ public final class SharedPastCheck {
         }
         DecoderRewardModel model;
         try {
-            model = new DecoderRewardModel("shared-past-check", "candidate", plain, shared, tokenizer, config,
-                    ScoredText.RESPONSE); // closes all three if it refuses the layout
+            model = new DecoderRewardModel("shared-past-check", "candidate", RewardModel.FULL_SEQUENCE, plain, shared,
+                    tokenizer, config, ScoredText.RESPONSE); // closes all three if it refuses the layout
         } catch (OnnxModelException e) {
             return new Result(0, 0, Double.NaN, tolerance, e.getMessage());
         }

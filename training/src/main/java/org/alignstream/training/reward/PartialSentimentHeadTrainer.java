@@ -43,15 +43,15 @@ import org.alignstream.inference.onnx.OrtSessions;
  * midpoint of the mean rewards of positive and negative full training sentences is 0.
  *
  * <pre>
- * PartialSentimentHeadTrainer --data models/reward-sentiment/sentences.tsv --out models/reward-sentiment-partial
+ * PartialSentimentHeadTrainer --data SPEC (as SentimentHeadTrainer) --out models/reward-sentiment-partial
  *     --compare-head models/reward-sentiment/head.onnx [--seed 42] [--version 1] [--folds 5] [--threads 1]
- *     [--negatives 8] [--prefixes 3]
+ *     [--negatives 4] [--prefixes 3]
  * </pre>
  */
 public final class PartialSentimentHeadTrainer {
 
     public static final String REWARD_ID = "sentiment-partial";
-    private static final String USAGE = "PartialSentimentHeadTrainer --data FILE.tsv --out DIR"
+    private static final String USAGE = "PartialSentimentHeadTrainer --data SPEC --out DIR"
             + " [--compare-head HEAD.onnx] [--seed N] [--version V] [--folds K] [--threads T] [--negatives M]"
             + " [--prefixes P]";
 
@@ -60,17 +60,17 @@ public final class PartialSentimentHeadTrainer {
 
     public static void main(String[] args) throws IOException {
         Map<String, String> options = SentimentHeadTrainer.parseArgs(args, USAGE);
-        Path data = Path.of(SentimentHeadTrainer.require(options, "data", USAGE));
+        String data = SentimentHeadTrainer.require(options, "data", USAGE);
         Path out = Path.of(SentimentHeadTrainer.require(options, "out", USAGE));
         long seed = Long.parseLong(options.getOrDefault("seed", "42"));
         String version = options.getOrDefault("version", "1");
         int folds = Integer.parseInt(options.getOrDefault("folds", "5"));
         int threads = Integer.parseInt(options.getOrDefault("threads", "1"));
-        int negatives = Integer.parseInt(options.getOrDefault("negatives", "8"));
+        int negatives = Integer.parseInt(options.getOrDefault("negatives", "4"));
         int prefixes = Integer.parseInt(options.getOrDefault("prefixes", "3"));
         Path compareHead = options.containsKey("compare-head") ? Path.of(options.get("compare-head")) : null;
 
-        LabelledSentences all = LabelledSentences.load(data);
+        LabelledSentences all = LabelledSentences.load(data, Path.of(""));
         LabelledSentences.Split split = all.split(seed, SentimentHeadTrainer.TRAIN_FRACTION);
         LabelledSentences train = split.train();
         OrtSessions sessions = OrtSessions.cpu(threads);
@@ -110,24 +110,52 @@ public final class PartialSentimentHeadTrainer {
         Files.write(headFile, headBytes);
 
         LabelledSentences heldOut = split.heldOut();
-        List<String> heldOutTexts = PrefixPairs.prefixTexts(heldOut);
-        List<PrefixPairs.Pair> heldOutPairs = PrefixPairs.all(heldOut);
         try (EncoderRewardModel model = new EncoderRewardModel(encoder,
                 RewardHead.load(sessions, headBytes, headFile.toString()), ScoredText.RESPONSE)) {
-            Map<String, Double> partialScores = PrefixPairs.scoreTexts(model, heldOutTexts);
-            Map<String, PrefixPairs.Tally> partial = PrefixPairs.accuracyByBucket(heldOut, heldOutPairs, partialScores);
-            int heldOutCorrect = SentimentHeadTrainer.correct(model, heldOut);
+            // Held-out pairs are within one style, so each style is scored on its own: its prefix texts encoded once
+            // (batches of 16, prefixTexts order of that style's held-out sentences) and both heads applied to the same
+            // features, which is what scoring each text through each model in those batches computes. A test can
+            // then re-score one style alone and get the same figures.
+            Map<String, HeldOutStyle> styles = new LinkedHashMap<>();
+            for (String style : all.styleNames()) {
+                styles.put(style, HeldOutStyle.of(model, heldOut.ofStyle(style)));
+            }
+            Map<String, Double> partialScores = new HashMap<>();
+            Map<String, PrefixPairs.Tally> partial = null;
+            Map<String, Object> partialByStyle = new LinkedHashMap<>();
+            for (Map.Entry<String, HeldOutStyle> e : styles.entrySet()) {
+                HeldOutStyle h = e.getValue();
+                Map<String, Double> scores = byText(h.texts(), model.head().score(h.features()));
+                partialScores.putAll(scores); // full sentences are unique across styles (rewardScale reads those)
+                Map<String, PrefixPairs.Tally> tallies = PrefixPairs.accuracyByBucket(h.data(), h.pairs(), scores);
+                partialByStyle.put(e.getKey(), tallies(tallies));
+                partial = partial == null ? tallies : plus(partial, tallies);
+            }
+            double[] heldOutScores = SentimentHeadTrainer.scores(model, heldOut.sentences());
+            int heldOutCorrect = SentimentHeadTrainer.correct(heldOutScores, heldOut.labels());
             int trainCorrect = SentimentHeadTrainer.correct(model, train);
             Map<String, Object> scale = new LinkedHashMap<>();
             scale.put(REWARD_ID, rewardScale(heldOut, partialScores));
             Map<String, PrefixPairs.Tally> compared = null;
+            Map<String, Object> comparedByStyle = new LinkedHashMap<>();
             String comparedId = null;
             int comparedCorrect = -1;
             if (compareHead != null) {
                 try (EncoderHeadModel other = RewardModels.withHead(OnnxDevice.CPU, threads, compareHead,
                         ScoredText.RESPONSE)) {
-                    Map<String, Double> otherScores = PrefixPairs.scoreTexts(other, heldOutTexts);
-                    compared = PrefixPairs.accuracyByBucket(heldOut, heldOutPairs, otherScores);
+                    if (!(other instanceof EncoderRewardModel otherModel)
+                            || !otherModel.encoder().name().equals(encoder.name())) {
+                        throw new IllegalArgumentException("--compare-head must be a " + encoder.name() + " head");
+                    }
+                    Map<String, Double> otherScores = new HashMap<>();
+                    for (Map.Entry<String, HeldOutStyle> e : styles.entrySet()) {
+                        HeldOutStyle h = e.getValue();
+                        Map<String, Double> scores = byText(h.texts(), otherModel.head().score(h.features()));
+                        otherScores.putAll(scores);
+                        Map<String, PrefixPairs.Tally> tallies = PrefixPairs.accuracyByBucket(h.data(), h.pairs(), scores);
+                        comparedByStyle.put(e.getKey(), tallies(tallies));
+                        compared = compared == null ? tallies : plus(compared, tallies);
+                    }
                     comparedId = other.id();
                     scale.put(comparedId, rewardScale(heldOut, otherScores));
                     comparedCorrect = SentimentHeadTrainer.correct(other, heldOut);
@@ -141,23 +169,24 @@ public final class PartialSentimentHeadTrainer {
             report.put("kind", RewardModel.PARTIAL_SEQUENCE);
             report.put("encoder", encoder.name());
             report.put("feature_dim", encoder.dimension());
-            report.put("data_file", SentimentHeadTrainer.relative(out, data));
-            report.put("data_sha256_prefix", RewardModels.sha256Prefix(Files.readAllBytes(data)));
+            report.put("data", SentimentHeadTrainer.relativeSpec(out, data));
+            report.put("data_sha256_prefix", SentimentHeadTrainer.dataHash(all));
             report.put("sentences", all.size());
+            report.put("sentences_by_style", SentimentHeadTrainer.countByStyle(all));
             report.put("seed", seed);
             report.put("train_fraction", SentimentHeadTrainer.TRAIN_FRACTION);
-            report.put("split", "stratified by label, java.util.Random(seed) shuffle (as SentimentHeadTrainer)");
+            report.put("split", "stratified by style and label, java.util.Random(seed) shuffle (as SentimentHeadTrainer)");
             report.put("train_size", train.size());
             report.put("heldout_size", heldOut.size());
             report.put("prefix_unit", "whitespace-separated words");
-            report.put("train_pairs", "each training positive with " + negatives + " random training negatives,"
+            report.put("train_pairs", "each training positive with " + negatives + " random training negatives of its style,"
                     + " up to " + prefixes + " random equal prefix lengths per pair plus the full pair (seeded)");
             report.put("train_pair_count", trainPairs.size());
             report.put("train_prefix_texts", trainTexts.size());
-            report.put("heldout_pairs", "every held-out positive x negative pair at every prefix length"
+            report.put("heldout_pairs", "every held-out positive x negative pair of the same style at every prefix length"
                     + " 1..min(length) plus the full pair; identical prefixes (ignoring case) left out");
-            report.put("heldout_pair_count", heldOutPairs.size());
-            report.put("heldout_prefix_texts", heldOutTexts.size());
+            report.put("heldout_pair_count", styles.values().stream().mapToInt(h -> h.pairs().size()).sum());
+            report.put("heldout_prefix_texts", styles.values().stream().mapToInt(h -> h.texts().size()).sum());
             report.put("cv_folds", folds);
             Map<String, Object> grid = new LinkedHashMap<>();
             cv.forEach((l2, r) -> grid.put(String.format(Locale.ROOT, "%g", l2), r.meanAccuracy()));
@@ -171,16 +200,19 @@ public final class PartialSentimentHeadTrainer {
             report.put("train_accuracy", (double) trainCorrect / train.size());
             report.put("heldout_correct", heldOutCorrect);
             report.put("heldout_accuracy", (double) heldOutCorrect / heldOut.size());
+            report.put("heldout_by_style", SentimentHeadTrainer.byStyle(heldOut, heldOutScores, all.styleNames()));
             report.put("decision_rule", "positive iff reward >= 0 (full sentences; *_correct above);"
                     + " pairs: chosen scores strictly higher");
-            report.put("scoring", "held-out prefix texts scored through the ONNX pipeline in batches of "
-                    + SentimentHeadTrainer.BATCH + " in PrefixPairs.prefixTexts order");
+            report.put("scoring", "held-out prefix texts encoded style by style, each style's in batches of "
+                    + SentimentHeadTrainer.BATCH + " in PrefixPairs.prefixTexts order, both heads applied to those features");
             report.put("heldout_prefix_pair_accuracy", tallies(partial));
+            report.put("heldout_prefix_pair_accuracy_by_style", partialByStyle);
             if (compared != null) {
                 report.put("compared_reward_id", comparedId);
                 report.put("compared_head_file", SentimentHeadTrainer.relative(out, compareHead));
                 report.put("compared_heldout_correct", comparedCorrect);
                 report.put("compared_heldout_prefix_pair_accuracy", tallies(compared));
+                report.put("compared_heldout_prefix_pair_accuracy_by_style", comparedByStyle);
             }
             report.put("heldout_reward_scale", scale);
             report.put("lbfgs_iterations", fitted.lossHistory().length - 1);
@@ -252,6 +284,38 @@ public final class PartialSentimentHeadTrainer {
             }
         }
         return new CrossValidation(sum / folds, total);
+    }
+
+    /** One style's held-out sentences, their pairs ({@link PrefixPairs#all}), prefix texts and those texts' features. */
+    record HeldOutStyle(LabelledSentences data, List<PrefixPairs.Pair> pairs, List<String> texts, float[][] features) {
+        static HeldOutStyle of(EncoderRewardModel model, LabelledSentences data) {
+            List<String> texts = PrefixPairs.prefixTexts(data);
+            return new HeldOutStyle(data, PrefixPairs.all(data), texts, floatFeatures(model, texts));
+        }
+    }
+
+    private static Map<String, PrefixPairs.Tally> plus(Map<String, PrefixPairs.Tally> a, Map<String, PrefixPairs.Tally> b) {
+        Map<String, PrefixPairs.Tally> out = new LinkedHashMap<>();
+        a.forEach((bucket, t) -> out.put(bucket, t.plus(b.get(bucket))));
+        return out;
+    }
+
+    /** Encoder features of {@code texts} in batches of {@link SentimentHeadTrainer#BATCH}, in list order. */
+    static float[][] floatFeatures(EncoderRewardModel model, List<String> texts) {
+        float[][] features = new float[texts.size()][];
+        for (int from = 0; from < texts.size(); from += SentimentHeadTrainer.BATCH) {
+            float[][] f = model.features(texts.subList(from, Math.min(texts.size(), from + SentimentHeadTrainer.BATCH)));
+            System.arraycopy(f, 0, features, from, f.length);
+        }
+        return features;
+    }
+
+    static Map<String, Double> byText(List<String> texts, double[] scores) {
+        Map<String, Double> m = new HashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            m.put(texts.get(i), scores[i]);
+        }
+        return m;
     }
 
     /** {chosen features, rejected features} of each pair, from precomputed text features. */

@@ -64,7 +64,7 @@ public final class TokenSentimentHeadTrainer {
     public static final String EXAMPLE = "I absolutely hated this terrible, boring movie.";
     static final double[] BETA_GRID = {0.5, 1.0};
     static final double[] L2_GRID = {1e-2, 1e-1, 1, 10, 100};
-    private static final String USAGE = "TokenSentimentHeadTrainer --data FILE.tsv --out DIR --credit-head HEAD.onnx"
+    private static final String USAGE = "TokenSentimentHeadTrainer --data SPEC --out DIR --credit-head HEAD.onnx"
             + " [--seed N] [--version V] [--folds K] [--negatives M] [--threads T]";
 
     private TokenSentimentHeadTrainer() {
@@ -76,7 +76,7 @@ public final class TokenSentimentHeadTrainer {
 
     public static void main(String[] args) throws IOException {
         Map<String, String> options = SentimentHeadTrainer.parseArgs(args, USAGE);
-        Path data = Path.of(SentimentHeadTrainer.require(options, "data", USAGE));
+        String data = SentimentHeadTrainer.require(options, "data", USAGE); // a data spec (LabelledSentences.load)
         Path out = Path.of(SentimentHeadTrainer.require(options, "out", USAGE));
         Path creditHead = Path.of(SentimentHeadTrainer.require(options, "credit-head", USAGE));
         long seed = Long.parseLong(options.getOrDefault("seed", "42"));
@@ -85,7 +85,7 @@ public final class TokenSentimentHeadTrainer {
         int negatives = Integer.parseInt(options.getOrDefault("negatives", "4"));
         int threads = Integer.parseInt(options.getOrDefault("threads", "1"));
 
-        LabelledSentences all = LabelledSentences.load(data);
+        LabelledSentences all = LabelledSentences.load(data, Path.of(""));
         LabelledSentences.Split split = all.split(seed, SentimentHeadTrainer.TRAIN_FRACTION);
         LabelledSentences train = split.train();
         LabelledSentences heldOut = split.heldOut();
@@ -142,7 +142,7 @@ public final class TokenSentimentHeadTrainer {
                 report.put("encoder", encoder.name());
                 report.put("feature_dim", encoder.dimension());
                 report.put("token_features", "last_hidden_state row of each response token (no [CLS]/[SEP])");
-                report.put("data_file", SentimentHeadTrainer.relative(out, data));
+                report.put("data_file", SentimentHeadTrainer.relativeSpec(out, data));
                 report.put("sentences", all.size());
                 report.put("seed", seed);
                 report.put("train_fraction", SentimentHeadTrainer.TRAIN_FRACTION);

@@ -68,8 +68,15 @@ class GoldSentimentTest {
     void heldOutAccuracyAndAgreementWithTheProxyMatchTrainingReport() {
         LabelledSentences heldOut = REPORT.split().heldOut();
         assertThat(heldOut.size()).isEqualTo(REPORT.integer("heldout_size"));
-        int correct = SentimentHeadTrainer.correct(gold, heldOut);
+        double[] scores = SentimentHeadTrainer.scores(gold, heldOut.sentences());
+        int correct = SentimentHeadTrainer.correct(scores, heldOut.labels());
         assertThat((double) correct / heldOut.size()).isCloseTo(REPORT.number("heldout_accuracy"), within(0.015));
+        Map<String, Object> byStyle = SentimentHeadTrainer.byStyle(heldOut, scores);
+        assertThat(byStyle.keySet()).containsExactlyInAnyOrderElementsOf(REPORT.object("heldout_by_style").keySet());
+        for (String style : byStyle.keySet()) {
+            assertThat(((Map<?, ?>) byStyle.get(style)).get("correct")).as(style)
+                    .isEqualTo(REPORT.object("heldout_by_style").getAsJsonObject(style).get("correct").getAsInt());
+        }
 
         JsonObject recorded = REPORT.object("heldout_agreement_with_sentiment");
         try (EncoderRewardModel proxy = RewardModels.defaultSentiment(OnnxDevice.CPU, 1)) {
@@ -82,6 +89,14 @@ class GoldSentimentTest {
             assertThat((Double) measured.get("spearman")).isBetween(0.5, 0.95);
             assertThat((Double) measured.get("pairwise_order_agreement")).isBetween(0.6, 0.95);
         }
+    }
+
+    @Test
+    void isTrainedOnTheGoldSetAlone() {
+        // the data spec names the gold directory only: no proxy file, not the original sentences
+        assertThat(REPORT.string("data")).isEqualTo("../../training/data/sentiment/gold");
+        assertThat(REPORT.data().styleNames()).containsExactly("dialogue", "narrative", "news", "review");
+        assertThat(SentimentHeadTrainer.dataHash(REPORT.data())).isEqualTo(REPORT.string("data_sha256_prefix"));
     }
 
     @Test

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import com.google.gson.JsonObject;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.alignstream.inference.onnx.OnnxDevice;
@@ -51,17 +53,29 @@ class SentimentHeadTest {
     }
 
     @Test
-    void heldOutAccuracyMatchesTrainingReport() throws Exception {
+    void heldOutAccuracyOverallAndPerStyleMatchesTrainingReport() throws Exception {
         String json = Files.readString(DIR.resolve("training.json"), StandardCharsets.UTF_8);
-        long seed = Long.parseLong(field(json, "seed"));
-        LabelledSentences.Split split = LabelledSentences.load(DIR.resolve("sentences.tsv"))
-                .split(seed, Double.parseDouble(field(json, "train_fraction")));
+        TrainingReport report = TrainingReport.of("reward-sentiment");
+        LabelledSentences.Split split = report.split();
+        assertThat(SentimentHeadTrainer.dataHash(report.data())).isEqualTo(report.string("data_sha256_prefix"));
         assertThat(split.heldOut().size()).isEqualTo(Integer.parseInt(field(json, "heldout_size")));
         assertThat(split.train().size()).isEqualTo(Integer.parseInt(field(json, "train_size")));
-        int correct = SentimentHeadTrainer.correct(model, split.heldOut());
+        double[] scores = SentimentHeadTrainer.scores(model, split.heldOut().sentences());
+        int correct = SentimentHeadTrainer.correct(scores, split.heldOut().labels());
         assertThat(correct).isEqualTo(Integer.parseInt(field(json, "heldout_correct")));
         assertThat((double) correct / split.heldOut().size()).isEqualTo(Double.parseDouble(field(json, "heldout_accuracy")));
         assertThat(model.version()).isEqualTo(field(json, "version").replace("\"", ""));
+        // per style: every style of the data, each style's count and correct count as recorded
+        JsonObject byStyle = report.object("heldout_by_style");
+        Map<String, Object> measured = SentimentHeadTrainer.byStyle(split.heldOut(), scores);
+        assertThat(byStyle.keySet()).containsExactlyInAnyOrderElementsOf(report.data().styleNames());
+        assertThat(byStyle.keySet()).hasSizeGreaterThanOrEqualTo(5);
+        for (String style : byStyle.keySet()) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> m = (Map<String, Object>) measured.get(style);
+            assertThat(m.get("sentences")).as(style).isEqualTo(byStyle.getAsJsonObject(style).get("sentences").getAsInt());
+            assertThat(m.get("correct")).as(style).isEqualTo(byStyle.getAsJsonObject(style).get("correct").getAsInt());
+        }
     }
 
     private static String field(String json, String key) {

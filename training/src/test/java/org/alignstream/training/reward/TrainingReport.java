@@ -23,10 +23,15 @@ record TrainingReport(Path dir, JsonObject json) {
         }
     }
 
-    /** The held-out part of the data file named in the report, split as the trainer split it. */
+    /** The data the report names ({@code data}: a data spec relative to the model directory; older reports: {@code data_file}). */
+    LabelledSentences data() {
+        return json.has("data") ? LabelledSentences.load(string("data"), dir)
+                : LabelledSentences.load(dir.resolve(string("data_file")));
+    }
+
+    /** The data named in the report, split as the trainer split it. */
     LabelledSentences.Split split() {
-        return LabelledSentences.load(dir.resolve(string("data_file")))
-                .split(json.get("seed").getAsLong(), json.get("train_fraction").getAsDouble());
+        return data().split(json.get("seed").getAsLong(), json.get("train_fraction").getAsDouble());
     }
 
     String string(String key) {

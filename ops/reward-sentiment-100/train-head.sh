@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Retrains the graded proxy sentiment-100: the sentiment head's recipe on only 100 of the proxy training sentences
+# (drawn stratified by style and label, seeded; same held-out split as sentiment), reporting held-out accuracy per
+# style and accuracy on the gold set: models/reward-sentiment-100/head.onnx + training.json.
+# Usage (from anywhere): ops/reward-sentiment-100/train-head.sh [--seed 42] [--version 1] [--folds 5] [--threads 1]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source ops/reward-sentiment/common.sh
+run_trainer ops/reward-sentiment-100/train-head.sh org.alignstream.training.reward.SentimentHeadTrainer \
+  --data "$PROXY_DATA" --eval-data "$GOLD_DATA" --train-size 100 --id sentiment-100 \
+  --out models/reward-sentiment-100 "$@"
