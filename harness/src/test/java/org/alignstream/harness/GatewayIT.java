@@ -173,7 +173,9 @@ class GatewayIT {
         assertThat(a.get("reward").asDouble()).isEqualTo(best);
         assertThat(a.get("candidate_rewards").get(a.get("chosen_candidate").asInt() - 1).asDouble()).isEqualTo(best);
         assertThat(a.get("seed").asLong()).isEqualTo(7);
-        assertThat(a.get("kl_kind").asText()).isEqualTo("exact_over_candidates");
+        // four sampled 10-token texts hold a sliver of pi_ref's mass: Best-of-N's bound, log 4 - 3/4
+        assertThat(a.get("kl_kind").asText()).isEqualTo("upper_bound");
+        assertThat(a.get("kl").asDouble()).isCloseTo(Math.log(4) - 0.75, org.assertj.core.data.Offset.offset(1e-9));
         JsonNode m = r.body().get("alignment");
         assertThat(m.get("method").asText()).isEqualTo("best_of_n");
         assertThat(m.get("parameters").get("n").asInt()).isEqualTo(4);

@@ -229,12 +229,17 @@ public final class SelectorTopology {
                         Seeds.forStep(Seeds.forRound(s.getSeed(), 0), Seeds.SELECTION_STREAM, 0))
                 : BestOfN.select(objective);
         // the KL figure and what it is: exact over the drawn candidates where the choice is Best-of-N by a
-        // per-candidate score; soft_bon's exact KL from the uniform choice given the candidates; rbon_wd's objective
-        // depends on the whole set, so log N bounds it (0 for one text)
+        // per-candidate score and the candidates hold enough of pi_ref's mass for that to describe it, else Best-of-N's
+        // bound; soft_bon's exact KL from the uniform choice given the candidates; rbon_wd's objective depends on the
+        // whole set, so log N bounds it (0 for one text)
         int[] first = CandidateChoiceKl.firstOccurrence(candidates.stream().map(Candidate::getTokenIds).toList());
         KlKind kind = CandidateChoiceKl.distinct(first) == 1 ? KlKind.EXACT_OVER_CANDIDATES
                 : m.klKind(StrategyParameters.of(s));
+        boolean bestOfNBound = kind == KlKind.EXACT_OVER_CANDIDATES
+                && !CandidateChoiceKl.describesTheChoice(logProbRef, first);
+        kind = bestOfNBound ? KlKind.UPPER_BOUND : kind;
         double kl = kind == KlKind.EXACT_OVER_CANDIDATES ? CandidateChoiceKl.bestOfN(objective, logProbRef, first)
+                : bestOfNBound ? BestOfN.klEstimate(candidates.size())
                 : m == AlignmentMethod.SOFT_BON ? SoftBestOfN.kl(rewards, beta, first)
                 : Math.log(candidates.size());
         Candidate c = candidates.get(chosen);

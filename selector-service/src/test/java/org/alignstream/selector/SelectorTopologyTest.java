@@ -348,6 +348,34 @@ class SelectorTopologyTest {
     }
 
     @Test
+    void bestOfNAmongImprobableTextsReportsItsBoundNotTheFigureOverASliverOfTheSupport() {
+        // four distinct texts of log pi_ref -21 each: together they hold 3e-9 of pi_ref's mass, so the figure over
+        // them would describe a choice among a sliver of the support; the bound log N - (N-1)/N is the honest figure
+        ScoredCandidateSet set = scored("long", "best_of_n", 4, List.of(0.1, 0.9, 0.3, 0.2), CREATED);
+        for (Candidate c : set.getCandidates()) {
+            c.setLogprobs(List.of(-7f, -7f, -7f));
+        }
+        AlignedResponse answer = select("long", set);
+        assertThat(answer.getChosenIndex()).isEqualTo(1);
+        assertThat(answer.getKlKind()).isEqualTo("upper_bound");
+        assertThat(answer.getKl()).isCloseTo(Math.log(4) - 0.75, org.assertj.core.data.Offset.offset(1e-12));
+        // RBoN-KL, a per-candidate score too, the same
+        ScoredCandidateSet rbon = scored("long-kl", "rbon_kl", 4, List.of(0.1, 0.9, 0.3, 0.2), CREATED);
+        rbon.getRequest().getStrategy().setBeta(0.5);
+        rbon.getCandidates().forEach(c -> c.setLogprobs(List.of(-7f, -7f, -7f)));
+        assertThat(select("long-kl", rbon).getKlKind()).isEqualTo("upper_bound");
+        // four copies of one improbable text: the choice adds nothing whatever the mass
+        ScoredCandidateSet same = scored("long-same", "best_of_n", 4, List.of(0.5, 0.5, 0.5, 0.5), CREATED);
+        same.getCandidates().forEach(c -> {
+            c.setTokenIds(List.of(11, 12, 13));
+            c.setLogprobs(List.of(-7f, -7f, -7f));
+        });
+        AlignedResponse one = select("long-same", same);
+        assertThat(one.getKlKind()).isEqualTo("exact_over_candidates");
+        assertThat(one.getKl()).isZero();
+    }
+
+    @Test
     void softBestOfNDrawsFromTheRequestsSeedAndReportsItsKlFromTheUniformChoice() {
         List<Double> rewards = List.of(0.2, 1.1, 0.7, -0.4, 0.9);
         double[] r = rewards.stream().mapToDouble(Double::doubleValue).toArray();

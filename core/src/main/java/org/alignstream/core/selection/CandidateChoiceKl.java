@@ -17,8 +17,10 @@ import java.util.Map;
  * {@code log N - (N-1)/N} ({@link BestOfN#klEstimate}). Duplicates are merged before anything is computed: N identical
  * candidates (temperature 0) are one distinct candidate with q = 1, and the KL is 0, not the bound's 0.636 for N = 4.
  *
- * <p>The figure equals KL(pi || pi_ref) when the candidates cover pi_ref's support; when they do not (a high-entropy
- * reference) it is the KL over what was drawn. Ties between distinct candidates of equal score are ordered by first
+ * <p>The figure equals KL(pi || pi_ref) when the candidates cover pi_ref's support; when they cover little of it (a
+ * high-entropy reference, texts of more than a few tokens) it is the KL of a choice among a sliver of the support,
+ * which falls towards 0 as N grows: callers report it only when {@link #describesTheChoice} (at least
+ * {@link #MIN_COVERED_MASS} of the mass drawn, or one distinct text) and Best-of-N's bound otherwise. Ties between distinct candidates of equal score are ordered by first
  * index (the selector's tie rule on a fixed order), so for tied scores the figure is that of this fixed order.
  * Computed in log space: {@code log F_d} by log-sum-exp and {@code P_d = F_d^N (-expm1(N log1p(-q_d / F_d)))}, so a
  * tiny q_d loses no precision.
@@ -130,5 +132,40 @@ public final class CandidateChoiceKl {
         }
         double max = Math.max(a, b);
         return max + Math.log1p(Math.exp(Math.min(a, b) - max));
+    }
+    /**
+     * The least share of pi_ref's mass the distinct candidates must hold for {@link #bestOfN} to describe the policy:
+     * below it the figure is that of a choice among a sliver of the support (pi_ref restricted to the drawn texts is
+     * then nearly one-hot on the likeliest of them, and the figure falls towards 0 as N grows), and Best-of-N's bound
+     * log N - (N-1)/N, nearly tight when every outcome is improbable (Beirami et al. 2024), describes it better.
+     */
+    public static final double MIN_COVERED_MASS = 0.5;
+
+    /**
+     * The mass pi_ref gives the distinct candidates, sum over distinct texts of pi_ref(y_d) (at most 1 for a proper
+     * pi_ref; each duplicate counted once).
+     *
+     * @param logProbRef      each candidate's log pi_ref(y_i | x)
+     * @param firstOccurrence {@link #firstOccurrence} of the candidates' tokens
+     */
+    public static double coveredMass(double[] logProbRef, int[] firstOccurrence) {
+        if (logProbRef == null || firstOccurrence == null || logProbRef.length != firstOccurrence.length) {
+            throw new IllegalArgumentException("one log-probability and occurrence per candidate");
+        }
+        double mass = 0;
+        for (int i = 0; i < logProbRef.length; i++) {
+            if (firstOccurrence[i] == i) {
+                mass += Math.exp(logProbRef[i]);
+            }
+        }
+        return mass;
+    }
+
+    /**
+     * Whether {@link #bestOfN} describes the choice: one distinct text (the choice adds nothing, KL 0) or distinct texts
+     * holding at least {@link #MIN_COVERED_MASS} of pi_ref's mass; otherwise report Best-of-N's bound.
+     */
+    public static boolean describesTheChoice(double[] logProbRef, int[] firstOccurrence) {
+        return distinct(firstOccurrence) == 1 || coveredMass(logProbRef, firstOccurrence) >= MIN_COVERED_MASS;
     }
 }

@@ -122,4 +122,19 @@ class CandidateChoiceKlTest {
         assertThatThrownBy(() -> CandidateChoiceKl.bestOfN(new double[] {1, 2}, new double[] {-1, -1}, new int[] {0, 2}))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("firstOccurrence[1]");
     }
+
+    @Test
+    void theFigureDescribesTheChoiceOnlyWhenTheDistinctCandidatesHoldHalfTheMassOrAreOneText() {
+        int[] distinct = {0, 1, 2};
+        int[] copies = {0, 0, 2};
+        double[] likely = {Math.log(0.3), Math.log(0.2), Math.log(0.1)};
+        assertThat(CandidateChoiceKl.coveredMass(likely, distinct)).isCloseTo(0.6, within(1e-12));
+        assertThat(CandidateChoiceKl.describesTheChoice(likely, distinct)).isTrue();
+        // a duplicate counts once: 0.3 + 0.1
+        assertThat(CandidateChoiceKl.coveredMass(likely, copies)).isCloseTo(0.4, within(1e-12));
+        assertThat(CandidateChoiceKl.describesTheChoice(likely, copies)).isFalse();
+        double[] improbable = {-21, -22, -23};
+        assertThat(CandidateChoiceKl.describesTheChoice(improbable, distinct)).isFalse();
+        assertThat(CandidateChoiceKl.describesTheChoice(improbable, new int[] {0, 0, 0})).isTrue();
+    }
 }

@@ -92,12 +92,14 @@ public final class Claims {
     }
 
     /**
-     * The smallest N of Best-of-N's grid from which the gold reward no longer rises beyond noise: no larger N's gold is
-     * above it beyond {@value PairedDifference#NOISE_MULTIPLE} paired standard errors. The largest N if the gold rises
-     * up to it (it never stopped). {@code bon} is Best-of-N's rows by N ascending.
+     * The smallest N of Best-of-N's grid from which the gold reward no longer rises beyond noise over at least two
+     * further doublings: no larger N's gold is above it beyond {@value PairedDifference#NOISE_MULTIPLE} paired standard
+     * errors, and at least two larger N were measured (one doubling without a significant rise is too little to call a
+     * plateau: with 24 prompts a curve that keeps rising often misses 2 standard errors at its last step). The largest
+     * N if there is no such plateau (the gold kept rising). {@code bon} is Best-of-N's rows by N ascending.
      */
     static int goldStopIndex(List<RowResult> bon) {
-        for (int k = 0; k < bon.size(); k++) {
+        for (int k = 0; k + 2 < bon.size(); k++) {
             boolean risesLater = false;
             for (int j = k + 1; j < bon.size(); j++) {
                 risesLater |= PairedDifference.of(bon.get(j).gold(), bon.get(k).gold()).significantlyPositive();
@@ -110,7 +112,7 @@ public final class Claims {
     }
 
     /**
-     * Best-of-N over-optimises: YES when its gold stops rising ({@link #goldStopIndex}) before the largest N while its
+     * Best-of-N over-optimises: YES when its gold levels off ({@link #goldStopIndex}) before the largest N while its
      * proxy still rises from there to the largest N beyond noise; NO when the gold rises up to the largest N; PARTLY when
      * the gold stops but the proxy does not rise beyond noise either.
      */
@@ -143,9 +145,11 @@ public final class Claims {
         StringBuilder why = new StringBuilder();
         if (stop == bon.size() - 1) {
             answer = Answer.NO;
-            why.append("The gold reward still rises at the largest N: N=").append(bonN(last)).append(" is above N=")
-                    .append(bonN(bon.get(bon.size() - 2))).append(" by ").append(PairedDifference.of(last.gold(),
-                            bon.get(bon.size() - 2).gold()).describe()).append(", so up to N=").append(bonN(last))
+            RowResult third = bon.get(bon.size() - 3);
+            why.append("The gold reward does not level off: from every N up to N=").append(bonN(third))
+                    .append(" some larger N is above it beyond noise (a plateau needs two doublings without a rise; "
+                            + "the last doubling moved it by ").append(PairedDifference.of(last.gold(),
+                            bon.get(bon.size() - 2).gold()).describe()).append("), so up to N=").append(bonN(last))
                     .append(" this proxy's gains carry over to the gold and Best-of-N does not over-optimise it. ");
         } else {
             PairedDifference proxyAfter = PairedDifference.of(last.proxy(), atStop.proxy());
@@ -233,7 +237,7 @@ public final class Claims {
                 + "the choice; it pays off when Best-of-N over-optimises, i.e. when the gold stops rising with N while "
                 + "the proxy keeps rising. ");
         why.append(stop == bon.size() - 1
-                ? "Here Best-of-N's gold still rises at N=" + n + ", so there is no over-optimisation for a regulariser "
+                ? "Here Best-of-N's gold does not level off up to N=" + n + ", so there is no over-optimisation for a regulariser "
                 + "to undo, and trading proxy reward for closeness to π_ref gives up gold too. "
                 : "Here Best-of-N's gold stops rising at N=" + bonN(bon.get(stop)) + ", the regime where a regulariser "
                 + "can help. ");

@@ -102,8 +102,9 @@ final class Report {
                 the chosen text) for a deterministic choice (Best-of-N, RBoN, speculative rejection), less for soft \
                 Best-of-N; its expectation over the draws bounds KL(π‖π_ref) from above. For any per-candidate score \
                 without ties (Best-of-N, RBoN-KL) the true KL is log N − (N−1)/N whatever the score, so RBoN moves \
-                along the reward axis, not the KL axis. (The pipeline's `exact_over_candidates` figure is not used: \
-                π_ref restricted to the N drawn texts is nearly one-hot on the most probable one, so it stays near 0.) \
+                along the reward axis, not the KL axis. (The pipeline reports Best-of-N's bound, `upper_bound`, for \
+                such texts: π_ref restricted to N drawn texts of 24 tokens is nearly one-hot on the most probable one, \
+                so the figure over the candidates, `exact_over_candidates`, would stay near 0.) \
                 Soft Best-of-N's rewards are expectations under its choice distribution. Tokens: generated tokens per \
                 response (Best-of-N's compute at that N).
 

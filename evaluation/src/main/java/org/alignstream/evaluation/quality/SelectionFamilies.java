@@ -25,9 +25,9 @@ import org.alignstream.core.selection.SpeculativeRejection.Scored;
  * ({@link SoftBestOfN#kl}): {@code log(N / copies of the chosen text)} for a deterministic choice (Best-of-N, RBoN,
  * speculative rejection among its N), less for soft Best-of-N. Since the uniform choice averages to π_ref and the
  * method's choice to its output distribution, its expectation over the draws bounds KL(π || π_ref) from above (joint
- * convexity). The pipeline's {@code exact_over_candidates} figure ({@link CandidateChoiceKl#bestOfN}) is not used:
- * π_ref restricted to N drawn texts of 16 or more tokens is nearly one-hot on the most probable one, so that figure stays
- * near 0 and is not monotone in N. For a per-candidate score without ties (Best-of-N, RBoN-KL) the true KL is
+ * convexity). The figure over the candidates ({@link CandidateChoiceKl#bestOfN}) is not used: π_ref restricted to N
+ * drawn texts of 16 or more tokens is nearly one-hot on the most probable one, so that figure stays near 0 and is not
+ * monotone in N (the pipeline reports Best-of-N's bound for such sets, {@link CandidateChoiceKl#describesTheChoice}). For a per-candidate score without ties (Best-of-N, RBoN-KL) the true KL is
  * {@code log N - (N - 1)/N} whatever the score, so RBoN-KL moves along the reward axis only.
  */
 public final class SelectionFamilies {

@@ -95,7 +95,16 @@ class ClaimsTest {
         assertThat(Claims.goldStopIndex(p.bestOfN())).isEqualTo(4);
         Verdict v = Claims.bestOfNGoldStopsRising(p);
         assertThat(v.answer()).isEqualTo(Answer.NO);
-        assertThat(v.why()).contains("still rises at the largest N: N=16 is above N=8 by +0.200 ± ");
+        assertThat(v.why()).contains("does not level off: from every N up to N=4 some larger N is above it beyond noise")
+                .contains("the last doubling moved it by +0.200 ± ");
+    }
+
+    @Test
+    void oneDoublingWithoutASignificantRiseIsNotAPlateau() {
+        // the gold rises at every step but the last, which does not rise beyond noise (here: not at all)
+        ProxyResults p = proxy(bonCurve(new double[] {0, 0.5, 1.0, 1.5, 2.0}, new double[] {0, 0.3, 0.6, 0.9, 0.9}));
+        assertThat(Claims.goldStopIndex(p.bestOfN())).isEqualTo(4);
+        assertThat(Claims.bestOfNGoldStopsRising(p).answer()).isEqualTo(Answer.NO);
     }
 
     @Test
@@ -108,20 +117,21 @@ class ClaimsTest {
 
     @Test
     void rbonIsComparedWithBestOfNAtTheLargestN() {
-        List<ProxyResults.Row> rows = new ArrayList<>(bonCurve(new double[] {0, 0.5, 1.0}, new double[] {0, 0.5, 0.4}));
-        rows.add(sel(SelectionFamilies.RBON_KL, "β=0.02", 2, 0.4, 0.1)); // at N = 2: not compared
-        rows.add(sel(SelectionFamilies.RBON_KL, "β=0.02", 4, 0.8, 0.6));
-        rows.add(sel(SelectionFamilies.RBON_WD, "β=10", 4, 0.7, 0.55));
+        List<ProxyResults.Row> rows = new ArrayList<>(bonCurve(new double[] {0, 0.5, 1.0, 1.5},
+                new double[] {0, 0.5, 0.4, 0.4}));
+        rows.add(sel(SelectionFamilies.RBON_KL, "β=0.02", 4, 0.4, 0.1)); // at N = 4: not compared
+        rows.add(sel(SelectionFamilies.RBON_KL, "β=0.02", 8, 0.8, 0.6));
+        rows.add(sel(SelectionFamilies.RBON_WD, "β=10", 8, 0.7, 0.55));
         Verdict yes = Claims.rbonKeepsMoreGoldThanBestOfN(proxy(rows));
         assertThat(yes.answer()).isEqualTo(Answer.YES);
         assertThat(yes.figures()).hasSize(4);
-        assertThat(yes.figures().get(1)).startsWith("rbon_kl-β=0.02@4: gold").contains("vs Best-of-4 +0.200 ± ");
+        assertThat(yes.figures().get(1)).startsWith("rbon_kl-β=0.02@8: gold").contains("vs Best-of-8 +0.200 ± ");
         assertThat(yes.why()).contains("stops rising at N=2, the regime where a regulariser can help");
-        rows.set(4, sel(SelectionFamilies.RBON_KL, "β=0.02", 4, 0.8, 0.2));
-        rows.set(5, sel(SelectionFamilies.RBON_WD, "β=10", 4, 0.7, 0.4));
+        rows.set(5, sel(SelectionFamilies.RBON_KL, "β=0.02", 8, 0.8, 0.2));
+        rows.set(6, sel(SelectionFamilies.RBON_WD, "β=10", 8, 0.7, 0.4));
         Verdict no = Claims.rbonKeepsMoreGoldThanBestOfN(proxy(rows));
         assertThat(no.answer()).isEqualTo(Answer.NO); // one loses, one ties: none more gold
-        assertThat(no.why()).contains("rbon_kl-β=0.02@4 keeps significantly less");
+        assertThat(no.why()).contains("rbon_kl-β=0.02@8 keeps significantly less");
     }
 
     @Test
