@@ -360,20 +360,6 @@ def evaluate(model, pairs, batch=32):
 
 
 # ------------------------------------------------------------------------------------------- export
-class ExportWrapper(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, input_ids, attention_mask, position_ids, *past_flat):
-        past = [(past_flat[2 * n], past_flat[2 * n + 1]) for n in range(len(past_flat) // 2)]
-        scores, presents = self.model(input_ids, attention_mask, position_ids, past)
-        flat = []
-        for k, v in presents:
-            flat += [k, v]
-        return (scores, *flat)
-
-
 def export(model, cfg, path, metadata):
     """Decoder-with-past layout (see the module docstring), opset 14, then the alignstream metadata properties."""
     model.eval()
@@ -396,7 +382,8 @@ def export(model, cfg, path, metadata):
             axes["present.%d.%s" % (n, kv)] = {0: "batch_size", 2: "total_sequence_length"}
     with tempfile.TemporaryDirectory() as tmp:
         raw = os.path.join(tmp, "model.onnx")
-        torch.onnx.export(ExportWrapper(model), dummy + dummy_past, raw, input_names=in_names,
+        # the LM's wrapper: the score head's output takes the logits' place
+        torch.onnx.export(lm.OnnxWrapper(model), dummy + dummy_past, raw, input_names=in_names,
                           output_names=out_names, dynamic_axes=axes, opset_version=14, do_constant_folding=True)
         graph = onnx.load(raw)
     del graph.metadata_props[:]
