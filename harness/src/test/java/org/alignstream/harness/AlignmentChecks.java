@@ -31,10 +31,15 @@ public final class AlignmentChecks {
     public static final AvroSerde<ScoredCandidateSet> SCORED = Pipeline.SCORED_CANDIDATES.serde();
 
     /**
-     * Largest |batch score − score alone| accepted. Measured with the early lm-austen export (near-gibberish text at
-     * temperature 1): up to 0.32 over 320 candidates, mean a few 1e-2; see {@link #check}.
+     * Largest |batch score − score alone| accepted. The int8 encoder's per-batch quantisation moves a text's features;
+     * the head turns that into log-odds in proportion to its weight norm. Measured with the early lm-austen export
+     * (near-gibberish text at temperature 1) and the version-1 head (weight norm 8.2): up to 0.32 over 320 candidates,
+     * mean a few 1e-2; the version-2 head's norm is 18.7 (2.28 times), so up to about 0.73; see {@link #check}.
      */
-    public static final double ALONE_TOLERANCE = 0.4;
+    public static final double ALONE_TOLERANCE = 0.9;
+
+    /** Largest mean of |batch score − score alone| over a run's responses: 0.1 with the version-1 head, times 2.28. */
+    public static final double MEAN_ALONE_TOLERANCE = 0.25;
 
     private AlignmentChecks() {
     }

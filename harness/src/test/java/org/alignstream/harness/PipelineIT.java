@@ -89,7 +89,8 @@ class PipelineIT {
             sumAloneDiff += diff;
         }
         double meanAloneDiff = sumAloneDiff / requests.size();
-        assertThat(meanAloneDiff).as("mean |batch reward − chosen text scored alone|").isLessThan(0.1);
+        assertThat(meanAloneDiff).as("mean |batch reward − chosen text scored alone|")
+                .isLessThan(AlignmentChecks.MEAN_ALONE_TOLERANCE);
         for (PromptRequest req : again) {
             AlignedResponse second = repeated.get(req.getId());
             AlignmentChecks.check(req, second, sets.get(req.getId()), rewardModel);

@@ -55,8 +55,13 @@ class RunLocalIT {
         assertThat(before).isLessThan(round);
         assertThat(round).isLessThan(after);
         assertThat(lines.get(round)).contains("20 events sent");
+        // feedback publishes the bundled head's version + 1
+        String bundled = org.alignstream.inference.reward.RewardHeadOnnx.read(org.alignstream.inference.reward
+                .MeanPoolingEncoder.readResource(org.alignstream.inference.reward.RewardModels.SENTIMENT_HEAD_RESOURCE),
+                "bundled").metadata().version();
+        String first = "live: sentiment v" + (Long.parseLong(bundled) + 1);
         assertThat(lines.subList(round + 1, after)).anySatisfy(l -> assertThat(l).containsAnyOf(
-                "live: sentiment v2", "the validation gate refused it"));
+                first, "the validation gate refused it"));
         int done = indexOf(lines, "feedback: events=");
         assertThat(done).isGreaterThan(after).isLessThan(lines.size() - 1);
         assertThat(lines.get(done)).matches("feedback: events=20 versions_live=[01] agreement_pairwise .*");
