@@ -32,7 +32,7 @@ final class HotSwapRewardModelDrill implements Drill {
     @Override
     public void run(DrillReport report) throws Exception {
         DrillOutcome o = load.run(name(), null, () -> {
-            long before = versions.newest(1); // 1 = the bundled version
+            long before = versions.newest(Long.parseLong(ReferenceAnswers.BUNDLED_VERSION));
             SeaOverTown.events("hot-swap-", 0, DrillStages.RETRAIN_EVERY).forEach(feedback::send);
             feedback.flush();
             long v = versions.await(before + 1, Duration.ofSeconds(120));

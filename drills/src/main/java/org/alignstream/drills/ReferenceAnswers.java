@@ -5,13 +5,13 @@ import java.util.Map;
 import org.alignstream.avro.AlignedResponse;
 
 /**
- * The answers a drill's answers are compared with, per reward-model version (seeded sampling is deterministic): version
- * "1" from the undisturbed run; any other version an answer is stamped with gets a run of the same prompts pinned to
+ * The answers a drill's answers are compared with, per reward-model version (seeded sampling is deterministic): the
+ * bundled version from the undisturbed run; any other version an answer is stamped with gets a run of the same prompts pinned to
  * that version (strategy.reward_model_version), made when it is first asked for.
  */
 final class ReferenceAnswers {
     /** The version the stages serve before any retraining (the bundled one). */
-    static final String BUNDLED_VERSION = "1";
+    static final String BUNDLED_VERSION = org.alignstream.inference.reward.RewardModels.bundledSentimentVersion();
 
     private final PromptLoad load;
     private final Map<String, Map<Integer, AlignedResponse>> byVersion = new HashMap<>();

@@ -159,7 +159,7 @@ class PrometheusIT {
                     new byte[] {1, 2, 3})).get();
         }
         RewardModelVersions versions = new RewardModelVersions(client, SeaOverTown.MODEL);
-        long before = versions.newest(1);
+        long before = versions.newest(Long.parseLong(ReferenceAnswers.BUNDLED_VERSION));
         try (FeedbackClient feedback = new FeedbackClient(client)) {
             SeaOverTown.events("prom-", 0, DrillStages.RETRAIN_EVERY).forEach(feedback::send);
             feedback.flush();

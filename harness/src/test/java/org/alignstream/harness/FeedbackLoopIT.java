@@ -91,8 +91,7 @@ class FeedbackLoopIT {
     void feedbackGoesLiveWithoutDroppingOrDoubleScoringAndRaisesTheFavouredKind() throws Exception {
         RewardModelRegistry registry = pipeline.scorer().rewardModels();
         // the bundled versions (what the last retraining of each head gave it); feedback publishes parent + 1
-        String bundled = org.alignstream.inference.reward.RewardHeadOnnx.read(org.alignstream.inference.reward
-                .MeanPoolingEncoder.readResource(RewardModels.SENTIMENT_HEAD_RESOURCE), "bundled").metadata().version();
+        String bundled = RewardModels.bundledSentimentVersion();
         String first = Long.toString(Long.parseLong(bundled) + 1);
         String partialFirst = Long.toString(Long.parseLong(registry.newestVersion("sentiment-partial")) + 1);
         String tokenFirst = Long.toString(Long.parseLong(registry.newestVersion("sentiment-token")) + 1);

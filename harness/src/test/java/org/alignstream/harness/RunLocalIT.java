@@ -56,9 +56,7 @@ class RunLocalIT {
         assertThat(round).isLessThan(after);
         assertThat(lines.get(round)).contains("20 events sent");
         // feedback publishes the bundled head's version + 1
-        String bundled = org.alignstream.inference.reward.RewardHeadOnnx.read(org.alignstream.inference.reward
-                .MeanPoolingEncoder.readResource(org.alignstream.inference.reward.RewardModels.SENTIMENT_HEAD_RESOURCE),
-                "bundled").metadata().version();
+        String bundled = org.alignstream.inference.reward.RewardModels.bundledSentimentVersion();
         String first = "live: sentiment v" + (Long.parseLong(bundled) + 1);
         assertThat(lines.subList(round + 1, after)).anySatisfy(l -> assertThat(l).containsAnyOf(
                 first, "the validation gate refused it"));

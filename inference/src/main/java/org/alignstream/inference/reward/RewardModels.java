@@ -27,6 +27,15 @@ public final class RewardModels {
     public static final String SENTIMENT_TOKEN_HEAD_RESOURCE = "alignstream/models/reward-sentiment-token/head.onnx";
     /** Classpath location of the gold (evaluation-only) sentiment head ({@code models/reward-gold/head.onnx}). */
     public static final String GOLD_SENTIMENT_HEAD_RESOURCE = "alignstream/models/reward-gold/head.onnx";
+
+    /**
+     * The version of the bundled sentiment head ({@link #SENTIMENT_HEAD_RESOURCE}'s metadata): what the stages serve
+     * before any retraining from feedback, which publishes this + 1 first.
+     */
+    public static String bundledSentimentVersion() {
+        return RewardHeadOnnx.read(MeanPoolingEncoder.readResource(SENTIMENT_HEAD_RESOURCE),
+                "classpath:" + SENTIMENT_HEAD_RESOURCE).metadata().version();
+    }
     /** File names recognised by {@link #fromDirectory}. */
     public static final String CLASSIFIER_MODEL_FILE = "model.onnx";
     public static final String TOKENIZER_FILE = "tokenizer.json";
