@@ -208,6 +208,7 @@ class RewardLm(nn.Module):
     def __init__(self, backbone):
         super().__init__()
         self.backbone = backbone
+        self.cfg = backbone.cfg  # layers, heads, vocab, d: what train_lm.py's exporter reads
         d = backbone.cfg["d"]
         self.score = nn.Linear(d, 1, bias=False)
         nn.init.normal_(self.score.weight, std=0.02)
@@ -360,31 +361,13 @@ def evaluate(model, pairs, batch=32):
 
 
 # ------------------------------------------------------------------------------------------- export
-def export(model, cfg, path, metadata):
-    """Decoder-with-past layout (see the module docstring), opset 14, then the alignstream metadata properties."""
+def export(model, path, metadata):
+    """Decoder-with-past layout (see the module docstring) through train_lm.py's exporter, the score head's output in
+    the logits' place, then the alignstream metadata properties."""
     model.eval()
-    layers, heads, d = cfg["n_layer"], cfg["n_head"], cfg["n_embd"]
-    b, s, p, dh = 2, 3, 4, d // heads
-    dummy = (torch.randint(0, cfg["vocab_size"], (b, s)), torch.ones(b, p + s, dtype=torch.long),
-             torch.arange(p, p + s).unsqueeze(0).expand(b, s).contiguous())
-    dummy_past = tuple(torch.zeros(b, heads, p, dh) for _ in range(2 * layers))
-    in_names = ["input_ids", "attention_mask", "position_ids"]
-    out_names = ["logits"]
-    axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "total_sequence_length"},
-            "position_ids": {0: "batch_size", 1: "sequence_length"},
-            "logits": {0: "batch_size", 1: "sequence_length"}}
-    for n in range(layers):
-        for kv in ("key", "value"):
-            in_names.append("past_key_values.%d.%s" % (n, kv))
-            out_names.append("present.%d.%s" % (n, kv))
-            axes["past_key_values.%d.%s" % (n, kv)] = {0: "batch_size", 2: "past_sequence_length"}
-            axes["present.%d.%s" % (n, kv)] = {0: "batch_size", 2: "total_sequence_length"}
     with tempfile.TemporaryDirectory() as tmp:
         raw = os.path.join(tmp, "model.onnx")
-        # the LM's wrapper: the score head's output takes the logits' place
-        torch.onnx.export(lm.OnnxWrapper(model), dummy + dummy_past, raw, input_names=in_names,
-                          output_names=out_names, dynamic_axes=axes, opset_version=14, do_constant_folding=True)
+        lm.export_onnx(model, raw)
         graph = onnx.load(raw)
     del graph.metadata_props[:]
     for k, v in metadata.items():
@@ -526,7 +509,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     metadata = {"alignstream.reward.id": reward_id, "alignstream.reward.version": args.version,
                 "alignstream.reward.kind": kind, "alignstream.reward.scored_text": "prompt_and_response"}
-    export(model, cfg, os.path.join(args.out, "model.onnx"), metadata)
+    export(model, os.path.join(args.out, "model.onnx"), metadata)
     check_cache(model, held_pairs[0][1] + held_pairs[0][2])
     shutil.copy(os.path.join(args.lm, "tokenizer.json"), os.path.join(args.out, "tokenizer.json"))
     config = {"architectures": ["GPT2ForSequenceClassification"], "model_type": "gpt-alignstream",

@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import org.alignstream.common.pipeline.Pipeline;
 import org.alignstream.common.runtime.EnvironmentDefaultProvider;
 import org.alignstream.common.runtime.KafkaClientOptions;
+import org.alignstream.common.runtime.RequestBoundsOptions;
 import org.alignstream.common.validation.RecordChecks;
 import org.alignstream.inference.tokenizer.HfTokenizer;
 import org.slf4j.Logger;
@@ -73,25 +74,8 @@ public final class GatewayService implements Callable<Integer> {
                     + " (chat template); default: the bundled lm-austen")
     Path modelDir;
 
-    @Option(names = "--max-n", defaultValue = "" + RecordChecks.Bounds.DEFAULT_MAX_N,
-            description = "largest N accepted; as the generator's --max-n (default: ${DEFAULT-VALUE})")
-    int maxN;
-
-    @Option(names = "--max-new-tokens", defaultValue = "" + RecordChecks.Bounds.DEFAULT_MAX_NEW_TOKENS,
-            description = "largest max_tokens accepted; as the generator's --max-new-tokens (default: ${DEFAULT-VALUE})")
-    int maxNewTokens;
-
-    @Option(names = "--max-prompt-chars", defaultValue = "" + RecordChecks.Bounds.DEFAULT_MAX_PROMPT_CHARS,
-            description = "longest prompt accepted, in characters; as the generator's (default: ${DEFAULT-VALUE})")
-    int maxPromptChars;
-
-    @Option(names = "--max-top-k", defaultValue = "" + RecordChecks.Bounds.DEFAULT_MAX_TOP_K,
-            description = "largest top_k accepted; as the generator's (default: ${DEFAULT-VALUE})")
-    int maxTopK;
-
-    @Option(names = "--max-rollout-length", defaultValue = "" + RecordChecks.Bounds.DEFAULT_MAX_ROLLOUT_LENGTH,
-            description = "largest tq_star rollout_length accepted; as the generator's (default: ${DEFAULT-VALUE})")
-    int maxRolloutLength;
+    @Mixin
+    RequestBoundsOptions bounds = new RequestBoundsOptions();
 
     /** The checked option values. */
     record Settings(int httpPort, int maxInFlight, long timeoutMs, int maxBodyBytes, int maxChoices, long sendTimeoutMs,
@@ -119,18 +103,18 @@ public final class GatewayService implements Callable<Integer> {
         positive(maxChoices, "--max-choices");
         positive(sendTimeoutMs, "--send-timeout-ms");
         positive(httpThreads, "--http-threads");
-        positive(maxN, "--max-n");
-        positive(maxNewTokens, "--max-new-tokens");
-        positive(maxPromptChars, "--max-prompt-chars");
-        positive(maxRolloutLength, "--max-rollout-length");
-        if (maxTopK < 0) {
-            throw new IllegalArgumentException("--max-top-k must be >= 0, was " + maxTopK);
+        positive(bounds.maxN(), "--max-n");
+        positive(bounds.maxNewTokens(), "--max-new-tokens");
+        positive(bounds.maxPromptChars(), "--max-prompt-chars");
+        positive(bounds.maxRolloutLength(), "--max-rollout-length");
+        if (bounds.maxTopK() < 0) {
+            throw new IllegalArgumentException("--max-top-k must be >= 0, was " + bounds.maxTopK());
         }
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("--http-port must be 0 (any) or a port up to 65535, was " + httpPort);
         }
         return new Settings(httpPort, maxInFlight, timeoutMs, maxBodyBytes, maxChoices, sendTimeoutMs, httpThreads,
-                new RecordChecks.Bounds(maxN, maxNewTokens, maxPromptChars, maxTopK, maxRolloutLength));
+                bounds.bounds());
     }
 
     private static void positive(long v, String option) {

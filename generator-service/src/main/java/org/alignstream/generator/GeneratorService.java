@@ -11,6 +11,7 @@ import java.util.Set;
 import org.alignstream.common.observability.StageMetrics;
 import org.alignstream.common.runtime.BatchingOptions;
 import org.alignstream.common.runtime.OnnxThreadOptions;
+import org.alignstream.common.runtime.RequestBoundsOptions;
 import org.alignstream.common.runtime.StreamsCommand;
 import org.alignstream.common.topics.Topics;
 import org.apache.kafka.streams.Topology;
@@ -32,10 +33,6 @@ public final class GeneratorService extends StreamsCommand {
                     + "lm-austen-bon16 (Best-of-16 distilled) when the main model is the bundled one")
     Path baselineModelDir;
 
-    @Option(names = "--max-rollout-length", defaultValue = "64",
-            description = "Largest Transfer Q* rollout_length accepted (default: ${DEFAULT-VALUE})")
-    int maxRolloutLength;
-
     @Mixin
     OnnxThreadOptions onnx = new OnnxThreadOptions();
 
@@ -43,17 +40,8 @@ public final class GeneratorService extends StreamsCommand {
             description = "Start each prompt with the end-of-text token (default: ${DEFAULT-VALUE})")
     boolean prependBos;
 
-    @Option(names = "--max-n", defaultValue = "64", description = "Largest n accepted (default: ${DEFAULT-VALUE})")
-    int maxN;
-
-    @Option(names = "--max-new-tokens", defaultValue = "256", description = "Largest max_new_tokens accepted (default: ${DEFAULT-VALUE})")
-    int maxNewTokens;
-
-    @Option(names = "--max-prompt-chars", defaultValue = "4000", description = "Longest prompt accepted, in characters (default: ${DEFAULT-VALUE})")
-    int maxPromptChars;
-
-    @Option(names = "--max-top-k", defaultValue = "1000", description = "Largest top_k accepted (default: ${DEFAULT-VALUE})")
-    int maxTopK;
+    @Mixin
+    RequestBoundsOptions bounds = new RequestBoundsOptions();
 
     @Option(names = "--kv-cache-bytes", defaultValue = "" + LmCandidateSampler.DEFAULT_KV_CACHE_BYTES, paramLabel = "BYTES",
             description = "Bound of the round cache, which keeps each in-flight stepwise request's key/value cache "
@@ -124,7 +112,8 @@ public final class GeneratorService extends StreamsCommand {
 
     /** The limits requests are checked against. */
     public RequestLimits limits() {
-        return new RequestLimits(maxN, maxNewTokens, maxPromptChars, maxTopK, maxRolloutLength, Set.copyOf(rewardModels));
+        return new RequestLimits(bounds.maxN(), bounds.maxNewTokens(), bounds.maxPromptChars(), bounds.maxTopK(),
+                bounds.maxRolloutLength(), Set.copyOf(rewardModels));
     }
 
     @Override

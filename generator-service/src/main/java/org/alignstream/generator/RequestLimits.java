@@ -29,7 +29,7 @@ public record RequestLimits(int maxN, int maxNewTokens, int maxPromptChars, int 
                             Set<String> rewardModels) {
 
     /** The default rollout limit. */
-    public static final int DEFAULT_MAX_ROLLOUT_LENGTH = 64;
+    public static final int DEFAULT_MAX_ROLLOUT_LENGTH = RecordChecks.Bounds.DEFAULT_MAX_ROLLOUT_LENGTH;
 
     public RequestLimits(int maxN, int maxNewTokens, int maxPromptChars, int maxTopK) {
         this(maxN, maxNewTokens, maxPromptChars, maxTopK, DEFAULT_MAX_ROLLOUT_LENGTH);
